@@ -1,0 +1,53 @@
+//! Who may see what: the [`Authenticator`] trait and a configurable reference implementation.
+
+mod static_auth;
+
+use crate::credentials::CallerIdentity;
+use crate::path::PersonId;
+use crate::Result;
+
+pub use static_auth::StaticAuthenticator;
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Principal {
+    /// A stable identifier of the caller (user name, ticket owner, token subject).
+    pub name: String,
+}
+
+impl Principal {
+    /// A principal named `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Principal { name: name.into() }
+    }
+}
+
+/// Checks credentials and permissions.
+///
+/// Return [`crate::Error::unauthenticated`] (401) for missing or wrong credentials,
+/// [`crate::Error::forbidden`] (403) from `authorize`, and [`crate::Error::authenticator`] (500)
+/// when the check itself failed. Never put the secret into an error message.
+pub trait Authenticator: Send + Sync {
+    /// Who is calling, or 401.
+    fn authenticate(&self, identity: &CallerIdentity) -> Result<Principal>;
+
+    /// Whether `principal` may see `person`'s photo, or 403.
+    fn authorize(&self, principal: &Principal, person: PersonId) -> Result<()>;
+
+    /// The schemes this authenticator accepts, for `WWW-Authenticate` on a 401 (e.g. `Basic`).
+    fn challenges(&self) -> Vec<String> {
+        vec!["Basic".into(), "SOTicket".into(), "Bearer".into()]
+    }
+}
+
+impl<A: Authenticator + ?Sized> Authenticator for std::sync::Arc<A> {
+    fn authenticate(&self, identity: &CallerIdentity) -> Result<Principal> {
+        (**self).authenticate(identity)
+    }
+    fn authorize(&self, principal: &Principal, person: PersonId) -> Result<()> {
+        (**self).authorize(principal, person)
+    }
+    fn challenges(&self) -> Vec<String> {
+        (**self).challenges()
+    }
+}

@@ -1,0 +1,249 @@
+//! Image formats: what stored bytes are (sniffed from magic bytes) and what can be sent.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::Error;
+
+/// The format of stored image bytes, as read from their magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageFormat {
+    /// JPEG (JFIF/EXIF).
+    Jpeg,
+    /// PNG.
+    Png,
+    /// GIF (87a/89a).
+    Gif,
+    /// TIFF (little- or big-endian).
+    Tiff,
+    /// Windows bitmap.
+    Bmp,
+    /// WebP (lossy, lossless or extended).
+    WebP,
+}
+
+impl ImageFormat {
+    /// Reads the format from the first bytes of an image; `None` when no known signature matches.
+    ///
+    /// ```
+    /// use person_image::ImageFormat;
+    /// assert_eq!(ImageFormat::sniff(b"\x89PNG\r\n\x1a\n...."), Some(ImageFormat::Png));
+    /// assert_eq!(ImageFormat::sniff(b"hello"), None);
+    /// ```
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(ImageFormat::Jpeg)
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(ImageFormat::Png)
+        } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+            Some(ImageFormat::Gif)
+        } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+            Some(ImageFormat::Tiff)
+        } else if bytes.starts_with(b"BM") && bytes.len() >= 14 {
+            Some(ImageFormat::Bmp)
+        } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+            Some(ImageFormat::WebP)
+        } else {
+            None
+        }
+    }
+
+    /// The format named by a MIME type such as `image/png` (parameters and case are ignored).
+    pub fn from_mime_type(mime: &str) -> Option<Self> {
+        let essence = mime.split(';').next().unwrap_or_default().trim();
+        let essence = essence.to_ascii_lowercase();
+        match essence.as_str() {
+            "image/jpeg" | "image/jpg" | "image/pjpeg" => Some(ImageFormat::Jpeg),
+            "image/png" | "image/x-png" => Some(ImageFormat::Png),
+            "image/gif" => Some(ImageFormat::Gif),
+            "image/tiff" | "image/tif" => Some(ImageFormat::Tiff),
+            "image/bmp" | "image/x-bmp" | "image/x-ms-bmp" => Some(ImageFormat::Bmp),
+            "image/webp" => Some(ImageFormat::WebP),
+            _ => None,
+        }
+    }
+
+    /// The MIME type of this format.
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            ImageFormat::Jpeg => "image/jpeg",
+            ImageFormat::Png => "image/png",
+            ImageFormat::Gif => "image/gif",
+            ImageFormat::Tiff => "image/tiff",
+            ImageFormat::Bmp => "image/bmp",
+            ImageFormat::WebP => "image/webp",
+        }
+    }
+
+    /// The output format with the same encoding, if this crate can produce it.
+    pub fn as_output(self) -> Option<OutputFormat> {
+        match self {
+            ImageFormat::Jpeg => Some(OutputFormat::Jpeg),
+            ImageFormat::Png => Some(OutputFormat::Png),
+            ImageFormat::Gif => Some(OutputFormat::Gif),
+            ImageFormat::Tiff => Some(OutputFormat::Tiff),
+            ImageFormat::Bmp | ImageFormat::WebP => None,
+        }
+    }
+}
+
+impl fmt::Display for ImageFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.mime_type())
+    }
+}
+
+/// A format this crate can send: the values of the `type` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum OutputFormat {
+    /// JPEG, 8-bit, no alpha (composited over the background colour).
+    Jpeg,
+    /// PNG, 8-bit grey/RGB with or without alpha.
+    Png,
+    /// GIF, up to 256 colours, binary transparency, animation kept.
+    Gif,
+    /// TIFF, 8-bit RGB or RGBA, lossless compression.
+    Tiff,
+}
+
+impl OutputFormat {
+    /// Every output format, in the tie-break order of SPEC §4 (JPEG, PNG, GIF, TIFF).
+    pub const ALL: [OutputFormat; 4] = [
+        OutputFormat::Jpeg,
+        OutputFormat::Png,
+        OutputFormat::Gif,
+        OutputFormat::Tiff,
+    ];
+
+    /// The MIME type sent as `Content-Type`.
+    pub fn mime_type(self) -> &'static str {
+        self.as_image_format().mime_type()
+    }
+
+    /// The same format as an [`ImageFormat`].
+    pub fn as_image_format(self) -> ImageFormat {
+        match self {
+            OutputFormat::Jpeg => ImageFormat::Jpeg,
+            OutputFormat::Png => ImageFormat::Png,
+            OutputFormat::Gif => ImageFormat::Gif,
+            OutputFormat::Tiff => ImageFormat::Tiff,
+        }
+    }
+
+    /// Whether the format can carry (at least binary) transparency.
+    pub fn supports_alpha(self) -> bool {
+        !matches!(self, OutputFormat::Jpeg)
+    }
+
+    /// A short lowercase name (`jpeg`, `png`, `gif`, `tiff`), as used in cache keys and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Jpeg => "jpeg",
+            OutputFormat::Png => "png",
+            OutputFormat::Gif => "gif",
+            OutputFormat::Tiff => "tiff",
+        }
+    }
+}
+
+impl fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for OutputFormat {
+    type Err = Error;
+
+    /// Parses the `type` parameter: `JPEG`/`JPG`, `PNG`, `GIF`, `TIFF`/`TIF` or a MIME form such as
+    /// `image/png`, case-insensitively.
+    fn from_str(value: &str) -> Result<Self, Error> {
+        let lower = value.trim().to_ascii_lowercase();
+        let name = lower.strip_prefix("image/").unwrap_or(&lower);
+        match name {
+            "jpeg" | "jpg" => Ok(OutputFormat::Jpeg),
+            "png" => Ok(OutputFormat::Png),
+            "gif" => Ok(OutputFormat::Gif),
+            "tiff" | "tif" => Ok(OutputFormat::Tiff),
+            _ => Err(Error::invalid(
+                "type",
+                format!(
+                    "must be one of JPEG, JPG, PNG, GIF, TIFF, TIF or image/jpeg, image/png, \
+                     image/gif, image/tiff, got {:?}",
+                    truncate_for_message(value)
+                ),
+            )),
+        }
+    }
+}
+
+/// Shortens a caller-supplied value before it is echoed in an error message.
+pub(crate) fn truncate_for_message(value: &str) -> String {
+    const MAX: usize = 64;
+    match value.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_every_signature() {
+        let cases: [(&[u8], Option<ImageFormat>); 9] = [
+            (b"\xFF\xD8\xFF\xE0", Some(ImageFormat::Jpeg)),
+            (b"\x89PNG\r\n\x1a\n", Some(ImageFormat::Png)),
+            (b"GIF89a", Some(ImageFormat::Gif)),
+            (b"GIF87a", Some(ImageFormat::Gif)),
+            (b"II*\0", Some(ImageFormat::Tiff)),
+            (b"MM\0*", Some(ImageFormat::Tiff)),
+            (b"BM\0\0\0\0\0\0\0\0\0\0\0\0", Some(ImageFormat::Bmp)),
+            (b"RIFF\0\0\0\0WEBPVP8 ", Some(ImageFormat::WebP)),
+            (b"", None),
+        ];
+        for (bytes, expected) in cases {
+            assert_eq!(ImageFormat::sniff(bytes), expected, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn parses_type_aliases_and_mime_forms() {
+        let cases = [
+            ("JPEG", OutputFormat::Jpeg),
+            ("jpg", OutputFormat::Jpeg),
+            ("image/jpeg", OutputFormat::Jpeg),
+            ("Png", OutputFormat::Png),
+            ("IMAGE/PNG", OutputFormat::Png),
+            ("gif", OutputFormat::Gif),
+            ("TIF", OutputFormat::Tiff),
+            ("tiff", OutputFormat::Tiff),
+            ("image/tiff", OutputFormat::Tiff),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(text.parse::<OutputFormat>().unwrap(), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn rejects_other_types_listing_the_accepted_values() {
+        for text in ["quis", "bmp", "image/webp", "", "jpegg"] {
+            let error = text.parse::<OutputFormat>().unwrap_err();
+            assert_eq!(error.status(), 400);
+            let message = error.to_string();
+            assert!(message.starts_with("type "), "{message}");
+            assert!(message.contains("JPEG") && message.contains("TIFF"), "{message}");
+        }
+    }
+
+    #[test]
+    fn mime_round_trip() {
+        for format in OutputFormat::ALL {
+            let image = ImageFormat::from_mime_type(format.mime_type()).unwrap();
+            assert_eq!(image.as_output(), Some(format));
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! What goes back to the caller: status, headers and body, independent of any HTTP library.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+
+use crate::etag::ETag;
+use crate::Error;
+
+/// A response to an image request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageResponse {
+    /// The HTTP status (200, 304, or an error status).
+    pub status: u16,
+    /// The media type of `body` (or of the body a GET would have sent, for HEAD and 304).
+    pub content_type: String,
+    /// The bytes to send; empty for HEAD and 304.
+    pub body: Bytes,
+    /// `Content-Length`: the length of the body a GET sends (kept for HEAD).
+    pub content_length: u64,
+    /// Strong entity tag of the representation.
+    pub etag: Option<ETag>,
+    /// `Last-Modified`, when the store knows it.
+    pub last_modified: Option<SystemTime>,
+    /// `Cache-Control` value, e.g. `private, max-age=3600`.
+    pub cache_control: Option<String>,
+    /// Whether `Vary: Accept` must be sent.
+    pub vary_accept: bool,
+    /// `WWW-Authenticate` challenges (on 401).
+    pub www_authenticate: Vec<String>,
+}
+
+impl ImageResponse {
+    /// A 200 response carrying `body` of type `content_type`.
+    pub fn ok(content_type: impl Into<String>, body: Bytes) -> Self {
+        ImageResponse {
+            status: 200,
+            content_type: content_type.into(),
+            content_length: body.len() as u64,
+            body,
+            etag: None,
+            last_modified: None,
+            cache_control: None,
+            vary_accept: false,
+            www_authenticate: Vec::new(),
+        }
+    }
+
+    /// The error as a response: its status and a `{"Message": "..."}` JSON body (the vendor's shape).
+    pub fn from_error(error: &Error) -> Self {
+        let body = Bytes::from(format!("{{\"Message\":{}}}", json_string(&error.to_string())));
+        ImageResponse {
+            status: error.status(),
+            ..ImageResponse::ok("application/json; charset=utf-8", body)
+        }
+    }
+
+    /// Every header to send, names in their canonical case, in a stable order.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = vec![
+            ("Content-Type", self.content_type.clone()),
+            ("Content-Length", self.content_length.to_string()),
+            ("X-Content-Type-Options", "nosniff".to_owned()),
+        ];
+        if let Some(etag) = &self.etag {
+            headers.push(("ETag", etag.to_header()));
+        }
+        if let Some(modified) = self.last_modified {
+            headers.push(("Last-Modified", crate::httpdate::format(modified)));
+        }
+        if let Some(cache_control) = &self.cache_control {
+            headers.push(("Cache-Control", cache_control.clone()));
+        }
+        if self.vary_accept {
+            headers.push(("Vary", "Accept".to_owned()));
+        }
+        for challenge in &self.www_authenticate {
+            headers.push(("WWW-Authenticate", challenge.clone()));
+        }
+        headers
+    }
+
+    /// Drops the body but keeps `Content-Length` (for HEAD).
+    pub(crate) fn without_body(mut self) -> Self {
+        self.body = Bytes::new();
+        self
+    }
+}
+
+/// `text` as a JSON string literal, quotes included.
+pub(crate) fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_are_vendor_json() {
+        let response = ImageResponse::from_error(&Error::ImageNotFound);
+        assert_eq!(response.status, 404);
+        assert_eq!(&response.body[..], br#"{"Message":"Image not found"}"#);
+        assert_eq!(response.content_length, response.body.len() as u64);
+    }
+
+    #[test]
+    fn json_strings_escape_controls_and_quotes() {
+        assert_eq!(json_string("a\"b\\c\n\u{1}"), r#""a\"b\\c\n\u0001""#);
+    }
+}
