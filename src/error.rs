@@ -38,6 +38,9 @@ pub enum Error {
     /// The request path is not `/api/v1/Person/{personId}/Image` (404).
     #[error("No such endpoint")]
     NoRoute,
+    /// The method is neither GET nor HEAD (405).
+    #[error("The method is not allowed: use GET or HEAD")]
+    MethodNotAllowed,
     /// The person does not exist (404, whatever `ifBlank` says).
     #[error("Person not found")]
     PersonNotFound,
@@ -97,6 +100,7 @@ impl Error {
             Error::Unauthenticated { .. } => 401,
             Error::Forbidden { .. } => 403,
             Error::NoRoute | Error::PersonNotFound | Error::ImageNotFound => 404,
+            Error::MethodNotAllowed => 405,
             Error::LimitExceeded { .. } | Error::UnsupportedFormat { .. } | Error::Decode { .. } => 422,
             Error::Encode { .. } | Error::Store(_) | Error::Authenticator(_) | Error::Config(_) => 500,
         }

@@ -12,6 +12,8 @@ mod error;
 mod etag;
 mod format;
 mod httpdate;
+#[cfg(feature = "http")]
+mod http_interop;
 mod limits;
 mod locale;
 mod negotiate;
@@ -40,7 +42,7 @@ pub use render::{
 };
 pub use request::{ImageRequest, Method};
 pub use response::ImageResponse;
-pub use service::PersonImageService;
+pub use service::{ImageService, ImageServiceBuilder, PersonImageService};
 pub use store::{
     check_store_conformance, ConformanceFixture, DirectoryStore, ImageStore, Lookup, MemoryStore,
     StoredImage,

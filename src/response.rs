@@ -46,6 +46,14 @@ impl ImageResponse {
         }
     }
 
+    /// A 304 Not Modified: no body, no `Content-Type` or `Content-Length` sent.
+    pub fn not_modified() -> Self {
+        ImageResponse {
+            status: 304,
+            ..ImageResponse::ok(String::new(), Bytes::new())
+        }
+    }
+
     /// The error as a response: its status and a `{"Message": "..."}` JSON body (the vendor's shape).
     pub fn from_error(error: &Error) -> Self {
         let body = Bytes::from(format!("{{\"Message\":{}}}", json_string(&error.to_string())));
@@ -57,11 +65,13 @@ impl ImageResponse {
 
     /// Every header to send, names in their canonical case, in a stable order.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
-        let mut headers = vec![
-            ("Content-Type", self.content_type.clone()),
-            ("Content-Length", self.content_length.to_string()),
-            ("X-Content-Type-Options", "nosniff".to_owned()),
-        ];
+        let mut headers = Vec::with_capacity(9);
+        // A 304 describes the representation the client already has: no body headers.
+        if self.status != 304 {
+            headers.push(("Content-Type", self.content_type.clone()));
+            headers.push(("Content-Length", self.content_length.to_string()));
+        }
+        headers.push(("X-Content-Type-Options", "nosniff".to_owned()));
         if let Some(etag) = &self.etag {
             headers.push(("ETag", etag.to_header()));
         }

@@ -1,0 +1,301 @@
+//! `render` over the real-world corpus in `../shared/corpus` (see its MANIFEST.tsv).
+
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, GenericImageView};
+use person_image::{render, Error, OutputFormat, RenderRequest};
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
+
+/// Files the crate cannot decode, by design, with the reason.
+const UNSUPPORTED: [(&str, &str); 3] = [
+    ("jpeg/12bit_monkey12.jpg", "12-bit JPEG"),
+    ("jpeg/lossless_sof3_testimgl.jpg", "lossless JPEG"),
+    ("jpeg/arithmetic_testimgari.jpg", "arithmetic-coded JPEG"),
+];
+
+struct Entry {
+    path: String,
+    /// Displayed size (after EXIF orientation), when the manifest knows it.
+    size: Option<(u32, u32)>,
+}
+
+fn manifest() -> Vec<Entry> {
+    let text = std::fs::read_to_string(format!("{CORPUS}/MANIFEST.tsv"))
+        .expect("../shared/corpus/MANIFEST.tsv is readable");
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let columns: Vec<&str> = line.split('\t').collect();
+            let (path, width, height, notes) = (columns[0], columns[5], columns[6], columns[7]);
+            let size = match (width.parse::<u32>(), height.parse::<u32>()) {
+                (Ok(w), Ok(h)) if notes.contains("width/height swap") => Some((h, w)),
+                (Ok(w), Ok(h)) => Some((w, h)),
+                _ => None,
+            };
+            Some(Entry {
+                path: path.to_owned(),
+                size,
+            })
+        })
+        .collect()
+}
+
+fn read(path: &str) -> Vec<u8> {
+    std::fs::read(Path::new(CORPUS).join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn expected_size(source: (u32, u32), width: u32) -> (u32, u32) {
+    if source.0 <= width {
+        return source;
+    }
+    let height = ((u64::from(source.1) * u64::from(width) * 2 + u64::from(source.0))
+        / (u64::from(source.0) * 2))
+        .max(1) as u32;
+    (width, height)
+}
+
+fn decode(bytes: &[u8]) -> DynamicImage {
+    image::load_from_memory(bytes).expect("output decodes")
+}
+
+#[test]
+fn every_decodable_file_renders_to_every_format_at_w64() {
+    let mut rendered = 0;
+    for entry in manifest() {
+        if entry.path.starts_with("bad/") {
+            continue;
+        }
+        let bytes = read(&entry.path);
+        let unsupported = UNSUPPORTED.iter().find(|(path, _)| *path == entry.path);
+        for format in OutputFormat::ALL {
+            let request = RenderRequest::stored(bytes.clone()).width(64).format(format);
+            match (render(&request), unsupported) {
+                (Ok(response), None) => {
+                    assert_eq!(response.content_type, format.mime_type(), "{}", entry.path);
+                    let image = decode(&response.body);
+                    if let Some(size) = entry.size {
+                        assert_eq!(
+                            image.dimensions(),
+                            expected_size(size, 64),
+                            "{} as {format}",
+                            entry.path
+                        );
+                    }
+                    rendered += 1;
+                }
+                (Err(error), Some((_, why))) => {
+                    assert_eq!(error.status(), 422, "{} ({why}): {error}", entry.path);
+                }
+                (Ok(_), Some((_, why))) => {
+                    // Supporting more is fine; keep the list honest.
+                    eprintln!("note: {} ({why}) now renders", entry.path);
+                }
+                (Err(error), None) => panic!("{} as {format}: {error}", entry.path),
+            }
+        }
+    }
+    assert!(rendered > 100, "only {rendered} renders: is the corpus there?");
+}
+
+#[test]
+fn passthrough_is_byte_identical_for_every_stored_format() {
+    for path in [
+        "jpeg/exif_orientation_6.jpg",
+        "png/basn6a16.png",
+        "gif/animated_loop3.gif",
+        "tiff/hopper_rgb_lzw.tif",
+        "other/webp_lossy_hopper.webp",
+        "other/bmp_rgb24.bmp",
+    ] {
+        let bytes = read(path);
+        let response = render(&RenderRequest::stored(bytes.clone())).unwrap();
+        assert_eq!(&response.body[..], &bytes[..], "{path}");
+        // Asking for a box the image already fits in is still passthrough.
+        let response = render(&RenderRequest::stored(bytes.clone()).width(4096).height(4096)).unwrap();
+        assert_eq!(&response.body[..], &bytes[..], "{path} inside 4096x4096");
+    }
+}
+
+fn mean_abs_diff(a: &DynamicImage, b: &DynamicImage) -> f64 {
+    let (a, b) = (a.to_rgb8(), b.to_rgb8());
+    assert_eq!(a.dimensions(), b.dimensions());
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    total as f64 / a.as_raw().len() as f64
+}
+
+#[test]
+fn exif_orientations_all_show_the_same_picture() {
+    let render_png = |n: u32| {
+        let bytes = read(&format!("jpeg/exif_orientation_{n}.jpg"));
+        let response =
+            render(&RenderRequest::stored(bytes).width(120).format(OutputFormat::Png)).unwrap();
+        decode(&response.body)
+    };
+    let reference = render_png(1);
+    assert_eq!(reference.dimensions(), (120, 180));
+    for n in 2..=8 {
+        let other = render_png(n);
+        let diff = mean_abs_diff(&reference, &other);
+        assert!(diff < 6.0, "orientation {n} differs by {diff:.2} levels on average");
+    }
+}
+
+#[test]
+fn transparency_becomes_white_in_jpeg() {
+    let bytes = read("other/webp_lossless_alpha_tux.webp");
+    let source = decode(&bytes).to_rgba8();
+    assert_eq!(source.get_pixel(0, 0)[3], 0, "corner of the source is transparent");
+    let response =
+        render(&RenderRequest::stored(bytes).width(100).format(OutputFormat::Jpeg)).unwrap();
+    let jpeg = decode(&response.body).to_rgb8();
+    let corner = jpeg.get_pixel(0, 0);
+    assert!(corner.0.iter().all(|&c| c > 240), "corner is {corner:?}, not white");
+}
+
+#[test]
+fn cmyk_black_stays_black() {
+    for path in ["jpeg/cmyk_adobe_transform0.jpg", "jpeg/ycck_swop_icc.jpg", "tiff/cmyk_uncompressed.tiff"] {
+        let response = render(&RenderRequest::stored(read(path)).format(OutputFormat::Png)).unwrap();
+        let image = decode(&response.body).to_luma8();
+        let darkest = image.pixels().map(|p| p[0]).min().unwrap();
+        let brightest = image.pixels().map(|p| p[0]).max().unwrap();
+        assert!(darkest < 40, "{path}: darkest pixel is {darkest}");
+        assert!(brightest > 200, "{path}: brightest pixel is {brightest}");
+    }
+}
+
+#[test]
+fn animated_gif_keeps_its_frames() {
+    use image::AnimationDecoder;
+    let response = render(
+        &RenderRequest::stored(read("gif/animated_loop3.gif"))
+            .width(64)
+            .format(OutputFormat::Gif),
+    )
+    .unwrap();
+    let decoder = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&response.body[..])).unwrap();
+    let frames = decoder.into_frames().collect_frames().unwrap();
+    assert_eq!(frames.len(), 10);
+    for frame in &frames {
+        assert_eq!(frame.buffer().dimensions(), expected_size((370, 285), 64));
+        assert!(frame.delay().numer_denom_ms().0 > 0);
+    }
+}
+
+#[test]
+fn bad_files_give_typed_errors_never_panics() {
+    let dir = PathBuf::from(CORPUS).join("bad");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(files.len() >= 10);
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for format in OutputFormat::ALL {
+            let request = RenderRequest::stored(bytes.clone()).width(64).format(format);
+            let outcome = std::panic::catch_unwind(|| render(&request));
+            let result = outcome.unwrap_or_else(|_| panic!("{name} as {format} panicked"));
+            match result {
+                Ok(response) => {
+                    let image = decode(&response.body);
+                    assert!(image.width() >= 1 && image.height() >= 1, "{name}");
+                    assert!(
+                        !name.starts_with("bomb_") || name.contains("ztxt"),
+                        "{name} must be refused"
+                    );
+                }
+                Err(error) => {
+                    assert_eq!(error.status(), 422, "{name} as {format}: {error}");
+                    if name.starts_with("bomb_") && !name.contains("ztxt") {
+                        assert!(
+                            matches!(error, Error::LimitExceeded { .. } | Error::Decode { .. }),
+                            "{name}: {error:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn valid_edge_files_in_bad_decode() {
+    for (path, size) in [
+        ("bad/tiny_1x1.jpg", (1, 1)),
+        ("bad/tiny_1x1.png", (1, 1)),
+        ("bad/strip_1000x1.jpg", (64, 1)),
+        ("bad/bomb_ztxt_png_decompression_dos.png", (1, 1)),
+    ] {
+        let response = render(
+            &RenderRequest::stored(read(path))
+                .width(64)
+                .format(OutputFormat::Png),
+        )
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(decode(&response.body).dimensions(), size, "{path}");
+    }
+}
+
+#[test]
+fn bombs_are_refused_by_limit() {
+    for path in [
+        "bad/bomb_png_65536x65536.png",
+        "bad/bomb_jpeg_header_65535x65535.jpg",
+        "bad/bomb_bmp_3000000x2000000.bmp",
+    ] {
+        let error = render(&RenderRequest::stored(read(path)).width(64)).unwrap_err();
+        assert!(matches!(error, Error::LimitExceeded { .. }), "{path}: {error:?}");
+    }
+}
+
+fn psnr(a: &DynamicImage, b: &DynamicImage) -> f64 {
+    let (a, b) = (a.to_rgb8(), b.to_rgb8());
+    let mse: f64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
+        .sum::<f64>()
+        / a.as_raw().len() as f64;
+    10.0 * (255.0f64.powi(2) / mse.max(1e-9)).log10()
+}
+
+#[test]
+fn close_to_libvips_reference() {
+    let Ok(output) = std::process::Command::new("vipsthumbnail").arg("--vips-version").output() else {
+        eprintln!("SKIPPED: vipsthumbnail not installed (apt-get install libvips-tools; .ci/run does)");
+        return;
+    };
+    eprintln!("reference: {}", String::from_utf8_lossy(&output.stdout).trim());
+    let out_dir = std::env::temp_dir().join(format!("person-image-vips-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    for (path, min_psnr) in [
+        ("jpeg/exif_orientation_6.jpg", 30.0),
+        ("jpeg/progressive_cat.jpg", 30.0),
+        ("png/hopper_rgb.png", 30.0),
+        ("jpeg/icc_adobergb_person.jpg", 28.0),
+    ] {
+        let reference = out_dir.join("ref.png");
+        let status = std::process::Command::new("vipsthumbnail")
+            .arg(Path::new(CORPUS).join(path))
+            .args(["-s", "100x100000", "-o"])
+            .arg(format!("{}[strip]", reference.display()))
+            .status()
+            .unwrap();
+        assert!(status.success(), "vipsthumbnail failed on {path}");
+        let reference = image::open(&reference).unwrap();
+        let ours = render(&RenderRequest::stored(read(path)).width(100).format(OutputFormat::Png)).unwrap();
+        let ours = decode(&ours.body);
+        assert_eq!(ours.dimensions(), reference.dimensions(), "{path}");
+        let score = psnr(&ours, &reference);
+        eprintln!("{path}: PSNR {score:.1} dB against vipsthumbnail");
+        assert!(score > min_psnr, "{path}: PSNR {score:.1} dB < {min_psnr}");
+    }
+    let _ = std::fs::remove_dir_all(out_dir);
+}
