@@ -41,7 +41,10 @@ fn parse_args() -> Result<Args, String> {
         verbose: false,
     };
     while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| format!("{arg} needs a value\n{USAGE}"))
+        };
         match arg.as_str() {
             "--w" => parsed.width = value()?.parse().map_err(|e| format!("--w: {e}"))?,
             "--h" => parsed.height = value()?.parse().map_err(|e| format!("--h: {e}"))?,
@@ -88,7 +91,10 @@ fn run(args: &Args) -> Result<(), String> {
     let started = Instant::now();
     let response = match renderer.render(&request) {
         Err(error) if error.is_unrenderable() && placeholder.is_some() => {
-            eprintln!("cannot render {}: {error}; drawing the placeholder", args.input);
+            eprintln!(
+                "cannot render {}: {error}; drawing the placeholder",
+                args.input
+            );
             request.source = Source::Placeholder(placeholder.unwrap_or(PlaceholderKind::NoPhoto));
             renderer.render(&request)
         }

@@ -69,12 +69,16 @@ impl Config {
                         .map_err(|e| format!("--addr wants HOST:PORT: {e}"))?
                 }
                 "--images" => config.images = PathBuf::from(value()?),
-                "--basic" => config.basic.push(split_pair(&value()?, ':', "--basic USER:PASS")?),
+                "--basic" => config
+                    .basic
+                    .push(split_pair(&value()?, ':', "--basic USER:PASS")?),
                 "--ticket" => config.tickets.push(value()?),
                 "--bearer" => config.bearers.push(value()?),
-                "--session" => config
-                    .sessions
-                    .push(split_pair(&value()?, '=', "--session NAME=VALUE")?),
+                "--session" => {
+                    config
+                        .sessions
+                        .push(split_pair(&value()?, '=', "--session NAME=VALUE")?)
+                }
                 "-h" | "--help" => return Err(USAGE.to_owned()),
                 other => return Err(format!("unknown flag {other}\n{USAGE}")),
             }
@@ -182,7 +186,10 @@ async fn main() {
         config.images.display(),
         config.addr
     );
-    println!("try: curl -u demo:demo http://{}/api/v1/Person/1/Image?w=128 -o 1.jpg", config.addr);
+    println!(
+        "try: curl -u demo:demo http://{}/api/v1/Person/1/Image?w=128 -o 1.jpg",
+        config.addr
+    );
     println!("demo credentials:");
     for (user, password) in &config.basic {
         println!("  Authorization: Basic   {user}:{password}  (curl -u {user}:{password})");

@@ -49,8 +49,8 @@ impl ImageRequest {
 
 impl From<ImageResponse> for http::Response<Bytes> {
     fn from(response: ImageResponse) -> Self {
-        let status =
-            http::StatusCode::from_u16(response.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let status = http::StatusCode::from_u16(response.status)
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         let mut out = http::Response::new(response.body.clone());
         *out.status_mut() = status;
         let headers = out.headers_mut();

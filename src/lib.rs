@@ -1,19 +1,84 @@
 //! # person-image
 //!
-//! The CRM endpoint `GET /api/v1/Person/{personId}/Image` as a library.
+//! The CRM web API endpoint `GET /api/v1/Person/{personId}/Image` as a library: a person's stored
+//! photo, returned exactly as stored or — when `w`, `h` or `type` ask for it — scaled and
+//! converted; a placeholder when there is none; Basic, SOTicket, Bearer and XSRF-cookie
+//! authentication; `Accept` negotiation; ETags, 304 and HEAD.
+//!
+//! ```
+//! use person_image::{ImageService, MemoryStore, Method, PersonId, StaticAuthenticator};
+//!
+//! let store = MemoryStore::new();
+//! store.insert(PersonId(7), std::fs::read("fixtures/persons/2.png")?);
+//! let service = ImageService::builder()
+//!     .store(store)
+//!     .authenticator(StaticAuthenticator::default().user("demo", "demo"))
+//!     .build()?;
+//!
+//! // `Basic ZGVtbzpkZW1v` is demo:demo.
+//! let response = service.handle(
+//!     Method::Get,
+//!     "/api/v1/Person/7/Image?w=64&type=jpeg",
+//!     [("Authorization", &b"Basic ZGVtbzpkZW1v"[..])],
+//! );
+//! assert_eq!(response.status, 200);
+//! assert_eq!(response.content_type, "image/jpeg");
+//! let picture = image::load_from_memory(&response.body)?;
+//! assert_eq!((picture.width(), picture.height()), (64, 64));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## How a request flows
+//!
+//! 1. [`ImageRequest::parse`] (or [`ImageRequest::from_http`]) turns the path, query and headers
+//!    into typed values: [`PersonId`], [`ImageQuery`], [`CallerIdentity`], [`AcceptList`],
+//!    [`IfNoneMatch`], [`Locale`]. Invalid parameters are a 400 naming the parameter.
+//! 2. The [`Authenticator`] authenticates (401) and authorizes (403) the caller. Nothing is asked
+//!    of the store before that, so strangers learn nothing about which persons exist.
+//! 3. The [`ImageStore`] answers with the photo, "no photo" or "no such person".
+//! 4. [`negotiate`] picks the output (`type`, then `Accept`, then the stored format), a
+//!    [`RenderPlan`] decides passthrough or conversion from the header alone, the ETag is
+//!    compared with `If-None-Match`, and only then are pixels decoded, resized and encoded.
+//!
+//! ## Implementing a store
+//!
+//! Implement [`ImageStore::load`] and call [`check_store_conformance`] from your tests.
+//! [`MemoryStore`] and [`DirectoryStore`] are the reference implementations. The trait is
+//! synchronous: rendering is CPU-bound, so async servers call the service from a blocking pool
+//! (`tokio::task::spawn_blocking`), and a store over an async client can `block_on` there.
+//!
+//! ## Implementing an authenticator
+//!
+//! Implement [`Authenticator`]: return [`Error::unauthenticated`] for bad credentials,
+//! [`Error::forbidden`] from `authorize`, [`Error::authenticator`] when your own backend fails.
+//! Compare secrets with [`Secret`]'s constant-time equality. [`StaticAuthenticator`] is the
+//! reference.
+//!
+//! ## Limits and security
+//!
+//! [`Limits`] caps the requested side (default 4096), the stored bytes (50 MiB), the decoded pixels
+//! (64 MP, all frames) and the frames (300); the header is checked before any pixel buffer is
+//! allocated, so decompression bombs are refused cheaply (422). No input makes the crate panic.
+//! Secrets never appear in `Debug` output or error messages. `#![forbid(unsafe_code)]`.
+//!
+//! ## Feature flags
+//!
+//! - `http` (default): [`ImageRequest::from_http`], `From<ImageResponse> for http::Response<Bytes>`
+//!   and [`ImageService::handle_http`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 mod accept;
 mod auth;
+mod cache;
 mod credentials;
 mod error;
 mod etag;
 mod format;
-mod httpdate;
 #[cfg(feature = "http")]
 mod http_interop;
+mod httpdate;
 mod limits;
 mod locale;
 mod negotiate;
@@ -27,6 +92,7 @@ mod store;
 
 pub use accept::{AcceptList, MediaRange};
 pub use auth::{Authenticator, Principal, StaticAuthenticator};
+pub use cache::{CacheStats, RenderCache};
 pub use credentials::{CallerIdentity, Credentials, Secret};
 pub use error::{BoxError, Error, Result};
 pub use etag::{ETag, IfNoneMatch};

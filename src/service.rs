@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::{Authenticator, Principal};
+use crate::cache::{CacheStats, RenderCache, VariantKey};
 use crate::etag::ETag;
 use crate::limits::Limits;
 use crate::query::IfBlank;
@@ -68,6 +69,7 @@ pub struct ImageService {
     renderer: Renderer,
     max_age: u32,
     default_placeholder: PlaceholderKind,
+    cache: Option<Arc<RenderCache>>,
 }
 
 impl std::fmt::Debug for ImageService {
@@ -84,6 +86,11 @@ impl ImageService {
     /// Starts configuring a service.
     pub fn builder() -> ImageServiceBuilder {
         ImageServiceBuilder::default()
+    }
+
+    /// The render cache's counters, when the cache is on.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_ref().map(|cache| cache.stats())
     }
 
     /// The limits requests are parsed and images decoded under.
@@ -116,14 +123,7 @@ impl ImageService {
     }
 
     fn placeholder_for(&self, if_blank: IfBlank) -> Option<PlaceholderKind> {
-        match if_blank {
-            IfBlank::Null => None,
-            IfBlank::Default => Some(self.default_placeholder),
-            IfBlank::ClearPixel => Some(PlaceholderKind::ClearPixel),
-            IfBlank::SrNoPhoto => Some(PlaceholderKind::NoPhoto),
-            IfBlank::SrNoPhotoWithBorder => Some(PlaceholderKind::NoPhotoWithBorder),
-            IfBlank::GenericFileIcon => Some(PlaceholderKind::GenericFileIcon),
-        }
+        if_blank.placeholder(self.default_placeholder)
     }
 
     fn render_request(&self, request: &ImageRequest, source: Source) -> RenderRequest {
@@ -146,7 +146,12 @@ impl ImageService {
             .renderer
             .plan(&self.render_request(request, Source::Placeholder(kind)))?;
         let etag = ETag::new(&format!("ph.{}", plan.variant_key()));
-        self.finish(request, &plan, etag, None)
+        let key = VariantKey {
+            person: 0,
+            version: String::new(),
+            variant: etag.to_header(),
+        };
+        self.finish(request, &plan, etag, key, None)
     }
 
     fn serve_stored(&self, request: &ImageRequest, image: StoredImage) -> Result<ImageResponse> {
@@ -158,12 +163,17 @@ impl ImageService {
             Ok(plan) => plan,
             Err(error) => return self.unrenderable(request, error),
         };
+        let variant = plan.variant_key();
         let etag = ETag::new(&format!(
-            "{:016x}.{}",
-            fnv1a64(image.version.as_bytes()),
-            plan.variant_key()
+            "{:016x}.{variant}",
+            fnv1a64(image.version.as_bytes())
         ));
-        match self.finish(request, &plan, etag, image.modified) {
+        let key = VariantKey {
+            person: request.person.get(),
+            version: image.version,
+            variant,
+        };
+        match self.finish(request, &plan, etag, key, image.modified) {
             Err(error) => self.unrenderable(request, error),
             ok => ok,
         }
@@ -183,16 +193,19 @@ impl ImageService {
         request: &ImageRequest,
         plan: &RenderPlan,
         etag: ETag,
+        key: VariantKey,
         modified: Option<std::time::SystemTime>,
     ) -> Result<ImageResponse> {
         let not_modified = request
             .if_none_match
             .as_ref()
             .is_some_and(|condition| condition.matches(&etag));
-        let mut response = if not_modified {
-            ImageResponse::not_modified()
-        } else {
-            plan.execute(self.renderer.options())?
+        let render = || plan.execute(self.renderer.options());
+        let mut response = match &self.cache {
+            _ if not_modified => ImageResponse::not_modified(),
+            // Passthrough is already zero-copy: caching it would only cost memory.
+            Some(cache) if !plan.is_passthrough() => cache.get_or_render(key, render)?,
+            _ => render()?,
         };
         response.vary_accept = plan.negotiated().vary_accept;
         response.etag = Some(etag);
@@ -224,6 +237,20 @@ impl PersonImageService for ImageService {
     }
 }
 
+impl IfBlank {
+    /// The placeholder this value asks for; `default` stands for `Default`, and `Null` asks for none.
+    pub fn placeholder(self, default: PlaceholderKind) -> Option<PlaceholderKind> {
+        match self {
+            IfBlank::Null => None,
+            IfBlank::Default => Some(default),
+            IfBlank::ClearPixel => Some(PlaceholderKind::ClearPixel),
+            IfBlank::SrNoPhoto => Some(PlaceholderKind::NoPhoto),
+            IfBlank::SrNoPhotoWithBorder => Some(PlaceholderKind::NoPhotoWithBorder),
+            IfBlank::GenericFileIcon => Some(PlaceholderKind::GenericFileIcon),
+        }
+    }
+}
+
 /// Credential parse errors are stored in the request; re-create the 401 to return it by value.
 fn copy_auth_error(error: &Error) -> Error {
     match error {
@@ -247,6 +274,7 @@ pub struct ImageServiceBuilder {
     options: RenderOptions,
     max_age: Option<u32>,
     default_placeholder: Option<PlaceholderKind>,
+    cache_bytes: Option<u64>,
 }
 
 impl std::fmt::Debug for ImageServiceBuilder {
@@ -314,13 +342,22 @@ impl ImageServiceBuilder {
         self
     }
 
+    /// Bytes of rendered variants kept in memory (default 64 MiB; 0 turns the cache off).
+    #[must_use]
+    pub fn cache_bytes(mut self, bytes: u64) -> Self {
+        self.cache_bytes = Some(bytes);
+        self
+    }
+
     /// Builds the service, or says what is missing or inconsistent.
     pub fn build(self) -> Result<ImageService> {
-        let store = self
-            .store
-            .ok_or_else(|| Error::Config("a store is required (ImageServiceBuilder::store)".into()))?;
+        let store = self.store.ok_or_else(|| {
+            Error::Config("a store is required (ImageServiceBuilder::store)".into())
+        })?;
         let authenticator = self.authenticator.ok_or_else(|| {
-            Error::Config("an authenticator is required (ImageServiceBuilder::authenticator)".into())
+            Error::Config(
+                "an authenticator is required (ImageServiceBuilder::authenticator)".into(),
+            )
         })?;
         let limits = &self.options.limits;
         if limits.max_side == 0 || limits.max_source_pixels == 0 || limits.max_frames == 0 {
@@ -340,6 +377,10 @@ impl ImageServiceBuilder {
             renderer: Renderer::new(self.options),
             max_age: self.max_age.unwrap_or(3600),
             default_placeholder: self.default_placeholder.unwrap_or(PlaceholderKind::NoPhoto),
+            cache: match self.cache_bytes.unwrap_or(64 * 1024 * 1024) {
+                0 => None,
+                bytes => Some(Arc::new(RenderCache::new(bytes))),
+            },
         })
     }
 }

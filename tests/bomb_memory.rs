@@ -38,7 +38,9 @@ static ALLOCATOR: PeakCounter = PeakCounter;
 
 /// Peak heap growth, in bytes, while `work` runs.
 fn peak_during(work: impl FnOnce()) -> usize {
-    let _guard = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _guard = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let base = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
     work();
@@ -56,12 +58,17 @@ fn bombs_are_refused_within_a_few_mebibytes() {
     ] {
         let bytes = std::fs::read(format!("{corpus}/{name}")).unwrap();
         for format in OutputFormat::ALL {
-            let request = RenderRequest::stored(bytes.clone()).width(64).format(format);
+            let request = RenderRequest::stored(bytes.clone())
+                .width(64)
+                .format(format);
             let mut status = 0;
             let peak = peak_during(|| {
                 status = render(&request).map_or_else(|e| e.status(), |r| r.status);
             });
-            eprintln!("{name} as {format}: status {status}, peak heap {} KiB", peak / 1024);
+            eprintln!(
+                "{name} as {format}: status {status}, peak heap {} KiB",
+                peak / 1024
+            );
             assert_eq!(status, 422, "{name} as {format}");
             // The source itself is at most ~0.5 MiB; refusing must not decode pixels.
             assert!(peak < 4 * 1024 * 1024, "{name}: peak heap {peak} bytes");

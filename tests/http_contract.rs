@@ -87,7 +87,11 @@ async fn stored_image_is_returned_byte_for_byte() {
     assert_eq!(reply.header("x-content-type-options"), "nosniff");
     assert_eq!(reply.header("cache-control"), "private, max-age=3600");
     assert_eq!(reply.header("vary"), "Accept");
-    assert!(reply.header("etag").starts_with('"'), "{}", reply.header("etag"));
+    assert!(
+        reply.header("etag").starts_with('"'),
+        "{}",
+        reply.header("etag")
+    );
     assert!(reply.header("last-modified").ends_with(" GMT"));
 }
 
@@ -150,14 +154,22 @@ async fn unauthenticated_requests_get_401_with_challenges() {
         }
         let reply = demo(request).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{headers:?}");
-        assert!(reply.message().starts_with("{\"Message\":"), "{}", reply.message());
+        assert!(
+            reply.message().starts_with("{\"Message\":"),
+            "{}",
+            reply.message()
+        );
         assert!(
             reply.headers.get_all("www-authenticate").iter().count() > 0,
             "{headers:?}"
         );
         for (_, value) in &headers {
             if let Some(secret) = value.split_whitespace().nth(1) {
-                assert!(!reply.message().contains(secret), "secret echoed: {}", reply.message());
+                assert!(
+                    !reply.message().contains(secret),
+                    "secret echoed: {}",
+                    reply.message()
+                );
             }
         }
     }
@@ -179,7 +191,11 @@ async fn invalid_parameters_are_400_naming_the_parameter() {
     for (uri, named) in cases {
         let reply = demo(get(uri)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{uri}");
-        assert!(reply.message().contains(named), "{uri}: {}", reply.message());
+        assert!(
+            reply.message().contains(named),
+            "{uri}: {}",
+            reply.message()
+        );
     }
 }
 
@@ -193,7 +209,10 @@ async fn bad_parameters_are_reported_before_credentials() {
 async fn not_found_cases_are_404() {
     let cases = [
         ("/api/v1/Person/999/Image", "Person not found"),
-        ("/api/v1/Person/999/Image?ifBlank=SrNoPhoto", "Person not found"),
+        (
+            "/api/v1/Person/999/Image?ifBlank=SrNoPhoto",
+            "Person not found",
+        ),
         ("/api/v1/Person/5/Image", "Image not found"),
         ("/api/v1/Person/5/Image?ifBlank=Null", "Image not found"),
         ("/api/v1/Person/5/Image?ifBlank=4", "Image not found"),
@@ -202,7 +221,11 @@ async fn not_found_cases_are_404() {
     for (uri, message) in cases {
         let reply = demo(get(uri)).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{uri}");
-        assert_eq!(reply.message(), format!("{{\"Message\":\"{message}\"}}"), "{uri}");
+        assert_eq!(
+            reply.message(),
+            format!("{{\"Message\":\"{message}\"}}"),
+            "{uri}"
+        );
     }
 }
 
@@ -211,8 +234,16 @@ async fn placeholders_answer_200_in_the_negotiated_format() {
     let cases = [
         ("?ifBlank=SrNoPhoto", "image/png", (128, 128)),
         ("?ifBlank=2&w=64", "image/png", (64, 64)),
-        ("?ifBlank=SrNoPhotoWithBorder&w=40&h=30", "image/png", (40, 30)),
-        ("?ifBlank=GenericFileIcon&type=jpeg", "image/jpeg", (128, 128)),
+        (
+            "?ifBlank=SrNoPhotoWithBorder&w=40&h=30",
+            "image/png",
+            (40, 30),
+        ),
+        (
+            "?ifBlank=GenericFileIcon&type=jpeg",
+            "image/jpeg",
+            (128, 128),
+        ),
         ("?ifBlank=ClearPixel", "image/png", (1, 1)),
         ("?ifBlank=clearpixel&w=5&h=7", "image/png", (5, 7)),
         ("?ifBlank=Default&type=gif", "image/gif", (128, 128)),
@@ -233,10 +264,22 @@ async fn placeholders_answer_200_in_the_negotiated_format() {
 async fn resized_and_converted_output_decodes_to_the_box() {
     let cases = [
         ("/api/v1/Person/1/Image?w=100", "image/jpeg", (100, 150)),
-        ("/api/v1/Person/1/Image?h=90&type=png", "image/png", (60, 90)),
+        (
+            "/api/v1/Person/1/Image?h=90&type=png",
+            "image/png",
+            (60, 90),
+        ),
         ("/api/v1/Person/3/Image?w=100", "image/jpeg", (100, 150)),
-        ("/api/v1/Person/2/Image?w=64&h=32&type=GIF", "image/gif", (32, 32)),
-        ("/api/v1/Person/2/Image?type=image/tiff", "image/tiff", (128, 128)),
+        (
+            "/api/v1/Person/2/Image?w=64&h=32&type=GIF",
+            "image/gif",
+            (32, 32),
+        ),
+        (
+            "/api/v1/Person/2/Image?type=image/tiff",
+            "image/tiff",
+            (128, 128),
+        ),
         ("/api/v1/Person/6/Image?h=100", "image/png", (98, 100)),
         ("/api/v1/Person/1/Image?w=5000", "image/jpeg", (1200, 1800)),
     ];
@@ -278,10 +321,8 @@ async fn accept_negotiates_the_format() {
 
 #[tokio::test]
 async fn type_parameter_wins_over_accept_and_drops_vary() {
-    let reply = demo(
-        get("/api/v1/Person/1/Image?w=50&type=png").header("Accept", "image/jpeg"),
-    )
-    .await;
+    let reply =
+        demo(get("/api/v1/Person/1/Image?w=50&type=png").header("Accept", "image/jpeg")).await;
     assert_eq!(reply.header("content-type"), "image/png");
     assert_eq!(reply.header("vary"), "");
 }
@@ -299,9 +340,14 @@ async fn accept_split_over_several_lines_is_merged() {
 
 #[tokio::test]
 async fn json_body_when_only_json_is_acceptable() {
-    let reply = demo(get("/api/v1/Person/2/Image").header("Accept", "application/json; charset=utf-8")).await;
+    let reply =
+        demo(get("/api/v1/Person/2/Image").header("Accept", "application/json; charset=utf-8"))
+            .await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.header("content-type"), "application/json; charset=utf-8");
+    assert_eq!(
+        reply.header("content-type"),
+        "application/json; charset=utf-8"
+    );
     let text = reply.message();
     assert!(text.starts_with('"') && text.ends_with('"'), "{text}");
     let decoded = decode_base64(&text[1..text.len() - 1]);
@@ -312,8 +358,14 @@ async fn json_body_when_only_json_is_acceptable() {
 async fn if_none_match_answers_304_and_head_has_no_body() {
     let first = demo(get("/api/v1/Person/2/Image?w=64")).await;
     let etag = first.header("etag").to_owned();
-    for condition in [etag.clone(), format!("\"other\", {etag}"), format!("W/{etag}"), "*".into()] {
-        let reply = demo(get("/api/v1/Person/2/Image?w=64").header("If-None-Match", &condition)).await;
+    for condition in [
+        etag.clone(),
+        format!("\"other\", {etag}"),
+        format!("W/{etag}"),
+        "*".into(),
+    ] {
+        let reply =
+            demo(get("/api/v1/Person/2/Image?w=64").header("If-None-Match", &condition)).await;
         assert_eq!(reply.status, StatusCode::NOT_MODIFIED, "{condition}");
         assert!(reply.body.is_empty());
         assert_eq!(reply.header("etag"), etag);
@@ -323,7 +375,9 @@ async fn if_none_match_answers_304_and_head_has_no_body() {
     let different_size = demo(get("/api/v1/Person/2/Image?w=32")).await;
     assert_ne!(different_size.header("etag"), etag);
 
-    let head = demo(Request::head("/api/v1/Person/2/Image?w=64").header("Authorization", BASIC_DEMO)).await;
+    let head =
+        demo(Request::head("/api/v1/Person/2/Image?w=64").header("Authorization", BASIC_DEMO))
+            .await;
     assert_eq!(head.status, StatusCode::OK);
     assert!(head.body.is_empty());
     assert_eq!(head.header("etag"), etag);
@@ -334,7 +388,10 @@ async fn if_none_match_answers_304_and_head_has_no_body() {
 #[tokio::test]
 async fn corrupt_stored_image_is_422_or_the_asked_placeholder() {
     let store = MemoryStore::new();
-    store.insert(PersonId(1), b"\xFF\xD8\xFF\xE0 this is not really a jpeg".to_vec());
+    store.insert(
+        PersonId(1),
+        b"\xFF\xD8\xFF\xE0 this is not really a jpeg".to_vec(),
+    );
     let router = router_with(store, StaticAuthenticator::default().bearer("t", "u"));
     let request = |uri: &str| {
         Request::get(uri)
@@ -343,8 +400,17 @@ async fn corrupt_stored_image_is_422_or_the_asked_placeholder() {
             .unwrap()
     };
     let reply = send(router.clone(), request("/api/v1/Person/1/Image?w=10")).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.message());
-    let reply = send(router.clone(), request("/api/v1/Person/1/Image?w=10&ifBlank=SrNoPhoto")).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.message()
+    );
+    let reply = send(
+        router.clone(),
+        request("/api/v1/Person/1/Image?w=10&ifBlank=SrNoPhoto"),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.header("content-type"), "image/png");
     // Without conversion the stored bytes go out as stored.
@@ -404,7 +470,11 @@ async fn store_is_not_asked_before_authentication() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     }
     assert_eq!(store.calls.load(Ordering::SeqCst), 0);
-    let reply = send(router, get("/api/v1/Person/1/Image").body(Body::empty()).unwrap()).await;
+    let reply = send(
+        router,
+        get("/api/v1/Person/1/Image").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(store.calls.load(Ordering::SeqCst), 1);
 }
@@ -413,7 +483,9 @@ struct FailingAuthenticator;
 
 impl Authenticator for FailingAuthenticator {
     fn authenticate(&self, _identity: &CallerIdentity) -> person_image::Result<Principal> {
-        Err(Error::authenticator(std::io::Error::other("directory down")))
+        Err(Error::authenticator(std::io::Error::other(
+            "directory down",
+        )))
     }
     fn authorize(&self, _principal: &Principal, _person: PersonId) -> person_image::Result<()> {
         Ok(())
@@ -427,7 +499,10 @@ async fn store_and_authenticator_failures_are_500() {
         fail: true,
     };
     let reply = send(
-        router_with(failing_store, StaticAuthenticator::default().user("demo", "demo")),
+        router_with(
+            failing_store,
+            StaticAuthenticator::default().user("demo", "demo"),
+        ),
         get("/api/v1/Person/1/Image").body(Body::empty()).unwrap(),
     )
     .await;
@@ -444,11 +519,15 @@ async fn store_and_authenticator_failures_are_500() {
 
 #[tokio::test]
 async fn other_methods_are_405() {
-    let reply = demo(Request::post("/api/v1/Person/1/Image").header("Authorization", BASIC_DEMO)).await;
+    let reply =
+        demo(Request::post("/api/v1/Person/1/Image").header("Authorization", BASIC_DEMO)).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
-fn router_with(store: impl ImageStore + 'static, auth: impl Authenticator + 'static) -> axum::Router {
+fn router_with(
+    store: impl ImageStore + 'static,
+    auth: impl Authenticator + 'static,
+) -> axum::Router {
     let service = ImageService::builder()
         .store(store)
         .authenticator(auth)

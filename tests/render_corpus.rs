@@ -69,7 +69,9 @@ fn every_decodable_file_renders_to_every_format_at_w64() {
         let bytes = read(&entry.path);
         let unsupported = UNSUPPORTED.iter().find(|(path, _)| *path == entry.path);
         for format in OutputFormat::ALL {
-            let request = RenderRequest::stored(bytes.clone()).width(64).format(format);
+            let request = RenderRequest::stored(bytes.clone())
+                .width(64)
+                .format(format);
             match (render(&request), unsupported) {
                 (Ok(response), None) => {
                     assert_eq!(response.content_type, format.mime_type(), "{}", entry.path);
@@ -95,7 +97,10 @@ fn every_decodable_file_renders_to_every_format_at_w64() {
             }
         }
     }
-    assert!(rendered > 100, "only {rendered} renders: is the corpus there?");
+    assert!(
+        rendered > 100,
+        "only {rendered} renders: is the corpus there?"
+    );
 }
 
 #[test]
@@ -112,7 +117,12 @@ fn passthrough_is_byte_identical_for_every_stored_format() {
         let response = render(&RenderRequest::stored(bytes.clone())).unwrap();
         assert_eq!(&response.body[..], &bytes[..], "{path}");
         // Asking for a box the image already fits in is still passthrough.
-        let response = render(&RenderRequest::stored(bytes.clone()).width(4096).height(4096)).unwrap();
+        let response = render(
+            &RenderRequest::stored(bytes.clone())
+                .width(4096)
+                .height(4096),
+        )
+        .unwrap();
         assert_eq!(&response.body[..], &bytes[..], "{path} inside 4096x4096");
     }
 }
@@ -133,8 +143,12 @@ fn mean_abs_diff(a: &DynamicImage, b: &DynamicImage) -> f64 {
 fn exif_orientations_all_show_the_same_picture() {
     let render_png = |n: u32| {
         let bytes = read(&format!("jpeg/exif_orientation_{n}.jpg"));
-        let response =
-            render(&RenderRequest::stored(bytes).width(120).format(OutputFormat::Png)).unwrap();
+        let response = render(
+            &RenderRequest::stored(bytes)
+                .width(120)
+                .format(OutputFormat::Png),
+        )
+        .unwrap();
         decode(&response.body)
     };
     let reference = render_png(1);
@@ -142,7 +156,10 @@ fn exif_orientations_all_show_the_same_picture() {
     for n in 2..=8 {
         let other = render_png(n);
         let diff = mean_abs_diff(&reference, &other);
-        assert!(diff < 6.0, "orientation {n} differs by {diff:.2} levels on average");
+        assert!(
+            diff < 6.0,
+            "orientation {n} differs by {diff:.2} levels on average"
+        );
     }
 }
 
@@ -150,18 +167,34 @@ fn exif_orientations_all_show_the_same_picture() {
 fn transparency_becomes_white_in_jpeg() {
     let bytes = read("other/webp_lossless_alpha_tux.webp");
     let source = decode(&bytes).to_rgba8();
-    assert_eq!(source.get_pixel(0, 0)[3], 0, "corner of the source is transparent");
-    let response =
-        render(&RenderRequest::stored(bytes).width(100).format(OutputFormat::Jpeg)).unwrap();
+    assert_eq!(
+        source.get_pixel(0, 0)[3],
+        0,
+        "corner of the source is transparent"
+    );
+    let response = render(
+        &RenderRequest::stored(bytes)
+            .width(100)
+            .format(OutputFormat::Jpeg),
+    )
+    .unwrap();
     let jpeg = decode(&response.body).to_rgb8();
     let corner = jpeg.get_pixel(0, 0);
-    assert!(corner.0.iter().all(|&c| c > 240), "corner is {corner:?}, not white");
+    assert!(
+        corner.0.iter().all(|&c| c > 240),
+        "corner is {corner:?}, not white"
+    );
 }
 
 #[test]
 fn cmyk_black_stays_black() {
-    for path in ["jpeg/cmyk_adobe_transform0.jpg", "jpeg/ycck_swop_icc.jpg", "tiff/cmyk_uncompressed.tiff"] {
-        let response = render(&RenderRequest::stored(read(path)).format(OutputFormat::Png)).unwrap();
+    for path in [
+        "jpeg/cmyk_adobe_transform0.jpg",
+        "jpeg/ycck_swop_icc.jpg",
+        "tiff/cmyk_uncompressed.tiff",
+    ] {
+        let response =
+            render(&RenderRequest::stored(read(path)).format(OutputFormat::Png)).unwrap();
         let image = decode(&response.body).to_luma8();
         let darkest = image.pixels().map(|p| p[0]).min().unwrap();
         let brightest = image.pixels().map(|p| p[0]).max().unwrap();
@@ -179,7 +212,8 @@ fn animated_gif_keeps_its_frames() {
             .format(OutputFormat::Gif),
     )
     .unwrap();
-    let decoder = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&response.body[..])).unwrap();
+    let decoder =
+        image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&response.body[..])).unwrap();
     let frames = decoder.into_frames().collect_frames().unwrap();
     assert_eq!(frames.len(), 10);
     for frame in &frames {
@@ -191,14 +225,19 @@ fn animated_gif_keeps_its_frames() {
 #[test]
 fn bad_files_give_typed_errors_never_panics() {
     let dir = PathBuf::from(CORPUS).join("bad");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     assert!(files.len() >= 10);
     for path in files {
         let bytes = std::fs::read(&path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         for format in OutputFormat::ALL {
-            let request = RenderRequest::stored(bytes.clone()).width(64).format(format);
+            let request = RenderRequest::stored(bytes.clone())
+                .width(64)
+                .format(format);
             let outcome = std::panic::catch_unwind(|| render(&request));
             let result = outcome.unwrap_or_else(|_| panic!("{name} as {format} panicked"));
             match result {
@@ -250,7 +289,10 @@ fn bombs_are_refused_by_limit() {
         "bad/bomb_bmp_3000000x2000000.bmp",
     ] {
         let error = render(&RenderRequest::stored(read(path)).width(64)).unwrap_err();
-        assert!(matches!(error, Error::LimitExceeded { .. }), "{path}: {error:?}");
+        assert!(
+            matches!(error, Error::LimitExceeded { .. }),
+            "{path}: {error:?}"
+        );
     }
 }
 
@@ -268,11 +310,19 @@ fn psnr(a: &DynamicImage, b: &DynamicImage) -> f64 {
 
 #[test]
 fn close_to_libvips_reference() {
-    let Ok(output) = std::process::Command::new("vipsthumbnail").arg("--vips-version").output() else {
-        eprintln!("SKIPPED: vipsthumbnail not installed (apt-get install libvips-tools; .ci/run does)");
+    let Ok(output) = std::process::Command::new("vipsthumbnail")
+        .arg("--vips-version")
+        .output()
+    else {
+        eprintln!(
+            "SKIPPED: vipsthumbnail not installed (apt-get install libvips-tools; .ci/run does)"
+        );
         return;
     };
-    eprintln!("reference: {}", String::from_utf8_lossy(&output.stdout).trim());
+    eprintln!(
+        "reference: {}",
+        String::from_utf8_lossy(&output.stdout).trim()
+    );
     let out_dir = std::env::temp_dir().join(format!("person-image-vips-{}", std::process::id()));
     std::fs::create_dir_all(&out_dir).unwrap();
     for (path, min_psnr) in [
@@ -290,7 +340,12 @@ fn close_to_libvips_reference() {
             .unwrap();
         assert!(status.success(), "vipsthumbnail failed on {path}");
         let reference = image::open(&reference).unwrap();
-        let ours = render(&RenderRequest::stored(read(path)).width(100).format(OutputFormat::Png)).unwrap();
+        let ours = render(
+            &RenderRequest::stored(read(path))
+                .width(100)
+                .format(OutputFormat::Png),
+        )
+        .unwrap();
         let ours = decode(&ours.body);
         assert_eq!(ours.dimensions(), reference.dimensions(), "{path}");
         let score = psnr(&ours, &reference);

@@ -1,0 +1,346 @@
+//! An in-process cache of rendered variants, bounded by bytes, sharded, with single flight.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use crate::response::ImageResponse;
+use crate::Result;
+
+const SHARDS: usize = 16;
+
+/// Counters of a [`RenderCache`], read with [`RenderCache::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheStats {
+    /// Lookups answered from the cache (including waits on another thread's render).
+    pub hits: u64,
+    /// Lookups that rendered.
+    pub misses: u64,
+    /// Entries dropped to stay within the byte bound.
+    pub evictions: u64,
+    /// Bytes currently held.
+    pub bytes: u64,
+    /// Entries currently held.
+    pub entries: u64,
+}
+
+/// Identifies one rendered variant: the person, the stored version and the normalized output, so a
+/// new stored version can never be answered with an old rendering.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct VariantKey {
+    pub(crate) person: i32,
+    pub(crate) version: String,
+    pub(crate) variant: String,
+}
+
+/// Rendered responses kept in memory, at most `max_bytes` of bodies in all.
+///
+/// Sixteen independently locked shards keep threads from queueing on one lock; within a shard the
+/// least recently used entry goes first. Concurrent misses for the same key render once: the
+/// others wait for that result (single flight). Failed renders are never cached.
+#[derive(Debug)]
+pub struct RenderCache {
+    shards: Vec<Mutex<Shard>>,
+    shard_budget: u64,
+    hasher: RandomState,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    evictions: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Shard {
+    entries: HashMap<VariantKey, Entry>,
+    /// Last use tick → key, oldest first.
+    recency: BTreeMap<u64, VariantKey>,
+    tick: u64,
+    bytes: u64,
+    in_flight: HashMap<VariantKey, Arc<Flight>>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    response: ImageResponse,
+    last_used: u64,
+}
+
+/// One render in progress that other threads may wait for.
+#[derive(Debug, Default)]
+struct Flight {
+    /// `None` while rendering; then `Some(Some(response))`, or `Some(None)` when the leader failed
+    /// (its error goes to its own caller; waiters then render for themselves).
+    done: Mutex<Option<Option<ImageResponse>>>,
+    ready: Condvar,
+}
+
+impl RenderCache {
+    /// A cache holding at most `max_bytes` of rendered bodies.
+    pub fn new(max_bytes: u64) -> Self {
+        RenderCache {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            shard_budget: max_bytes / SHARDS as u64,
+            hasher: RandomState::new(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+        }
+    }
+
+    /// The current counters.
+    pub fn stats(&self) -> CacheStats {
+        let (mut bytes, mut entries) = (0, 0);
+        for shard in &self.shards {
+            let shard = lock(shard);
+            bytes += shard.bytes;
+            entries += shard.entries.len() as u64;
+        }
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            evictions: self.evictions.load(Ordering::Relaxed),
+            bytes,
+            entries,
+        }
+    }
+
+    fn shard(&self, key: &VariantKey) -> &Mutex<Shard> {
+        let mut hasher = self.hasher.build_hasher();
+        key.hash(&mut hasher);
+        &self.shards[(hasher.finish() as usize) % SHARDS]
+    }
+
+    /// The cached response for `key`, or `render`'s, which is then kept if it fits.
+    pub(crate) fn get_or_render(
+        &self,
+        key: VariantKey,
+        render: impl FnOnce() -> Result<ImageResponse>,
+    ) -> Result<ImageResponse> {
+        let shard_lock = self.shard(&key);
+        let flight = {
+            let mut shard = lock(shard_lock);
+            if let Some(response) = shard.touch(&key) {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(response);
+            }
+            match shard.in_flight.get(&key) {
+                Some(flight) => Some(Arc::clone(flight)),
+                None => {
+                    shard.in_flight.insert(key.clone(), Arc::default());
+                    None
+                }
+            }
+        };
+        if let Some(flight) = flight {
+            if let Some(response) = flight.wait() {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(response);
+            }
+            // The leader failed: render ourselves rather than share its error.
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return render();
+        }
+
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        // Whatever happens (even a panic in `render`), waiters must be released.
+        let mut leader = Leader {
+            cache: self,
+            shard: shard_lock,
+            key: Some(key),
+            response: None,
+        };
+        let result = render();
+        if let Ok(response) = &result {
+            leader.response = Some(response.clone());
+        }
+        drop(leader);
+        result
+    }
+}
+
+/// Publishes the leader's result and removes the in-flight marker when dropped.
+struct Leader<'a> {
+    cache: &'a RenderCache,
+    shard: &'a Mutex<Shard>,
+    key: Option<VariantKey>,
+    response: Option<ImageResponse>,
+}
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let mut shard = lock(self.shard);
+        let flight = shard.in_flight.remove(&key);
+        if let Some(response) = &self.response {
+            let evicted = shard.insert(key, response.clone(), self.cache.shard_budget);
+            self.cache.evictions.fetch_add(evicted, Ordering::Relaxed);
+        }
+        drop(shard);
+        if let Some(flight) = flight {
+            *lock(&flight.done) = Some(self.response.take());
+            flight.ready.notify_all();
+        }
+    }
+}
+
+impl Flight {
+    fn wait(&self) -> Option<ImageResponse> {
+        let mut done = lock(&self.done);
+        loop {
+            if let Some(result) = done.as_ref() {
+                return result.clone();
+            }
+            done = self
+                .ready
+                .wait(done)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+}
+
+impl Shard {
+    fn touch(&mut self, key: &VariantKey) -> Option<ImageResponse> {
+        self.tick += 1;
+        let tick = self.tick;
+        let entry = self.entries.get_mut(key)?;
+        self.recency.remove(&entry.last_used);
+        entry.last_used = tick;
+        self.recency.insert(tick, key.clone());
+        Some(entry.response.clone())
+    }
+
+    /// Inserts and evicts down to `budget`; returns how many entries were evicted.
+    fn insert(&mut self, key: VariantKey, response: ImageResponse, budget: u64) -> u64 {
+        let size = response.body.len() as u64;
+        if size > budget {
+            return 0;
+        }
+        self.tick += 1;
+        if let Some(old) = self.entries.remove(&key) {
+            self.recency.remove(&old.last_used);
+            self.bytes -= old.response.body.len() as u64;
+        }
+        let mut evicted = 0;
+        while self.bytes + size > budget {
+            let Some((_, oldest)) = self.recency.pop_first() else {
+                break;
+            };
+            if let Some(old) = self.entries.remove(&oldest) {
+                self.bytes -= old.response.body.len() as u64;
+                evicted += 1;
+            }
+        }
+        self.recency.insert(self.tick, key.clone());
+        self.entries.insert(
+            key,
+            Entry {
+                response,
+                last_used: self.tick,
+            },
+        );
+        self.bytes += size;
+        evicted
+    }
+}
+
+/// Locks, recovering from poisoning: the cache's state stays consistent between operations.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use bytes::Bytes;
+
+    use super::*;
+
+    fn key(variant: &str) -> VariantKey {
+        VariantKey {
+            person: 1,
+            version: "v1".into(),
+            variant: variant.into(),
+        }
+    }
+
+    fn body(len: usize) -> ImageResponse {
+        ImageResponse::ok("image/png", Bytes::from(vec![7u8; len]))
+    }
+
+    #[test]
+    fn hits_after_a_miss() {
+        let cache = RenderCache::new(1 << 20);
+        let first = cache.get_or_render(key("a"), || Ok(body(10))).unwrap();
+        let second = cache
+            .get_or_render(key("a"), || panic!("must not render again"))
+            .unwrap();
+        assert_eq!(first, second);
+        let stats = cache.stats();
+        assert_eq!(
+            (stats.hits, stats.misses, stats.entries, stats.bytes),
+            (1, 1, 1, 10)
+        );
+    }
+
+    #[test]
+    fn stays_within_its_byte_bound() {
+        let cache = RenderCache::new(16 * 1000);
+        for i in 0..500 {
+            cache
+                .get_or_render(key(&i.to_string()), || Ok(body(300)))
+                .unwrap();
+        }
+        let stats = cache.stats();
+        assert!(stats.bytes <= 16 * 1000, "{stats:?}");
+        assert!(stats.evictions > 0, "{stats:?}");
+        // Too big for a shard: served, never kept.
+        cache.get_or_render(key("huge"), || Ok(body(5000))).unwrap();
+        assert!(cache.stats().bytes <= 16 * 1000);
+    }
+
+    #[test]
+    fn errors_are_not_cached() {
+        let cache = RenderCache::new(1 << 20);
+        let error = cache.get_or_render(key("a"), || Err(crate::Error::ImageNotFound));
+        assert!(error.is_err());
+        assert!(cache.get_or_render(key("a"), || Ok(body(1))).is_ok());
+        assert_eq!(cache.stats().misses, 2);
+    }
+
+    #[test]
+    fn concurrent_identical_misses_render_once() {
+        let cache = RenderCache::new(1 << 20);
+        let renders = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    let response = cache
+                        .get_or_render(key("same"), || {
+                            renders.fetch_add(1, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(50));
+                            Ok(body(100))
+                        })
+                        .unwrap();
+                    assert_eq!(response.body.len(), 100);
+                });
+            }
+        });
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        assert_eq!(cache.stats().hits, 7);
+    }
+
+    #[test]
+    fn a_new_version_is_a_different_entry() {
+        let cache = RenderCache::new(1 << 20);
+        cache.get_or_render(key("a"), || Ok(body(1))).unwrap();
+        let newer = VariantKey {
+            version: "v2".into(),
+            ..key("a")
+        };
+        let response = cache.get_or_render(newer, || Ok(body(2))).unwrap();
+        assert_eq!(response.body.len(), 2);
+    }
+}
