@@ -1,0 +1,85 @@
+"""Runs person-image and libvips side by side, interleaved, and prints medians and ratios.
+
+Called by benches/compare.sh after it built target/compare/vips_harness and the release examples.
+"""
+import os
+import platform
+import statistics
+import subprocess
+import time
+
+IMAGES = "../shared/bench-images"
+ROUNDS = int(os.environ.get("ROUNDS", "5"))
+ITER = int(os.environ.get("ITER", "4"))
+EXAMPLES = "target/release/examples"
+HARNESS = "target/compare/vips_harness"
+
+
+def run_lines(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return [float(line) for line in out.split()]
+
+
+def in_process(file, size, fmt):
+    """Median ms per render for (ours, vips), rounds interleaved; first iteration of each dropped."""
+    ours, vips = [], []
+    for _ in range(ROUNDS):
+        ours += run_lines([f"{EXAMPLES}/thumbbench", file, str(size), fmt, str(ITER + 1)])[1:]
+        vips += run_lines([HARNESS, file, str(size), fmt, str(ITER + 1)])[1:]
+    return statistics.median(ours), statistics.median(vips)
+
+
+def wall(cmd):
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return (time.perf_counter() - start) * 1000
+
+
+def whole_process(file, size):
+    ours, vips = [], []
+    for _ in range(ROUNDS * 2):
+        ours.append(wall([f"{EXAMPLES}/render", file, "--w", str(size), "--type", "jpeg",
+                          "-o", "target/compare/ours.jpg"]))
+        vips.append(wall(["vipsthumbnail", file, "-s", f"{size}x10000000",
+                          "-o", os.path.abspath("target/compare/vips.jpg") + "[Q=85,strip]"]))
+    return statistics.median(ours), statistics.median(vips)
+
+
+def peak_rss_kib(cmd):
+    out = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, check=True,
+                         capture_output=True, text=True).stderr
+    return int(out.strip().splitlines()[-1])
+
+
+def main():
+    rows = []
+    targets = {"photo-22mp.jpg": 1.0, "photo-6mp.jpg": 0.8, "photo-3mp.jpg": 0.7}
+    for name, target in targets.items():
+        ours, vips = in_process(f"{IMAGES}/{name}", 256, "jpeg")
+        rows.append((f"in-process {name} -> 256 JPEG", ours, vips, "ms", target))
+    for name, fmt in [("alpha-3mp.png", "png"), ("photo-800px.gif", "gif")]:
+        ours, vips = in_process(f"{IMAGES}/{name}", 256, fmt)
+        rows.append((f"in-process {name} -> 256 {fmt.upper()}", ours, vips, "ms", 0.5))
+    for name in targets:
+        ours, vips = whole_process(f"{IMAGES}/{name}", 256)
+        rows.append((f"whole process {name} -> 256 JPEG", ours, vips, "ms", 0.6))
+    big = f"{IMAGES}/photo-22mp.jpg"
+    ours_rss = peak_rss_kib([f"{EXAMPLES}/render", big, "--w", "256", "-o", "target/compare/ours.jpg"])
+    vips_rss = peak_rss_kib(["vipsthumbnail", big, "-s", "256x10000000",
+                             "-o", os.path.abspath("target/compare/vips.jpg")])
+    rows.append(("peak RSS 22 MP -> 256 (render example)", ours_rss / 1024, vips_rss / 1024, "MiB", 16 / (vips_rss / 1024)))
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
+    print(f"libvips: {subprocess.run(['vips', '--version'], capture_output=True, text=True).stdout.strip()}")
+    print(f"rounds {ROUNDS} x {ITER} iterations, interleaved; medians\n")
+    print(f"| case | person-image | libvips | ratio | target | met |")
+    print(f"|---|---|---|---|---|---|")
+    for case, ours, vips, unit, target in rows:
+        ratio = ours / vips
+        print(f"| {case} | {ours:.2f} {unit} | {vips:.2f} {unit} | {ratio:.2f}x | <= {target:.2f}x | {'yes' if ratio <= target else 'no'} |")
+    service = subprocess.run([f"{EXAMPLES}/servicebench"], check=True, capture_output=True, text=True).stdout
+    print("\n" + service.strip())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+//! Run with: `cargo run --release --example servicebench`
+//!
+//! Per-request cost of the service paths that should be nearly free (passthrough, cache hit),
+//! and the throughput of two threads rendering distinct photos against one. Used by
+//! `benches/compare.sh`; numbers are medians of several batches on this machine.
+
+use std::time::Instant;
+
+use person_image::{ImageService, MemoryStore, Method, PersonId, StaticAuthenticator};
+
+const IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench-images");
+const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer bench-token");
+
+fn service(cache_bytes: u64) -> ImageService {
+    let store = MemoryStore::new();
+    for (id, name) in [(1, "photo-3mp.jpg"), (2, "photo-6mp.jpg"), (3, "photo-800px.gif")] {
+        let bytes = std::fs::read(format!("{IMAGES}/{name}")).expect("bench image");
+        store.insert(PersonId(id), bytes);
+    }
+    ImageService::builder()
+        .store(store)
+        .authenticator(StaticAuthenticator::default().bearer("bench-token", "bench"))
+        .cache_bytes(cache_bytes)
+        .build()
+        .expect("service")
+}
+
+/// Median microseconds per request over `batches` batches of `n` requests.
+fn per_request_us(service: &ImageService, target: &str, n: u32, batches: u32) -> f64 {
+    let mut samples = Vec::new();
+    for _ in 0..batches {
+        let start = Instant::now();
+        for _ in 0..n {
+            let response = service.handle(Method::Get, target, [AUTH]);
+            assert_eq!(response.status, 200);
+            std::hint::black_box(response);
+        }
+        samples.push(start.elapsed().as_secs_f64() * 1e6 / f64::from(n));
+    }
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// Requests per second rendering `w=256` of persons 1 and 2 alternately, with `threads` threads.
+fn renders_per_second(service: &ImageService, threads: u32, per_thread: u32) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            scope.spawn(move || {
+                for i in 0..per_thread {
+                    // Distinct sizes keep every request a real render even with a cache.
+                    let target = format!("/api/v1/Person/{}/Image?w={}", 1 + (i + t) % 2, 200 + i);
+                    let response = service.handle(Method::Get, &target, [AUTH]);
+                    assert_eq!(response.status, 200);
+                }
+            });
+        }
+    });
+    f64::from(threads * per_thread) / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let cached = service(64 * 1024 * 1024);
+    let passthrough = per_request_us(&cached, "/api/v1/Person/2/Image", 20_000, 7);
+    cached.handle(Method::Get, "/api/v1/Person/1/Image?w=256", [AUTH]);
+    let hit = per_request_us(&cached, "/api/v1/Person/1/Image?w=256", 20_000, 7);
+    let uncached = service(0);
+    let one = renders_per_second(&uncached, 1, 16);
+    let two = renders_per_second(&uncached, 2, 16);
+    println!("| service path | measured | target |");
+    println!("|---|---|---|");
+    println!("| passthrough GET (auth + store + headers) | {passthrough:.2} us/request | <= 2 us |");
+    println!("| cache-hit GET (w=256) | {hit:.2} us/request | <= 5 us |");
+    println!(
+        "| 2 threads vs 1 rendering distinct photos | {:.2}x ({two:.1} vs {one:.1} renders/s) | >= 1.8x |",
+        two / one
+    );
+    if let Some(stats) = cached.cache_stats() {
+        println!("\ncache: {stats:?}");
+    }
+}
