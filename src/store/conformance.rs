@@ -71,7 +71,10 @@ pub fn check_store_conformance(store: &dyn ImageStore, fixture: &ConformanceFixt
         Lookup::Found(image) => image,
         other => broken(
             "found",
-            format!("person {with_image} should have a photo, got {}", describe(other)),
+            format!(
+                "person {with_image} should have a photo, got {}",
+                describe(other)
+            ),
         ),
     };
     if image.bytes.as_ref() != expected_bytes {
@@ -119,7 +122,12 @@ pub fn check_store_conformance(store: &dyn ImageStore, fixture: &ConformanceFixt
     }
 
     expect(store, fixture.without_image, &Lookup::NoImage, "no-image");
-    expect(store, fixture.missing, &Lookup::NoSuchPerson, "no-such-person");
+    expect(
+        store,
+        fixture.missing,
+        &Lookup::NoSuchPerson,
+        "no-such-person",
+    );
 
     let used = [with_image, fixture.without_image, fixture.missing];
     for id in [-1, i32::MIN, i32::MAX].map(PersonId) {
@@ -169,7 +177,10 @@ fn load(store: &dyn ImageStore, person: PersonId, rule: &str) -> Lookup {
         Ok(Ok(lookup)) => lookup,
         Ok(Err(error)) => broken(
             rule,
-            format!("loading person {person} failed: {error} (status {})", error.status()),
+            format!(
+                "loading person {person} failed: {error} (status {})",
+                error.status()
+            ),
         ),
         Err(_) => broken(rule, format!("loading person {person} panicked")),
     }
@@ -264,7 +275,10 @@ mod tests {
     #[test]
     fn errors_are_reported() {
         let message = failure_of(&Failing);
-        assert!(message.contains("\"found\"") && message.contains("status 500"), "{message}");
+        assert!(
+            message.contains("\"found\"") && message.contains("status 500"),
+            "{message}"
+        );
     }
 
     struct Panicking;
