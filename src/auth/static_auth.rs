@@ -1,22 +1,279 @@
 //! A fixed set of users, tickets, tokens and sessions: for demos, tests and small deployments.
 
+use std::collections::HashSet;
+use std::fmt;
+
 use super::{Authenticator, Principal};
-use crate::credentials::CallerIdentity;
+use crate::credentials::{CallerIdentity, Credentials, Secret};
 use crate::path::PersonId;
-use crate::Result;
+use crate::{Error, Result};
 
 /// An authenticator configured with known credentials.
-#[derive(Debug, Default, Clone)]
-pub struct StaticAuthenticator {}
+///
+/// Each builder method enables one way in; only the enabled schemes are advertised by
+/// [`Authenticator::challenges`]. Every secret is compared in constant time, against every
+/// configured entry, so the time taken says nothing about how close a guess was or which entry
+/// matched. `Debug` shows user names and counts, never a password, ticket, token or cookie value.
+///
+/// ```
+/// use person_image::{
+///     Authenticator, CallerIdentity, Credentials, PersonId, Secret, StaticAuthenticator,
+/// };
+///
+/// let auth = StaticAuthenticator::new()
+///     .user("alice", "s3cret")
+///     .bearer("token-123", "reporting-app")
+///     .deny("alice", PersonId(13));
+///
+/// let identity = CallerIdentity {
+///     credentials: Credentials::Basic {
+///         user: "alice".into(),
+///         password: Secret::new("s3cret"),
+///     },
+///     app_token: None,
+/// };
+/// let alice = auth.authenticate(&identity)?;
+/// assert!(auth.authorize(&alice, PersonId(7)).is_ok());
+/// assert_eq!(auth.authorize(&alice, PersonId(13)).unwrap_err().status(), 403);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Default, Clone)]
+pub struct StaticAuthenticator {
+    users: Vec<(String, Secret)>,
+    tickets: Vec<(Secret, String)>,
+    bearers: Vec<(Secret, String)>,
+    sessions: Vec<SessionCookie>,
+    app_token: Option<Secret>,
+    denied: HashSet<(String, PersonId)>,
+}
+
+/// A session cookie that identifies a principal.
+#[derive(Clone)]
+struct SessionCookie {
+    name: String,
+    value: Secret,
+    principal: String,
+}
+
+impl StaticAuthenticator {
+    /// An authenticator that accepts nobody until configured.
+    pub fn new() -> Self {
+        StaticAuthenticator::default()
+    }
+
+    /// Accepts `Authorization: Basic` with this user name and password; the principal is the user.
+    #[must_use]
+    pub fn user(mut self, name: impl Into<String>, password: impl Into<String>) -> Self {
+        self.users.push((name.into(), Secret::new(password)));
+        self
+    }
+
+    /// Accepts `Authorization: SOTicket <ticket>` as `principal`.
+    #[must_use]
+    pub fn ticket(mut self, ticket: impl Into<String>, principal: impl Into<String>) -> Self {
+        self.tickets.push((Secret::new(ticket), principal.into()));
+        self
+    }
+
+    /// Accepts `Authorization: Bearer <token>` as `principal`.
+    #[must_use]
+    pub fn bearer(mut self, token: impl Into<String>, principal: impl Into<String>) -> Self {
+        self.bearers.push((Secret::new(token), principal.into()));
+        self
+    }
+
+    /// Accepts a session (no `Authorization`, XSRF check passed) whose cookie `cookie_name` has the
+    /// value `cookie_value`, as `principal`.
+    #[must_use]
+    pub fn session_cookie(
+        mut self,
+        cookie_name: impl Into<String>,
+        cookie_value: impl Into<String>,
+        principal: impl Into<String>,
+    ) -> Self {
+        self.sessions.push(SessionCookie {
+            name: cookie_name.into(),
+            value: Secret::new(cookie_value),
+            principal: principal.into(),
+        });
+        self
+    }
+
+    /// Requires every caller to also send this `SO-AppToken`; without it, or with another, 401.
+    #[must_use]
+    pub fn require_app_token(mut self, token: impl Into<String>) -> Self {
+        self.app_token = Some(Secret::new(token));
+        self
+    }
+
+    /// Refuses `principal` the photo of `person` (403). Everything else stays allowed.
+    #[must_use]
+    pub fn deny(mut self, principal: impl Into<String>, person: PersonId) -> Self {
+        self.denied.insert((principal.into(), person));
+        self
+    }
+
+    fn check_basic(&self, user: &str, password: &Secret) -> Result<Principal> {
+        let mut found = None;
+        for (name, expected) in &self.users {
+            // `&`, not `&&`: the password is compared even when the name differs.
+            let matches = constant_time_eq(name.as_bytes(), user.as_bytes())
+                & constant_time_eq(expected.expose().as_bytes(), password.expose().as_bytes());
+            if matches && found.is_none() {
+                found = Some(name);
+            }
+        }
+        found
+            .map(Principal::new)
+            .ok_or_else(|| Error::unauthenticated("Basic credentials rejected"))
+    }
+
+    fn check_session(&self, cookies: &[(String, Secret)]) -> Result<Principal> {
+        let mut found = None;
+        for session in &self.sessions {
+            for (name, value) in cookies {
+                let matches = name == &session.name
+                    && constant_time_eq(
+                        session.value.expose().as_bytes(),
+                        value.expose().as_bytes(),
+                    );
+                if matches && found.is_none() {
+                    found = Some(&session.principal);
+                }
+            }
+        }
+        found
+            .map(Principal::new)
+            .ok_or_else(|| Error::unauthenticated("no valid session cookie"))
+    }
+
+    fn check_app_token(&self, sent: Option<&Secret>) -> Result<()> {
+        let Some(expected) = &self.app_token else {
+            return Ok(());
+        };
+        match sent {
+            None => Err(Error::unauthenticated("SO-AppToken required")),
+            Some(sent)
+                if constant_time_eq(expected.expose().as_bytes(), sent.expose().as_bytes()) =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(Error::unauthenticated("SO-AppToken rejected")),
+        }
+    }
+}
 
 impl Authenticator for StaticAuthenticator {
     fn authenticate(&self, identity: &CallerIdentity) -> Result<Principal> {
-        let _ = identity;
-        Err(crate::Error::unauthenticated("credentials rejected"))
+        // `if let` rather than `match`: `Credentials` is non-exhaustive and may grow schemes, which
+        // this authenticator then simply does not accept.
+        let principal = if let Credentials::Basic { user, password } = &identity.credentials {
+            self.check_basic(user, password)
+        } else if let Credentials::SoTicket(ticket) = &identity.credentials {
+            find_token(&self.tickets, ticket)
+                .ok_or_else(|| Error::unauthenticated("SOTicket rejected"))
+        } else if let Credentials::Bearer(token) = &identity.credentials {
+            find_token(&self.bearers, token)
+                .ok_or_else(|| Error::unauthenticated("Bearer token rejected"))
+        } else if let Credentials::Session { cookies } = &identity.credentials {
+            self.check_session(cookies)
+        } else {
+            Err(Error::unauthenticated("unsupported credentials"))
+        }?;
+        self.check_app_token(identity.app_token.as_ref())?;
+        Ok(principal)
     }
 
     fn authorize(&self, principal: &Principal, person: PersonId) -> Result<()> {
-        let _ = (principal, person);
+        if self.denied.contains(&(principal.name.clone(), person)) {
+            return Err(Error::forbidden(format!(
+                "{} may not see person {person}",
+                principal.name
+            )));
+        }
         Ok(())
+    }
+
+    fn challenges(&self) -> Vec<String> {
+        let mut challenges = Vec::new();
+        if !self.users.is_empty() {
+            challenges.push(r#"Basic realm="person-image""#.to_owned());
+        }
+        if !self.tickets.is_empty() {
+            challenges.push("SOTicket".to_owned());
+        }
+        if !self.bearers.is_empty() {
+            challenges.push("Bearer".to_owned());
+        }
+        challenges
+    }
+}
+
+impl fmt::Debug for StaticAuthenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let users: Vec<&str> = self.users.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("StaticAuthenticator")
+            .field("users", &users)
+            .field("tickets", &self.tickets.len())
+            .field("bearer_tokens", &self.bearers.len())
+            .field("session_cookies", &self.sessions.len())
+            .field("requires_app_token", &self.app_token.is_some())
+            .field("denied", &self.denied.len())
+            .finish()
+    }
+}
+
+/// The principal of the configured token equal to `sent`, comparing against every entry.
+fn find_token(entries: &[(Secret, String)], sent: &Secret) -> Option<Principal> {
+    let mut found = None;
+    for (token, principal) in entries {
+        let matches = constant_time_eq(token.expose().as_bytes(), sent.expose().as_bytes());
+        if matches && found.is_none() {
+            found = Some(principal);
+        }
+    }
+    found.map(Principal::new)
+}
+
+/// Whether `a == b`, in time that depends on the lengths only, never on the content.
+///
+/// Every byte position up to the longer length is visited; a length mismatch is folded into the
+/// result instead of returning early.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len().max(b.len());
+    let mut diff = u64::from(a.len() != b.len());
+    for i in 0..len {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= u64::from(x ^ y);
+    }
+    // Keeps the optimizer from turning the loop back into an early-exit comparison.
+    std::hint::black_box(diff) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_eq_agrees_with_eq() {
+        let samples: [&[u8]; 6] = [b"", b"a", b"b", b"ab", b"abc", b"abd"];
+        for a in samples {
+            for b in samples {
+                assert_eq!(constant_time_eq(a, b), a == b, "{a:?} vs {b:?}");
+            }
+        }
+        // A shorter prefix padded with zeros must not compare equal.
+        assert!(!constant_time_eq(b"ab\0", b"ab"));
+    }
+
+    #[test]
+    fn challenges_list_only_enabled_schemes() {
+        assert!(StaticAuthenticator::new().challenges().is_empty());
+        let auth = StaticAuthenticator::new().bearer("t", "p").user("u", "p");
+        assert_eq!(
+            auth.challenges(),
+            [r#"Basic realm="person-image""#, "Bearer"]
+        );
     }
 }

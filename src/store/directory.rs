@@ -1,28 +1,227 @@
 //! A directory-backed [`ImageStore`](super::ImageStore): `DIR/<id>.<ext>` is the photo.
 
-use std::path::PathBuf;
+use std::fs::{File, Metadata};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
 
-use super::{ImageStore, Lookup};
+use bytes::Bytes;
+
+use super::memory::content_version;
+use super::{ImageStore, Lookup, StoredImage};
 use crate::path::PersonId;
-use crate::Result;
+use crate::{Error, Result};
+
+/// The photo extensions probed, in order of preference, with the MIME type each declares.
+const EXTENSIONS: [(&str, &str); 8] = [
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("png", "image/png"),
+    ("gif", "image/gif"),
+    ("tif", "image/tiff"),
+    ("tiff", "image/tiff"),
+    ("bmp", "image/bmp"),
+    ("webp", "image/webp"),
+];
+
+/// The extension of the marker file for a person without a photo.
+const NO_IMAGE_MARKER: &str = "none";
+
+/// The default cap on a photo file's size: 50 MiB, the render side's default source-bytes limit.
+const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 
 /// Photos in a directory: `DIR/<id>.<ext>` is the photo, an empty `DIR/<id>.none` marks a person
 /// without a photo, nothing means no such person.
+///
+/// * **Names.** `<id>` is the decimal person id as [`PersonId`]'s `Display` writes it (`7`, `-3`);
+///   the path is built from that integer only, never from request text. The extensions are `jpg`,
+///   `jpeg`, `png`, `gif`, `tif`, `tiff`, `bmp` and `webp`, written all lower case or all upper
+///   case (`7.jpg`, `7.JPG`). Mixed case (`7.Jpg`) is not found: finding it would mean listing the
+///   directory on every request.
+/// * **Several files.** When more than one photo file exists for a person, the first in the order
+///   above wins, lower case before upper case (`7.jpg` beats `7.JPG` beats `7.png`). A photo wins
+///   over a `.none` marker.
+/// * **Version.** The 64-bit FNV-1a hash of the file's content: it changes whenever the bytes
+///   change, even when a replacement keeps the length and lands within the file system's timestamp
+///   granularity, and stays the same when an identical file is copied in.
+/// * **Modified.** The file's modification time, when the platform reports one.
+/// * **Declared MIME type.** From the extension; the magic bytes still decide (SPEC §3).
+/// * **Size.** A file larger than [`DirectoryStore::with_max_bytes`] (default 50 MiB) is refused
+///   with [`Error::LimitExceeded`] before it is read.
+/// * **Failures.** Any I/O error other than "not found" (permissions, a directory where a photo
+///   should be) is [`Error::Store`] (500), never "no image".
+///
+/// The store only reads; it never creates, modifies or deletes files.
+///
+/// ```no_run
+/// use person_image::{DirectoryStore, ImageStore, Lookup, PersonId};
+///
+/// let store = DirectoryStore::new("/srv/photos").with_max_bytes(10 * 1024 * 1024);
+/// match store.load(PersonId(7))? {
+///     Lookup::Found(image) => println!("{} bytes", image.bytes.len()),
+///     Lookup::NoImage => println!("no photo"),
+///     Lookup::NoSuchPerson => println!("no such person"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct DirectoryStore {
     root: PathBuf,
+    max_bytes: u64,
 }
 
 impl DirectoryStore {
-    /// A store over `root`.
+    /// A store over `root`, with the default size cap of 50 MiB per photo.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DirectoryStore { root: root.into() }
+        DirectoryStore {
+            root: root.into(),
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+
+    /// Refuses photo files larger than `max_bytes` with [`Error::LimitExceeded`]
+    /// (`limit: "source bytes"`).
+    #[must_use]
+    pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// The directory this store reads.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The size cap per photo file, in bytes.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// The path of `person`'s file with extension `ext`; built from the integer id alone.
+    fn file(&self, person: PersonId, ext: &str) -> PathBuf {
+        self.root.join(format!("{}.{ext}", person.get()))
+    }
+
+    /// The first existing photo file of `person`, with its declared MIME type.
+    fn find_photo(&self, person: PersonId) -> Result<Option<(PathBuf, &'static str)>> {
+        for (ext, mime) in EXTENSIONS {
+            for ext in [ext.to_owned(), ext.to_ascii_uppercase()] {
+                let path = self.file(person, &ext);
+                if probe(&path)?.is_some() {
+                    return Ok(Some((path, mime)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether `person` has a `.none` marker.
+    fn has_marker(&self, person: PersonId) -> Result<bool> {
+        for ext in [
+            NO_IMAGE_MARKER.to_owned(),
+            NO_IMAGE_MARKER.to_ascii_uppercase(),
+        ] {
+            if probe(&self.file(person, &ext))?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Reads the photo at `path`, refusing it before reading when it is over the cap.
+    fn read_photo(&self, path: &Path, mime: &str) -> Result<StoredImage> {
+        let mut file = File::open(path).map_err(|e| store_error(path, e))?;
+        // The size is taken from the open handle, so a file swapped in after the check cannot
+        // slip past it; `take` bounds the read should the file grow while being read.
+        let metadata = file.metadata().map_err(|e| store_error(path, e))?;
+        if !metadata.is_file() {
+            return Err(not_a_file(path));
+        }
+        let len = metadata.len();
+        if len > self.max_bytes {
+            return Err(over_limit(self.max_bytes, len));
+        }
+        let capacity = usize::try_from(len).unwrap_or(0);
+        let mut bytes = Vec::with_capacity(capacity);
+        (&mut file)
+            .take(self.max_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| store_error(path, e))?;
+        let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        if read > self.max_bytes {
+            return Err(over_limit(self.max_bytes, read));
+        }
+        Ok(StoredImage {
+            version: content_version(&bytes),
+            bytes: Bytes::from(bytes),
+            declared_mime: Some(mime.to_owned()),
+            modified: metadata.modified().ok(),
+        })
     }
 }
 
 impl ImageStore for DirectoryStore {
     fn load(&self, person: PersonId) -> Result<Lookup> {
-        let _ = (&self.root, person);
+        if let Some((path, mime)) = self.find_photo(person)? {
+            return self.read_photo(&path, mime).map(Lookup::Found);
+        }
+        if self.has_marker(person)? {
+            return Ok(Lookup::NoImage);
+        }
         Ok(Lookup::NoSuchPerson)
+    }
+}
+
+/// The metadata of `path`, `None` when it does not exist, an error for any other failure.
+fn probe(path: &Path) -> Result<Option<Metadata>> {
+    match std::fs::metadata(path) {
+        Ok(metadata) => Ok(Some(metadata)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(store_error(path, error)),
+    }
+}
+
+fn store_error(path: &Path, error: io::Error) -> Error {
+    Error::store(io::Error::new(
+        error.kind(),
+        format!("reading {}: {error}", path.display()),
+    ))
+}
+
+fn not_a_file(path: &Path) -> Error {
+    Error::store(io::Error::other(format!(
+        "{} is not a regular file",
+        path.display()
+    )))
+}
+
+fn over_limit(max: u64, actual: u64) -> Error {
+    Error::LimitExceeded {
+        limit: "source bytes",
+        max,
+        actual,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_built_from_the_integer_id_only() {
+        let store = DirectoryStore::new("/photos");
+        assert_eq!(
+            store.file(PersonId(-12), "jpg"),
+            Path::new("/photos/-12.jpg")
+        );
+        assert_eq!(
+            store.file(PersonId(i32::MIN), "none"),
+            Path::new("/photos/-2147483648.none")
+        );
+    }
+
+    #[test]
+    fn a_missing_directory_means_no_such_person() {
+        let store = DirectoryStore::new("/nonexistent/person-image-test-dir");
+        assert!(matches!(store.load(PersonId(1)), Ok(Lookup::NoSuchPerson)));
     }
 }

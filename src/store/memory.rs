@@ -1,16 +1,191 @@
 //! An in-memory [`ImageStore`](super::ImageStore), for tests and small deployments.
 
-use super::{ImageStore, Lookup};
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+
+use super::{ImageStore, Lookup, StoredImage};
 use crate::path::PersonId;
 use crate::Result;
 
 /// Photos held in memory.
+///
+/// Thread-safe: share it behind an `Arc` and keep inserting while requests are served.
+///
+/// ```
+/// use person_image::{ImageStore, Lookup, MemoryStore, PersonId};
+///
+/// let store = MemoryStore::new()
+///     .with_image(PersonId(7), &b"\xFF\xD8\xFF"[..])
+///     .with_person_without_image(PersonId(8));
+/// assert!(matches!(store.load(PersonId(7))?, Lookup::Found(_)));
+/// assert_eq!(store.load(PersonId(8))?, Lookup::NoImage);
+/// assert_eq!(store.load(PersonId(9))?, Lookup::NoSuchPerson);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Default)]
-pub struct MemoryStore {}
+pub struct MemoryStore {
+    people: RwLock<HashMap<PersonId, Entry>>,
+}
+
+/// One person's record.
+#[derive(Debug, Clone)]
+enum Entry {
+    Image(StoredImage),
+    NoImage,
+}
+
+impl MemoryStore {
+    /// An empty store: every lookup answers [`Lookup::NoSuchPerson`].
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    /// Stores `bytes` as `person`'s photo, replacing any previous one.
+    ///
+    /// The version is a 64-bit FNV-1a hash of the bytes (so it changes whenever the bytes do), the
+    /// modification time is now, and no MIME type is declared (the magic bytes decide).
+    pub fn insert(&self, person: PersonId, bytes: impl Into<Bytes>) {
+        let bytes = bytes.into();
+        let image = StoredImage {
+            version: content_version(&bytes),
+            bytes,
+            declared_mime: None,
+            modified: Some(SystemTime::now()),
+        };
+        self.insert_image(person, image);
+    }
+
+    /// Stores `image` exactly as given (its version, MIME type and time are kept).
+    pub fn insert_image(&self, person: PersonId, image: StoredImage) {
+        self.write(person, Some(Entry::Image(image)));
+    }
+
+    /// Records `person` as existing without a photo, removing any photo they had.
+    pub fn insert_without_image(&self, person: PersonId) {
+        self.write(person, Some(Entry::NoImage));
+    }
+
+    /// Forgets `person` entirely; returns whether they were known.
+    pub fn remove(&self, person: PersonId) -> bool {
+        self.write(person, None)
+    }
+
+    /// Builder form of [`MemoryStore::insert`].
+    #[must_use]
+    pub fn with_image(self, person: PersonId, bytes: impl Into<Bytes>) -> Self {
+        self.insert(person, bytes);
+        self
+    }
+
+    /// Builder form of [`MemoryStore::insert_image`].
+    #[must_use]
+    pub fn with_stored_image(self, person: PersonId, image: StoredImage) -> Self {
+        self.insert_image(person, image);
+        self
+    }
+
+    /// Builder form of [`MemoryStore::insert_without_image`].
+    #[must_use]
+    pub fn with_person_without_image(self, person: PersonId) -> Self {
+        self.insert_without_image(person);
+        self
+    }
+
+    /// How many persons the store knows, with or without a photo.
+    pub fn len(&self) -> usize {
+        self.people
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether the store knows no person at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn write(&self, person: PersonId, entry: Option<Entry>) -> bool {
+        // A panic while holding the lock cannot leave the map half-updated (every write is one
+        // `insert`/`remove`), so a poisoned lock is safe to keep using.
+        let mut people = self.people.write().unwrap_or_else(PoisonError::into_inner);
+        match entry {
+            Some(entry) => people.insert(person, entry).is_some(),
+            None => people.remove(&person).is_some(),
+        }
+    }
+}
 
 impl ImageStore for MemoryStore {
     fn load(&self, person: PersonId) -> Result<Lookup> {
-        let _ = person;
-        Ok(Lookup::NoSuchPerson)
+        let people = self.people.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(match people.get(&person) {
+            Some(Entry::Image(image)) => Lookup::Found(image.clone()),
+            Some(Entry::NoImage) => Lookup::NoImage,
+            None => Lookup::NoSuchPerson,
+        })
+    }
+}
+
+/// A version tag derived from content: the 64-bit FNV-1a hash of `bytes`, as 16 hex digits.
+pub(crate) fn content_version(bytes: &[u8]) -> String {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let hash = bytes.iter().fold(OFFSET_BASIS, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    });
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_reference_values() {
+        assert_eq!(content_version(b""), "cbf29ce484222325");
+        assert_eq!(content_version(b"a"), "af63dc4c8601ec8c");
+        assert_eq!(content_version(b"foobar"), "85944171f73967e8");
+    }
+
+    #[test]
+    fn replacing_an_image_changes_its_version() {
+        let store = MemoryStore::new().with_image(PersonId(1), &b"one"[..]);
+        let Ok(Lookup::Found(first)) = store.load(PersonId(1)) else {
+            panic!("expected an image");
+        };
+        store.insert(PersonId(1), &b"two"[..]);
+        let Ok(Lookup::Found(second)) = store.load(PersonId(1)) else {
+            panic!("expected an image");
+        };
+        assert_ne!(first.version, second.version);
+        assert_eq!(second.bytes, Bytes::from_static(b"two"));
+    }
+
+    #[test]
+    fn people_can_lose_their_photo_and_be_removed() {
+        let store = MemoryStore::new().with_image(PersonId(1), &b"x"[..]);
+        store.insert_without_image(PersonId(1));
+        assert!(matches!(store.load(PersonId(1)), Ok(Lookup::NoImage)));
+        assert!(store.remove(PersonId(1)));
+        assert!(!store.remove(PersonId(1)));
+        assert!(matches!(store.load(PersonId(1)), Ok(Lookup::NoSuchPerson)));
+        assert!(store.is_empty());
+    }
+
+    #[test]
+    fn a_poisoned_lock_does_not_break_the_store() {
+        let store = std::sync::Arc::new(MemoryStore::new().with_image(PersonId(1), &b"x"[..]));
+        let poisoner = std::sync::Arc::clone(&store);
+        let _ = std::thread::spawn(move || {
+            let _guard = poisoner.people.write();
+            panic!("poison the lock");
+        })
+        .join();
+        assert!(matches!(store.load(PersonId(1)), Ok(Lookup::Found(_))));
+        store.insert_without_image(PersonId(2));
+        assert_eq!(store.len(), 2);
     }
 }
