@@ -13,7 +13,11 @@ const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer bench-token");
 
 fn service(cache_bytes: u64) -> ImageService {
     let store = MemoryStore::new();
-    for (id, name) in [(1, "photo-3mp.jpg"), (2, "photo-6mp.jpg"), (3, "photo-800px.gif")] {
+    for (id, name) in [
+        (1, "photo-3mp.jpg"),
+        (2, "photo-6mp.jpg"),
+        (3, "photo-800px.gif"),
+    ] {
         let bytes = std::fs::read(format!("{IMAGES}/{name}")).expect("bench image");
         store.insert(PersonId(id), bytes);
     }
@@ -69,7 +73,9 @@ fn main() {
     let two = renders_per_second(&uncached, 2, 16);
     println!("| service path | measured | target |");
     println!("|---|---|---|");
-    println!("| passthrough GET (auth + store + headers) | {passthrough:.2} us/request | <= 2 us |");
+    println!(
+        "| passthrough GET (auth + store + headers) | {passthrough:.2} us/request | <= 2 us |"
+    );
     println!("| cache-hit GET (w=256) | {hit:.2} us/request | <= 5 us |");
     println!(
         "| 2 threads vs 1 rendering distinct photos | {:.2}x ({two:.1} vs {one:.1} renders/s) | >= 1.8x |",

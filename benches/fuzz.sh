@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# A short fuzz pass over every target (default 60 s each), seeded from ../shared/corpus.
+#   bash benches/fuzz.sh          # 60 s per target
+#   SECONDS_PER_TARGET=600 bash benches/fuzz.sh
+# Needs cargo-fuzz (installed here if missing); uses RUSTC_BOOTSTRAP for the sanitizer flags on
+# the stable toolchain. Crashes land in fuzz/artifacts/<target>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+export RUSTC_BOOTSTRAP=1
+per_target=${SECONDS_PER_TARGET:-60}
+seed() {
+  local target=$1 dir=fuzz/corpus/$1
+  mkdir -p "$dir"
+  case $target in
+    render|service) find ../shared/corpus -type f \( -name '*.jpg' -o -name '*.png' -o -name '*.gif' -o -name '*.tif*' -o -name '*.bmp' -o -name '*.webp' \) -size -200k -exec cp {} "$dir/" \; ;;
+    parse_target) printf '1/Image?w=64&h=32&type=png&ifBlank=SrNoPhoto' > "$dir/seed1"; printf '7/IMAGE?W=0&IfBlank=2&type=image%%2Fjpeg' > "$dir/seed2" ;;
+    parse_headers) printf 'Basic ZGVtbzpkZW1v\0t\0XSRF-TOKEN=t; s=1\0app\0image/png;q=0.5, */*;q=0.1\0"abc", W/"x"\0sv-SE,en;q=0.8\0nb\0nb-NO\0Europe/Oslo' > "$dir/seed1" ;;
+  esac
+}
+for target in parse_target parse_headers render service; do
+  seed "$target"
+  echo "== $target (${per_target}s)"
+  cargo fuzz run "$target" --release -- -max_total_time="$per_target" -rss_limit_mb=2048 -timeout=10 2>&1 \
+    | grep -E '^(#[0-9]+.*DONE|Done|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)' | tail -5
+done
