@@ -10,7 +10,13 @@ impl ETag {
         ETag(
             opaque
                 .chars()
-                .map(|c| if c.is_ascii_graphic() && c != '"' { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_graphic() && c != '"' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect(),
         )
     }
@@ -41,7 +47,7 @@ impl IfNoneMatch {
     pub fn matches(&self, etag: &ETag) -> bool {
         match self {
             IfNoneMatch::Any => true,
-            IfNoneMatch::Tags(tags) => tags.iter().any(|tag| *tag == etag.0),
+            IfNoneMatch::Tags(tags) => tags.contains(&etag.0),
         }
     }
 }

@@ -324,7 +324,8 @@ mod tests {
 
     #[test]
     fn parses_sizes() {
-        let cases: [(&str, (Option<u32>, Option<u32>)); 16] = [
+        type Sizes = (Option<u32>, Option<u32>);
+        let cases: [(&str, Sizes); 16] = [
             ("", (None, None)),
             ("w=64", (Some(64), None)),
             ("h=32", (None, Some(32))),
