@@ -186,7 +186,8 @@ mod tests {
 
     #[test]
     fn culture_needs_a_language() {
-        let cases: [(Option<&[u8]>, Option<&[u8]>, Option<&str>); 6] = [
+        type Case<'a> = (Option<&'a [u8]>, Option<&'a [u8]>, Option<&'a str>);
+        let cases: [Case; 6] = [
             (Some(b"sv"), Some(b"sv-SE"), Some("sv-SE")),
             (Some(b"sv"), Some(b" nb_NO "), Some("nb_NO")),
             (None, Some(b"sv-SE"), None),
