@@ -1,5 +1,6 @@
 //! The query string of `GET /api/v1/Person/{id}/Image` (SPEC §1): `w`, `h`, `type`, `ifBlank`.
 
+use std::borrow::Cow;
 use std::num::NonZeroU32;
 use std::str::FromStr;
 
@@ -269,10 +270,10 @@ fn parse_dimension(name: &'static str, value: &str, max_side: u32) -> Result<Opt
 
 /// Decodes `%XX` escapes (and `+` as a space when `plus_as_space`); `None` when an escape is
 /// malformed or the result is not UTF-8.
-pub(crate) fn percent_decode(input: &str, plus_as_space: bool) -> Option<String> {
+pub(crate) fn percent_decode(input: &str, plus_as_space: bool) -> Option<Cow<'_, str>> {
     let needs_decoding = input.contains('%') || (plus_as_space && input.contains('+'));
     if !needs_decoding {
-        return Some(input.to_owned());
+        return Some(Cow::Borrowed(input));
     }
     let bytes = input.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -295,7 +296,7 @@ pub(crate) fn percent_decode(input: &str, plus_as_space: bool) -> Option<String>
             }
         }
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).ok().map(Cow::Owned)
 }
 
 fn hex_value(byte: u8) -> Option<u8> {
@@ -519,6 +520,12 @@ mod tests {
             assert_eq!(percent_decode(raw, true).as_deref(), expected, "{raw}");
         }
         assert_eq!(percent_decode("a+b", false).as_deref(), Some("a+b"));
+    }
+
+    #[test]
+    fn huge_queries_stay_cheap() {
+        let query = format!("{}w=9", "x=%41&".repeat(100_000));
+        assert_eq!(dims(&parse(&query).unwrap()), (Some(9), None));
     }
 
     #[test]
