@@ -2,7 +2,17 @@
 
 use std::fmt;
 
+use crate::error::Error;
 use crate::Result;
+
+/// The longest header value (in bytes) looked at; longer ones are a 401 before any work is done.
+pub(crate) const MAX_CREDENTIAL_HEADER_LEN: usize = 8 * 1024;
+
+/// At most this many cookies are kept from a request's `Cookie` lines; the rest are dropped.
+const MAX_COOKIES: usize = 256;
+
+/// The cookie of the XSRF double-submit check.
+const XSRF_COOKIE: &str = "XSRF-TOKEN";
 
 /// A secret string (password, ticket, token, cookie value). `Debug` and `Display` never show it;
 /// equality is compared in constant time.
@@ -28,8 +38,9 @@ impl fmt::Debug for Secret {
 }
 
 impl PartialEq for Secret {
+    /// Compares in constant time for equal lengths, so the comparison does not leak a prefix.
     fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
+        constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
     }
 }
 
@@ -71,13 +82,558 @@ impl CallerIdentity {
     ///
     /// `authorization` is the `Authorization` header; `xsrf_header` the `X-XSRF-TOKEN` header;
     /// `cookie_headers` every `Cookie` header line; `app_token` the `SO-AppToken` header.
+    ///
+    /// `Authorization` accepts the schemes `Basic`, `SOTicket` and `Bearer` (any case). Without it,
+    /// the `X-XSRF-TOKEN` header must equal an `XSRF-TOKEN` cookie, and the request's cookies become
+    /// [`Credentials::Session`]. Every failure is a 401 whose message never contains a secret;
+    /// header values longer than 8 KiB or not UTF-8 are rejected.
+    ///
+    /// ```
+    /// use person_image::{CallerIdentity, Credentials};
+    /// let identity = CallerIdentity::from_headers(Some(b"Basic dXNlcjpwYXNz"), None, &[], None)?;
+    /// assert!(matches!(identity.credentials, Credentials::Basic { ref user, .. } if user == "user"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_headers(
         authorization: Option<&[u8]>,
         xsrf_header: Option<&[u8]>,
         cookie_headers: &[&[u8]],
         app_token: Option<&[u8]>,
     ) -> Result<Self> {
-        let _ = (authorization, xsrf_header, cookie_headers, app_token);
-        Err(crate::Error::unauthenticated("credentials required"))
+        let credentials = match authorization {
+            Some(value) => parse_authorization(header_text("Authorization", value)?)?,
+            None => session_credentials(xsrf_header, cookie_headers)?,
+        };
+        let app_token = match app_token {
+            Some(value) => Some(header_text("SO-AppToken", value)?)
+                .filter(|token| !token.is_empty())
+                .map(Secret::new),
+            None => None,
+        };
+        Ok(CallerIdentity {
+            credentials,
+            app_token,
+        })
+    }
+}
+
+/// Compares two byte strings without short-circuiting on their content: the time taken depends
+/// only on the lengths, so an attacker cannot learn a secret byte by byte.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    // Keeps the optimizer from turning the fold back into an early-exit comparison.
+    std::hint::black_box(difference) == 0
+}
+
+/// A header value as text with surrounding spaces and tabs removed, or a 401 naming the header.
+fn header_text<'a>(name: &str, value: &'a [u8]) -> Result<&'a str> {
+    if value.len() > MAX_CREDENTIAL_HEADER_LEN {
+        return Err(Error::unauthenticated(format!(
+            "the {name} header is too long (more than {MAX_CREDENTIAL_HEADER_LEN} bytes)"
+        )));
+    }
+    let text = std::str::from_utf8(value)
+        .map_err(|_| Error::unauthenticated(format!("the {name} header is not valid UTF-8")))?;
+    Ok(text.trim_matches(is_ows))
+}
+
+fn is_ows(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+fn parse_authorization(value: &str) -> Result<Credentials> {
+    let (scheme, rest) = value.split_once(is_ows).unwrap_or((value, ""));
+    let rest = rest.trim_start_matches(is_ows);
+    if scheme.eq_ignore_ascii_case("Basic") {
+        parse_basic(rest)
+    } else if scheme.eq_ignore_ascii_case("SOTicket") {
+        if rest.is_empty() {
+            return Err(Error::unauthenticated("the SOTicket ticket is empty"));
+        }
+        Ok(Credentials::SoTicket(Secret::new(rest)))
+    } else if scheme.eq_ignore_ascii_case("Bearer") {
+        if rest.is_empty() {
+            return Err(Error::unauthenticated("the Bearer token is empty"));
+        }
+        Ok(Credentials::Bearer(Secret::new(rest)))
+    } else {
+        // The "scheme" is not echoed: a client that forgot the scheme sends its token there.
+        Err(Error::unauthenticated(
+            "unsupported Authorization scheme; use Basic, SOTicket or Bearer",
+        ))
+    }
+}
+
+fn parse_basic(encoded: &str) -> Result<Credentials> {
+    if encoded.is_empty() {
+        return Err(Error::unauthenticated("the Basic credentials are empty"));
+    }
+    let decoded = decode_base64(encoded.as_bytes()).ok_or_else(|| {
+        Error::unauthenticated("the Basic credentials are not valid padded base64")
+    })?;
+    let text = String::from_utf8(decoded).map_err(|_| {
+        Error::unauthenticated("the Basic credentials are not UTF-8 after base64 decoding")
+    })?;
+    let Some((user, password)) = text.split_once(':') else {
+        return Err(Error::unauthenticated(
+            "the Basic credentials must be base64 of user:password, but have no colon",
+        ));
+    };
+    if user.is_empty() {
+        return Err(Error::unauthenticated("the Basic user name is empty"));
+    }
+    Ok(Credentials::Basic {
+        user: user.to_owned(),
+        password: Secret::new(password),
+    })
+}
+
+/// Decodes standard base64 (`A–Z a–z 0–9 + /`) with mandatory `=` padding.
+fn decode_base64(input: &[u8]) -> Option<Vec<u8>> {
+    if !input.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(input.len() / 4 * 3);
+    let mut chunks = input.chunks_exact(4).peekable();
+    while let Some(chunk) = chunks.next() {
+        let is_last = chunks.peek().is_none();
+        let [a, b, c, d] = <[u8; 4]>::try_from(chunk).ok()?;
+        let padding = match (c, d) {
+            (b'=', b'=') => 2,
+            (_, b'=') => 1,
+            _ => 0,
+        };
+        if padding > 0 && !is_last {
+            return None;
+        }
+        let sextet = |byte: u8| base64_value(byte);
+        let a = sextet(a)?;
+        let b = sextet(b)?;
+        let c = if padding == 2 { 0 } else { sextet(c)? };
+        let d = if padding >= 1 { 0 } else { sextet(d)? };
+        let n = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(bytes.get(1..4 - padding)?);
+    }
+    Some(out)
+}
+
+fn base64_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'A'..=b'Z' => Some(byte - b'A'),
+        b'a'..=b'z' => Some(byte - b'a' + 26),
+        b'0'..=b'9' => Some(byte - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// The XSRF double-submit check, then every cookie of the request as a session.
+fn session_credentials(
+    xsrf_header: Option<&[u8]>,
+    cookie_headers: &[&[u8]],
+) -> Result<Credentials> {
+    let missing = || {
+        Error::unauthenticated(
+            "XSRF token missing: send the XSRF-TOKEN cookie and the same value in X-XSRF-TOKEN \
+             (or use an Authorization header)",
+        )
+    };
+    let header = match xsrf_header {
+        Some(value) => header_text("X-XSRF-TOKEN", value)?,
+        None => return Err(missing()),
+    };
+    if header.is_empty() {
+        return Err(missing());
+    }
+    let cookies = parse_cookies(cookie_headers)?;
+    let mut found = false;
+    let mut matched = false;
+    // Every XSRF-TOKEN cookie is compared (browsers may send one per path), without stopping early.
+    for (_, value) in cookies.iter().filter(|(name, _)| name == XSRF_COOKIE) {
+        found |= !value.expose().is_empty();
+        matched |= !value.expose().is_empty()
+            && constant_time_eq(value.expose().as_bytes(), header.as_bytes());
+    }
+    if !found {
+        return Err(missing());
+    }
+    if !matched {
+        return Err(Error::unauthenticated(
+            "XSRF token does not match the XSRF-TOKEN cookie",
+        ));
+    }
+    Ok(Credentials::Session { cookies })
+}
+
+/// Parses every `Cookie` line (`name=value; name2="value2"`), skipping malformed members.
+///
+/// Names are case-sensitive (RFC 6265); a value may be wrapped in double quotes, which are removed.
+fn parse_cookies(lines: &[&[u8]]) -> Result<Vec<(String, Secret)>> {
+    let mut cookies = Vec::new();
+    for line in lines {
+        if line.len() > MAX_CREDENTIAL_HEADER_LEN {
+            return Err(Error::unauthenticated(format!(
+                "a Cookie header is too long (more than {MAX_CREDENTIAL_HEADER_LEN} bytes)"
+            )));
+        }
+        for member in line.split(|&b| b == b';') {
+            if cookies.len() >= MAX_COOKIES {
+                return Ok(cookies);
+            }
+            if let Some(cookie) = parse_cookie(member) {
+                cookies.push(cookie);
+            }
+        }
+    }
+    Ok(cookies)
+}
+
+fn parse_cookie(member: &[u8]) -> Option<(String, Secret)> {
+    let member = member.trim_ascii();
+    let equals = member.iter().position(|&b| b == b'=')?;
+    let name = member.get(..equals)?.trim_ascii();
+    let value = member.get(equals + 1..)?.trim_ascii();
+    if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+        return None;
+    }
+    let value = match value {
+        [b'"', inner @ .., b'"'] => inner,
+        _ => value,
+    };
+    if value.iter().any(|&b| b.is_ascii_control() || b == b'"') {
+        return None;
+    }
+    let name = std::str::from_utf8(name).ok()?;
+    let value = std::str::from_utf8(value).ok()?;
+    Some((name.to_owned(), Secret::new(value)))
+}
+
+/// A `tchar` of RFC 9110 §5.6.2 (the characters of a token, such as a cookie name).
+pub(crate) fn is_tchar(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(value: &[u8]) -> Result<Credentials> {
+        CallerIdentity::from_headers(Some(value), None, &[], None).map(|id| id.credentials)
+    }
+
+    fn session(xsrf: Option<&[u8]>, cookies: &[&[u8]]) -> Result<Credentials> {
+        CallerIdentity::from_headers(None, xsrf, cookies, None).map(|id| id.credentials)
+    }
+
+    fn reason(result: Result<Credentials>) -> String {
+        let error = result.unwrap_err();
+        assert_eq!(error.status(), 401, "{error}");
+        error.to_string()
+    }
+
+    #[test]
+    fn parses_every_authorization_scheme() {
+        let cases: Vec<(&[u8], Credentials)> = vec![
+            (
+                b"Basic dXNlcjpwYXNz",
+                Credentials::Basic {
+                    user: "user".into(),
+                    password: Secret::new("pass"),
+                },
+            ),
+            (
+                b"basic \t dXNlcjpwYTpzcw==",
+                Credentials::Basic {
+                    user: "user".into(),
+                    password: Secret::new("pa:ss"),
+                },
+            ),
+            (
+                b"BASIC dTo=",
+                Credentials::Basic {
+                    user: "u".into(),
+                    password: Secret::new(""),
+                },
+            ),
+            (
+                "Basic w6VzYTpww6Vzcw==".as_bytes(),
+                Credentials::Basic {
+                    user: "åsa".into(),
+                    password: Secret::new("påss"),
+                },
+            ),
+            (
+                b"SOTicket 7T:abc",
+                Credentials::SoTicket(Secret::new("7T:abc")),
+            ),
+            (
+                b"SoTicket\t7T:abc ",
+                Credentials::SoTicket(Secret::new("7T:abc")),
+            ),
+            (
+                b"SOTICKET   7T:x",
+                Credentials::SoTicket(Secret::new("7T:x")),
+            ),
+            (
+                b"Bearer abc.def-ghi",
+                Credentials::Bearer(Secret::new("abc.def-ghi")),
+            ),
+            (b"  bearer x==  ", Credentials::Bearer(Secret::new("x=="))),
+        ];
+        for (header, expected) in cases {
+            let text = String::from_utf8_lossy(header).into_owned();
+            assert_eq!(auth(header).unwrap(), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn malformed_authorization_is_401_with_a_reason() {
+        let too_long = format!("Bearer {}", "a".repeat(MAX_CREDENTIAL_HEADER_LEN));
+        let cases: Vec<(&[u8], &str)> = vec![
+            (b"Basic", "Basic credentials are empty"),
+            (b"Basic   ", "Basic credentials are empty"),
+            (b"Basic dXNlcjpwYXNz=", "not valid padded base64"),
+            (b"Basic dXNlcjpwYXM", "not valid padded base64"),
+            (b"Basic dXN=cjpwYXNz", "not valid padded base64"),
+            (b"Basic dQ==dQ==", "not valid padded base64"),
+            (b"Basic dX*lcjpwYXNz", "not valid padded base64"),
+            (b"Basic dXNlcg==", "have no colon"),
+            (b"Basic OnBhc3M=", "user name is empty"),
+            (b"Basic /w==", "not UTF-8 after base64 decoding"),
+            (b"SOTicket", "SOTicket ticket is empty"),
+            (b"SOTicket  ", "SOTicket ticket is empty"),
+            (b"Bearer", "Bearer token is empty"),
+            (b"", "use Basic, SOTicket or Bearer"),
+            (b"Digest username=x", "use Basic, SOTicket or Bearer"),
+            (b"Negotiate abc", "use Basic, SOTicket or Bearer"),
+            (b"BasicdXNlcjpwYXNz", "use Basic, SOTicket or Bearer"),
+            (
+                b"Bearer \xff\xfe",
+                "Authorization header is not valid UTF-8",
+            ),
+            (too_long.as_bytes(), "Authorization header is too long"),
+        ];
+        for (header, expected) in cases {
+            let text = String::from_utf8_lossy(header).into_owned();
+            let message = reason(auth(header));
+            assert!(message.contains(expected), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn error_messages_never_contain_the_secret() {
+        let headers: [&[u8]; 4] = [
+            b"sekrit-token",
+            b"Token sekrit-token",
+            b"Basic c2Vrcml0LXRva2Vu",
+            b"Basic c2Vrcml0LXRva2Vu=",
+        ];
+        for header in headers {
+            let message = reason(auth(header));
+            assert!(!message.contains("sekrit"), "{message}");
+            assert!(!message.contains("c2Vrcml0"), "{message}");
+        }
+        let message = reason(session(
+            Some(b"sekrit-header"),
+            &[b"XSRF-TOKEN=sekrit-cookie"],
+        ));
+        assert!(!message.contains("sekrit"), "{message}");
+    }
+
+    #[test]
+    fn xsrf_double_submit() {
+        let ok = session(Some(b"tok123"), &[b"a=1; XSRF-TOKEN=tok123", b"b=\"two\""]).unwrap();
+        assert_eq!(
+            ok,
+            Credentials::Session {
+                cookies: vec![
+                    ("a".into(), Secret::new("1")),
+                    ("XSRF-TOKEN".into(), Secret::new("tok123")),
+                    ("b".into(), Secret::new("two")),
+                ]
+            }
+        );
+        let quoted = session(Some(b" tok "), &[b"XSRF-TOKEN=\"tok\""]);
+        assert!(quoted.is_ok());
+        let second_cookie_matches = session(Some(b"new"), &[b"XSRF-TOKEN=old; XSRF-TOKEN=new"]);
+        assert!(second_cookie_matches.is_ok());
+
+        type Case<'a> = (Option<&'a [u8]>, Vec<&'a [u8]>, &'a str);
+        let cases: Vec<Case> = vec![
+            (None, vec![], "XSRF token missing"),
+            (None, vec![b"XSRF-TOKEN=tok"], "XSRF token missing"),
+            (Some(b"tok"), vec![], "XSRF token missing"),
+            (Some(b""), vec![b"XSRF-TOKEN="], "XSRF token missing"),
+            (Some(b"tok"), vec![b"XSRF-TOKEN="], "XSRF token missing"),
+            (Some(b"tok"), vec![b"xsrf-token=tok"], "XSRF token missing"),
+            (Some(b"tok"), vec![b"OTHER=tok"], "XSRF token missing"),
+            (
+                Some(b"tok"),
+                vec![b"XSRF-TOKEN=tok2"],
+                "XSRF token does not match the XSRF-TOKEN cookie",
+            ),
+            (
+                Some(b"tok"),
+                vec![b"XSRF-TOKEN=TOK"],
+                "XSRF token does not match the XSRF-TOKEN cookie",
+            ),
+            (
+                Some(b"\xff"),
+                vec![b"XSRF-TOKEN=tok"],
+                "X-XSRF-TOKEN header is not valid UTF-8",
+            ),
+        ];
+        for (header, cookies, expected) in cases {
+            let message = reason(session(header, &cookies));
+            assert!(
+                message.contains(expected),
+                "{header:?} {cookies:?}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn authorization_wins_over_the_session() {
+        let credentials =
+            CallerIdentity::from_headers(Some(b"Bearer t"), Some(b"x"), &[b"XSRF-TOKEN=y"], None)
+                .unwrap()
+                .credentials;
+        assert_eq!(credentials, Credentials::Bearer(Secret::new("t")));
+    }
+
+    #[test]
+    fn parses_cookies_skipping_malformed_members() {
+        let lines: [&[u8]; 3] = [
+            b"a=1;b=2 ; ;=nameless; noequals; c = 3 ",
+            b"d=\"quoted value\"; e=\"; f=x\x01y; g h=1; \xff=1; i=\xc3\xa5",
+            b"A=upper; a=again",
+        ];
+        let cookies = parse_cookies(&lines).unwrap();
+        let pairs: Vec<(&str, &str)> = cookies
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.expose()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("a", "1"),
+                ("b", "2"),
+                ("c", "3"),
+                ("d", "quoted value"),
+                ("i", "å"),
+                ("A", "upper"),
+                ("a", "again"),
+            ]
+        );
+    }
+
+    #[test]
+    fn cookie_count_and_size_are_capped() {
+        let many = "k=v; ".repeat(1_000);
+        let cookies = parse_cookies(&[many.as_bytes()]).unwrap();
+        assert_eq!(cookies.len(), MAX_COOKIES);
+        let huge = format!("XSRF-TOKEN={}", "a".repeat(1 << 20));
+        let message = reason(session(Some(b"a"), &[huge.as_bytes()]));
+        assert!(message.contains("Cookie header is too long"), "{message}");
+    }
+
+    #[test]
+    fn app_token_is_trimmed_and_optional() {
+        let cases: [(Option<&[u8]>, Option<&str>); 4] = [
+            (None, None),
+            (Some(b""), None),
+            (Some(b"   "), None),
+            (Some(b" app-123 "), Some("app-123")),
+        ];
+        for (header, expected) in cases {
+            let identity =
+                CallerIdentity::from_headers(Some(b"Bearer t"), None, &[], header).unwrap();
+            assert_eq!(identity.app_token.as_ref().map(Secret::expose), expected);
+        }
+        let error =
+            CallerIdentity::from_headers(Some(b"Bearer t"), None, &[], Some(b"\xff")).unwrap_err();
+        assert!(error
+            .to_string()
+            .contains("SO-AppToken header is not valid UTF-8"));
+    }
+
+    #[test]
+    fn debug_never_prints_a_secret() {
+        let identities = [
+            CallerIdentity::from_headers(Some(b"Basic YWxpY2U6UEFTU1dPUkQtMQ=="), None, &[], None),
+            CallerIdentity::from_headers(Some(b"SOTicket 7T:TICKET-2"), None, &[], None),
+            CallerIdentity::from_headers(Some(b"Bearer TOKEN-3"), None, &[], Some(b"APP-4")),
+            CallerIdentity::from_headers(
+                None,
+                Some(b"XSRF-5"),
+                &[b"XSRF-TOKEN=XSRF-5; session=COOKIE-6"],
+                Some(b"APP-4"),
+            ),
+        ];
+        let mut all = String::new();
+        for identity in identities {
+            let identity = identity.unwrap();
+            all.push_str(&format!(
+                "{identity:?} {:?} {identity:#?}",
+                identity.credentials
+            ));
+        }
+        for secret in [
+            "PASSWORD-1",
+            "TICKET-2",
+            "TOKEN-3",
+            "APP-4",
+            "XSRF-5",
+            "COOKIE-6",
+        ] {
+            assert!(!all.contains(secret), "{secret} leaked in {all}");
+        }
+        assert!(all.contains("alice"), "{all}");
+        assert!(all.contains("session"), "{all}");
+        assert_eq!(format!("{:?}", Secret::new("x")), "Secret(<redacted>)");
+    }
+
+    #[test]
+    fn constant_time_eq_compares_bytes() {
+        let cases: [(&[u8], &[u8], bool); 6] = [
+            (b"", b"", true),
+            (b"abc", b"abc", true),
+            (b"abc", b"abd", false),
+            (b"abc", b"bbc", false),
+            (b"abc", b"abcd", false),
+            (b"", b"a", false),
+        ];
+        for (a, b, expected) in cases {
+            assert_eq!(constant_time_eq(a, b), expected, "{a:?} {b:?}");
+        }
+        assert_eq!(Secret::new("s3cret"), Secret::new("s3cret"));
+        assert_ne!(Secret::new("s3cret"), Secret::new("s3creT"));
+    }
+
+    #[test]
+    fn decodes_base64() {
+        let cases: [(&str, Option<&[u8]>); 9] = [
+            ("", Some(b"")),
+            ("Zg==", Some(b"f")),
+            ("Zm8=", Some(b"fo")),
+            ("Zm9v", Some(b"foo")),
+            ("Zm9vYmFy", Some(b"foobar")),
+            ("+/+/", Some(&[0xfb, 0xff, 0xbf])),
+            ("Zg", None),
+            ("Zg=a", None),
+            ("Z===", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(
+                decode_base64(text.as_bytes()).as_deref(),
+                expected,
+                "{text}"
+            );
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! Entity tags and `If-None-Match` (RFC 9110 §8.8.3, §13.1.2).
 
+use crate::accept::split_outside_quotes;
+
 /// A strong entity tag, stored without quotes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ETag(String);
@@ -27,6 +29,13 @@ impl ETag {
     }
 }
 
+/// At most this many entity tags are kept from `If-None-Match`.
+const MAX_TAGS: usize = 64;
+/// At most this many members (valid or not) are examined.
+const MAX_MEMBERS: usize = 256;
+/// A longer entity tag cannot be one of ours and is skipped.
+const MAX_TAG_LEN: usize = 256;
+
 /// A parsed `If-None-Match` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IfNoneMatch {
@@ -38,16 +47,151 @@ pub enum IfNoneMatch {
 
 impl IfNoneMatch {
     /// Parses every `If-None-Match` header line; `None` when no valid member is present.
+    ///
+    /// `*` (alone, on one or several lines) is [`IfNoneMatch::Any`]; otherwise each member must be
+    /// `"opaque"` or `W/"opaque"` and is stored without quotes and without `W/` (this header uses
+    /// weak comparison). Malformed members, and a `*` mixed with tags, are skipped; at most 64
+    /// tags are kept.
+    ///
+    /// ```
+    /// use person_image::{ETag, IfNoneMatch};
+    /// let header = IfNoneMatch::parse([&b"W/\"v1\", \"v2\""[..]]).unwrap();
+    /// assert!(header.matches(&ETag::new("v1")));
+    /// assert!(!header.matches(&ETag::new("v3")));
+    /// ```
     pub fn parse<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<Self> {
-        let _ = lines.into_iter().count();
-        None
+        let mut tags = Vec::new();
+        let mut stars = 0usize;
+        let mut others = 0usize;
+        let mut examined = 0;
+        'lines: for line in lines {
+            for member in split_outside_quotes(line, b',') {
+                if tags.len() >= MAX_TAGS || examined >= MAX_MEMBERS {
+                    break 'lines;
+                }
+                examined += 1;
+                let member = member.trim_ascii();
+                if member.is_empty() {
+                    continue;
+                }
+                if member == b"*" {
+                    stars += 1;
+                    continue;
+                }
+                others += 1;
+                if let Some(tag) = parse_entity_tag(member) {
+                    tags.push(tag);
+                }
+            }
+        }
+        if stars > 0 && others == 0 {
+            Some(IfNoneMatch::Any)
+        } else if tags.is_empty() {
+            None
+        } else {
+            Some(IfNoneMatch::Tags(tags))
+        }
     }
 
     /// Whether the representation with `etag` matches (and so deserves a 304).
     pub fn matches(&self, etag: &ETag) -> bool {
         match self {
             IfNoneMatch::Any => true,
-            IfNoneMatch::Tags(tags) => tags.iter().any(|tag| *tag == etag.0),
+            IfNoneMatch::Tags(tags) => tags.contains(&etag.0),
         }
+    }
+}
+
+/// `"opaque"` or `W/"opaque"` → `opaque`; `None` when malformed (RFC 9110 §8.8.3 `etagc`).
+fn parse_entity_tag(member: &[u8]) -> Option<String> {
+    let quoted = member.strip_prefix(b"W/").unwrap_or(member);
+    let opaque = quoted.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    if opaque.len() > MAX_TAG_LEN {
+        return None;
+    }
+    let is_etagc = |b: &u8| *b == 0x21 || (0x23..=0x7E).contains(b) || *b >= 0x80;
+    if !opaque.iter().all(is_etagc) {
+        return None;
+    }
+    String::from_utf8(opaque.to_vec()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(lines: &[&[u8]]) -> Option<IfNoneMatch> {
+        IfNoneMatch::parse(lines.iter().copied())
+    }
+
+    fn tags(list: &[&str]) -> Option<IfNoneMatch> {
+        Some(IfNoneMatch::Tags(
+            list.iter().map(|t| t.to_string()).collect(),
+        ))
+    }
+
+    #[test]
+    fn parses_tags_and_star() {
+        let cases: Vec<(Vec<&[u8]>, Option<IfNoneMatch>)> = vec![
+            (vec![b"*"], Some(IfNoneMatch::Any)),
+            (vec![b" * "], Some(IfNoneMatch::Any)),
+            (vec![b"*", b"*"], Some(IfNoneMatch::Any)),
+            (vec![b"\"abc\""], tags(&["abc"])),
+            (vec![b"W/\"abc\""], tags(&["abc"])),
+            (vec![b"\"a\", W/\"b\" ,\"c\""], tags(&["a", "b", "c"])),
+            (vec![b"\"a\"", b"\"b\""], tags(&["a", "b"])),
+            (vec![b"\"a,b\""], tags(&["a,b"])),
+            (vec![b"\"\""], tags(&[""])),
+            (vec![b"\"a\", *"], tags(&["a"])),
+            (vec![b"abc, \"ok\""], tags(&["ok"])),
+            (vec![b"w/\"a\", \"ok\""], tags(&["ok"])),
+            (vec![b"\"a b\", \"ok\""], tags(&["ok"])),
+            (vec![b"\"a\"b, \"ok\""], tags(&["ok"])),
+            (vec![b"W/ \"a\", \"ok\""], tags(&["ok"])),
+            (vec![b"\"\xc3\xa5\""], tags(&["å"])),
+            (vec![b"\"\xff\""], None),
+            (vec![b"abc"], None),
+            (vec![b""], None),
+            (vec![b" , , "], None),
+            (vec![], None),
+            (vec![b"\"unterminated"], None),
+        ];
+        for (lines, expected) in cases {
+            assert_eq!(parse(&lines), expected, "{lines:?}");
+        }
+    }
+
+    #[test]
+    fn matches_weakly() {
+        let etag = ETag::new("v1-abc");
+        let cases: [(&[u8], bool); 6] = [
+            (b"*", true),
+            (b"\"v1-abc\"", true),
+            (b"W/\"v1-abc\"", true),
+            (b"\"x\", \"v1-abc\"", true),
+            (b"\"v1-ABC\"", false),
+            (b"\"x\"", false),
+        ];
+        for (header, expected) in cases {
+            let parsed = parse(&[header]).unwrap();
+            assert_eq!(parsed.matches(&etag), expected, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn hostile_headers_are_capped() {
+        let many = "\"t\", ".repeat(10_000);
+        match parse(&[many.as_bytes()]) {
+            Some(IfNoneMatch::Tags(tags)) => assert_eq!(tags.len(), MAX_TAGS),
+            other => panic!("{other:?}"),
+        }
+        let long = format!("\"{}\"", "a".repeat(100_000));
+        assert_eq!(parse(&[long.as_bytes()]), None);
+    }
+
+    #[test]
+    fn etag_header_form() {
+        assert_eq!(ETag::new("abc").to_header(), "\"abc\"");
+        assert_eq!(ETag::new("a\"b c").to_header(), "\"a_b_c\"");
     }
 }

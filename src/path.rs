@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use crate::error::Error;
+use crate::format::truncate_for_message;
+use crate::query::percent_decode;
 use crate::Result;
 
 /// A person's id: a decimal int32, as in the CRM.
@@ -24,17 +27,194 @@ impl fmt::Display for PersonId {
 impl std::str::FromStr for PersonId {
     type Err = crate::Error;
 
+    /// Parses a decimal int32: an optional `-`, then ASCII digits (leading zeros allowed, no `+`,
+    /// no spaces).
     fn from_str(text: &str) -> Result<Self> {
-        text.parse::<i32>()
-            .map(PersonId)
-            .map_err(|_| crate::Error::invalid("personId", "must be a decimal int32"))
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        let number = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            text.parse::<i32>().ok()
+        } else {
+            None
+        };
+        number.map(PersonId).ok_or_else(|| {
+            Error::invalid(
+                "personId",
+                format!(
+                    "must be a decimal int32 from {} to {}, got {:?}",
+                    i32::MIN,
+                    i32::MAX,
+                    truncate_for_message(text)
+                ),
+            )
+        })
     }
 }
 
 /// Splits a request target into the person id and the raw query string.
 ///
+/// The path must be `/api/v1/Person/{personId}/Image` (segments matched case-insensitively, one
+/// trailing slash tolerated); an absolute-form target (`http://host/api/...`) is reduced to its
+/// path first. The id segment is percent-decoded, then must be a decimal int32 (see
+/// [`PersonId`]'s `FromStr`), else 400. The query is returned raw, without `?` (empty when none).
+///
 /// Returns `Ok(None)` when the path is not an image path at all (so a router can 404).
+///
+/// ```
+/// use person_image::{parse_image_path, PersonId};
+/// assert_eq!(
+///     parse_image_path("/api/v1/person/7/image?w=64")?,
+///     Some((PersonId(7), "w=64"))
+/// );
+/// assert_eq!(parse_image_path("/api/v1/Contact/7/Image")?, None);
+/// assert!(parse_image_path("/api/v1/Person/seven/Image").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn parse_image_path(target: &str) -> Result<Option<(PersonId, &str)>> {
-    let _ = target;
-    Ok(None)
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let path = strip_scheme_and_authority(path);
+    let path = path.strip_suffix('/').unwrap_or(path);
+    let mut segments = path.split('/');
+    let expected = ["", "api", "v1", "Person"];
+    for name in expected {
+        match segments.next() {
+            Some(segment) if segment.eq_ignore_ascii_case(name) => {}
+            _ => return Ok(None),
+        }
+    }
+    let (Some(id), Some(image), None) = (segments.next(), segments.next(), segments.next()) else {
+        return Ok(None);
+    };
+    if !image.eq_ignore_ascii_case("Image") {
+        return Ok(None);
+    }
+    let decoded = percent_decode(id, false).ok_or_else(|| {
+        Error::invalid(
+            "personId",
+            format!(
+                "must be a decimal int32, got invalid percent-encoding {:?}",
+                truncate_for_message(id)
+            ),
+        )
+    })?;
+    let person = decoded.parse::<PersonId>()?;
+    Ok(Some((person, query)))
+}
+
+/// `http://host:port/path` → `/path`; an origin-form path is returned unchanged.
+fn strip_scheme_and_authority(path: &str) -> &str {
+    let lower_prefix = |prefix: &str| {
+        path.get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    };
+    let rest = if lower_prefix("http://") {
+        &path["http://".len()..]
+    } else if lower_prefix("https://") {
+        &path["https://".len()..]
+    } else {
+        return path;
+    };
+    rest.find('/').map_or("", |slash| &rest[slash..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_image_path() {
+        let cases = [
+            ("/api/v1/Person/7/Image", 7, ""),
+            ("/api/v1/person/7/image", 7, ""),
+            ("/API/V1/PERSON/7/IMAGE", 7, ""),
+            ("/api/v1/Person/7/Image/", 7, ""),
+            ("/api/v1/Person/7/Image?w=64&h=32", 7, "w=64&h=32"),
+            ("/api/v1/Person/7/Image/?w=64", 7, "w=64"),
+            ("/api/v1/Person/7/Image?", 7, ""),
+            ("/api/v1/Person/7/Image?a?b", 7, "a?b"),
+            ("/api/v1/Person/007/Image", 7, ""),
+            ("/api/v1/Person/-5/Image", -5, ""),
+            ("/api/v1/Person/0/Image", 0, ""),
+            ("/api/v1/Person/2147483647/Image", i32::MAX, ""),
+            ("/api/v1/Person/-2147483648/Image", i32::MIN, ""),
+            ("/api/v1/Person/%34%32/Image", 42, ""),
+            ("http://crm.example/api/v1/Person/7/Image?w=1", 7, "w=1"),
+            ("HTTPS://crm.example:8443/api/v1/Person/7/Image", 7, ""),
+        ];
+        for (target, id, query) in cases {
+            assert_eq!(
+                parse_image_path(target).unwrap(),
+                Some((PersonId(id), query)),
+                "{target}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_paths_are_not_our_route() {
+        for target in [
+            "",
+            "/",
+            "/api/v1/Person/7",
+            "/api/v1/Person/7/Image//",
+            "/api/v1/Person/7/Image/extra",
+            "/api/v1/Person/7/Images",
+            "/api/v2/Person/7/Image",
+            "/api/v1/Contact/7/Image",
+            "/api/v1/Person/Image",
+            "//api/v1/Person/7/Image",
+            "api/v1/Person/7/Image",
+            "/prefix/api/v1/Person/7/Image",
+            "/api/v1/Person/7/%49mage",
+            "http://crm.example",
+            "http://crm.example/other",
+        ] {
+            assert_eq!(parse_image_path(target).unwrap(), None, "{target}");
+        }
+    }
+
+    #[test]
+    fn bad_ids_are_400_naming_person_id() {
+        let cases = [
+            ("/api/v1/Person/seven/Image", "\"seven\""),
+            ("/api/v1/Person//Image", "\"\""),
+            ("/api/v1/Person/+5/Image", "\"+5\""),
+            ("/api/v1/Person/%2B5/Image", "\"+5\""),
+            ("/api/v1/Person/%205/Image", "\" 5\""),
+            ("/api/v1/Person/-/Image", "\"-\""),
+            ("/api/v1/Person/1.5/Image", "\"1.5\""),
+            ("/api/v1/Person/0x10/Image", "\"0x10\""),
+            ("/api/v1/Person/2147483648/Image", "\"2147483648\""),
+            ("/api/v1/Person/-2147483649/Image", "\"-2147483649\""),
+            (
+                "/api/v1/Person/%zz/Image",
+                "invalid percent-encoding \"%zz\"",
+            ),
+            (
+                "/api/v1/Person/%FF/Image",
+                "invalid percent-encoding \"%FF\"",
+            ),
+        ];
+        for (target, got) in cases {
+            let error = parse_image_path(target).unwrap_err();
+            assert_eq!(error.status(), 400, "{target}");
+            let message = error.to_string();
+            assert!(
+                message.starts_with("personId must be a decimal int32"),
+                "{message}"
+            );
+            assert!(message.ends_with(&format!("got {got}")), "{message}");
+        }
+    }
+
+    #[test]
+    fn person_id_from_str_follows_the_same_rules() {
+        assert_eq!("42".parse::<PersonId>().unwrap(), PersonId(42));
+        assert_eq!("-0".parse::<PersonId>().unwrap(), PersonId(0));
+        assert_eq!(
+            "+1".parse::<PersonId>().unwrap_err().to_string(),
+            "personId must be a decimal int32 from -2147483648 to 2147483647, got \"+1\""
+        );
+        assert_eq!(PersonId(7).to_string(), "7");
+        assert_eq!(PersonId(7).get(), 7);
+    }
 }
