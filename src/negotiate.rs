@@ -72,7 +72,7 @@ pub fn negotiate(
     if let Some((_, format)) = best {
         return chosen(format.as_image_format(), false);
     }
-    if accept.quality("application/json") > 0 {
+    if accept.quality(JSON_CONTENT_TYPE) > 0 {
         return chosen(stored, true);
     }
     // Nothing fits: RFC 9110 lets us disregard Accept and send the stored format.
