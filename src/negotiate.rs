@@ -78,3 +78,127 @@ pub fn negotiate(
     // Nothing fits: RFC 9110 lets us disregard Accept and send the stored format.
     chosen(stored, false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(header: &str) -> AcceptList {
+        AcceptList::parse([header.as_bytes()])
+    }
+
+    #[test]
+    fn spec_section_4_table() {
+        use ImageFormat::{Gif, Jpeg, Png, Tiff, WebP};
+        // (type, Accept, stored, has_alpha) -> (format, json, vary)
+        let cases: Vec<(
+            Option<OutputFormat>,
+            Option<&str>,
+            ImageFormat,
+            bool,
+            (ImageFormat, bool, bool),
+        )> = vec![
+            (
+                Some(OutputFormat::Gif),
+                Some("image/png"),
+                Jpeg,
+                false,
+                (Gif, false, false),
+            ),
+            (
+                Some(OutputFormat::Tiff),
+                None,
+                Png,
+                true,
+                (Tiff, false, false),
+            ),
+            (None, None, Jpeg, false, (Jpeg, false, true)),
+            (None, None, WebP, false, (WebP, false, true)),
+            (None, Some("image/jpeg"), Jpeg, false, (Jpeg, false, true)),
+            (None, Some("image/png"), Jpeg, false, (Png, false, true)),
+            (None, Some("*/*"), Png, true, (Png, false, true)),
+            (None, Some("image/*"), Gif, false, (Gif, false, true)),
+            // The stored format wins when acceptable, even at a lower q.
+            (
+                None,
+                Some("image/png, image/gif;q=0.1"),
+                Gif,
+                false,
+                (Gif, false, true),
+            ),
+            // Otherwise the highest q among the outputs.
+            (
+                None,
+                Some("image/gif;q=0.9, image/png;q=0.5"),
+                WebP,
+                true,
+                (Gif, false, true),
+            ),
+            // Ties: PNG first for alpha, JPEG first otherwise.
+            (
+                None,
+                Some("image/png, image/jpeg, image/gif"),
+                WebP,
+                true,
+                (Png, false, true),
+            ),
+            (
+                None,
+                Some("image/png, image/jpeg, image/gif"),
+                WebP,
+                false,
+                (Jpeg, false, true),
+            ),
+            (
+                None,
+                Some("image/tiff, image/gif"),
+                WebP,
+                false,
+                (Gif, false, true),
+            ),
+            // q=0 excludes.
+            (
+                None,
+                Some("image/*, image/jpeg;q=0"),
+                Jpeg,
+                false,
+                (Png, false, true),
+            ),
+            // Only JSON acceptable: the stored format, base64 in a JSON string.
+            (
+                None,
+                Some("application/json"),
+                Png,
+                false,
+                (Png, true, true),
+            ),
+            (
+                None,
+                Some("application/json; charset=utf-8"),
+                Jpeg,
+                false,
+                (Jpeg, true, true),
+            ),
+            (None, Some("application/*"), Jpeg, false, (Jpeg, true, true)),
+            // Nothing acceptable: Accept disregarded, stored format.
+            (
+                None,
+                Some("aplication/json"),
+                Jpeg,
+                false,
+                (Jpeg, false, true),
+            ),
+            (None, Some("text/html"), Gif, false, (Gif, false, true)),
+            (None, Some(""), Png, false, (Png, false, true)),
+        ];
+        for (requested, header, stored, alpha, (format, json, vary)) in cases {
+            let list = header.map(accept);
+            let got = negotiate(requested, list.as_ref(), stored, alpha);
+            assert_eq!(
+                (got.format, got.json, got.vary_accept),
+                (format, json, vary),
+                "type={requested:?} Accept={header:?} stored={stored:?} alpha={alpha}"
+            );
+        }
+    }
+}
