@@ -1,0 +1,105 @@
+//! Criterion benches, table-driven, setup outside the measured closures:
+//! parse + negotiate, passthrough and cache-hit GETs, and full renders of every bench image.
+//!
+//! Run with: `cargo bench --bench render` (inputs from `../shared/bench-images`).
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use person_image::{
+    negotiate, ImageFormat, ImageRequest, ImageService, Limits, MemoryStore, Method, OutputFormat,
+    PersonId, RenderRequest, Renderer, StaticAuthenticator,
+};
+
+const IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench-images");
+
+fn read(name: &str) -> Option<Vec<u8>> {
+    std::fs::read(format!("{IMAGES}/{name}")).ok()
+}
+
+const HEADERS: [(&str, &[u8]); 4] = [
+    ("Authorization", b"Basic ZGVtbzpkZW1v"),
+    ("Accept", b"image/webp,image/apng,image/*,*/*;q=0.8"),
+    ("Accept-Language", b"sv-SE,sv;q=0.9,en;q=0.8"),
+    ("If-None-Match", b"\"abc\""),
+];
+
+fn parse_and_negotiate(c: &mut Criterion) {
+    let limits = Limits::default();
+    let targets = [
+        ("plain", "/api/v1/Person/7/Image"),
+        (
+            "full query",
+            "/api/v1/Person/7/Image?w=256&h=256&type=png&ifBlank=SrNoPhoto",
+        ),
+    ];
+    let mut group = c.benchmark_group("parse+negotiate");
+    for (name, target) in targets {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let request =
+                    ImageRequest::parse(Method::Get, black_box(target), HEADERS, &limits).unwrap();
+                negotiate(
+                    request.query.format,
+                    request.accept.as_ref(),
+                    ImageFormat::Jpeg,
+                    false,
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+fn service_paths(c: &mut Criterion) {
+    let Some(photo) = read("photo-3mp.jpg") else {
+        return;
+    };
+    let store = MemoryStore::new();
+    store.insert(PersonId(1), photo);
+    let service = ImageService::builder()
+        .store(store)
+        .authenticator(StaticAuthenticator::default().user("demo", "demo"))
+        .build()
+        .unwrap();
+    let auth: [(&str, &[u8]); 1] = [("Authorization", b"Basic ZGVtbzpkZW1v")];
+    service.handle(Method::Get, "/api/v1/Person/1/Image?w=256", auth);
+    let mut group = c.benchmark_group("service GET");
+    for (name, target) in [
+        ("passthrough", "/api/v1/Person/1/Image"),
+        ("cache hit w=256", "/api/v1/Person/1/Image?w=256"),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| service.handle(Method::Get, black_box(target), auth))
+        });
+    }
+    group.finish();
+}
+
+fn full_render(c: &mut Criterion) {
+    let renderer = Renderer::default();
+    let cases = [
+        ("photo-3mp.jpg", OutputFormat::Jpeg),
+        ("photo-6mp.jpg", OutputFormat::Jpeg),
+        ("photo-6mp.jpg", OutputFormat::Png),
+        ("photo-6mp.jpg", OutputFormat::Gif),
+        ("photo-6mp.jpg", OutputFormat::Tiff),
+        ("photo-22mp.jpg", OutputFormat::Jpeg),
+        ("alpha-3mp.png", OutputFormat::Png),
+        ("photo-800px.gif", OutputFormat::Gif),
+        ("animated-10f.gif", OutputFormat::Gif),
+    ];
+    let mut group = c.benchmark_group("render to 256");
+    group.sample_size(10);
+    for (name, format) in cases {
+        let Some(bytes) = read(name) else { continue };
+        let request = RenderRequest::stored(bytes).width(256).format(format);
+        group.bench_with_input(BenchmarkId::new(name, format), &request, |b, request| {
+            b.iter(|| renderer.render(request).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, parse_and_negotiate, service_paths, full_render);
+criterion_main!(benches);
