@@ -373,3 +373,20 @@ fn garbage_never_panics() {
         }
     }
 }
+
+/// Run with `cargo test --release --lib timing_6mp -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, meaningful in release builds only"]
+fn timing_6mp_to_256() {
+    let path = corpus_dir().join("../bench-images/photo-6mp.jpg");
+    let Ok(bytes) = std::fs::read(path) else {
+        return;
+    };
+    decode_to_width(&bytes, 256).unwrap();
+    let runs = 20;
+    let start = std::time::Instant::now();
+    for _ in 0..runs {
+        decode_to_width(&bytes, 256).unwrap();
+    }
+    println!("6 MP JPEG to 256 px: {:?} per decode", start.elapsed() / runs);
+}
