@@ -1,4 +1,21 @@
 //! Stored bytes to pixels: header probe with limits, shrink-on-load, orientation, colour, resize.
+//!
+//! [`probe`] reads only headers (our own small parsers for JPEG, PNG, GIF and BMP; the codec's
+//! header reader for TIFF and WebP) and refuses oversized images before any decoder allocates.
+//! [`decode`] turns the bytes into an 8-bit sRGB [`Picture`] of exactly the requested size:
+//! JPEG through `jpeg-decoder` with DCT scaling ([`jpeg`]), everything else through `image`
+//! ([`still`], [`animation`]), then ICC conversion ([`colour`]), a SIMD resample ([`resize`]) and
+//! the EXIF orientation ([`orientation`]).
+
+mod animation;
+mod colour;
+mod jpeg;
+mod orientation;
+mod probe;
+mod resize;
+mod still;
+#[cfg(test)]
+mod tests;
 
 use super::picture::Picture;
 use crate::format::ImageFormat;
@@ -21,16 +38,11 @@ pub(crate) struct SourceInfo {
 /// Reads the header of `bytes` and checks it against `limits` (bytes, pixels, frames where the
 /// header tells). Allocates nothing proportional to the image size.
 pub(crate) fn probe(bytes: &[u8], limits: &Limits) -> Result<SourceInfo> {
-    let _ = limits;
+    limits.check_source_bytes(bytes.len())?;
     let format = ImageFormat::sniff(bytes).ok_or_else(|| crate::Error::UnsupportedFormat {
         reason: "unknown signature".into(),
     })?;
-    Ok(SourceInfo {
-        format,
-        width: 1,
-        height: 1,
-        has_alpha: false,
-    })
+    probe::probe(bytes, format, limits)
 }
 
 /// Decodes `bytes` (already probed as `info`) into an oriented, 8-bit sRGB picture of exactly
@@ -42,8 +54,57 @@ pub(crate) fn decode(
     keep_animation: bool,
     limits: &Limits,
 ) -> Result<Picture> {
-    let _ = (bytes, info, target, keep_animation, limits);
-    Err(crate::Error::UnsupportedFormat {
-        reason: "decoder not built yet".into(),
-    })
+    limits.check_source_bytes(bytes.len())?;
+    let target = (target.0.max(1), target.1.max(1));
+    match info.format {
+        ImageFormat::Jpeg => jpeg::decode(bytes, target, limits),
+        ImageFormat::Gif | ImageFormat::WebP if keep_animation => {
+            animation::decode(bytes, info.format, target, limits)
+        }
+        format => still::decode(bytes, format, target, limits),
+    }
+}
+
+/// The `image` crate's limits matching ours: no side above what the pixel budget allows, and an
+/// allocation cap of the budget at the widest pixel the codecs produce (16-bit RGBA).
+fn image_limits(limits: &Limits) -> image::Limits {
+    let side = u32::try_from(limits.max_source_pixels).unwrap_or(u32::MAX);
+    let mut image_limits = image::Limits::default();
+    image_limits.max_image_width = Some(side);
+    image_limits.max_image_height = Some(side);
+    image_limits.max_alloc = Some(limits.max_source_pixels.saturating_mul(8).max(1 << 20));
+    image_limits
+}
+
+/// Maps the `image` crate's error: unsupported features stay unsupported, the rest (including its
+/// allocation limit, which our header checks normally pre-empt) are decode errors.
+fn image_error(error: image::ImageError) -> crate::Error {
+    match error {
+        image::ImageError::Unsupported(unsupported) => crate::Error::UnsupportedFormat {
+            reason: unsupported.to_string(),
+        },
+        other => crate::Error::decode(other),
+    }
+}
+
+/// Checks a `width × height` area against the pixel limit, and refuses empty images.
+fn check_area(width: u32, height: u32, limits: &Limits) -> Result<()> {
+    if width == 0 || height == 0 {
+        return Err(crate::Error::decode(format!(
+            "the header declares an empty image ({width}x{height})"
+        )));
+    }
+    limits.check_source_pixels(u64::from(width) * u64::from(height))
+}
+
+/// Our format enum mapped onto the `image` crate's.
+fn image_format(format: ImageFormat) -> image::ImageFormat {
+    match format {
+        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
+        ImageFormat::Png => image::ImageFormat::Png,
+        ImageFormat::Gif => image::ImageFormat::Gif,
+        ImageFormat::Tiff => image::ImageFormat::Tiff,
+        ImageFormat::Bmp => image::ImageFormat::Bmp,
+        ImageFormat::WebP => image::ImageFormat::WebP,
+    }
 }

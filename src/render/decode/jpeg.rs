@@ -1,0 +1,235 @@
+//! JPEG: a marker scan for the header, and a decode with DCT-domain shrink-on-load.
+//!
+//! `jpeg-decoder` decodes every baseline/progressive/lossless 8-bit JPEG and can scale by 1/2, 1/4
+//! or 1/8 inside the IDCT, which is several times faster than a full decode for thumbnails. When it
+//! fails, `image` (zune-jpeg) gets a second chance.
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{GrayImage, ImageBuffer, ImageDecoder, RgbImage};
+use jpeg_decoder::PixelFormat;
+
+use super::{check_area, colour, image_error, image_limits, orientation, resize};
+use crate::limits::Limits;
+use crate::render::picture::{Picture, Pixels};
+use crate::{Error, Result};
+
+/// What the JPEG markers before the first scan say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Header {
+    /// Stored width.
+    pub(super) width: u16,
+    /// Stored height.
+    pub(super) height: u16,
+    /// Number of colour components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK).
+    pub(super) components: u8,
+    /// The Adobe APP14 transform flag, when that segment is present.
+    pub(super) adobe_transform: Option<u8>,
+    /// The EXIF orientation (normal when absent).
+    pub(super) orientation: Orientation,
+}
+
+/// Scans the markers up to the first scan (SOS) for the frame header, EXIF and Adobe segments.
+pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
+    let truncated = || Error::decode("JPEG header is truncated or has no frame header");
+    let mut pos = 2usize;
+    let mut frame: Option<(u16, u16, u8)> = None;
+    let mut adobe_transform = None;
+    let mut exif_orientation = None;
+    loop {
+        if bytes.get(pos) != Some(&0xFF) {
+            return Err(Error::decode(format!("JPEG marker expected at byte {pos}")));
+        }
+        // Any number of 0xFF fill bytes may precede a marker code.
+        while bytes.get(pos) == Some(&0xFF) {
+            pos += 1;
+        }
+        let marker = *bytes.get(pos).ok_or_else(truncated)?;
+        pos += 1;
+        match marker {
+            0x01 | 0xD0..=0xD8 => continue,
+            0xD9 | 0xDA => break,
+            _ => {}
+        }
+        let length = usize::from(read_u16(bytes, pos).ok_or_else(truncated)?);
+        if length < 2 {
+            return Err(Error::decode("JPEG segment with an invalid length"));
+        }
+        let segment = bytes.get(pos + 2..pos + length).ok_or_else(truncated)?;
+        pos += length;
+        match marker {
+            // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                if frame.is_some() {
+                    continue;
+                }
+                let (precision, height, width, components) = match segment {
+                    [p, h0, h1, w0, w1, n, ..] => (
+                        *p,
+                        u16::from_be_bytes([*h0, *h1]),
+                        u16::from_be_bytes([*w0, *w1]),
+                        *n,
+                    ),
+                    _ => return Err(truncated()),
+                };
+                match marker {
+                    0xC0..=0xC3 => {}
+                    0xC9..=0xCB => {
+                        return Err(Error::UnsupportedFormat {
+                            reason: "arithmetic-coded JPEG".into(),
+                        })
+                    }
+                    _ => {
+                        return Err(Error::UnsupportedFormat {
+                            reason: format!("JPEG process SOF{}", marker - 0xC0),
+                        })
+                    }
+                }
+                if precision != 8 && marker != 0xC3 {
+                    return Err(Error::UnsupportedFormat {
+                        reason: format!("{precision}-bit JPEG"),
+                    });
+                }
+                if !matches!(components, 1 | 3 | 4) {
+                    return Err(Error::UnsupportedFormat {
+                        reason: format!("JPEG with {components} components"),
+                    });
+                }
+                frame = Some((width, height, components));
+            }
+            0xE1 if exif_orientation.is_none() => {
+                if let Some(exif) = segment.strip_prefix(b"Exif\0\0") {
+                    exif_orientation = Some(orientation::from_exif(exif));
+                }
+            }
+            0xEE => {
+                if let [b'A', b'd', b'o', b'b', b'e', rest @ ..] = segment {
+                    adobe_transform = rest.get(6).copied().or(Some(0));
+                }
+            }
+            _ => {}
+        }
+    }
+    let (width, height, components) = frame.ok_or_else(truncated)?;
+    Ok(Header {
+        width,
+        height,
+        components,
+        adobe_transform,
+        orientation: exif_orientation.unwrap_or(Orientation::NoTransforms),
+    })
+}
+
+fn read_u16(bytes: &[u8], pos: usize) -> Option<u16> {
+    let pair = bytes.get(pos..pos + 2)?;
+    Some(u16::from_be_bytes([pair[0], pair[1]]))
+}
+
+/// The smallest DCT scale (in eighths: 1, 2 or 4; 8 is a full decode) that still leaves at least
+/// twice `target` in both directions for the final resample.
+pub(super) fn dct_scale(source: (u32, u32), target: (u32, u32)) -> u32 {
+    let scaled = |side: u32, eighths: u32| (side * eighths).div_ceil(8);
+    [1, 2, 4]
+        .into_iter()
+        .find(|&eighths| {
+            scaled(source.0, eighths) >= target.0.saturating_mul(2)
+                && scaled(source.1, eighths) >= target.1.saturating_mul(2)
+        })
+        .unwrap_or(8)
+}
+
+/// Decodes a JPEG to an oriented sRGB picture of exactly `target` (displayed) size.
+pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Result<Picture> {
+    let header = read_header(bytes)?;
+    let source = (u32::from(header.width), u32::from(header.height));
+    check_area(source.0, source.1, limits)?;
+    let stored_target = orientation::oriented(target, header.orientation);
+    let pixels = match decode_scaled(bytes, &header, source, stored_target, limits) {
+        Ok(pixels) => pixels,
+        Err(error @ Error::LimitExceeded { .. }) => return Err(error),
+        Err(error) => decode_with_image(bytes, limits).map_err(|_| error)?,
+    };
+    let pixels = resize::resize(pixels, stored_target)?;
+    Ok(Picture::still(orientation::apply(
+        pixels,
+        header.orientation,
+    )))
+}
+
+/// Decodes with `jpeg-decoder`, at a reduced DCT scale when the target allows, then converts the
+/// colour to 8-bit sRGB grey or RGB.
+fn decode_scaled(
+    bytes: &[u8],
+    header: &Header,
+    source: (u32, u32),
+    target: (u32, u32),
+    limits: &Limits,
+) -> Result<Pixels> {
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    let max_buffer = limits
+        .max_source_pixels
+        .saturating_mul(u64::from(header.components.max(1)))
+        .saturating_mul(2);
+    decoder.set_max_decoding_buffer_size(usize::try_from(max_buffer).unwrap_or(usize::MAX));
+    let eighths = dct_scale(source, target);
+    if eighths < 8 {
+        let request = |side: u32| u16::try_from((side * eighths).div_ceil(8)).unwrap_or(u16::MAX);
+        decoder
+            .scale(request(source.0), request(source.1))
+            .map_err(Error::decode)?;
+    }
+    let data = decoder.decode().map_err(Error::decode)?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| Error::decode("JPEG decoder returned no frame information"))?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    let icc = decoder.icc_profile();
+    let short = || Error::decode("JPEG decoder returned fewer pixels than declared");
+    match info.pixel_format {
+        PixelFormat::L8 => GrayImage::from_raw(width, height, data)
+            .map(Pixels::Gray)
+            .ok_or_else(short),
+        PixelFormat::L16 => {
+            // Native-endian samples; the high byte is the 8-bit value.
+            let grey = data
+                .chunks_exact(2)
+                .map(|pair| (u16::from_ne_bytes([pair[0], pair[1]]) >> 8) as u8)
+                .collect();
+            GrayImage::from_raw(width, height, grey)
+                .map(Pixels::Gray)
+                .ok_or_else(short)
+        }
+        PixelFormat::RGB24 => {
+            let mut image: RgbImage =
+                ImageBuffer::from_raw(width, height, data).ok_or_else(short)?;
+            if let Some(icc) = icc.as_deref() {
+                colour::rgb_to_srgb(icc, &mut image);
+            }
+            Ok(Pixels::Rgb(image))
+        }
+        PixelFormat::CMYK32 => {
+            let mut cmyk = data;
+            // jpeg-decoder inverts every CMYK sample, which is right for Adobe files (Photoshop
+            // stores inverted ink) and wrong for the others, which store ink as is.
+            if header.adobe_transform.is_none() {
+                cmyk.iter_mut().for_each(|sample| *sample = 255 - *sample);
+            }
+            colour::cmyk_to_srgb(&cmyk, width, height, icc.as_deref())
+                .map(Pixels::Rgb)
+                .ok_or_else(short)
+        }
+    }
+}
+
+/// The fallback: a full decode with `image` (zune-jpeg), with its ICC profile applied.
+fn decode_with_image(bytes: &[u8], limits: &Limits) -> Result<Pixels> {
+    let mut decoder =
+        image::codecs::jpeg::JpegDecoder::new(Cursor::new(bytes)).map_err(image_error)?;
+    decoder
+        .set_limits(image_limits(limits))
+        .map_err(image_error)?;
+    let icc = decoder.icc_profile().ok().flatten();
+    let image = image::DynamicImage::from_decoder(decoder).map_err(image_error)?;
+    Ok(colour::to_srgb8(image, icc.as_deref()))
+}

@@ -1,0 +1,91 @@
+//! SIMD resampling with `fast_image_resize`: Lanczos3, premultiplied alpha, one `Resizer` (and its
+//! scratch buffers) per thread.
+
+use std::cell::RefCell;
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::{ImageBuffer, Pixel};
+
+use crate::render::picture::Pixels;
+use crate::{Error, Result};
+
+thread_local! {
+    /// The resizer keeps its convolution and alpha buffers between calls on the same thread.
+    static RESIZER: RefCell<Resizer> = RefCell::new(Resizer::new());
+}
+
+/// Resamples `pixels` to exactly `target`; returns them untouched when the size already matches.
+pub(super) fn resize(pixels: Pixels, target: (u32, u32)) -> Result<Pixels> {
+    if pixels.dimensions() == target {
+        return Ok(pixels);
+    }
+    Ok(match pixels {
+        Pixels::Gray(image) => Pixels::Gray(resize_buffer(&image, target, PixelType::U8)?),
+        Pixels::GrayAlpha(image) => {
+            Pixels::GrayAlpha(resize_buffer(&image, target, PixelType::U8x2)?)
+        }
+        Pixels::Rgb(image) => Pixels::Rgb(resize_buffer(&image, target, PixelType::U8x3)?),
+        Pixels::Rgba(image) => Pixels::Rgba(resize_buffer(&image, target, PixelType::U8x4)?),
+    })
+}
+
+fn resize_buffer<P: Pixel<Subpixel = u8>>(
+    source: &ImageBuffer<P, Vec<u8>>,
+    target: (u32, u32),
+    pixel_type: PixelType,
+) -> Result<ImageBuffer<P, Vec<u8>>> {
+    let (width, height) = (target.0.max(1), target.1.max(1));
+    let src = ImageRef::new(source.width(), source.height(), source.as_raw(), pixel_type)
+        .map_err(Error::decode)?;
+    let len = usize::try_from(u64::from(width) * u64::from(height))
+        .ok()
+        .and_then(|pixels| pixels.checked_mul(pixel_type.size()))
+        .ok_or_else(|| Error::decode("resize target too large"))?;
+    let mut buffer = vec![0u8; len];
+    let mut dst =
+        Image::from_slice_u8(width, height, &mut buffer, pixel_type).map_err(Error::decode)?;
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .use_alpha(P::HAS_ALPHA);
+    RESIZER
+        .with(|resizer| resizer.borrow_mut().resize(&src, &mut dst, &options))
+        .map_err(Error::decode)?;
+    ImageBuffer::from_raw(width, height, buffer)
+        .ok_or_else(|| Error::decode("resized buffer has the wrong size"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgba, RgbaImage};
+
+    #[test]
+    fn transparent_pixels_do_not_bleed_their_colour() {
+        // Left half opaque red, right half fully transparent green: with premultiplied alpha no
+        // green may appear in the result.
+        let image = RgbaImage::from_fn(64, 8, |x, _| {
+            if x < 32 {
+                Rgba([255, 0, 0, 255])
+            } else {
+                Rgba([0, 255, 0, 0])
+            }
+        });
+        let Pixels::Rgba(small) = resize(Pixels::Rgba(image), (16, 2)).unwrap() else {
+            panic!("RGBA stays RGBA");
+        };
+        assert_eq!(small.dimensions(), (16, 2));
+        for pixel in small.pixels().filter(|pixel| pixel[3] > 16) {
+            assert!(pixel[1] < 16, "{pixel:?}");
+        }
+    }
+
+    #[test]
+    fn same_size_is_untouched_and_tiny_targets_work() {
+        let image = image::GrayImage::from_pixel(5, 1, image::Luma([7]));
+        let same = resize(Pixels::Gray(image.clone()), (5, 1)).unwrap();
+        assert_eq!(same.dimensions(), (5, 1));
+        let tiny = resize(Pixels::Gray(image), (1, 1)).unwrap();
+        assert_eq!(tiny.dimensions(), (1, 1));
+    }
+}

@@ -1,0 +1,34 @@
+//! Still images through the `image` crate (PNG, GIF, TIFF, BMP, WebP, and the first frame of an
+//! animation): limits on the reader, ICC and orientation from the decoder, then resize and orient.
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader};
+
+use super::{check_area, colour, image_error, image_format, image_limits, orientation, resize};
+use crate::format::ImageFormat;
+use crate::limits::Limits;
+use crate::render::picture::Picture;
+use crate::Result;
+
+/// Decodes the first frame of `bytes` to an oriented sRGB picture of exactly `target` size.
+pub(super) fn decode(
+    bytes: &[u8],
+    format: ImageFormat,
+    target: (u32, u32),
+    limits: &Limits,
+) -> Result<Picture> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format(format));
+    reader.limits(image_limits(limits));
+    let mut decoder = reader.into_decoder().map_err(image_error)?;
+    let (width, height) = decoder.dimensions();
+    check_area(width, height, limits)?;
+    // Broken metadata never stops the pixels from being shown.
+    let icc = decoder.icc_profile().ok().flatten();
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
+    let pixels = colour::to_srgb8(image, icc.as_deref());
+    let pixels = resize::resize(pixels, orientation::oriented(target, orientation))?;
+    Ok(Picture::still(orientation::apply(pixels, orientation)))
+}

@@ -1,0 +1,392 @@
+//! Probe and decode every file of the shared corpus (`../shared/corpus`, see its MANIFEST.tsv).
+
+use super::*;
+use crate::render::picture::Pixels;
+use image::RgbImage;
+
+fn corpus_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+fn read(path: &str) -> Vec<u8> {
+    let full = corpus_dir().join(path);
+    std::fs::read(&full).unwrap_or_else(|error| panic!("{}: {error}", full.display()))
+}
+
+/// `(path, width, height)` of every file the manifest gives a size for; `None` sizes for `NA`.
+fn manifest() -> Vec<(String, Option<(u32, u32)>)> {
+    let text = std::fs::read_to_string(corpus_dir().join("MANIFEST.tsv")).expect("MANIFEST.tsv");
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let path = fields.first()?.to_string();
+            let size = match (fields.get(5)?.parse(), fields.get(6)?.parse()) {
+                (Ok(w), Ok(h)) => Some((w, h)),
+                _ => None,
+            };
+            Some((path, size))
+        })
+        .collect()
+}
+
+/// Files that legitimately fail to decode with these codecs: a clean 422 is expected.
+const UNSUPPORTED: &[&str] = &[
+    "jpeg/arithmetic_testimgari.jpg",
+    "jpeg/12bit_monkey12.jpg",
+    "jpeg/lossless_sof3_testimgl.jpg",
+    // 1-bit RGB palette TIFF: the tiff crate refuses this photometric interpretation.
+    "tiff/multipage_3pages.tiff",
+];
+
+fn decode_to_width(bytes: &[u8], width: u32) -> Result<Picture> {
+    let limits = Limits::default();
+    let info = probe(bytes, &limits)?;
+    let target = crate::render::geometry::fit((info.width, info.height), Some(width), None);
+    let picture = decode(bytes, &info, target, false, &limits)?;
+    assert_eq!(picture.dimensions(), target);
+    Ok(picture)
+}
+
+fn rgb(picture: &Picture) -> RgbImage {
+    match &picture.frames[0].pixels {
+        Pixels::Gray(image) => image::DynamicImage::ImageLuma8(image.clone()).into_rgb8(),
+        Pixels::GrayAlpha(image) => image::DynamicImage::ImageLumaA8(image.clone()).into_rgb8(),
+        Pixels::Rgb(image) => image.clone(),
+        Pixels::Rgba(image) => image::DynamicImage::ImageRgba8(image.clone()).into_rgb8(),
+    }
+}
+
+fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let sum: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+#[test]
+fn every_decodable_corpus_file_probes_and_decodes_to_the_target() {
+    let limits = Limits::default();
+    for (path, size) in manifest() {
+        if path.starts_with("bad/") || UNSUPPORTED.contains(&path.as_str()) {
+            continue;
+        }
+        let bytes = read(&path);
+        let expected = size.unwrap_or_else(|| panic!("{path} has a size in the manifest"));
+        let info = probe(&bytes, &limits).unwrap_or_else(|error| panic!("{path}: {error}"));
+        // The manifest gives displayed sizes except for the stored-landscape orientation files.
+        let displayed = if path.contains("exif_orientation_") && expected.0 > expected.1 {
+            (expected.1, expected.0)
+        } else {
+            expected
+        };
+        assert_eq!((info.width, info.height), displayed, "{path}");
+        let target = crate::render::geometry::fit(displayed, Some(64), None);
+        let picture = decode(&bytes, &info, target, false, &limits)
+            .unwrap_or_else(|error| panic!("{path}: {error}"));
+        assert_eq!(picture.dimensions(), target, "{path}");
+        assert_eq!(picture.frames.len(), 1, "{path}");
+    }
+}
+
+#[test]
+fn unsupported_jpeg_processes_are_clean_422s() {
+    for path in UNSUPPORTED {
+        let bytes = read(path);
+        if let Err(error) = decode_to_width(&bytes, 64) {
+            assert_eq!(error.status(), 422, "{path}: {error}");
+        }
+    }
+}
+
+#[test]
+fn exif_orientations_all_display_like_orientation_1() {
+    let reference = rgb(&decode_to_width(&read("jpeg/exif_orientation_1.jpg"), 120).unwrap());
+    assert_eq!(reference.dimensions(), (120, 180));
+    for n in 2..=8 {
+        let path = format!("jpeg/exif_orientation_{n}.jpg");
+        let picture = rgb(&decode_to_width(&read(&path), 120).unwrap());
+        let difference = mean_abs_diff(&reference, &picture);
+        assert!(difference < 8.0, "{path}: mean difference {difference}");
+    }
+}
+
+fn darkest_luma(image: &RgbImage) -> u32 {
+    image
+        .pixels()
+        .map(|p| (299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2])) / 1000)
+        .min()
+        .unwrap_or(255)
+}
+
+#[test]
+fn cmyk_and_ycck_black_stays_black_and_white_stays_white() {
+    for path in ["jpeg/cmyk_adobe_transform0.jpg", "jpeg/ycck_swop_icc.jpg"] {
+        let image = rgb(&decode_to_width(&read(path), 128).unwrap());
+        let darkest = darkest_luma(&image);
+        assert!(darkest < 40, "{path}: darkest luma {darkest}");
+        let brightest = image
+            .pixels()
+            .map(|p| p[0].min(p[1]).min(p[2]))
+            .max()
+            .unwrap();
+        assert!(brightest > 200, "{path}: brightest {brightest}");
+    }
+}
+
+#[test]
+fn ycck_with_icc_differs_from_the_naive_conversion() {
+    let bytes = read("jpeg/ycck_swop_icc.jpg");
+    let with_icc = rgb(&decode_to_width(&bytes, 100).unwrap());
+    let mut decoder = jpeg_decoder::Decoder::new(&bytes[..]);
+    let cmyk = decoder.decode().unwrap();
+    let info = decoder.info().unwrap();
+    let naive = colour::cmyk_to_srgb(&cmyk, info.width.into(), info.height.into(), None).unwrap();
+    let naive = resize::resize(Pixels::Rgb(naive), with_icc.dimensions()).unwrap();
+    let naive = rgb(&Picture::still(naive));
+    let difference = mean_abs_diff(&with_icc, &naive);
+    assert!(difference > 2.0, "ICC had no visible effect ({difference})");
+}
+
+#[test]
+fn rgb_to_gbr_profile_is_honoured() {
+    let bytes = read("jpeg/icc_rgb_to_gbr.jpg");
+    let with_icc = rgb(&decode_to_width(&bytes, 100).unwrap());
+    let mut decoder = jpeg_decoder::Decoder::new(&bytes[..]);
+    let raw = decoder.decode().unwrap();
+    let info = decoder.info().unwrap();
+    let raw = RgbImage::from_raw(info.width.into(), info.height.into(), raw).unwrap();
+    let raw = rgb(&Picture::still(
+        resize::resize(Pixels::Rgb(raw), with_icc.dimensions()).unwrap(),
+    ));
+    let difference = mean_abs_diff(&with_icc, &raw);
+    assert!(
+        difference > 5.0,
+        "ICC ignored: mean difference {difference}"
+    );
+}
+
+#[test]
+fn adobe_rgb_profile_changes_the_pixels_and_srgb_profiles_do_not() {
+    // sRGB-tagged: same as a decode without the profile.
+    let bytes = read("jpeg/progressive_cat.jpg");
+    let tagged = rgb(&decode_to_width(&bytes, 320).unwrap());
+    let plain = image::load_from_memory(&bytes).unwrap().into_rgb8();
+    assert!(mean_abs_diff(&tagged, &plain) < 2.0);
+    // Adobe RGB: saturation grows when converted to sRGB, so pixels move.
+    let bytes = read("jpeg/icc_adobergb_person.jpg");
+    let converted = rgb(&decode_to_width(&bytes, 290).unwrap());
+    let plain = image::load_from_memory(&bytes).unwrap().into_rgb8();
+    assert!(mean_abs_diff(&converted, &plain) > 1.0);
+}
+
+#[test]
+fn animated_gif_keeps_every_frame_delay_and_loop_count() {
+    let limits = Limits::default();
+    let bytes = read("gif/animated_loop3.gif");
+    let info = probe(&bytes, &limits).unwrap();
+    assert!(info.has_alpha);
+    let picture = decode(&bytes, &info, (100, 77), true, &limits).unwrap();
+    assert_eq!(picture.frames.len(), 10);
+    assert_eq!(picture.repeat, crate::render::picture::Repeat::Finite(2));
+    assert!(picture
+        .frames
+        .iter()
+        .all(|f| f.pixels.dimensions() == (100, 77)));
+    assert!(picture.frames.iter().any(|f| f.delay_ms > 0));
+    let still = decode(&bytes, &info, (100, 77), false, &limits).unwrap();
+    assert_eq!(still.frames.len(), 1);
+
+    let bytes = read("gif/animated_subframes.gif");
+    let info = probe(&bytes, &limits).unwrap();
+    let picture = decode(&bytes, &info, (50, 50), true, &limits).unwrap();
+    assert_eq!(picture.frames.len(), 2);
+    assert_eq!(picture.repeat, crate::render::picture::Repeat::Infinite);
+}
+
+#[test]
+fn animated_webp_keeps_every_frame() {
+    let limits = Limits::default();
+    let bytes = read("other/webp_animated.webp");
+    let info = probe(&bytes, &limits).unwrap();
+    let picture = decode(&bytes, &info, (74, 57), true, &limits).unwrap();
+    assert_eq!(picture.frames.len(), 10);
+}
+
+#[test]
+fn frame_limit_is_enforced() {
+    let limits = Limits::default().max_frames(5);
+    let bytes = read("gif/animated_loop3.gif");
+    let error = probe(&bytes, &limits).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            crate::Error::LimitExceeded {
+                limit: "frames",
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn bad_files_give_typed_errors_or_images_never_panics() {
+    let limits = Limits::default();
+    for entry in std::fs::read_dir(corpus_dir().join("bad")).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let outcome = probe(&bytes, &limits).and_then(|info| {
+            let target = crate::render::geometry::fit((info.width, info.height), Some(64), None);
+            decode(&bytes, &info, target, true, &limits)
+        });
+        if let Err(error) = outcome {
+            assert_eq!(error.status(), 422, "{}: {error}", path.display());
+        }
+    }
+}
+
+#[test]
+fn bombs_are_refused_by_probe() {
+    let limits = Limits::default();
+    for path in [
+        "bad/bomb_jpeg_header_65535x65535.jpg",
+        "bad/bomb_png_65536x65536.png",
+        "bad/bomb_gif_65535x10751.gif",
+        "bad/bomb_bmp_3000000x2000000.bmp",
+    ] {
+        let error = probe(&read(path), &limits).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                crate::Error::LimitExceeded { .. } | crate::Error::Decode { .. }
+            ),
+            "{path}: {error}"
+        );
+    }
+    let error = probe(&[0u8; 10], &limits.max_source_bytes(5)).unwrap_err();
+    assert!(matches!(
+        error,
+        crate::Error::LimitExceeded {
+            limit: "source bytes",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn small_and_thin_files_decode() {
+    for (path, width, expected) in [
+        ("bad/tiny_1x1.jpg", 64, (1, 1)),
+        ("bad/tiny_1x1.png", 64, (1, 1)),
+        ("bad/strip_1000x1.jpg", 64, (64, 1)),
+        ("bad/bomb_ztxt_png_decompression_dos.png", 64, (1, 1)),
+    ] {
+        let picture = decode_to_width(&read(path), width).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(picture.dimensions(), expected, "{path}");
+    }
+}
+
+#[test]
+fn grey_stays_grey_and_alpha_stays_alpha() {
+    let grey = decode_to_width(&read("jpeg/grayscale_hopper.jpg"), 64).unwrap();
+    assert!(matches!(grey.frames[0].pixels, Pixels::Gray(_)));
+    let grey16 = decode_to_width(&read("png/gray16_alpha_icc.png"), 64).unwrap();
+    assert!(matches!(grey16.frames[0].pixels, Pixels::GrayAlpha(_)));
+    let rgba = decode_to_width(&read("png/basn6a16.png"), 16).unwrap();
+    assert!(matches!(rgba.frames[0].pixels, Pixels::Rgba(_)));
+}
+
+#[test]
+fn shrink_on_load_is_close_to_a_full_decode() {
+    let bytes = read("jpeg/exif_orientation_1.jpg");
+    assert_eq!(jpeg::dct_scale((1200, 1800), (150, 225)), 2);
+    let scaled = rgb(&decode_to_width(&bytes, 150).unwrap());
+    let full = image::load_from_memory(&bytes).unwrap();
+    let full = resize::resize(Pixels::Rgb(full.into_rgb8()), (150, 225)).unwrap();
+    let full = rgb(&Picture::still(full));
+    let difference = mean_abs_diff(&scaled, &full);
+    assert!(difference < 3.0, "mean difference {difference}");
+}
+
+#[test]
+fn dct_scale_keeps_twice_the_target() {
+    assert_eq!(jpeg::dct_scale((5472, 3648), (256, 171)), 1);
+    assert_eq!(jpeg::dct_scale((1200, 1800), (600, 900)), 8);
+    assert_eq!(jpeg::dct_scale((1200, 1800), (300, 450)), 4);
+    assert_eq!(jpeg::dct_scale((1200, 1800), (301, 450)), 8);
+    assert_eq!(jpeg::dct_scale((1, 1), (1, 1)), 8);
+}
+
+#[test]
+fn photo_22mp_decodes_to_256() {
+    let path = corpus_dir().join("../bench-images/photo-22mp.jpg");
+    let Ok(bytes) = std::fs::read(path) else {
+        return;
+    };
+    let picture = decode_to_width(&bytes, 256).unwrap();
+    assert_eq!(picture.dimensions().0, 256);
+}
+
+#[test]
+fn garbage_never_panics() {
+    let limits = Limits::default();
+    let seeds: [&[u8]; 5] = [
+        include_bytes!("../../../../shared/corpus/jpeg/baseline_hopper.jpg"),
+        include_bytes!("../../../../shared/corpus/png/basn6a08.png"),
+        include_bytes!("../../../../shared/corpus/gif/animated_loop3.gif"),
+        include_bytes!("../../../../shared/corpus/other/bmp_rgb24.bmp"),
+        include_bytes!("../../../../shared/corpus/other/webp_lossy_alpha_dice.webp"),
+    ];
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for seed in seeds {
+        for round in 0..40 {
+            let mut bytes = seed.to_vec();
+            // Truncate some, flip bytes in others (mostly in the headers).
+            if round % 4 == 0 {
+                bytes.truncate((next() as usize) % bytes.len().max(1));
+            }
+            for _ in 0..(1 + next() % 8) {
+                let len = bytes
+                    .len()
+                    .min(if round % 2 == 0 { 200 } else { usize::MAX });
+                if len > 0 {
+                    let at = (next() as usize) % len;
+                    bytes[at] = next() as u8;
+                }
+            }
+            if let Ok(info) = probe(&bytes, &limits) {
+                let target =
+                    crate::render::geometry::fit((info.width, info.height), Some(16), None);
+                let _ = decode(&bytes, &info, target, true, &limits);
+            }
+        }
+    }
+}
+
+/// Run with `cargo test --release --lib timing_6mp -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, meaningful in release builds only"]
+fn timing_6mp_to_256() {
+    let path = corpus_dir().join("../bench-images/photo-6mp.jpg");
+    let Ok(bytes) = std::fs::read(path) else {
+        return;
+    };
+    decode_to_width(&bytes, 256).unwrap();
+    let runs = 20;
+    let start = std::time::Instant::now();
+    for _ in 0..runs {
+        decode_to_width(&bytes, 256).unwrap();
+    }
+    println!("6 MP JPEG to 256 px: {:?} per decode", start.elapsed() / runs);
+}
