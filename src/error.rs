@@ -97,8 +97,12 @@ impl Error {
             Error::Unauthenticated { .. } => 401,
             Error::Forbidden { .. } => 403,
             Error::NoRoute | Error::PersonNotFound | Error::ImageNotFound => 404,
-            Error::LimitExceeded { .. } | Error::UnsupportedFormat { .. } | Error::Decode { .. } => 422,
-            Error::Encode { .. } | Error::Store(_) | Error::Authenticator(_) | Error::Config(_) => 500,
+            Error::LimitExceeded { .. }
+            | Error::UnsupportedFormat { .. }
+            | Error::Decode { .. } => 422,
+            Error::Encode { .. } | Error::Store(_) | Error::Authenticator(_) | Error::Config(_) => {
+                500
+            }
         }
     }
 
@@ -198,7 +202,10 @@ mod tests {
     #[test]
     fn messages_are_one_line() {
         let error = Error::decode("first line\nsecond line");
-        assert_eq!(error.to_string(), "stored image cannot be decoded: first line");
+        assert_eq!(
+            error.to_string(),
+            "stored image cannot be decoded: first line"
+        );
         assert_eq!(Error::ImageNotFound.to_string(), "Image not found");
     }
 }

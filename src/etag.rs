@@ -10,7 +10,13 @@ impl ETag {
         ETag(
             opaque
                 .chars()
-                .map(|c| if c.is_ascii_graphic() && c != '"' { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_graphic() && c != '"' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect(),
         )
     }

@@ -235,7 +235,10 @@ mod tests {
             assert_eq!(error.status(), 400);
             let message = error.to_string();
             assert!(message.starts_with("type "), "{message}");
-            assert!(message.contains("JPEG") && message.contains("TIFF"), "{message}");
+            assert!(
+                message.contains("JPEG") && message.contains("TIFF"),
+                "{message}"
+            );
         }
     }
 

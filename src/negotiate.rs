@@ -48,9 +48,19 @@ pub fn negotiate(
         return chosen(stored, false);
     }
     let tie_order: [OutputFormat; 4] = if has_alpha {
-        [OutputFormat::Png, OutputFormat::Jpeg, OutputFormat::Gif, OutputFormat::Tiff]
+        [
+            OutputFormat::Png,
+            OutputFormat::Jpeg,
+            OutputFormat::Gif,
+            OutputFormat::Tiff,
+        ]
     } else {
-        [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Gif, OutputFormat::Tiff]
+        [
+            OutputFormat::Jpeg,
+            OutputFormat::Png,
+            OutputFormat::Gif,
+            OutputFormat::Tiff,
+        ]
     };
     let mut best: Option<(u16, OutputFormat)> = None;
     for format in tie_order {

@@ -48,7 +48,10 @@ impl ImageResponse {
 
     /// The error as a response: its status and a `{"Message": "..."}` JSON body (the vendor's shape).
     pub fn from_error(error: &Error) -> Self {
-        let body = Bytes::from(format!("{{\"Message\":{}}}", json_string(&error.to_string())));
+        let body = Bytes::from(format!(
+            "{{\"Message\":{}}}",
+            json_string(&error.to_string())
+        ));
         ImageResponse {
             status: error.status(),
             ..ImageResponse::ok("application/json; charset=utf-8", body)
