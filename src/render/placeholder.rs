@@ -132,12 +132,12 @@ fn rounded_box(p: (f32, f32), centre: (f32, f32), half: (f32, f32), radius: f32)
 /// The "no photo" avatar: a head and rounded shoulders, separated by a thin gap of background,
 /// the body running off the bottom edge.
 fn silhouette(width: u32, height: u32) -> RgbImage {
-    const HEAD_CENTRE: (f32, f32) = (0.5, 0.375);
-    const HEAD_RADIUS: f32 = 0.175;
-    const GAP: f32 = 0.035;
-    const SHOULDERS_TOP: f32 = 0.62;
-    const SHOULDERS_HALF_WIDTH: f32 = 0.31;
-    const SHOULDERS_RADIUS: f32 = 0.2;
+    const HEAD_CENTRE: (f32, f32) = (0.5, 0.37);
+    const HEAD_RADIUS: f32 = 0.17;
+    const GAP: f32 = 0.04;
+    const SHOULDERS_TOP: f32 = 0.585;
+    const SHOULDERS_HALF_WIDTH: f32 = 0.33;
+    const SHOULDERS_RADIUS: f32 = 0.27;
 
     let frame = Frame::new(width, height);
     // The body is a rounded box tall enough to leave the canvas at the bottom whatever the aspect.

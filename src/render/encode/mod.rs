@@ -85,7 +85,13 @@ mod tests {
         let r = |x: u32, _y: u32| (x * 255 / width.max(2).saturating_sub(1).max(1)) as u8;
         let g = |_x: u32, y: u32| (y * 255 / height.max(2).saturating_sub(1).max(1)) as u8;
         let b = |x: u32, y: u32| ((x + y) * 255 / (width + height).max(2)) as u8;
-        let a = |x: u32, y: u32| if (x / 8 + y / 8) % 2 == 0 { 255 } else { 0 };
+        let a = |x: u32, y: u32| {
+            if (x / 8 + y / 8).is_multiple_of(2) {
+                255
+            } else {
+                0
+            }
+        };
         match kind {
             "gray" => Pixels::Gray(GrayImage::from_fn(width, height, |x, y| {
                 image::Luma([r(x, y) / 2 + g(x, y) / 2])
