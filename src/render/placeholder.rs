@@ -1,4 +1,11 @@
 //! The crate's own placeholder artwork for persons without a photo (SPEC §6).
+//!
+//! Everything is drawn in code at the requested size, so any size looks sharp: each shape is a
+//! signed distance function in "figure units" (the figure is a unit square centred on the canvas
+//! and scaled to its smaller side), and a pixel's coverage of a shape comes from its distance to
+//! the edge, which anti-aliases every edge analytically without supersampling.
+
+use image::{RgbImage, RgbaImage};
 
 use super::picture::{Picture, Pixels};
 use crate::locale::Locale;
@@ -34,8 +41,441 @@ impl PlaceholderKind {
     }
 }
 
-/// Draws `kind` at `width`×`height`.
+/// Draws `kind` at `width`×`height` (each side at least 1; 0 is drawn as 1).
+///
+/// The artwork carries no caption, so `locale` does not change it: a tiny bitmap font looks worse
+/// than the silhouette alone, and a wordless image needs no translation.
 pub(crate) fn draw(kind: PlaceholderKind, width: u32, height: u32, locale: &Locale) -> Picture {
-    let _ = (kind, locale);
-    Picture::still(Pixels::Rgba(image::RgbaImage::new(width, height)))
+    let _ = locale;
+    let (width, height) = (width.max(1), height.max(1));
+    let pixels = match kind {
+        PlaceholderKind::ClearPixel => Pixels::Rgba(RgbaImage::new(width, height)),
+        PlaceholderKind::NoPhoto => Pixels::Rgb(silhouette(width, height)),
+        PlaceholderKind::NoPhotoWithBorder => {
+            let mut image = silhouette(width, height);
+            add_border(&mut image);
+            Pixels::Rgb(image)
+        }
+        PlaceholderKind::GenericFileIcon => Pixels::Rgb(file_icon(width, height)),
+    };
+    Picture::still(pixels)
+}
+
+const BACKGROUND: [u8; 3] = [0xE6, 0xE8, 0xEB];
+const FIGURE: [u8; 3] = [0xA7, 0xAD, 0xB5];
+const BORDER: [u8; 3] = [0xB4, 0xB9, 0xC0];
+const ICON_BACKGROUND: [u8; 3] = [0xEE, 0xF0, 0xF2];
+const PAGE: [u8; 3] = [0xFF, 0xFF, 0xFF];
+const PAGE_OUTLINE: [u8; 3] = [0xA7, 0xAD, 0xB5];
+const FOLD: [u8; 3] = [0xD5, 0xD9, 0xDE];
+const TEXT_LINE: [u8; 3] = [0xC4, 0xC9, 0xCF];
+
+/// Maps pixel centres to figure units: the unit square centred on the canvas, scaled to its
+/// smaller side.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    /// Figure units per pixel.
+    unit: f32,
+    /// The figure-unit coordinates of pixel (0, 0)'s centre.
+    origin: (f32, f32),
+}
+
+impl Frame {
+    fn new(width: u32, height: u32) -> Self {
+        let side = width.min(height) as f32;
+        let unit = 1.0 / side;
+        Frame {
+            unit,
+            origin: (
+                (0.5 - (width as f32 - side) / 2.0) * unit,
+                (0.5 - (height as f32 - side) / 2.0) * unit,
+            ),
+        }
+    }
+
+    /// The figure-unit position of pixel position (`x`, `y`), counted from pixel (0, 0)'s centre.
+    fn point(self, x: f32, y: f32) -> (f32, f32) {
+        (self.origin.0 + x * self.unit, self.origin.1 + y * self.unit)
+    }
+
+    /// How much of a pixel lies inside a shape whose signed distance (in figure units, negative
+    /// inside) at the pixel centre is `distance`: a one-pixel linear ramp across the edge.
+    fn coverage(self, distance: f32) -> f32 {
+        (0.5 - distance / self.unit).clamp(0.0, 1.0)
+    }
+}
+
+/// A pixel's colour being built up layer by layer, and how far it is from the nearest edge.
+#[derive(Debug, Clone, Copy)]
+struct Shade {
+    colour: [u8; 3],
+    /// The smallest |signed distance| of any layer so far, in figure units.
+    edge: f32,
+}
+
+impl Shade {
+    fn new(colour: [u8; 3]) -> Self {
+        Shade {
+            colour,
+            edge: f32::INFINITY,
+        }
+    }
+
+    /// Paints `top` over the colour so far, on the part of the pixel inside the shape whose
+    /// signed distance is `distance`.
+    fn layer(&mut self, frame: Frame, distance: f32, top: [u8; 3]) {
+        self.edge = self.edge.min(distance.abs());
+        let coverage = frame.coverage(distance);
+        if coverage >= 1.0 {
+            self.colour = top;
+        } else if coverage > 0.0 {
+            for (channel, top) in self.colour.iter_mut().zip(top) {
+                let base = f32::from(*channel);
+                *channel = (base + (f32::from(top) - base) * coverage).round() as u8;
+            }
+        }
+    }
+}
+
+/// Renders a scene given as "figure-unit point → shade".
+///
+/// The scene is evaluated once per 16×16 tile first: every distance in it is 1-Lipschitz, so
+/// when the tile centre is farther from every edge than the tile's half-diagonal plus the
+/// half-pixel anti-aliasing ramp, the whole tile has the centre's colour and is filled at once.
+/// Only tiles crossed by an edge are shaded per pixel, which keeps 4096×4096 fast.
+fn paint(width: u32, height: u32, frame: Frame, scene: impl Fn((f32, f32)) -> Shade) -> RgbImage {
+    const TILE: u32 = 16;
+    let reach = (TILE as f32 * std::f32::consts::FRAC_1_SQRT_2 + 0.5) * frame.unit;
+    let mut image = RgbImage::new(width, height);
+    let row_len = width as usize * 3;
+    let raw: &mut [u8] = &mut image;
+    for top in (0..height).step_by(TILE as usize) {
+        let rows = TILE.min(height - top);
+        for left in (0..width).step_by(TILE as usize) {
+            let columns = TILE.min(width - left);
+            let centre = frame.point(
+                left as f32 + (columns - 1) as f32 / 2.0,
+                top as f32 + (rows - 1) as f32 / 2.0,
+            );
+            let shade = scene(centre);
+            let uniform = shade.edge > reach;
+            for y in top..top + rows {
+                let start = y as usize * row_len + left as usize * 3;
+                let span = &mut raw[start..start + columns as usize * 3];
+                for (x, pixel) in (left..).zip(span.chunks_exact_mut(3)) {
+                    let colour = if uniform {
+                        shade.colour
+                    } else {
+                        scene(frame.point(x as f32, y as f32)).colour
+                    };
+                    pixel.copy_from_slice(&colour);
+                }
+            }
+        }
+    }
+    image
+}
+
+/// The Euclidean norm. `f32::hypot` guards against overflow that figure units never reach, at
+/// several times the cost, and this runs for every pixel.
+fn length(x: f32, y: f32) -> f32 {
+    (x * x + y * y).sqrt()
+}
+
+/// Signed distance from `p` to a circle.
+fn circle(p: (f32, f32), centre: (f32, f32), radius: f32) -> f32 {
+    length(p.0 - centre.0, p.1 - centre.1) - radius
+}
+
+/// Signed distance from `p` to an axis-aligned box with rounded corners.
+fn rounded_box(p: (f32, f32), centre: (f32, f32), half: (f32, f32), radius: f32) -> f32 {
+    let qx = (p.0 - centre.0).abs() - half.0 + radius;
+    let qy = (p.1 - centre.1).abs() - half.1 + radius;
+    length(qx.max(0.0), qy.max(0.0)) + qx.max(qy).min(0.0) - radius
+}
+
+/// The "no photo" avatar: a head and rounded shoulders, separated by a thin gap of background,
+/// the body running off the bottom edge.
+fn silhouette(width: u32, height: u32) -> RgbImage {
+    const HEAD_CENTRE: (f32, f32) = (0.5, 0.37);
+    const HEAD_RADIUS: f32 = 0.17;
+    const GAP: f32 = 0.04;
+    const SHOULDERS_TOP: f32 = 0.585;
+    const SHOULDERS_HALF_WIDTH: f32 = 0.33;
+    const SHOULDERS_RADIUS: f32 = 0.27;
+
+    let frame = Frame::new(width, height);
+    // The body is a rounded box tall enough to leave the canvas at the bottom whatever the aspect.
+    let canvas_bottom = frame.point(0.0, height as f32).1;
+    let body_half_height = (canvas_bottom + SHOULDERS_RADIUS - SHOULDERS_TOP) / 2.0 + 0.5;
+    let body_centre = (0.5, SHOULDERS_TOP + body_half_height);
+    paint(width, height, frame, |p| {
+        let head = circle(p, HEAD_CENTRE, HEAD_RADIUS);
+        let body = rounded_box(
+            p,
+            body_centre,
+            (SHOULDERS_HALF_WIDTH, body_half_height),
+            SHOULDERS_RADIUS,
+        );
+        // Carve a ring of background around the head out of the shoulders.
+        let body = body.max(-(head - GAP));
+        let mut shade = Shade::new(BACKGROUND);
+        shade.layer(frame, head.min(body), FIGURE);
+        shade
+    })
+}
+
+/// A crisp border of whole pixels, about 1/64 of the smaller side and at least one pixel.
+fn add_border(image: &mut RgbImage) {
+    let (width, height) = image.dimensions();
+    let thickness = ((width.min(height) + 32) / 64).max(1);
+    let side = thickness.min(width) as usize * 3;
+    for (y, row) in (0..height).zip(image.chunks_exact_mut(width as usize * 3)) {
+        if y < thickness || y >= height.saturating_sub(thickness) {
+            fill(row, BORDER);
+        } else {
+            let right = row.len() - side;
+            fill(&mut row[..side], BORDER);
+            fill(&mut row[right..], BORDER);
+        }
+    }
+}
+
+/// Sets every RGB pixel of `samples` to `colour`.
+fn fill(samples: &mut [u8], colour: [u8; 3]) {
+    for pixel in samples.chunks_exact_mut(3) {
+        pixel.copy_from_slice(&colour);
+    }
+}
+
+/// A generic document: a white page with a folded top-right corner and a few grey text lines.
+fn file_icon(width: u32, height: u32) -> RgbImage {
+    const LEFT: f32 = 0.25;
+    const RIGHT: f32 = 0.75;
+    const TOP: f32 = 0.15;
+    const BOTTOM: f32 = 0.85;
+    const CORNER: f32 = 0.03;
+    const FOLD_SIZE: f32 = 0.16;
+    const OUTLINE: f32 = 0.022;
+    const LINES: [(f32, f32); 5] = [
+        (0.43, 0.64),
+        (0.51, 0.64),
+        (0.59, 0.64),
+        (0.67, 0.64),
+        (0.75, 0.52),
+    ];
+    const LINE_LEFT: f32 = 0.34;
+    const LINE_HALF_HEIGHT: f32 = 0.016;
+
+    let frame = Frame::new(width, height);
+    // The fold's diagonal: points with x − y > FOLD_LINE are beyond it (cut off the page).
+    let fold_line = RIGHT - FOLD_SIZE - TOP;
+    let diagonal = |p: (f32, f32)| (p.0 - p.1 - fold_line) / std::f32::consts::SQRT_2;
+    let centre = ((LEFT + RIGHT) / 2.0, (TOP + BOTTOM) / 2.0);
+    let half = ((RIGHT - LEFT) / 2.0, (BOTTOM - TOP) / 2.0);
+    paint(width, height, frame, |p| {
+        let mut shade = Shade::new(ICON_BACKGROUND);
+        let page = rounded_box(p, centre, half, CORNER).max(diagonal(p));
+        shade.layer(frame, page, PAGE_OUTLINE);
+        shade.layer(frame, page + OUTLINE, PAGE);
+
+        // The folded flap: the corner cut off the page, mirrored below the diagonal.
+        let flap = diagonal(p)
+            .max((RIGHT - FOLD_SIZE) - p.0)
+            .max(p.1 - (TOP + FOLD_SIZE));
+        shade.layer(frame, flap, PAGE_OUTLINE);
+        shade.layer(frame, flap + OUTLINE, FOLD);
+
+        for (line_y, line_right) in LINES {
+            let half_width = (line_right - LINE_LEFT) / 2.0;
+            let line = rounded_box(
+                p,
+                (LINE_LEFT + half_width, line_y),
+                (half_width, LINE_HALF_HEIGHT),
+                LINE_HALF_HEIGHT,
+            );
+            shade.layer(frame, line, TEXT_LINE);
+        }
+        shade
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KINDS: [PlaceholderKind; 4] = [
+        PlaceholderKind::ClearPixel,
+        PlaceholderKind::NoPhoto,
+        PlaceholderKind::NoPhotoWithBorder,
+        PlaceholderKind::GenericFileIcon,
+    ];
+
+    fn rgb(picture: &Picture) -> &RgbImage {
+        match &picture.frames[0].pixels {
+            Pixels::Rgb(image) => image,
+            other => panic!("expected RGB, got {other:?}"),
+        }
+    }
+
+    fn luma([r, g, b]: [u8; 3]) -> u32 {
+        u32::from(r) * 299 + u32::from(g) * 587 + u32::from(b) * 114
+    }
+
+    #[test]
+    fn every_kind_has_exactly_the_requested_size() {
+        let sizes = [
+            (1, 1),
+            (1, 2),
+            (2, 1),
+            (3, 3),
+            (7, 5),
+            (16, 16),
+            (64, 48),
+            (48, 64),
+            (128, 128),
+            (1, 4096),
+            (4096, 1),
+            (4096, 3),
+        ];
+        for kind in KINDS {
+            for (width, height) in sizes {
+                let picture = draw(kind, width, height, &Locale::default());
+                assert_eq!(picture.frames.len(), 1);
+                assert_eq!(picture.dimensions(), (width, height), "{kind:?}");
+                assert_eq!(picture.frames[0].pixels.has_alpha(), kind.has_alpha());
+            }
+        }
+    }
+
+    #[test]
+    fn zero_sides_are_drawn_as_one_pixel() {
+        let picture = draw(PlaceholderKind::NoPhoto, 0, 0, &Locale::default());
+        assert_eq!(picture.dimensions(), (1, 1));
+    }
+
+    #[test]
+    fn clear_pixel_is_fully_transparent() {
+        let picture = draw(PlaceholderKind::ClearPixel, 5, 3, &Locale::default());
+        let Pixels::Rgba(image) = &picture.frames[0].pixels else {
+            panic!("expected RGBA")
+        };
+        assert!(image.pixels().all(|p| p.0[3] == 0));
+    }
+
+    #[test]
+    fn no_photo_shows_a_silhouette_on_a_light_background() {
+        for (width, height) in [(128, 128), (64, 48), (48, 64), (400, 400), (16, 16)] {
+            let picture = draw(PlaceholderKind::NoPhoto, width, height, &Locale::default());
+            let image = rgb(&picture);
+            let corner = image.get_pixel(0, 0).0;
+            assert_eq!(corner, BACKGROUND, "{width}x{height}");
+            let head = image
+                .get_pixel(width / 2, height / 2 - height.min(width) / 8)
+                .0;
+            let body = image.get_pixel(width / 2, height - 1).0;
+            assert!(luma(head) < luma(corner), "{width}x{height}: head {head:?}");
+            assert!(luma(body) < luma(corner), "{width}x{height}: body {body:?}");
+            // Anti-aliased: some pixels lie strictly between the two colours.
+            let between = image
+                .pixels()
+                .filter(|p| p.0 != BACKGROUND && p.0 != FIGURE)
+                .count();
+            assert!(between > 0, "{width}x{height}");
+        }
+    }
+
+    #[test]
+    fn bordered_variant_has_a_darker_edge() {
+        for (width, height) in [(128, 128), (64, 48), (3, 3), (400, 200)] {
+            let plain = draw(PlaceholderKind::NoPhoto, width, height, &Locale::default());
+            let framed = draw(
+                PlaceholderKind::NoPhotoWithBorder,
+                width,
+                height,
+                &Locale::default(),
+            );
+            let image = rgb(&framed);
+            let interior = rgb(&plain).get_pixel(width / 8 + 1, height / 8 + 1).0;
+            for (x, y) in [
+                (0, 0),
+                (width - 1, 0),
+                (0, height / 2),
+                (width / 2, height - 1),
+            ] {
+                let edge = image.get_pixel(x, y).0;
+                assert!(luma(edge) < luma(BACKGROUND), "{width}x{height} at {x},{y}");
+            }
+            if width > 8 && height > 8 {
+                let inside = image.get_pixel(width / 8 + 1, height / 8 + 1).0;
+                assert_eq!(
+                    inside, interior,
+                    "{width}x{height}: the inside is unchanged"
+                );
+                assert!(luma(image.get_pixel(0, height / 2).0) < luma(inside));
+            }
+        }
+    }
+
+    #[test]
+    fn file_icon_shows_a_page_on_a_background() {
+        let picture = draw(
+            PlaceholderKind::GenericFileIcon,
+            128,
+            128,
+            &Locale::default(),
+        );
+        let image = rgb(&picture);
+        assert_eq!(image.get_pixel(0, 0).0, ICON_BACKGROUND);
+        assert_eq!(image.get_pixel(40, 40).0, PAGE);
+        assert!(image.pixels().any(|p| p.0 == TEXT_LINE));
+    }
+
+    #[test]
+    fn tiled_painting_matches_shading_every_pixel() {
+        for (width, height) in [(1, 1), (17, 5), (100, 37), (33, 200), (300, 300)] {
+            let frame = Frame::new(width, height);
+            let scene = |p: (f32, f32)| {
+                let mut shade = Shade::new(BACKGROUND);
+                shade.layer(frame, circle(p, (0.4, 0.45), 0.2), FIGURE);
+                shade.layer(
+                    frame,
+                    rounded_box(p, (0.6, 0.7), (0.3, 0.1), 0.05),
+                    TEXT_LINE,
+                );
+                shade
+            };
+            let tiled = paint(width, height, frame, scene);
+            let naive = RgbImage::from_fn(width, height, |x, y| {
+                image::Rgb(scene(frame.point(x as f32, y as f32)).colour)
+            });
+            assert_eq!(tiled, naive, "{width}x{height}");
+        }
+    }
+
+    #[test]
+    fn large_sizes_are_drawn() {
+        for kind in KINDS {
+            let picture = draw(kind, 1024, 768, &Locale::default());
+            assert_eq!(picture.dimensions(), (1024, 768));
+        }
+    }
+
+    /// Writes previews to the temporary directory: `cargo test --lib write_previews -- --ignored`.
+    #[test]
+    #[ignore = "writes preview files to look at"]
+    fn write_previews() {
+        let dir = std::env::temp_dir();
+        for kind in KINDS {
+            for (width, height) in [(128, 128), (64, 48), (400, 400), (48, 96), (32, 32)] {
+                let picture = draw(kind, width, height, &Locale::default());
+                let path = dir.join(format!("placeholder-{}-{width}x{height}.png", kind.name()));
+                match &picture.frames[0].pixels {
+                    Pixels::Rgb(image) => image.save(&path).unwrap(),
+                    Pixels::Rgba(image) => image.save(&path).unwrap(),
+                    _ => unreachable!(),
+                }
+            }
+        }
+    }
 }

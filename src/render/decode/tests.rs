@@ -388,5 +388,8 @@ fn timing_6mp_to_256() {
     for _ in 0..runs {
         decode_to_width(&bytes, 256).unwrap();
     }
-    println!("6 MP JPEG to 256 px: {:?} per decode", start.elapsed() / runs);
+    println!(
+        "6 MP JPEG to 256 px: {:?} per decode",
+        start.elapsed() / runs
+    );
 }
