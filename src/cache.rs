@@ -1,7 +1,7 @@
 //! An in-process cache of rendered variants, bounded by bytes, sharded, with single flight.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -105,9 +105,7 @@ impl RenderCache {
     }
 
     fn shard(&self, key: &VariantKey) -> &Mutex<Shard> {
-        let mut hasher = self.hasher.build_hasher();
-        key.hash(&mut hasher);
-        &self.shards[(hasher.finish() as usize) % SHARDS]
+        &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS]
     }
 
     /// The cached response for `key`, or `render`'s, which is then kept if it fits.

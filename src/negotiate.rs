@@ -88,6 +88,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn spec_section_4_table() {
         use ImageFormat::{Gif, Jpeg, Png, Tiff, WebP};
         // (type, Accept, stored, has_alpha) -> (format, json, vary)

@@ -29,7 +29,7 @@ fn manifest() -> Vec<Entry> {
         .expect("../shared/corpus/MANIFEST.tsv is readable");
     text.lines()
         .skip(1)
-        .filter_map(|line| {
+        .map(|line| {
             let columns: Vec<&str> = line.split('\t').collect();
             let (path, width, height, notes) = (columns[0], columns[5], columns[6], columns[7]);
             let size = match (width.parse::<u32>(), height.parse::<u32>()) {
@@ -37,10 +37,10 @@ fn manifest() -> Vec<Entry> {
                 (Ok(w), Ok(h)) => Some((w, h)),
                 _ => None,
             };
-            Some(Entry {
+            Entry {
                 path: path.to_owned(),
                 size,
-            })
+            }
         })
         .collect()
 }

@@ -20,10 +20,6 @@ impl Pixels {
             Pixels::Rgba(image) => image.dimensions(),
         }
     }
-
-    pub(crate) fn has_alpha(&self) -> bool {
-        matches!(self, Pixels::GrayAlpha(_) | Pixels::Rgba(_))
-    }
 }
 
 /// A full-canvas frame of an animation (or the only frame of a still image).
