@@ -153,6 +153,14 @@ fn ycck_with_icc_differs_from_the_naive_conversion() {
 }
 
 #[test]
+fn cached_icc_transforms_give_the_same_pixels() {
+    let bytes = read("jpeg/ycck_swop_icc.jpg");
+    let first = rgb(&decode_to_width(&bytes, 80).unwrap());
+    let second = rgb(&decode_to_width(&bytes, 80).unwrap());
+    assert_eq!(first, second);
+}
+
+#[test]
 fn rgb_to_gbr_profile_is_honoured() {
     let bytes = read("jpeg/icc_rgb_to_gbr.jpg");
     let with_icc = rgb(&decode_to_width(&bytes, 100).unwrap());
@@ -388,5 +396,20 @@ fn timing_6mp_to_256() {
     for _ in 0..runs {
         decode_to_width(&bytes, 256).unwrap();
     }
-    println!("6 MP JPEG to 256 px: {:?} per decode", start.elapsed() / runs);
+    println!(
+        "6 MP JPEG to 256 px: {:?} per decode",
+        start.elapsed() / runs
+    );
+    for path in [
+        "jpeg/ycck_swop_icc.jpg",
+        "jpeg/icc_adobergb_person.jpg",
+        "png/hopper_rgb.png",
+    ] {
+        let bytes = read(path);
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            decode_to_width(&bytes, 64).unwrap();
+        }
+        println!("{path} to 64 px: {:?} per decode", start.elapsed() / runs);
+    }
 }
