@@ -2,9 +2,13 @@
 //! embedded non-sRGB ICC profiles (RGB and CMYK) are converted with `moxcms`, and CMYK without a
 //! profile gets the naive conversion. A profile that cannot be parsed or used is ignored.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use image::{DynamicImage, RgbImage, RgbaImage};
 use moxcms::{
-    ColorProfile, DataColorSpace, Layout, ProfileText, RenderingIntent, TransformOptions,
+    ColorProfile, DataColorSpace, Layout, ProfileText, RenderingIntent, Transform8BitExecutor,
+    TransformOptions,
 };
 
 use crate::render::picture::Pixels;
@@ -94,27 +98,75 @@ fn transform(
     src: &[u8],
     dst_channels: usize,
 ) -> Option<Vec<u8>> {
-    let profile = ColorProfile::new_from_slice(icc).ok()?;
-    if profile.color_space != space || (space == DataColorSpace::Rgb && is_srgb(&profile)) {
-        return None;
-    }
     let dst_layout = if dst_channels == 4 {
         Layout::Rgba
     } else {
         Layout::Rgb
     };
-    let options = TransformOptions {
-        rendering_intent: RenderingIntent::Perceptual,
-        ..TransformOptions::default()
-    };
-    let srgb = ColorProfile::new_srgb();
-    let executor = profile
-        .create_transform_8bit(src_layout, &srgb, dst_layout, options)
-        .ok()?;
+    let executor = cached_executor(icc, space, src_layout, dst_layout)?;
     let src_channels = if src_layout == Layout::Rgb { 3 } else { 4 };
     let mut dst = vec![0u8; src.len() / src_channels * dst_channels];
     executor.transform(src, &mut dst).ok()?;
     Some(dst)
+}
+
+/// A cached transform: the profile bytes and layouts it was built for, and the outcome.
+type CacheEntry = (Vec<u8>, Layout, Layout, Option<Arc<Transform8BitExecutor>>);
+
+/// How many profiles each thread remembers; photos from one camera or one workflow share a few.
+const CACHE_SIZE: usize = 8;
+
+thread_local! {
+    /// Building a transform (a CMYK LUT above all) costs far more than applying it to a thumbnail,
+    /// so each thread keeps the last few, most recent first.
+    static TRANSFORMS: RefCell<Vec<CacheEntry>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The transform from `icc` to sRGB, built once per thread and profile.
+fn cached_executor(
+    icc: &[u8],
+    space: DataColorSpace,
+    src_layout: Layout,
+    dst_layout: Layout,
+) -> Option<Arc<Transform8BitExecutor>> {
+    TRANSFORMS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let hit = cache.iter().position(|(bytes, src, dst, _)| {
+            *src == src_layout && *dst == dst_layout && bytes == icc
+        });
+        let entry = match hit {
+            Some(index) => cache.remove(index),
+            None => (
+                icc.to_vec(),
+                src_layout,
+                dst_layout,
+                build_executor(icc, space, src_layout, dst_layout),
+            ),
+        };
+        let executor = entry.3.clone();
+        cache.insert(0, entry);
+        cache.truncate(CACHE_SIZE);
+        executor
+    })
+}
+
+fn build_executor(
+    icc: &[u8],
+    space: DataColorSpace,
+    src_layout: Layout,
+    dst_layout: Layout,
+) -> Option<Arc<Transform8BitExecutor>> {
+    let profile = ColorProfile::new_from_slice(icc).ok()?;
+    if profile.color_space != space || (space == DataColorSpace::Rgb && is_srgb(&profile)) {
+        return None;
+    }
+    let options = TransformOptions {
+        rendering_intent: RenderingIntent::Perceptual,
+        ..TransformOptions::default()
+    };
+    profile
+        .create_transform_8bit(src_layout, &ColorProfile::new_srgb(), dst_layout, options)
+        .ok()
 }
 
 /// Whether the profile describes itself as sRGB (`sRGB IEC61966-2.1`, `sRGB2014`, …), which is

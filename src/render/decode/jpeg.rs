@@ -129,7 +129,7 @@ fn read_u16(bytes: &[u8], pos: usize) -> Option<u16> {
 /// The smallest DCT scale (in eighths: 1, 2 or 4; 8 is a full decode) that still leaves at least
 /// twice `target` in both directions for the final resample.
 pub(super) fn dct_scale(source: (u32, u32), target: (u32, u32)) -> u32 {
-    let scaled = |side: u32, eighths: u32| (side * eighths).div_ceil(8);
+    let scaled = |side: u32, eighths: u32| side.saturating_mul(eighths).div_ceil(8);
     [1, 2, 4]
         .into_iter()
         .find(|&eighths| {

@@ -1,8 +1,8 @@
 //! Stored bytes to pixels: header probe with limits, shrink-on-load, orientation, colour, resize.
 //!
-//! [`probe`] reads only headers (our own small parsers for JPEG, PNG, GIF and BMP; the codec's
+//! [`probe()`] reads only headers (our own small parsers for JPEG, PNG, GIF and BMP; the codec's
 //! header reader for TIFF and WebP) and refuses oversized images before any decoder allocates.
-//! [`decode`] turns the bytes into an 8-bit sRGB [`Picture`] of exactly the requested size:
+//! [`decode()`] turns the bytes into an 8-bit sRGB [`Picture`] of exactly the requested size:
 //! JPEG through `jpeg-decoder` with DCT scaling ([`jpeg`]), everything else through `image`
 //! ([`still`], [`animation`]), then ICC conversion ([`colour`]), a SIMD resample ([`resize`]) and
 //! the EXIF orientation ([`orientation`]).

@@ -153,6 +153,14 @@ fn ycck_with_icc_differs_from_the_naive_conversion() {
 }
 
 #[test]
+fn cached_icc_transforms_give_the_same_pixels() {
+    let bytes = read("jpeg/ycck_swop_icc.jpg");
+    let first = rgb(&decode_to_width(&bytes, 80).unwrap());
+    let second = rgb(&decode_to_width(&bytes, 80).unwrap());
+    assert_eq!(first, second);
+}
+
+#[test]
 fn rgb_to_gbr_profile_is_honoured() {
     let bytes = read("jpeg/icc_rgb_to_gbr.jpg");
     let with_icc = rgb(&decode_to_width(&bytes, 100).unwrap());
@@ -244,8 +252,12 @@ fn bad_files_give_typed_errors_or_images_never_panics() {
             let target = crate::render::geometry::fit((info.width, info.height), Some(64), None);
             decode(&bytes, &info, target, true, &limits)
         });
-        if let Err(error) = outcome {
-            assert_eq!(error.status(), 422, "{}: {error}", path.display());
+        match outcome {
+            Ok(picture) => println!("{}: {:?}", path.display(), picture.dimensions()),
+            Err(error) => {
+                println!("{}: {error}", path.display());
+                assert_eq!(error.status(), 422, "{}: {error}", path.display());
+            }
         }
     }
 }
@@ -334,7 +346,8 @@ fn photo_22mp_decodes_to_256() {
 
 #[test]
 fn garbage_never_panics() {
-    let limits = Limits::default();
+    // Mutated sizes stay small enough to keep the test fast, and exercise the limits.
+    let limits = Limits::default().max_source_pixels(1 << 20);
     let seeds: [&[u8]; 5] = [
         include_bytes!("../../../../shared/corpus/jpeg/baseline_hopper.jpg"),
         include_bytes!("../../../../shared/corpus/png/basn6a08.png"),
@@ -392,4 +405,16 @@ fn timing_6mp_to_256() {
         "6 MP JPEG to 256 px: {:?} per decode",
         start.elapsed() / runs
     );
+    for path in [
+        "jpeg/ycck_swop_icc.jpg",
+        "jpeg/icc_adobergb_person.jpg",
+        "png/hopper_rgb.png",
+    ] {
+        let bytes = read(path);
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            decode_to_width(&bytes, 64).unwrap();
+        }
+        println!("{path} to 64 px: {:?} per decode", start.elapsed() / runs);
+    }
 }
