@@ -1,0 +1,239 @@
+//! Faults and concurrency: stores that fail, stall or change underneath, under 8 threads.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use person_image::{
+    Error, ImageService, ImageStore, Lookup, Method, PersonId, StaticAuthenticator, StoredImage,
+};
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
+const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer t");
+const CACHE_BYTES: u64 = 96 * 1024;
+
+fn photo(path: &str) -> Bytes {
+    Bytes::from(std::fs::read(format!("{CORPUS}/{path}")).unwrap())
+}
+
+/// Person 1's photo flips between two versions whenever `swap` is called; person 2 has none.
+struct SwappingStore {
+    versions: [Bytes; 2],
+    current: AtomicU64,
+    loads: AtomicUsize,
+}
+
+impl SwappingStore {
+    fn swap(&self) {
+        self.current.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl ImageStore for SwappingStore {
+    fn load(&self, person: PersonId) -> person_image::Result<Lookup> {
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        match person.get() {
+            1 => {
+                let version = self.current.load(Ordering::SeqCst) % 2;
+                Ok(Lookup::Found(StoredImage {
+                    bytes: self.versions[version as usize].clone(),
+                    declared_mime: None,
+                    version: format!("v{version}"),
+                    modified: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(version)),
+                }))
+            }
+            2 => Ok(Lookup::NoImage),
+            _ => Ok(Lookup::NoSuchPerson),
+        }
+    }
+}
+
+fn service(store: Arc<dyn ImageStore>, cache_bytes: u64) -> ImageService {
+    ImageService::builder()
+        .shared_store(store)
+        .authenticator(StaticAuthenticator::default().bearer("t", "tester"))
+        .cache_bytes(cache_bytes)
+        .build()
+        .unwrap()
+}
+
+const TARGETS: [&str; 7] = [
+    "/api/v1/Person/1/Image",
+    "/api/v1/Person/1/Image?w=64",
+    "/api/v1/Person/1/Image?w=32&type=png",
+    "/api/v1/Person/1/Image?w=48&type=gif",
+    "/api/v1/Person/2/Image?ifBlank=SrNoPhoto&w=40",
+    "/api/v1/Person/9/Image",
+    "/api/v1/Person/1/Image?w=-1",
+];
+
+#[test]
+fn eight_threads_with_versions_swapping_underneath() {
+    let store = Arc::new(SwappingStore {
+        versions: [
+            photo("jpeg/baseline_hopper.jpg"),
+            photo("jpeg/exif_orientation_6.jpg"),
+        ],
+        current: AtomicU64::new(0),
+        loads: AtomicUsize::new(0),
+    });
+    // The truth: every (ETag -> body) pair, rendered single-threaded without a cache.
+    let reference = service(store.clone(), 0);
+    let mut expected: HashMap<String, Bytes> = HashMap::new();
+    for _ in 0..2 {
+        for target in TARGETS {
+            let response = reference.handle(Method::Get, target, [AUTH]);
+            if let Some(etag) = &response.etag {
+                expected.insert(etag.to_header(), response.body.clone());
+            }
+        }
+        store.swap();
+    }
+    assert_eq!(expected.len(), 9, "4 variants x 2 versions + 1 placeholder");
+
+    let shared = Arc::new(service(store.clone(), CACHE_BYTES));
+    let stop_swapping = AtomicBool::new(false);
+    let checked = AtomicUsize::new(0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !stop_swapping.load(Ordering::SeqCst) {
+                store.swap();
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        });
+        let workers: Vec<_> = (0..8)
+            .map(|thread| {
+                let (shared, expected, checked) = (&shared, &expected, &checked);
+                scope.spawn(move || {
+                    for i in 0..600 {
+                        if Instant::now() > deadline {
+                            break;
+                        }
+                        let target = TARGETS[(i * 7 + thread) % TARGETS.len()];
+                        // Every fifth request revalidates with a known tag: 304 or a new version.
+                        let known = expected.keys().nth(i % expected.len()).unwrap().clone();
+                        let condition = ("If-None-Match", known.as_bytes());
+                        let response = if i % 5 == 0 {
+                            shared.handle(Method::Get, target, [AUTH, condition])
+                        } else {
+                            shared.handle(Method::Get, target, [AUTH])
+                        };
+                        match response.status {
+                            200 => {
+                                let etag = response.etag.as_ref().unwrap().to_header();
+                                let truth = expected.get(&etag).unwrap_or_else(|| panic!("unknown ETag {etag}"));
+                                assert_eq!(&response.body, truth, "{target}: body does not match {etag}");
+                                assert_eq!(response.content_length, response.body.len() as u64);
+                            }
+                            304 => assert_eq!(response.etag.as_ref().unwrap().to_header(), known),
+                            400 => assert!(target.ends_with("w=-1")),
+                            404 => assert!(target.contains("/9/")),
+                            other => panic!("{target}: unexpected status {other}"),
+                        }
+                        checked.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        stop_swapping.store(true, Ordering::SeqCst);
+    });
+    let stats = shared.cache_stats().unwrap();
+    assert!(stats.bytes <= CACHE_BYTES, "{stats:?}");
+    assert!(stats.hits > 0, "{stats:?}");
+    assert!(checked.load(Ordering::Relaxed) > 1000);
+
+    // Once the swap is visible, nothing stale is served.
+    store.swap();
+    let now = store.current.load(Ordering::SeqCst) % 2;
+    for target in &TARGETS[..4] {
+        let response = shared.handle(Method::Get, target, [AUTH]);
+        let fresh = reference.handle(Method::Get, target, [AUTH]);
+        assert_eq!(response.etag, fresh.etag, "{target} after swap to v{now}");
+        assert_eq!(response.body, fresh.body);
+    }
+}
+
+/// Fails every other load, and stalls the ones in between.
+struct FlakyStore {
+    calls: AtomicUsize,
+    bytes: Bytes,
+    stall: Duration,
+}
+
+impl ImageStore for FlakyStore {
+    fn load(&self, _person: PersonId) -> person_image::Result<Lookup> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+            return Err(Error::store(std::io::Error::other("connection reset")));
+        }
+        std::thread::sleep(self.stall);
+        Ok(Lookup::Found(StoredImage {
+            bytes: self.bytes.clone(),
+            declared_mime: Some("image/jpeg".into()),
+            version: "1".into(),
+            modified: None,
+        }))
+    }
+}
+
+#[test]
+fn failing_and_slow_stores_give_500_then_recover() {
+    let store = Arc::new(FlakyStore {
+        calls: AtomicUsize::new(0),
+        bytes: photo("jpeg/baseline_hopper.jpg"),
+        stall: Duration::from_millis(150),
+    });
+    let service = service(store, 1 << 20);
+    let failed = service.handle(Method::Get, "/api/v1/Person/1/Image?w=50", [AUTH]);
+    assert_eq!(failed.status, 500);
+    assert!(!String::from_utf8_lossy(&failed.body).contains("reset"));
+    assert_eq!(service.cache_stats().unwrap().entries, 0, "nothing cached from a failure");
+    let started = Instant::now();
+    let slow = service.handle(Method::Get, "/api/v1/Person/1/Image?w=50", [AUTH]);
+    assert_eq!(slow.status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert_eq!(service.cache_stats().unwrap().entries, 1);
+}
+
+/// Returns different bytes under the same version on every call: a broken store. Each response
+/// must still be internally consistent (its body decodes to the asked size).
+struct InconsistentStore {
+    versions: [Bytes; 2],
+    calls: AtomicUsize,
+    seen: Mutex<Vec<usize>>,
+}
+
+impl ImageStore for InconsistentStore {
+    fn load(&self, _person: PersonId) -> person_image::Result<Lookup> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        self.seen.lock().unwrap().push(call % 2);
+        Ok(Lookup::Found(StoredImage {
+            bytes: self.versions[call % 2].clone(),
+            declared_mime: None,
+            version: "same".into(),
+            modified: None,
+        }))
+    }
+}
+
+#[test]
+fn a_store_changing_bytes_under_one_version_never_breaks_a_response() {
+    let store = Arc::new(InconsistentStore {
+        versions: [photo("jpeg/baseline_hopper.jpg"), photo("png/hopper_rgb.png")],
+        calls: AtomicUsize::new(0),
+        seen: Mutex::new(Vec::new()),
+    });
+    let service = service(store, 0);
+    for _ in 0..6 {
+        let response = service.handle(Method::Get, "/api/v1/Person/1/Image?w=20", [AUTH]);
+        assert_eq!(response.status, 200);
+        let image = image::load_from_memory(&response.body).unwrap();
+        assert_eq!(image.width(), 20);
+        assert_eq!(response.content_length, response.body.len() as u64);
+    }
+}
