@@ -6,7 +6,8 @@
 //! Flags: `--addr HOST:PORT` (127.0.0.1:8080), `--images DIR` (fixtures/persons),
 //! `--basic USER:PASS` (repeatable; default demo:demo), `--ticket T` (7T:demo),
 //! `--bearer T` (demo-token), `--session NAME=VALUE` (session=demo-session; accepted together with
-//! the XSRF rule: an `X-XSRF-TOKEN` header equal to the `XSRF-TOKEN` cookie).
+//! the XSRF rule: an `X-XSRF-TOKEN` header equal to the `XSRF-TOKEN` cookie), `--cache-mib N`
+//! (render cache size, default 64; 0 turns it off).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,6 +34,8 @@ pub struct Config {
     pub bearers: Vec<String>,
     /// Accepted session cookies (name, value).
     pub sessions: Vec<(String, String)>,
+    /// Render cache size in MiB (0 = off).
+    pub cache_mib: u64,
 }
 
 impl Default for Config {
@@ -44,6 +47,7 @@ impl Default for Config {
             tickets: vec!["7T:demo".into()],
             bearers: vec!["demo-token".into()],
             sessions: vec![("session".into(), "demo-session".into())],
+            cache_mib: 64,
         }
     }
 }
@@ -69,6 +73,11 @@ impl Config {
                         .map_err(|e| format!("--addr wants HOST:PORT: {e}"))?
                 }
                 "--images" => config.images = PathBuf::from(value()?),
+                "--cache-mib" => {
+                    config.cache_mib = value()?
+                        .parse()
+                        .map_err(|e| format!("--cache-mib wants a number: {e}"))?
+                }
                 "--basic" => config
                     .basic
                     .push(split_pair(&value()?, ':', "--basic USER:PASS")?),
@@ -123,12 +132,13 @@ impl Config {
         ImageService::builder()
             .store(DirectoryStore::new(&self.images))
             .authenticator(self.authenticator())
+            .cache_bytes(self.cache_mib * 1024 * 1024)
             .build()
     }
 }
 
 const USAGE: &str = "usage: serve [--addr HOST:PORT] [--images DIR] [--basic USER:PASS]... \
-                     [--ticket T]... [--bearer T]... [--session NAME=VALUE]...";
+                     [--ticket T]... [--bearer T]... [--session NAME=VALUE]... [--cache-mib N]";
 
 fn split_pair(text: &str, separator: char, form: &str) -> Result<(String, String), String> {
     text.split_once(separator)
@@ -158,8 +168,24 @@ async fn serve_image(State(service): State<Arc<ImageService>>, request: Request)
 }
 
 #[allow(dead_code)] // Tests include this file for `router` and `Config` only.
-#[tokio::main]
-async fn main() {
+fn main() {
+    // Rendering is CPU-bound: more blocking threads than cores only add per-thread scratch
+    // buffers and allocator arenas (RSS) without adding throughput.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(cores * 2)
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(serve_forever()),
+        Err(error) => {
+            eprintln!("cannot start the runtime: {error}");
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn serve_forever() {
     let config = match Config::from_args(std::env::args().skip(1)) {
         Ok(config) => config,
         Err(message) => {

@@ -383,7 +383,7 @@ impl RenderPlan {
                 let keep_animation = *output == OutputFormat::Gif;
                 let picture = decode::decode(bytes, info, *size, keep_animation, &options.limits)?;
                 let encoded = encode::encode(&picture, *output, options)?;
-                (output.mime_type().to_owned(), Bytes::from(encoded))
+                (output.mime_type().to_owned(), exact_bytes(encoded))
             }
             Work::Placeholder {
                 kind,
@@ -393,7 +393,7 @@ impl RenderPlan {
             } => {
                 let picture = placeholder::draw(*kind, size.0, size.1, locale);
                 let encoded = encode::encode(&picture, *output, options)?;
-                (output.mime_type().to_owned(), Bytes::from(encoded))
+                (output.mime_type().to_owned(), exact_bytes(encoded))
             }
         };
         let mut response = if self.negotiated.json {
@@ -404,6 +404,13 @@ impl RenderPlan {
         response.vary_accept = self.negotiated.vary_accept;
         Ok(response)
     }
+}
+
+/// Encoders reserve generously; a cached body must not pin that spare capacity (the cache
+/// accounts for `len`, so capacity beyond it would escape the byte bound).
+fn exact_bytes(mut encoded: Vec<u8>) -> Bytes {
+    encoded.shrink_to_fit();
+    Bytes::from(encoded)
 }
 
 /// A renderer with fixed options: the crate's core `render(request) -> Result<ImageResponse>`.
