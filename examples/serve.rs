@@ -7,6 +7,8 @@
 //! `--basic USER:PASS` (repeatable; default demo:demo), `--ticket T` (7T:demo),
 //! `--bearer T` (demo-token), `--session NAME=VALUE` (session=demo-session; accepted together with
 //! the XSRF rule: an `X-XSRF-TOKEN` header equal to the `XSRF-TOKEN` cookie).
+//! With `--features sqlite`: `--sqlite FILE` serves from that database (see `import_sqlite`)
+//! instead of `--images`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,6 +27,9 @@ pub struct Config {
     pub addr: SocketAddr,
     /// The photo directory.
     pub images: PathBuf,
+    /// A SQLite database to serve from instead of `images`.
+    #[cfg(feature = "sqlite")]
+    pub sqlite: Option<PathBuf>,
     /// Basic users and passwords.
     pub basic: Vec<(String, String)>,
     /// Accepted SOTicket values.
@@ -40,6 +45,8 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             images: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/persons")),
+            #[cfg(feature = "sqlite")]
+            sqlite: None,
             basic: vec![("demo".into(), "demo".into())],
             tickets: vec!["7T:demo".into()],
             bearers: vec!["demo-token".into()],
@@ -69,6 +76,8 @@ impl Config {
                         .map_err(|e| format!("--addr wants HOST:PORT: {e}"))?
                 }
                 "--images" => config.images = PathBuf::from(value()?),
+                #[cfg(feature = "sqlite")]
+                "--sqlite" => config.sqlite = Some(PathBuf::from(value()?)),
                 "--basic" => config
                     .basic
                     .push(split_pair(&value()?, ':', "--basic USER:PASS")?),
@@ -118,8 +127,22 @@ impl Config {
         auth
     }
 
-    /// The service over the image directory.
+    /// The service over the image directory, or the SQLite database when one is given.
     pub fn service(&self) -> Result<ImageService, person_image::Error> {
+        #[cfg(feature = "sqlite")]
+        if let Some(path) = &self.sqlite {
+            // `open` would create a missing file: an empty database that answers 500 to all.
+            if !path.is_file() {
+                return Err(person_image::Error::Config(format!(
+                    "no database at {}",
+                    path.display()
+                )));
+            }
+            return ImageService::builder()
+                .store(person_image::SqliteStore::open(path)?)
+                .authenticator(self.authenticator())
+                .build();
+        }
         ImageService::builder()
             .store(DirectoryStore::new(&self.images))
             .authenticator(self.authenticator())
@@ -128,7 +151,8 @@ impl Config {
 }
 
 const USAGE: &str = "usage: serve [--addr HOST:PORT] [--images DIR] [--basic USER:PASS]... \
-                     [--ticket T]... [--bearer T]... [--session NAME=VALUE]...";
+                     [--ticket T]... [--bearer T]... [--session NAME=VALUE]... \
+                     [--sqlite FILE (with --features sqlite)]";
 
 fn split_pair(text: &str, separator: char, form: &str) -> Result<(String, String), String> {
     text.split_once(separator)
@@ -181,9 +205,13 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    #[cfg(feature = "sqlite")]
+    let images = config.sqlite.as_ref().unwrap_or(&config.images);
+    #[cfg(not(feature = "sqlite"))]
+    let images = &config.images;
     println!(
         "person-image serving {} on http://{}",
-        config.images.display(),
+        images.display(),
         config.addr
     );
     println!(
