@@ -48,7 +48,7 @@ CREATE INDEX IF NOT EXISTS binary_object_link_blob ON binary_object_link (blob_i
 ";
 
 /// The photo's metadata: everything but the content, read first so the size is checked before
-/// the blob is.
+/// the blob is. `length()` of a BLOB comes from the record header, without loading the content.
 const LOOKUP_SQL: &str = "
 SELECT l.blob_id, b.blob_id, b.mime_type, length(b.content), b.modified, coalesce(b.version, 0)
 FROM person AS p
@@ -258,25 +258,24 @@ impl SqliteStore {
         }
         summary.skipped.sort();
 
-        let mut photos = Vec::new();
-        for (person, (_, path, mime)) in chosen {
-            match mime {
-                Some(mime) => photos.push((person, self.read_file(&path)?, mime)),
-                None => summary.without_image.push(person),
-            }
-        }
         self.create_schema()?;
+        // One photo in memory at a time: each is read inside the transaction and written at once.
         self.write(|tx| {
-            for (person, bytes, mime) in &photos {
-                write_image(tx, *person, bytes, Some(mime))?;
-            }
-            for person in &summary.without_image {
-                insert_person(tx, *person)?;
-                delete_image(tx, *person)?;
+            for (person, (_, path, mime)) in &chosen {
+                match mime {
+                    Some(mime) => {
+                        write_image(tx, *person, &self.read_file(path)?, Some(mime))?;
+                        summary.with_image.push(*person);
+                    }
+                    None => {
+                        insert_person(tx, *person)?;
+                        delete_image(tx, *person)?;
+                        summary.without_image.push(*person);
+                    }
+                }
             }
             Ok(())
         })?;
-        summary.with_image = photos.into_iter().map(|(person, ..)| person).collect();
         Ok(summary)
     }
 
