@@ -93,9 +93,10 @@ const NO_IMAGE_MARKER: &str = "none";
 /// * **Size.** A blob whose `length(content)` is over [`SqliteStore::with_max_bytes`] (default
 ///   50 MiB) is refused with [`Error::LimitExceeded`] before its content is read. The
 ///   `original_size` column is written but not trusted: the length is what would be read.
-/// * **Threads.** Connections are pooled: a load takes an idle connection (or opens one), and
-///   gives it back afterwards, so loads from many threads run in parallel. Each connection waits
-///   up to 5 s for a lock held by a writer before failing.
+/// * **Threads.** Connections are pooled: a load takes an idle connection (or opens one when
+///   none is idle) and gives it back afterwards, up to 8 kept idle, so loads from many threads run
+///   in parallel without a lock held across a query. Each connection waits up to 5 s for a lock
+///   held by a writer before failing with [`Error::Store`].
 /// * **In memory.** [`SqliteStore::open_in_memory`] uses SQLite's `memdb` VFS under a unique
 ///   name, which all of the store's connections share with ordinary database locking (unlike a
 ///   shared-cache database, whose table locks fail at once instead of waiting). The store keeps
