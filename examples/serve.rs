@@ -8,6 +8,8 @@
 //! `--bearer T` (demo-token), `--session NAME=VALUE` (session=demo-session; accepted together with
 //! the XSRF rule: an `X-XSRF-TOKEN` header equal to the `XSRF-TOKEN` cookie), `--cache-mib N`
 //! (render cache size, default 64; 0 turns it off).
+//! With `--features sqlite`: `--sqlite FILE` serves from that database (see `import_sqlite`)
+//! instead of `--images`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,6 +28,9 @@ pub struct Config {
     pub addr: SocketAddr,
     /// The photo directory.
     pub images: PathBuf,
+    /// A SQLite database to serve from instead of `images`.
+    #[cfg(feature = "sqlite")]
+    pub sqlite: Option<PathBuf>,
     /// Basic users and passwords.
     pub basic: Vec<(String, String)>,
     /// Accepted SOTicket values.
@@ -43,6 +48,8 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             images: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/persons")),
+            #[cfg(feature = "sqlite")]
+            sqlite: None,
             basic: vec![("demo".into(), "demo".into())],
             tickets: vec!["7T:demo".into()],
             bearers: vec!["demo-token".into()],
@@ -78,6 +85,8 @@ impl Config {
                         .parse()
                         .map_err(|e| format!("--cache-mib wants a number: {e}"))?
                 }
+                #[cfg(feature = "sqlite")]
+                "--sqlite" => config.sqlite = Some(PathBuf::from(value()?)),
                 "--basic" => config
                     .basic
                     .push(split_pair(&value()?, ':', "--basic USER:PASS")?),
@@ -127,8 +136,22 @@ impl Config {
         auth
     }
 
-    /// The service over the image directory.
+    /// The service over the image directory, or the SQLite database when one is given.
     pub fn service(&self) -> Result<ImageService, person_image::Error> {
+        #[cfg(feature = "sqlite")]
+        if let Some(path) = &self.sqlite {
+            // `open` would create a missing file: an empty database that answers 500 to all.
+            if !path.is_file() {
+                return Err(person_image::Error::Config(format!(
+                    "no database at {}",
+                    path.display()
+                )));
+            }
+            return ImageService::builder()
+                .store(person_image::SqliteStore::open(path)?)
+                .authenticator(self.authenticator())
+                .build();
+        }
         ImageService::builder()
             .store(DirectoryStore::new(&self.images))
             .authenticator(self.authenticator())
@@ -138,7 +161,8 @@ impl Config {
 }
 
 const USAGE: &str = "usage: serve [--addr HOST:PORT] [--images DIR] [--basic USER:PASS]... \
-                     [--ticket T]... [--bearer T]... [--session NAME=VALUE]... [--cache-mib N]";
+                     [--ticket T]... [--bearer T]... [--session NAME=VALUE]... [--cache-mib N] \
+                     [--sqlite FILE (with --features sqlite)]";
 
 fn split_pair(text: &str, separator: char, form: &str) -> Result<(String, String), String> {
     text.split_once(separator)
@@ -207,9 +231,13 @@ async fn serve_forever() {
             std::process::exit(1);
         }
     };
+    #[cfg(feature = "sqlite")]
+    let images = config.sqlite.as_ref().unwrap_or(&config.images);
+    #[cfg(not(feature = "sqlite"))]
+    let images = &config.images;
     println!(
         "person-image serving {} on http://{}",
-        config.images.display(),
+        images.display(),
         config.addr
     );
     println!(

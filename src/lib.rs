@@ -65,6 +65,8 @@
 //!
 //! - `http` (default): [`ImageRequest::from_http`], `From<ImageResponse> for http::Response<Bytes>`
 //!   and [`ImageService::handle_http`].
+//! - `sqlite` (off): [`SqliteStore`], photos in a SQLite database shaped like the CRM's (bundles
+//!   SQLite's C source, so it needs a C compiler).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
@@ -113,3 +115,5 @@ pub use store::{
     check_store_conformance, ConformanceFixture, DirectoryStore, ImageStore, Lookup, MemoryStore,
     StoredImage,
 };
+#[cfg(feature = "sqlite")]
+pub use store::{ImportSummary, SqliteStore};

@@ -3,6 +3,8 @@
 mod conformance;
 mod directory;
 mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use std::time::SystemTime;
 
@@ -14,6 +16,8 @@ use crate::Result;
 pub use conformance::{check_store_conformance, ConformanceFixture};
 pub use directory::DirectoryStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{ImportSummary, SqliteStore};
 
 /// A stored photo, exactly as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
