@@ -124,8 +124,13 @@ fn eight_threads_with_versions_swapping_underneath() {
                         match response.status {
                             200 => {
                                 let etag = response.etag.as_ref().unwrap().to_header();
-                                let truth = expected.get(&etag).unwrap_or_else(|| panic!("unknown ETag {etag}"));
-                                assert_eq!(&response.body, truth, "{target}: body does not match {etag}");
+                                let truth = expected
+                                    .get(&etag)
+                                    .unwrap_or_else(|| panic!("unknown ETag {etag}"));
+                                assert_eq!(
+                                    &response.body, truth,
+                                    "{target}: body does not match {etag}"
+                                );
                                 assert_eq!(response.content_length, response.body.len() as u64);
                             }
                             304 => assert_eq!(response.etag.as_ref().unwrap().to_header(), known),
@@ -168,7 +173,7 @@ struct FlakyStore {
 
 impl ImageStore for FlakyStore {
     fn load(&self, _person: PersonId) -> person_image::Result<Lookup> {
-        if self.calls.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+        if self.calls.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             return Err(Error::store(std::io::Error::other("connection reset")));
         }
         std::thread::sleep(self.stall);
@@ -192,7 +197,11 @@ fn failing_and_slow_stores_give_500_then_recover() {
     let failed = service.handle(Method::Get, "/api/v1/Person/1/Image?w=50", [AUTH]);
     assert_eq!(failed.status, 500);
     assert!(!String::from_utf8_lossy(&failed.body).contains("reset"));
-    assert_eq!(service.cache_stats().unwrap().entries, 0, "nothing cached from a failure");
+    assert_eq!(
+        service.cache_stats().unwrap().entries,
+        0,
+        "nothing cached from a failure"
+    );
     let started = Instant::now();
     let slow = service.handle(Method::Get, "/api/v1/Person/1/Image?w=50", [AUTH]);
     assert_eq!(slow.status, 200);
@@ -224,7 +233,10 @@ impl ImageStore for InconsistentStore {
 #[test]
 fn a_store_changing_bytes_under_one_version_never_breaks_a_response() {
     let store = Arc::new(InconsistentStore {
-        versions: [photo("jpeg/baseline_hopper.jpg"), photo("png/hopper_rgb.png")],
+        versions: [
+            photo("jpeg/baseline_hopper.jpg"),
+            photo("png/hopper_rgb.png"),
+        ],
         calls: AtomicUsize::new(0),
         seen: Mutex::new(Vec::new()),
     });
