@@ -65,6 +65,12 @@ fn renders_per_second(service: &ImageService, threads: u32, per_thread: u32) -> 
 
 fn main() {
     let cached = service(64 * 1024 * 1024);
+    if std::env::args().nth(1).as_deref() == Some("passthrough") {
+        // For profilers: only the passthrough loop, long enough to sample.
+        let us = per_request_us(&cached, "/api/v1/Person/2/Image", 200_000, 5);
+        println!("passthrough: {us:.2} us/request");
+        return;
+    }
     let passthrough = per_request_us(&cached, "/api/v1/Person/2/Image", 20_000, 7);
     cached.handle(Method::Get, "/api/v1/Person/1/Image?w=256", [AUTH]);
     let hit = per_request_us(&cached, "/api/v1/Person/1/Image?w=256", 20_000, 7);

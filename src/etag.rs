@@ -2,31 +2,44 @@
 
 use crate::accept::split_outside_quotes;
 
-/// A strong entity tag, stored without quotes.
+/// A strong entity tag, stored in its header form (with quotes).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ETag(String);
 
 impl ETag {
     /// An entity tag from an opaque value of visible ASCII without `"` (others are replaced).
     pub fn new(opaque: &str) -> Self {
-        ETag(
-            opaque
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_graphic() && c != '"' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect(),
-        )
+        let mut quoted = String::with_capacity(opaque.len() + 2);
+        quoted.push('"');
+        if opaque.bytes().all(is_etagc) {
+            quoted.push_str(opaque);
+        } else {
+            quoted.extend(opaque.chars().map(|c| {
+                if c.is_ascii() && is_etagc(c as u8) {
+                    c
+                } else {
+                    '_'
+                }
+            }));
+        }
+        quoted.push('"');
+        ETag(quoted)
     }
 
     /// The header form, with quotes: `"abc"`.
-    pub fn to_header(&self) -> String {
-        format!("\"{}\"", self.0)
+    pub fn to_header(&self) -> &str {
+        &self.0
     }
+
+    /// The opaque value, without quotes.
+    pub fn opaque(&self) -> &str {
+        self.0.get(1..self.0.len() - 1).unwrap_or_default()
+    }
+}
+
+/// Visible ASCII other than `"`: what an entity tag may hold (RFC 9110 `etagc`, ASCII part).
+fn is_etagc(byte: u8) -> bool {
+    byte.is_ascii_graphic() && byte != b'"'
 }
 
 /// At most this many entity tags are kept from `If-None-Match`.
@@ -97,7 +110,7 @@ impl IfNoneMatch {
     pub fn matches(&self, etag: &ETag) -> bool {
         match self {
             IfNoneMatch::Any => true,
-            IfNoneMatch::Tags(tags) => tags.contains(&etag.0),
+            IfNoneMatch::Tags(tags) => tags.iter().any(|tag| tag == etag.opaque()),
         }
     }
 }

@@ -76,7 +76,7 @@ impl ImageResponse {
         }
         headers.push(("X-Content-Type-Options", "nosniff".to_owned()));
         if let Some(etag) = &self.etag {
-            headers.push(("ETag", etag.to_header()));
+            headers.push(("ETag", etag.to_header().to_owned()));
         }
         if let Some(modified) = self.last_modified {
             headers.push(("Last-Modified", crate::httpdate::format(modified)));

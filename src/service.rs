@@ -68,6 +68,8 @@ pub struct ImageService {
     authenticator: Arc<dyn Authenticator>,
     renderer: Renderer,
     max_age: u32,
+    /// `private, max-age=N`, formatted once.
+    cache_control: String,
     default_placeholder: PlaceholderKind,
     cache: Option<Arc<RenderCache>>,
 }
@@ -149,7 +151,7 @@ impl ImageService {
         let key = VariantKey {
             person: 0,
             version: String::new(),
-            variant: etag.to_header(),
+            variant: etag.to_header().to_owned(),
         };
         self.finish(request, &plan, etag, key, None)
     }
@@ -210,7 +212,7 @@ impl ImageService {
         response.vary_accept = plan.negotiated().vary_accept;
         response.etag = Some(etag);
         response.last_modified = modified;
-        response.cache_control = Some(format!("private, max-age={}", self.max_age));
+        response.cache_control = Some(self.cache_control.clone());
         if request.method == Method::Head {
             response = response.without_body();
         }
@@ -371,11 +373,13 @@ impl ImageServiceBuilder {
                 self.options.jpeg_quality
             )));
         }
+        let max_age = self.max_age.unwrap_or(3600);
         Ok(ImageService {
             store,
             authenticator,
             renderer: Renderer::new(self.options),
-            max_age: self.max_age.unwrap_or(3600),
+            max_age,
+            cache_control: format!("private, max-age={max_age}"),
             default_placeholder: self.default_placeholder.unwrap_or(PlaceholderKind::NoPhoto),
             cache: match self.cache_bytes.unwrap_or(64 * 1024 * 1024) {
                 0 => None,

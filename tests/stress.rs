@@ -86,7 +86,7 @@ fn eight_threads_with_versions_swapping_underneath() {
         for target in TARGETS {
             let response = reference.handle(Method::Get, target, [AUTH]);
             if let Some(etag) = &response.etag {
-                expected.insert(etag.to_header(), response.body.clone());
+                expected.insert(etag.to_header().to_owned(), response.body.clone());
             }
         }
         store.swap();
@@ -123,7 +123,7 @@ fn eight_threads_with_versions_swapping_underneath() {
                         };
                         match response.status {
                             200 => {
-                                let etag = response.etag.as_ref().unwrap().to_header();
+                                let etag = response.etag.as_ref().unwrap().to_header().to_owned();
                                 let truth = expected
                                     .get(&etag)
                                     .unwrap_or_else(|| panic!("unknown ETag {etag}"));
