@@ -12,7 +12,7 @@ use crate::path::PersonId;
 use crate::{Error, Result};
 
 /// The photo extensions probed, in order of preference, with the MIME type each declares.
-const EXTENSIONS: [(&str, &str); 8] = [
+pub(crate) const EXTENSIONS: [(&str, &str); 8] = [
     ("jpg", "image/jpeg"),
     ("jpeg", "image/jpeg"),
     ("png", "image/png"),
@@ -24,7 +24,7 @@ const EXTENSIONS: [(&str, &str); 8] = [
 ];
 
 /// The extension of the marker file for a person without a photo.
-const NO_IMAGE_MARKER: &str = "none";
+pub(crate) const NO_IMAGE_MARKER: &str = "none";
 
 /// The default cap on a photo file's size: 50 MiB, the render side's default source-bytes limit.
 const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;

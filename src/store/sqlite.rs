@@ -56,21 +56,8 @@ LEFT JOIN binary_object_link AS l ON l.person_id = p.person_id AND l.role = ?2
 LEFT JOIN binary_object AS b ON b.blob_id = l.blob_id
 WHERE p.person_id = ?1";
 
-/// The photo extensions [`SqliteStore::import_directory`] reads, with the MIME type each declares
-/// (the same set as [`DirectoryStore`](crate::DirectoryStore)), in order of preference.
-const EXTENSIONS: [(&str, &str); 8] = [
-    ("jpg", "image/jpeg"),
-    ("jpeg", "image/jpeg"),
-    ("png", "image/png"),
-    ("gif", "image/gif"),
-    ("tif", "image/tiff"),
-    ("tiff", "image/tiff"),
-    ("bmp", "image/bmp"),
-    ("webp", "image/webp"),
-];
-
-/// The extension of the marker file for a person without a photo.
-const NO_IMAGE_MARKER: &str = "none";
+// The import reads the same layout as `DirectoryStore`: same extensions, same marker.
+use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
 
 /// Photos in a SQLite database laid out like the CRM's: a `person` table, a `binary_object`
 /// table holding the bytes, and a `binary_object_link` table joining them under a role.
