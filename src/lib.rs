@@ -67,6 +67,30 @@
 //!   and [`ImageService::handle_http`].
 //! - `sqlite` (off): [`SqliteStore`], photos in a SQLite database shaped like the CRM's (bundles
 //!   SQLite's C source, so it needs a C compiler).
+//!
+//! ## Caching
+//!
+//! [`ImageService`] keeps rendered variants in a [`RenderCache`] (64 MiB by default,
+//! [`ImageServiceBuilder::cache_bytes`]), keyed by person, the store's version tag and the
+//! normalized output, so a new stored version is never answered with an old rendering. Concurrent
+//! identical misses render once. Passthrough responses are not cached: they are already zero-copy.
+//!
+//! ## Compatibility notes
+//!
+//! Where the vendor's reference page leaves a choice open, this crate decides (see also SPEC.md):
+//!
+//! - `w`/`h` of `0`, `-0` or empty mean "not given"; leading zeros are accepted; `+5`, `1e3`,
+//!   `0x10`, negatives and values over the configured maximum side are 400s naming the parameter.
+//! - The first occurrence of a repeated query parameter wins, even when it is empty.
+//! - Without `type`, every response carries `Vary: Accept` (it would differ under another Accept).
+//! - `Accept` ties go to PNG for images with transparency, else JPEG, then GIF, then TIFF; a stored
+//!   BMP or WebP that must be converted (a size was asked) becomes PNG or JPEG by the same rule.
+//! - `ClearPixel` is 1×1 unless both `w` and `h` are given; other placeholders are square when one
+//!   side is given and 128×128 when none is.
+//! - A stored image with unknown magic bytes is sent as stored (with its declared type) when no
+//!   conversion is asked; converting it is a 422.
+//! - 1-bit palette TIFF, 12-bit, arithmetic-coded and lossless JPEG are not decoded (422).
+//! - Truncated JPEGs render what the decoder recovered (the rest is grey), like libjpeg.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
