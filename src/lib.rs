@@ -65,7 +65,7 @@
 //!
 //! - `http` (default): [`ImageRequest::from_http`], `From<ImageResponse> for http::Response<Bytes>`
 //!   and [`ImageService::handle_http`].
-//! - `sqlite` (off): [`SqliteStore`], photos in a SQLite database shaped like the CRM's (bundles
+//! - `sqlite` (off): `SqliteStore`, photos in a SQLite database shaped like the CRM's (bundles
 //!   SQLite's C source, so it needs a C compiler).
 //!
 //! ## Caching
@@ -90,7 +90,7 @@
 //! - A stored image with unknown magic bytes is sent as stored (with its declared type) when no
 //!   conversion is asked; converting it is a 422.
 //! - 1-bit palette TIFF, 12-bit, arithmetic-coded and lossless JPEG are not decoded (422).
-//! - Truncated JPEGs render what the decoder recovered (the rest is grey), like libjpeg.
+//! - Truncated JPEGs render what the decoder recovered, as libjpeg does; other truncated files are 422.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
