@@ -1,6 +1,6 @@
 /* In-process libvips timing harness for benches/compare.sh.
  *
- * usage: vips_harness FILE SIZE FORMAT ITERATIONS
+ * usage: vips_harness FILE SIZE jpeg|png|gif|tiff ITERATIONS
  * Reads FILE into memory once, then ITERATIONS times: vips_thumbnail_buffer to SIZE wide
  * (height unconstrained, as person-image's w=SIZE) and save to FORMAT (jpeg|png|gif) in memory,
  * with libvips' operation cache off. Prints one line per iteration: milliseconds. */
@@ -18,7 +18,7 @@ static double now_ms(void) {
 
 int main(int argc, char **argv) {
     if (argc != 5) {
-        fprintf(stderr, "usage: %s FILE SIZE jpeg|png|gif ITERATIONS\n", argv[0]);
+        fprintf(stderr, "usage: %s FILE SIZE jpeg|png|gif|tiff ITERATIONS\n", argv[0]);
         return 2;
     }
     if (VIPS_INIT(argv[0])) vips_error_exit(NULL);
@@ -44,6 +44,8 @@ int main(int argc, char **argv) {
             failed = vips_jpegsave_buffer(thumb, &out, &out_len, "Q", 85, "strip", TRUE, NULL);
         else if (strcmp(format, "png") == 0)
             failed = vips_pngsave_buffer(thumb, &out, &out_len, "compression", 1, "strip", TRUE, NULL);
+        else if (strcmp(format, "tiff") == 0)
+            failed = vips_tiffsave_buffer(thumb, &out, &out_len, "compression", VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE, "predictor", VIPS_FOREIGN_TIFF_PREDICTOR_HORIZONTAL, "strip", TRUE, NULL);
         else
             failed = vips_gifsave_buffer(thumb, &out, &out_len, NULL);
         if (failed) vips_error_exit(NULL);
