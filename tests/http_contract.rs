@@ -558,3 +558,43 @@ fn decode_base64(text: &str) -> Vec<u8> {
     }
     out
 }
+
+#[tokio::test]
+async fn vendor_client_request_shapes() {
+    // A partner app: SOTicket plus the app token the installation requires.
+    let store = MemoryStore::new();
+    store.insert(PersonId(1), fixture("1.jpg"));
+    let auth = StaticAuthenticator::default()
+        .ticket("7T:abc123", "partner")
+        .require_app_token("app-token-1");
+    let router = router_with(store, auth);
+    let with_token = Request::get("/api/v1/Person/1/Image?w=64")
+        .header("Authorization", "SOTicket 7T:abc123")
+        .header("SO-AppToken", "app-token-1")
+        .header("Accept", "image/png, image/jpeg, image/gif")
+        .body(Body::empty())
+        .unwrap();
+    let reply = send(router.clone(), with_token).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.message());
+    // The stored format is acceptable, so it wins; a data URL is built from Content-Type.
+    assert_eq!(reply.header("content-type"), "image/jpeg");
+    assert!(image::load_from_memory_with_format(&reply.body, image::ImageFormat::Jpeg).is_ok());
+    let without_token = Request::get("/api/v1/Person/1/Image")
+        .header("Authorization", "SOTicket 7T:abc123")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        send(router.clone(), without_token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // The misspelled Accept one published SDK sends still gets the image.
+    let misspelled = Request::get("/api/v1/Person/1/Image")
+        .header("Authorization", "SOTicket 7T:abc123")
+        .header("SO-AppToken", "app-token-1")
+        .header("Accept", "aplication/json")
+        .body(Body::empty())
+        .unwrap();
+    let reply = send(router, misspelled).await;
+    assert_eq!(reply.header("content-type"), "image/jpeg");
+    assert_eq!(reply.body, fixture("1.jpg"));
+}
