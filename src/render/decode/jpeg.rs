@@ -145,16 +145,88 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
     let source = (u32::from(header.width), u32::from(header.height));
     check_area(source.0, source.1, limits)?;
     let stored_target = orientation::oriented(target, header.orientation);
-    let pixels = match decode_scaled(bytes, &header, source, stored_target, limits) {
-        Ok(pixels) => pixels,
-        Err(error @ Error::LimitExceeded { .. }) => return Err(error),
-        Err(error) => decode_with_image(bytes, limits).map_err(|_| error)?,
+    #[cfg(feature = "turbojpeg")]
+    let turbo = turbo::decode_scaled(bytes, &header, dct_scale(source, stored_target));
+    #[cfg(not(feature = "turbojpeg"))]
+    let turbo: Option<Pixels> = None;
+    let pixels = match turbo {
+        Some(pixels) => pixels,
+        None => match decode_scaled(bytes, &header, source, stored_target, limits) {
+            Ok(pixels) => pixels,
+            Err(error @ Error::LimitExceeded { .. }) => return Err(error),
+            Err(error) => decode_with_image(bytes, limits).map_err(|_| error)?,
+        },
     };
     let pixels = resize::resize(pixels, stored_target)?;
     Ok(Picture::still(orientation::apply(
         pixels,
         header.orientation,
     )))
+}
+
+/// libjpeg-turbo (feature `turbojpeg`) for the common case: 8-bit baseline or progressive YCbCr or
+/// grey. It decodes at the same DCT scale `jpeg-decoder` would and yields the same pixel types, so
+/// resizing, orientation and ICC handling stay shared. Anything else (CMYK/YCCK, Adobe RGB, lossless)
+/// and any libjpeg-turbo error or warning (truncated data, …) returns `None`: the caller then takes
+/// the pure-Rust path, so behaviour on odd files does not change. The header probe and
+/// [`check_area`] have already bounded the size; the output buffer is at most the scaled area.
+#[cfg(feature = "turbojpeg")]
+mod turbo {
+    use image::{GrayImage, RgbImage};
+    use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat, ScalingFactor};
+
+    use super::{colour, Header};
+    use crate::render::picture::Pixels;
+
+    /// Decodes at `eighths`/8 of the stored size (as [`super::dct_scale`] chose), or `None`.
+    pub(super) fn decode_scaled(bytes: &[u8], header: &Header, eighths: u32) -> Option<Pixels> {
+        if !matches!(header.components, 1 | 3) {
+            return None;
+        }
+        let mut decompressor = Decompressor::new().ok()?;
+        let info = decompressor.read_header(bytes).ok()?;
+        let format = match (header.components, info.colorspace) {
+            (1, Colorspace::Gray) => PixelFormat::GRAY,
+            (3, Colorspace::YCbCr) => PixelFormat::RGB,
+            _ => return None,
+        };
+        if info.is_lossless || info.is_arithmetic {
+            return None;
+        }
+        let factor = match eighths {
+            1 => ScalingFactor::ONE_EIGHTH,
+            2 => ScalingFactor::ONE_QUARTER,
+            4 => ScalingFactor::ONE_HALF,
+            _ => ScalingFactor::ONE,
+        };
+        decompressor.set_scaling_factor(factor).ok()?;
+        let scaled = info.scaled(factor);
+        let (width, height) = (scaled.width, scaled.height);
+        let pitch = width.checked_mul(format.size())?;
+        let mut pixels = vec![0; pitch.checked_mul(height)?];
+        let image = Image {
+            pixels: pixels.as_mut_slice(),
+            width,
+            pitch,
+            height,
+            format,
+        };
+        decompressor.decompress(bytes, image).ok()?;
+        let (width, height) = (u32::try_from(width).ok()?, u32::try_from(height).ok()?);
+        if format == PixelFormat::GRAY {
+            return GrayImage::from_raw(width, height, pixels).map(Pixels::Gray);
+        }
+        let mut image = RgbImage::from_raw(width, height, pixels)?;
+        // The same ICC handling as the pure-Rust path (which reads it with `jpeg-decoder` too):
+        // only reading the markers, not decoding.
+        let mut markers = jpeg_decoder::Decoder::new(bytes);
+        if markers.read_info().is_ok() {
+            if let Some(icc) = markers.icc_profile() {
+                colour::rgb_to_srgb(&icc, &mut image);
+            }
+        }
+        Some(Pixels::Rgb(image))
+    }
 }
 
 /// Decodes with `jpeg-decoder`, at a reduced DCT scale when the target allows, then converts the
@@ -232,4 +304,45 @@ fn decode_with_image(bytes: &[u8], limits: &Limits) -> Result<Pixels> {
     let icc = decoder.icc_profile().ok().flatten();
     let image = image::DynamicImage::from_decoder(decoder).map_err(image_error)?;
     Ok(colour::to_srgb8(image, icc.as_deref()))
+}
+
+#[cfg(all(test, feature = "turbojpeg"))]
+mod turbo_tests {
+    use super::*;
+
+    fn raw(pixels: &Pixels) -> &[u8] {
+        match pixels {
+            Pixels::Rgb(image) => image.as_raw(),
+            Pixels::Gray(image) => image.as_raw(),
+            other => panic!("unexpected pixels {other:?}"),
+        }
+    }
+
+    #[test]
+    fn turbo_and_pure_rust_decodes_are_close() {
+        let bytes = std::fs::read("../shared/bench-images/photo-3mp.jpg").unwrap();
+        let header = read_header(&bytes).unwrap();
+        let source = (u32::from(header.width), u32::from(header.height));
+        let target = (256, (256 * source.1).div_ceil(source.0));
+        let eighths = dct_scale(source, target);
+        assert!(eighths < 8, "the photo should decode at a reduced scale");
+
+        let turbo = turbo::decode_scaled(&bytes, &header, eighths).expect("turbo path taken");
+        let pure = decode_scaled(&bytes, &header, source, target, &Limits::default()).unwrap();
+        assert_eq!(turbo.dimensions(), pure.dimensions());
+        let (turbo, pure) = (
+            resize::resize(turbo, target).unwrap(),
+            resize::resize(pure, target).unwrap(),
+        );
+        assert_eq!(turbo.dimensions(), target);
+        let (a, b) = (raw(&turbo), raw(&pure));
+        assert_eq!(a.len(), b.len());
+        let sum: u64 = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| u64::from(x.abs_diff(*y)))
+            .sum();
+        let mean = sum as f64 / a.len() as f64;
+        assert!(mean < 4.0, "mean abs diff {mean}");
+    }
 }

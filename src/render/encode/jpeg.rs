@@ -14,6 +14,10 @@ use crate::{Error, Result};
 pub(super) fn encode(pixels: &Pixels, options: &RenderOptions) -> Result<Vec<u8>> {
     let (width, height) = check_u16_size(pixels, "JPEG")?;
     let (samples, color_type) = flatten(pixels, options.background);
+    #[cfg(feature = "turbojpeg")]
+    if let Some(out) = turbo::encode(&samples, color_type, (width, height), options.jpeg_quality) {
+        return Ok(out);
+    }
 
     let mut out = Vec::with_capacity(samples.len() / 8 + 1024);
     let mut encoder = Encoder::new(&mut out, options.jpeg_quality.clamp(1, 100));
@@ -27,6 +31,45 @@ pub(super) fn encode(pixels: &Pixels, options: &RenderOptions) -> Result<Vec<u8>
         .encode(&samples, width, height, color_type)
         .map_err(Error::encode)?;
     Ok(out)
+}
+
+/// libjpeg-turbo (feature `turbojpeg`): the same settings (quality, 4:2:0 for colour, one channel
+/// for grey, a JFIF header only). `None` on any error, and `jpeg-encoder` then does the work.
+#[cfg(feature = "turbojpeg")]
+mod turbo {
+    use jpeg_encoder::ColorType;
+    use turbojpeg::{Compressor, Image, PixelFormat, Subsamp};
+
+    pub(super) fn encode(
+        samples: &[u8],
+        color_type: ColorType,
+        (width, height): (u16, u16),
+        quality: u8,
+    ) -> Option<Vec<u8>> {
+        let (format, subsamp) = match color_type {
+            ColorType::Luma => (PixelFormat::GRAY, Subsamp::Gray),
+            ColorType::Rgb => (PixelFormat::RGB, Subsamp::Sub2x2),
+            _ => return None,
+        };
+        let (width, height) = (usize::from(width), usize::from(height));
+        let pitch = width * format.size();
+        if samples.len() < pitch * height {
+            return None;
+        }
+        let mut compressor = Compressor::new().ok()?;
+        compressor
+            .set_quality(i32::from(quality.clamp(1, 100)))
+            .ok()?;
+        compressor.set_subsamp(subsamp).ok()?;
+        let image = Image {
+            pixels: samples,
+            width,
+            pitch,
+            height,
+            format,
+        };
+        compressor.compress_to_vec(image).ok()
+    }
 }
 
 /// The samples to hand to the encoder: borrowed when there is no alpha, otherwise composited over
