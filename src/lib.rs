@@ -67,6 +67,8 @@
 //!   and [`ImageService::handle_http`].
 //! - `sqlite` (off): `SqliteStore`, photos in a SQLite database shaped like the CRM's (bundles
 //!   SQLite's C source, so it needs a C compiler).
+//! - `object-store` (off): `ObjectStoreImages`, photos in an `object_store` bucket (S3, GCS, Azure,
+//!   local files, memory), with its own small tokio runtime to bridge the synchronous store trait.
 //!
 //! ## Caching
 //!
@@ -135,6 +137,8 @@ pub use render::{
 pub use request::{ImageRequest, Method};
 pub use response::ImageResponse;
 pub use service::{ImageService, ImageServiceBuilder, PersonImageService};
+#[cfg(feature = "object-store")]
+pub use store::ObjectStoreImages;
 pub use store::{
     check_store_conformance, ConformanceFixture, DirectoryStore, ImageStore, Lookup, MemoryStore,
     StoredImage,
