@@ -70,6 +70,8 @@
 //! - `turbojpeg` (off): JPEG decoding at a reduced DCT scale and JPEG encoding through
 //!   libjpeg-turbo (about 40% faster thumbnails of JPEG photos); needs cmake, nasm and a C
 //!   compiler. Files it does not handle (CMYK, YCCK, lossless, errors) take the pure-Rust path.
+//! - `object-store` (off): `ObjectStoreImages`, photos in an `object_store` bucket (S3, GCS, Azure,
+//!   local files, memory), with its own small tokio runtime to bridge the synchronous store trait.
 //!
 //! ## Caching
 //!
@@ -138,6 +140,8 @@ pub use render::{
 pub use request::{ImageRequest, Method};
 pub use response::ImageResponse;
 pub use service::{ImageService, ImageServiceBuilder, PersonImageService};
+#[cfg(feature = "object-store")]
+pub use store::ObjectStoreImages;
 pub use store::{
     check_store_conformance, ConformanceFixture, DirectoryStore, ImageStore, Lookup, MemoryStore,
     StoredImage,

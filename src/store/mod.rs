@@ -3,6 +3,8 @@
 mod conformance;
 mod directory;
 mod memory;
+#[cfg(feature = "object-store")]
+mod object;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -16,6 +18,8 @@ use crate::Result;
 pub use conformance::{check_store_conformance, ConformanceFixture};
 pub use directory::DirectoryStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "object-store")]
+pub use object::ObjectStoreImages;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{ImportSummary, SqliteStore};
 

@@ -1,0 +1,292 @@
+//! An [`ImageStore`](super::ImageStore) over the `object_store` crate (feature `object-store`):
+//! S3, GCS, Azure, local files or memory, one key per photo.
+
+use std::fmt;
+use std::sync::{mpsc, Arc};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use object_store::path::Path;
+use object_store::{GetOptions, ObjectMeta, ObjectStore};
+
+use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
+use super::{ImageStore, Lookup, StoredImage};
+use crate::path::PersonId;
+use crate::{Error, Result};
+
+/// The default cap on a photo object's size: 50 MiB, the render side's default source-bytes limit.
+const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
+
+/// Photos in an [`ObjectStore`]: `<prefix>/<id>.<ext>` is the photo, an object
+/// `<prefix>/<id>.none` marks a person without a photo, no object means no such person. The same
+/// layout as [`DirectoryStore`](crate::DirectoryStore), so a photo directory can be synced to a
+/// bucket as is.
+///
+/// * **Keys.** `<id>` is the decimal person id as [`PersonId`]'s `Display` writes it (`7`, `-3`);
+///   the key is built from that integer only, never from request text. The extensions are `jpg`,
+///   `jpeg`, `png`, `gif`, `tif`, `tiff`, `bmp` and `webp`, lower case only: object keys are case
+///   sensitive and every extra spelling is one more round trip for every missing person.
+/// * **Lookup.** The keys are probed with `HEAD` in the order above, then the `.none` marker; the
+///   first that exists decides. A person with no object at all costs nine `HEAD` requests.
+/// * **Version.** The object's `ETag` when the backend reports one (S3, GCS, Azure, local files
+///   and memory all do), else `"<size>-<last modified, nanoseconds since the epoch>"`.
+/// * **Modified.** The object's last-modified time.
+/// * **Declared MIME type.** From the extension; the magic bytes still decide (SPEC §3).
+/// * **Size.** An object larger than [`ObjectStoreImages::with_max_bytes`] (default 50 MiB) is
+///   refused with [`Error::LimitExceeded`] before its body is read; the size is checked on the
+///   `HEAD` and again on the `GET` response, so an object replaced in between cannot slip past.
+/// * **Failures.** Any error other than "not found" (permissions, network, a bad configuration) is
+///   [`Error::Store`] (500), never "no image".
+///
+/// The store only reads; it never writes or deletes objects.
+///
+/// # Calling an async store from the synchronous trait
+///
+/// [`ImageStore::load`] is synchronous (callers run the whole request on a blocking pool, e.g.
+/// tokio's `spawn_blocking`), while [`ObjectStore`] is async. The store owns a small tokio runtime
+/// with **one worker thread**, built once in [`ObjectStoreImages::new`]. Each `load` spawns the
+/// lookup as a task on that runtime and waits for its answer on a `std::sync::mpsc` channel.
+///
+/// * **No deadlock.** The lookup is driven by the store's own worker (and its I/O and timer
+///   drivers), never by the calling thread, so blocking the caller cannot starve it, whatever
+///   runtime the caller belongs to. The task depends on nothing the caller holds.
+/// * **No panic, from any thread.** Waiting on a `std` channel is allowed everywhere. The
+///   alternatives panic in places callers do reach: `Runtime::block_on` and `Handle::block_on`
+///   panic on any thread already inside a runtime (an async task), and there is no public tokio
+///   API that tells such a thread apart from a `spawn_blocking` thread (both have a current
+///   `Handle` and a task id), so "detect and refuse" would also refuse the intended caller.
+///   Called from async code, `load` therefore *works*, but blocks that executor thread for the
+///   duration of the request, exactly as every other synchronous store does: run it in
+///   `spawn_blocking`.
+/// * **Concurrency.** Many threads may call `load` at once; their lookups are concurrent tasks on
+///   the one worker (object-store requests are I/O-bound; `LocalFileSystem` moves its file I/O
+///   to the runtime's blocking pool).
+/// * **Backends needing a reactor.** The runtime is built with every driver tokio was compiled
+///   with (`enable_all`), so HTTP-based backends (S3, GCS, Azure), which pull in tokio's `net` and
+///   `time`, find their reactor.
+/// * **Shutdown.** Dropping the last clone of the store shuts the runtime down in the background,
+///   which, unlike dropping a `Runtime`, is also allowed inside async code.
+///
+/// ```no_run
+/// use std::sync::Arc;
+///
+/// use object_store::local::LocalFileSystem;
+/// use object_store::path::Path;
+/// use person_image::{ImageStore, Lookup, ObjectStoreImages, PersonId};
+///
+/// let bucket = Arc::new(LocalFileSystem::new_with_prefix("/srv/photos")?);
+/// let store = ObjectStoreImages::new(bucket, Path::from("persons"))?.with_max_bytes(10 << 20);
+/// match store.load(PersonId(7))? {
+///     Lookup::Found(image) => println!("{} bytes", image.bytes.len()),
+///     Lookup::NoImage => println!("no photo"),
+///     Lookup::NoSuchPerson => println!("no such person"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct ObjectStoreImages {
+    store: Arc<dyn ObjectStore>,
+    prefix: Path,
+    max_bytes: u64,
+    runtime: Arc<BridgeRuntime>,
+}
+
+impl ObjectStoreImages {
+    /// A store over `store`, with photo keys under `prefix` (`Path::default()` for the root), and
+    /// the default size cap of 50 MiB per photo.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the bridge runtime cannot be started (the OS refused a thread).
+    pub fn new(store: Arc<dyn ObjectStore>, prefix: Path) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(16)
+            .thread_name("person-image-object-store")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::store(std::io::Error::new(
+                    e.kind(),
+                    format!("starting the object store runtime: {e}"),
+                ))
+            })?;
+        Ok(ObjectStoreImages {
+            store,
+            prefix,
+            max_bytes: DEFAULT_MAX_BYTES,
+            runtime: Arc::new(BridgeRuntime(Some(runtime))),
+        })
+    }
+
+    /// Refuses photo objects larger than `max_bytes` with [`Error::LimitExceeded`]
+    /// (`limit: "source bytes"`).
+    #[must_use]
+    pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// The prefix the photo keys live under.
+    pub fn prefix(&self) -> &Path {
+        &self.prefix
+    }
+
+    /// The size cap per photo object, in bytes.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// The key of `person`'s object with extension `ext`; built from the integer id alone.
+    fn key(prefix: &Path, person: PersonId, ext: &str) -> Path {
+        prefix.clone().join(format!("{}.{ext}", person.get()))
+    }
+}
+
+impl fmt::Debug for ObjectStoreImages {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectStoreImages")
+            .field("store", &format_args!("{}", self.store))
+            .field("prefix", &self.prefix.as_ref())
+            .field("max_bytes", &self.max_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ImageStore for ObjectStoreImages {
+    fn load(&self, person: PersonId) -> Result<Lookup> {
+        let Some(runtime) = self.runtime.0.as_ref() else {
+            return Err(Error::store(std::io::Error::other(
+                "the object store runtime is shut down",
+            )));
+        };
+        let (store, prefix, max_bytes) =
+            (Arc::clone(&self.store), self.prefix.clone(), self.max_bytes);
+        let (answer, answered) = mpsc::sync_channel(1);
+        runtime.spawn(async move {
+            let result = lookup(store.as_ref(), &prefix, person, max_bytes).await;
+            // The caller waits for this; it can only be gone if its thread died.
+            let _ = answer.send(result);
+        });
+        answered.recv().unwrap_or_else(|_| {
+            Err(Error::store(std::io::Error::other(format!(
+                "the object store lookup of person {person} panicked or was cancelled"
+            ))))
+        })
+    }
+}
+
+/// The lookup itself, run on the store's runtime.
+async fn lookup(
+    store: &dyn ObjectStore,
+    prefix: &Path,
+    person: PersonId,
+    max_bytes: u64,
+) -> Result<Lookup> {
+    for (ext, mime) in EXTENSIONS {
+        let key = ObjectStoreImages::key(prefix, person, ext);
+        if let Some(meta) = head(store, &key).await? {
+            check_size(max_bytes, meta.size)?;
+            return read(store, &key, mime, max_bytes).await.map(Lookup::Found);
+        }
+    }
+    let marker = ObjectStoreImages::key(prefix, person, NO_IMAGE_MARKER);
+    if head(store, &marker).await?.is_some() {
+        return Ok(Lookup::NoImage);
+    }
+    Ok(Lookup::NoSuchPerson)
+}
+
+/// The metadata of `key`, `None` when it does not exist, an error for any other failure.
+async fn head(store: &dyn ObjectStore, key: &Path) -> Result<Option<ObjectMeta>> {
+    // `get_opts` rather than `ObjectStoreExt::head`: the trait's own methods return `Send`
+    // futures, which the bridge needs to spawn them.
+    match store.get_opts(key, GetOptions::new().with_head(true)).await {
+        Ok(result) => Ok(Some(result.meta)),
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(error) => Err(store_error("probing", key, error)),
+    }
+}
+
+/// Reads the photo at `key`; the size is checked again on the `GET` response, before the body.
+async fn read(
+    store: &dyn ObjectStore,
+    key: &Path,
+    mime: &str,
+    max_bytes: u64,
+) -> Result<StoredImage> {
+    let result = store
+        .get_opts(key, GetOptions::new())
+        .await
+        .map_err(|e| store_error("reading", key, e))?;
+    check_size(max_bytes, result.meta.size)?;
+    let meta = result.meta.clone();
+    let bytes = result
+        .bytes()
+        .await
+        .map_err(|e| store_error("reading", key, e))?;
+    check_size(max_bytes, u64::try_from(bytes.len()).unwrap_or(u64::MAX))?;
+    let modified = SystemTime::from(meta.last_modified);
+    let version = match meta.e_tag {
+        Some(tag) if !tag.is_empty() => tag,
+        _ => {
+            let nanos = modified
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            format!("{}-{nanos}", meta.size)
+        }
+    };
+    Ok(StoredImage {
+        bytes,
+        declared_mime: Some(mime.to_owned()),
+        version,
+        modified: Some(modified),
+    })
+}
+
+fn check_size(max: u64, actual: u64) -> Result<()> {
+    if actual > max {
+        return Err(Error::LimitExceeded {
+            limit: "source bytes",
+            max,
+            actual,
+        });
+    }
+    Ok(())
+}
+
+fn store_error(action: &str, key: &Path, error: object_store::Error) -> Error {
+    Error::store(std::io::Error::other(format!(
+        "{action} object {key}: {error}"
+    )))
+}
+
+/// The bridge runtime, shut down in the background when the last store clone goes: dropping a
+/// `Runtime` blocks on its blocking pool, which panics inside async code.
+#[derive(Debug)]
+struct BridgeRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for BridgeRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_built_from_the_integer_id_only() {
+        let prefix = Path::from("photos/persons");
+        assert_eq!(
+            ObjectStoreImages::key(&prefix, PersonId(-12), "jpg").as_ref(),
+            "photos/persons/-12.jpg"
+        );
+        assert_eq!(
+            ObjectStoreImages::key(&Path::default(), PersonId(i32::MIN), "none").as_ref(),
+            "-2147483648.none"
+        );
+    }
+}
