@@ -138,7 +138,7 @@ impl DirectoryStore {
         }
         let len = metadata.len();
         if len > self.max_bytes {
-            return Err(over_limit(self.max_bytes, len));
+            return Err(super::source_too_large(self.max_bytes, len));
         }
         let capacity = usize::try_from(len).unwrap_or(0);
         let mut bytes = Vec::with_capacity(capacity);
@@ -148,7 +148,7 @@ impl DirectoryStore {
             .map_err(|e| store_error(path, e))?;
         let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
         if read > self.max_bytes {
-            return Err(over_limit(self.max_bytes, read));
+            return Err(super::source_too_large(self.max_bytes, read));
         }
         Ok(StoredImage {
             version: content_version(&bytes),
@@ -192,14 +192,6 @@ fn not_a_file(path: &Path) -> Error {
         "{} is not a regular file",
         path.display()
     )))
-}
-
-fn over_limit(max: u64, actual: u64) -> Error {
-    Error::LimitExceeded {
-        limit: "source bytes",
-        max,
-        actual,
-    }
 }
 
 #[cfg(test)]

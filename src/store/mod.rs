@@ -23,6 +23,15 @@ pub use object::ObjectStoreImages;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{ImportSummary, SqliteStore};
 
+/// The error every store gives for a photo over its byte cap (422, like the render-side limit).
+pub(crate) fn source_too_large(max: u64, actual: u64) -> crate::Error {
+    crate::Error::LimitExceeded {
+        limit: "source bytes",
+        max,
+        actual,
+    }
+}
+
 /// A stored photo, exactly as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredImage {

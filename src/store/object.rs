@@ -245,11 +245,7 @@ async fn read(
 
 fn check_size(max: u64, actual: u64) -> Result<()> {
     if actual > max {
-        return Err(Error::LimitExceeded {
-            limit: "source bytes",
-            max,
-            actual,
-        });
+        return Err(super::source_too_large(max, actual));
     }
     Ok(())
 }

@@ -273,7 +273,7 @@ impl SqliteStore {
             .map_err(|e| io_error(path, e))?
             .len();
         if len > self.max_bytes {
-            return Err(over_limit(self.max_bytes, len));
+            return Err(super::source_too_large(self.max_bytes, len));
         }
         std::fs::read(path).map_err(|e| io_error(path, e))
     }
@@ -348,7 +348,7 @@ impl SqliteStore {
         };
         let len = u64::try_from(len).unwrap_or(0);
         if len > self.max_bytes {
-            return Err(over_limit(self.max_bytes, len));
+            return Err(super::source_too_large(self.max_bytes, len));
         }
         let bytes = tx
             .prepare_cached("SELECT content FROM binary_object WHERE blob_id = ?1")
@@ -528,14 +528,6 @@ fn io_error(path: &Path, error: std::io::Error) -> Error {
         error.kind(),
         format!("reading {}: {error}", path.display()),
     ))
-}
-
-fn over_limit(max: u64, actual: u64) -> Error {
-    Error::LimitExceeded {
-        limit: "source bytes",
-        max,
-        actual,
-    }
 }
 
 #[cfg(test)]
