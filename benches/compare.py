@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import time
 
-IMAGES = "../shared/bench-images"
+IMAGES = os.environ.get("BENCH_IMAGES", "target/bench-images")  # made by benches/images.sh
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 ITER = int(os.environ.get("ITER", "4"))
 EXAMPLES = "target/release/examples"

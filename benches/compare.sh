@@ -15,6 +15,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+bash benches/images.sh
 mkdir -p target/compare
 cc -O2 -o target/compare/vips_harness benches/vips_harness.c $(pkg-config --cflags --libs vips)
 cargo build --release --quiet --example thumbbench --example render --example servicebench ${CARGO_FEATURES:+--features "$CARGO_FEATURES"}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A short fuzz pass over every target (default 60 s each), seeded from ../shared/corpus.
+# A short fuzz pass over every target (default 60 s each), seeded from tests/corpus.
 #   bash benches/fuzz.sh          # 60 s per target
 #   SECONDS_PER_TARGET=600 bash benches/fuzz.sh
 # Needs cargo-fuzz (installed here if missing); uses RUSTC_BOOTSTRAP for the sanitizer flags on
@@ -13,9 +13,9 @@ seed() {
   local target=$1 dir=fuzz/corpus/$1
   mkdir -p "$dir"
   case $target in
-    render) find ../shared/corpus -type f \( -name '*.jpg' -o -name '*.png' -o -name '*.gif' -o -name '*.tif*' -o -name '*.bmp' -o -name '*.webp' \) -size -200k -exec cp {} "$dir/" \; ;;
+    render) find tests/corpus -type f \( -name '*.jpg' -o -name '*.png' -o -name '*.gif' -o -name '*.tif*' -o -name '*.bmp' -o -name '*.webp' \) -size -200k -exec cp {} "$dir/" \; ;;
     parse_target) printf '/api/v1/Person/1/Image?w=64&h=32&type=png&ifBlank=SrNoPhoto' > "$dir/seed1"; printf '/API/v1/person/7/IMAGE?W=0&IfBlank=2&type=image%%2Fjpeg' > "$dir/seed2"; printf 'http://h/api/v1/Person/-3/Image/?h=%%31' > "$dir/seed3" ;;
-    service) printf '\0\1\1\0w=64&type=gif\0' > "$dir/seed0"; find ../shared/corpus -type f -size -100k | head -40 | while read -r f; do { printf '\0\1\1\0w=32\0'; cat "$f"; } > "$dir/$(basename "$f").seed"; done ;;
+    service) printf '\0\1\1\0w=64&type=gif\0' > "$dir/seed0"; find tests/corpus -type f -size -100k | head -40 | while read -r f; do { printf '\0\1\1\0w=32\0'; cat "$f"; } > "$dir/$(basename "$f").seed"; done ;;
     parse_headers) printf 'Basic ZGVtbzpkZW1v\0t\0XSRF-TOKEN=t; s=1\0app\0image/png;q=0.5, */*;q=0.1\0"abc", W/"x"\0sv-SE,en;q=0.8\0nb\0nb-NO\0Europe/Oslo' > "$dir/seed1" ;;
   esac
 }

@@ -1,7 +1,8 @@
 //! Criterion benches, table-driven, setup outside the measured closures:
 //! parse + negotiate, passthrough and cache-hit GETs, and full renders of every bench image.
 //!
-//! Run with: `cargo bench --bench render` (inputs from `../shared/bench-images`).
+//! Run with: `cargo bench --bench render` (bench photos from `benches/images/`; the large ones are
+//! derived by `benches/images.sh` on first use).
 
 use std::hint::black_box;
 
@@ -11,11 +12,10 @@ use person_image::{
     PersonId, RenderRequest, Renderer, StaticAuthenticator,
 };
 
-const IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench-images");
+#[path = "../tests/common/corpus.rs"]
+mod corpus;
 
-fn read(name: &str) -> Option<Vec<u8>> {
-    std::fs::read(format!("{IMAGES}/{name}")).ok()
-}
+use corpus::bench_bytes;
 
 const HEADERS: [(&str, &[u8]); 4] = [
     ("Authorization", b"Basic ZGVtbzpkZW1v"),
@@ -52,9 +52,7 @@ fn parse_and_negotiate(c: &mut Criterion) {
 }
 
 fn service_paths(c: &mut Criterion) {
-    let Some(photo) = read("photo-3mp.jpg") else {
-        return;
-    };
+    let photo = bench_bytes("photo-3mp.jpg");
     let store = MemoryStore::new();
     store.insert(PersonId(1), photo);
     let service = ImageService::builder()
@@ -92,7 +90,7 @@ fn full_render(c: &mut Criterion) {
     let mut group = c.benchmark_group("render to 256");
     group.sample_size(10);
     for (name, format) in cases {
-        let Some(bytes) = read(name) else { continue };
+        let bytes = bench_bytes(name);
         let request = RenderRequest::stored(bytes).width(256).format(format);
         group.bench_with_input(BenchmarkId::new(name, format), &request, |b, request| {
             b.iter(|| renderer.render(request).unwrap())

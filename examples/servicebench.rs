@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use person_image::{ImageService, MemoryStore, Method, PersonId, StaticAuthenticator};
 
-const IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench-images");
+#[path = "../tests/common/corpus.rs"]
+mod corpus;
+
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer bench-token");
 
 fn service(cache_bytes: u64) -> ImageService {
@@ -18,7 +20,7 @@ fn service(cache_bytes: u64) -> ImageService {
         (2, "photo-6mp.jpg"),
         (3, "photo-800px.gif"),
     ] {
-        let bytes = std::fs::read(format!("{IMAGES}/{name}")).expect("bench image");
+        let bytes = corpus::bench_bytes(name);
         store.insert(PersonId(id), bytes);
     }
     ImageService::builder()

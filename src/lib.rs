@@ -120,6 +120,9 @@ mod request;
 mod response;
 mod service;
 mod store;
+#[cfg(test)]
+#[path = "../tests/common/corpus.rs"]
+mod test_corpus;
 
 pub use accept::{AcceptList, MediaRange};
 pub use auth::{Authenticator, Principal, StaticAuthenticator};

@@ -3,6 +3,8 @@
 //! A counting global allocator (this test binary only) records the high-water mark of live heap
 //! bytes while each bomb is rendered.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -49,14 +51,13 @@ fn peak_during(work: impl FnOnce()) -> usize {
 
 #[test]
 fn bombs_are_refused_within_a_few_mebibytes() {
-    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/bad");
     for name in [
         "bomb_png_65536x65536.png",
         "bomb_jpeg_header_65535x65535.jpg",
         "bomb_gif_65535x10751.gif",
         "bomb_bmp_3000000x2000000.bmp",
     ] {
-        let bytes = std::fs::read(format!("{corpus}/{name}")).unwrap();
+        let bytes = common::corpus::corpus_bytes(&format!("bad/{name}"));
         for format in OutputFormat::ALL {
             let request = RenderRequest::stored(bytes.clone())
                 .width(64)

@@ -1,6 +1,8 @@
 //! `ObjectStoreImages` (feature `object-store`) over `object_store`'s in-memory and local file
 //! system backends: the conformance suite, its own rules, the sync-to-async bridge and serving.
 
+mod common;
+
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,9 +17,7 @@ use person_image::{
 };
 
 fn hopper() -> Vec<u8> {
-    let path =
-        FsPath::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/jpeg/baseline_hopper.jpg");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+    common::corpus::corpus_bytes("jpeg/baseline_hopper.jpg")
 }
 
 /// A fresh directory under the system temp dir, removed when dropped.

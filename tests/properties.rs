@@ -1,5 +1,7 @@
 //! Property tests: parsers never panic and round-trip what they accept; `render` never panics.
 
+mod common;
+
 use person_image::{
     parse_image_path, render, AcceptList, CallerIdentity, Credentials, IfBlank, ImageQuery, Limits,
     OutputFormat, RenderOptions, RenderRequest, Renderer,
@@ -125,7 +127,7 @@ proptest! {
         flips in prop::collection::vec((0.0f64..1.0, any::<u8>()), 0..8),
         format in output_format(),
     ) {
-        let mut bytes = std::fs::read(format!("{}/../shared/corpus/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let mut bytes = common::corpus::corpus_bytes(file);
         bytes.truncate(((bytes.len() as f64) * (0.05 + 0.95 * cut)) as usize);
         let len = bytes.len();
         for (at, value) in flips {

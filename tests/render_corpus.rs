@@ -1,11 +1,11 @@
-//! `render` over the real-world corpus in `../shared/corpus` (see its MANIFEST.tsv).
+//! `render` over the real-world corpus in `tests/corpus` (see its MANIFEST.tsv).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::corpus::{corpus_bytes, corpus_dir, corpus_path};
 
 use image::{DynamicImage, GenericImageView};
 use person_image::{render, Error, OutputFormat, RenderRequest};
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
 
 /// Files the crate cannot decode, by design, with the reason.
 const UNSUPPORTED: [(&str, &str); 4] = [
@@ -25,8 +25,8 @@ struct Entry {
 }
 
 fn manifest() -> Vec<Entry> {
-    let text = std::fs::read_to_string(format!("{CORPUS}/MANIFEST.tsv"))
-        .expect("../shared/corpus/MANIFEST.tsv is readable");
+    let text = std::fs::read_to_string(corpus_path("MANIFEST.tsv"))
+        .expect("tests/corpus/MANIFEST.tsv is readable");
     text.lines()
         .skip(1)
         .map(|line| {
@@ -46,7 +46,7 @@ fn manifest() -> Vec<Entry> {
 }
 
 fn read(path: &str) -> Vec<u8> {
-    std::fs::read(Path::new(CORPUS).join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+    corpus_bytes(path)
 }
 
 fn expected_size(source: (u32, u32), width: u32) -> (u32, u32) {
@@ -228,7 +228,7 @@ fn animated_gif_keeps_its_frames() {
 
 #[test]
 fn bad_files_give_typed_errors_never_panics() {
-    let dir = PathBuf::from(CORPUS).join("bad");
+    let dir = corpus_dir().join("bad");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -319,15 +319,10 @@ fn psnr(a: &DynamicImage, b: &DynamicImage) -> f64 {
 
 #[test]
 fn close_to_libvips_reference() {
-    let Ok(output) = std::process::Command::new("vipsthumbnail")
+    let output = std::process::Command::new("vipsthumbnail")
         .arg("--vips-version")
         .output()
-    else {
-        eprintln!(
-            "SKIPPED: vipsthumbnail not installed (apt-get install libvips-tools; .ci/run does)"
-        );
-        return;
-    };
+        .expect("vipsthumbnail runs (apt-get install libvips-tools; .ci/run does)");
     eprintln!(
         "reference: {}",
         String::from_utf8_lossy(&output.stdout).trim()
@@ -342,7 +337,7 @@ fn close_to_libvips_reference() {
     ] {
         let reference = out_dir.join("ref.png");
         let status = std::process::Command::new("vipsthumbnail")
-            .arg(Path::new(CORPUS).join(path))
+            .arg(corpus_path(path))
             .args(["-s", "100x100000", "-o"])
             .arg(format!("{}[strip]", reference.display()))
             .status()

@@ -1,6 +1,8 @@
 //! `SqliteStore` (feature `sqlite`) against the conformance suite, its versioning, limits and
 //! failure rules, threads, and the directory import behind `examples/import_sqlite.rs`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,8 +17,7 @@ fn manifest_path(relative: &str) -> PathBuf {
 }
 
 fn hopper() -> Vec<u8> {
-    let path = manifest_path("../shared/corpus/jpeg/baseline_hopper.jpg");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+    common::corpus::corpus_bytes("jpeg/baseline_hopper.jpg")
 }
 
 /// A unique path under the system temp dir; the database and its journal go when dropped.

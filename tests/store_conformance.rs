@@ -1,6 +1,8 @@
 //! The reference stores against the conformance suite, `DirectoryStore`'s file rules, and
 //! `StaticAuthenticator`'s schemes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -12,9 +14,7 @@ use person_image::{
 };
 
 fn hopper() -> Vec<u8> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/jpeg/baseline_hopper.jpg");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+    common::corpus::corpus_bytes("jpeg/baseline_hopper.jpg")
 }
 
 /// A fresh directory under the system temp dir, removed when dropped.

@@ -5,17 +5,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+mod common;
+
 use bytes::Bytes;
 use person_image::{
     Error, ImageService, ImageStore, Lookup, Method, PersonId, StaticAuthenticator, StoredImage,
 };
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer t");
 const CACHE_BYTES: u64 = 96 * 1024;
 
 fn photo(path: &str) -> Bytes {
-    Bytes::from(std::fs::read(format!("{CORPUS}/{path}")).unwrap())
+    Bytes::from(common::corpus::corpus_bytes(path))
 }
 
 /// Person 1's photo flips between two versions whenever `swap` is called; person 2 has none.

@@ -320,7 +320,7 @@ mod turbo_tests {
 
     #[test]
     fn turbo_and_pure_rust_decodes_are_close() {
-        let bytes = std::fs::read("../shared/bench-images/photo-3mp.jpg").unwrap();
+        let bytes = crate::test_corpus::bench_bytes("photo-3mp.jpg");
         let header = read_header(&bytes).unwrap();
         let source = (u32::from(header.width), u32::from(header.height));
         let target = (256, (256 * source.1).div_ceil(source.0));

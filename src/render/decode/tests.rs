@@ -1,17 +1,10 @@
-//! Probe and decode every file of the shared corpus (`../shared/corpus`, see its MANIFEST.tsv).
+//! Probe and decode every file of the test corpus (`tests/corpus`, see its MANIFEST.tsv).
 
 use super::*;
 use crate::render::picture::Pixels;
 use image::RgbImage;
 
-fn corpus_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
-}
-
-fn read(path: &str) -> Vec<u8> {
-    let full = corpus_dir().join(path);
-    std::fs::read(&full).unwrap_or_else(|error| panic!("{}: {error}", full.display()))
-}
+use crate::test_corpus::{bench_bytes, corpus_bytes as read, corpus_dir};
 
 /// `(path, width, height)` of every file the manifest gives a size for; `None` sizes for `NA`.
 fn manifest() -> Vec<(String, Option<(u32, u32)>)> {
@@ -336,10 +329,7 @@ fn dct_scale_keeps_twice_the_target() {
 
 #[test]
 fn photo_22mp_decodes_to_256() {
-    let path = corpus_dir().join("../bench-images/photo-22mp.jpg");
-    let Ok(bytes) = std::fs::read(path) else {
-        return;
-    };
+    let bytes = bench_bytes("photo-22mp.jpg");
     let picture = decode_to_width(&bytes, 256).unwrap();
     assert_eq!(picture.dimensions().0, 256);
 }
@@ -348,13 +338,14 @@ fn photo_22mp_decodes_to_256() {
 fn garbage_never_panics() {
     // Mutated sizes stay small enough to keep the test fast, and exercise the limits.
     let limits = Limits::default().max_source_pixels(1 << 20);
-    let seeds: [&[u8]; 5] = [
-        include_bytes!("../../../../shared/corpus/jpeg/baseline_hopper.jpg"),
-        include_bytes!("../../../../shared/corpus/png/basn6a08.png"),
-        include_bytes!("../../../../shared/corpus/gif/animated_loop3.gif"),
-        include_bytes!("../../../../shared/corpus/other/bmp_rgb24.bmp"),
-        include_bytes!("../../../../shared/corpus/other/webp_lossy_alpha_dice.webp"),
-    ];
+    let seeds = [
+        "jpeg/baseline_hopper.jpg",
+        "png/basn6a08.png",
+        "gif/animated_loop3.gif",
+        "other/bmp_rgb24.bmp",
+        "other/webp_lossy_alpha_dice.webp",
+    ]
+    .map(read);
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut next = || {
         state ^= state << 13;
@@ -364,7 +355,7 @@ fn garbage_never_panics() {
     };
     for seed in seeds {
         for round in 0..40 {
-            let mut bytes = seed.to_vec();
+            let mut bytes = seed.clone();
             // Truncate some, flip bytes in others (mostly in the headers).
             if round % 4 == 0 {
                 bytes.truncate((next() as usize) % bytes.len().max(1));
@@ -391,10 +382,7 @@ fn garbage_never_panics() {
 #[test]
 #[ignore = "timing, meaningful in release builds only"]
 fn timing_6mp_to_256() {
-    let path = corpus_dir().join("../bench-images/photo-6mp.jpg");
-    let Ok(bytes) = std::fs::read(path) else {
-        return;
-    };
+    let bytes = bench_bytes("photo-6mp.jpg");
     decode_to_width(&bytes, 256).unwrap();
     let runs = 20;
     let start = std::time::Instant::now();

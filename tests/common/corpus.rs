@@ -1,0 +1,72 @@
+//! Where the tests' images live, resolved in one place: the real-world corpus in `tests/corpus/`
+//! (see its MANIFEST.tsv, LICENSES.md and SHA256SUMS) and the bench photos, whose small sources sit
+//! in `benches/images/` and whose large variants `benches/images.sh` derives into
+//! `target/bench-images/`. Nothing outside the repository is read.
+//!
+//! Shared by the integration tests (`mod common;`), the library's unit tests and the benches
+//! (both through `#[path]`), so each function may be unused in some of them.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root.
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The corpus folder, `tests/corpus`.
+pub fn corpus_dir() -> PathBuf {
+    root().join("tests/corpus")
+}
+
+/// The path of a corpus file such as `jpeg/baseline_hopper.jpg`; panics when it is missing so a
+/// broken checkout fails loudly instead of testing nothing.
+pub fn corpus_path(relative: &str) -> PathBuf {
+    let path = corpus_dir().join(relative);
+    assert!(
+        path.is_file(),
+        "corpus file {} is missing: the repository checkout is incomplete",
+        path.display()
+    );
+    path
+}
+
+/// The bytes of a corpus file.
+pub fn corpus_bytes(relative: &str) -> Vec<u8> {
+    let path = corpus_path(relative);
+    std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+/// The bench photos that are kept in the repository as they are; the others are derived.
+const BENCH_SOURCES: [&str; 4] = [
+    "photo-6mp.jpg",
+    "alpha-3mp.png",
+    "photo-800px.gif",
+    "animated-10f.gif",
+];
+
+/// The path of a bench photo (see `benches/images/README.md`). Derived photos are made by
+/// `benches/images.sh` on first use; a failure there (e.g. libvips or libjpeg-turbo's tools
+/// missing) panics with the script's own message.
+pub fn bench_image(name: &str) -> PathBuf {
+    if BENCH_SOURCES.contains(&name) {
+        return root().join("benches/images").join(name);
+    }
+    let path = root().join("target/bench-images").join(name);
+    if !path.is_file() {
+        let status = Command::new("bash")
+            .arg(root().join("benches/images.sh"))
+            .status()
+            .expect("bash runs benches/images.sh");
+        assert!(status.success(), "benches/images.sh failed ({status})");
+    }
+    assert!(path.is_file(), "benches/images.sh did not make {name}");
+    path
+}
+
+/// The bytes of a bench photo.
+pub fn bench_bytes(name: &str) -> Vec<u8> {
+    let path = bench_image(name);
+    std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
