@@ -5,7 +5,7 @@
 //!
 //! Shared by the integration tests (`mod common;`), the library's unit tests and the benches
 //! (both through `#[path]`), so each function may be unused in some of them.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
