@@ -1,5 +1,5 @@
 //! Criterion benches, table-driven, setup outside the measured closures:
-//! parse + negotiate, passthrough and cache-hit GETs, and full renders of every bench image.
+//! request parsing, passthrough and cache-hit GETs, and full renders of every bench image.
 //!
 //! Run with: `cargo bench --bench render` (bench photos from `benches/images/`; the large ones are
 //! derived by `benches/images.sh` on first use).
@@ -7,10 +7,10 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use person_image::{
-    negotiate, ImageFormat, ImageRequest, ImageService, Limits, MemoryStore, Method, OutputFormat,
-    PersonId, RenderRequest, Renderer, StaticAuthenticator,
-};
+use person_image::auth::StaticAuthenticator;
+use person_image::render::RenderRequest;
+use person_image::store::InMemory;
+use person_image::{render, ImageRequest, ImageService, Limits, Method, OutputFormat, PersonId};
 
 #[path = "../tests/common/corpus.rs"]
 mod corpus;
@@ -24,7 +24,7 @@ const HEADERS: [(&str, &[u8]); 4] = [
     ("If-None-Match", b"\"abc\""),
 ];
 
-fn parse_and_negotiate(c: &mut Criterion) {
+fn parse(c: &mut Criterion) {
     let limits = Limits::default();
     let targets = [
         ("plain", "/api/v1/Person/7/Image"),
@@ -33,18 +33,11 @@ fn parse_and_negotiate(c: &mut Criterion) {
             "/api/v1/Person/7/Image?w=256&h=256&type=png&ifBlank=SrNoPhoto",
         ),
     ];
-    let mut group = c.benchmark_group("parse+negotiate");
+    let mut group = c.benchmark_group("parse");
     for (name, target) in targets {
         group.bench_function(name, |b| {
             b.iter(|| {
-                let request =
-                    ImageRequest::parse(Method::Get, black_box(target), HEADERS, &limits).unwrap();
-                negotiate(
-                    request.query.format,
-                    request.accept.as_ref(),
-                    ImageFormat::Jpeg,
-                    false,
-                )
+                ImageRequest::parse(Method::Get, black_box(target), HEADERS, &limits).unwrap()
             })
         });
     }
@@ -53,7 +46,7 @@ fn parse_and_negotiate(c: &mut Criterion) {
 
 fn service_paths(c: &mut Criterion) {
     let photo = bench_bytes("photo-3mp.jpg");
-    let store = MemoryStore::new();
+    let store = InMemory::new();
     store.insert(PersonId(1), photo);
     let service = ImageService::builder()
         .store(store)
@@ -75,7 +68,6 @@ fn service_paths(c: &mut Criterion) {
 }
 
 fn full_render(c: &mut Criterion) {
-    let renderer = Renderer::default();
     let cases = [
         ("photo-3mp.jpg", OutputFormat::Jpeg),
         ("photo-6mp.jpg", OutputFormat::Jpeg),
@@ -93,11 +85,11 @@ fn full_render(c: &mut Criterion) {
         let bytes = bench_bytes(name);
         let request = RenderRequest::stored(bytes).width(256).format(format);
         group.bench_with_input(BenchmarkId::new(name, format), &request, |b, request| {
-            b.iter(|| renderer.render(request).unwrap())
+            b.iter(|| render(request).unwrap())
         });
     }
     group.finish();
 }
 
-criterion_group!(benches, parse_and_negotiate, service_paths, full_render);
+criterion_group!(benches, parse, service_paths, full_render);
 criterion_main!(benches);

@@ -5,7 +5,7 @@
 //! file and its tables if needed. Serve the result with
 //! `cargo run --example serve --features sqlite -- --sqlite DB`.
 
-use person_image::SqliteStore;
+use person_image::store::Sqlite;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -13,7 +13,7 @@ fn main() {
         eprintln!("usage: import_sqlite DIR DB");
         std::process::exit(2);
     };
-    let summary = SqliteStore::open(db).and_then(|store| store.import_directory(dir));
+    let summary = Sqlite::open(db).and_then(|store| store.import_directory(dir));
     match summary {
         Ok(summary) => {
             println!(

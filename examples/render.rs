@@ -8,9 +8,9 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use person_image::{
-    AcceptList, IfBlank, OutputFormat, PlaceholderKind, RenderRequest, Renderer, Source,
-};
+use person_image::headers::AcceptList;
+use person_image::render::{PlaceholderKind, RenderRequest, Source};
+use person_image::{render, IfBlank, OutputFormat};
 
 struct Args {
     input: String,
@@ -64,8 +64,7 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let renderer = Renderer::default();
-    let placeholder = args.if_blank.placeholder(PlaceholderKind::NoPhoto);
+    let placeholder = PlaceholderKind::for_if_blank(args.if_blank, PlaceholderKind::NoPhoto);
     let source = if args.input == "none" {
         let kind = placeholder.ok_or("INPUT is none: give --if-blank to draw a placeholder")?;
         Source::Placeholder(kind)
@@ -89,14 +88,14 @@ fn run(args: &Args) -> Result<(), String> {
         .map(|accept| AcceptList::parse([accept.as_bytes()]));
 
     let started = Instant::now();
-    let response = match renderer.render(&request) {
+    let response = match render(&request) {
         Err(error) if error.is_unrenderable() && placeholder.is_some() => {
             eprintln!(
                 "cannot render {}: {error}; drawing the placeholder",
                 args.input
             );
             request.source = Source::Placeholder(placeholder.unwrap_or(PlaceholderKind::NoPhoto));
-            renderer.render(&request)
+            render(&request)
         }
         other => other,
     }

@@ -1,173 +1,121 @@
 //! Run with: `cargo run --release --example serve` (then see README.md for curl lines).
 //!
 //! An axum server for `GET /api/v1/Person/{personId}/Image` over a directory of photos
-//! (`fixtures/persons/` by default), with demo credentials printed at start.
-//!
-//! Flags: `--addr HOST:PORT` (127.0.0.1:8080), `--images DIR` (fixtures/persons),
-//! `--basic USER:PASS` (repeatable; default demo:demo), `--ticket T` (7T:demo),
-//! `--bearer T` (demo-token), `--session NAME=VALUE` (session=demo-session; accepted together with
-//! the XSRF rule: an `X-XSRF-TOKEN` header equal to the `XSRF-TOKEN` cookie), `--cache-mib N`
-//! (render cache size, default 64; 0 turns it off).
-//! With `--features sqlite`: `--sqlite FILE` serves from that database (see `import_sqlite`)
-//! instead of `--images`.
+//! (`fixtures/persons/` by default), with demo credentials printed at start. `--help` lists the
+//! flags; with `--features sqlite`, `--sqlite FILE` serves from a database (see `import_sqlite`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use argh::FromArgs;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::{http, Router};
-use person_image::{DirectoryStore, ImageService, StaticAuthenticator};
+use person_image::auth::StaticAuthenticator;
+use person_image::store::{Directory, ImageStore};
+use person_image::ImageService;
 
-/// The server's settings, from the command line.
-#[derive(Debug, Clone)]
+/// Serve GET /api/v1/Person/{personId}/Image over a directory of photos.
+#[derive(FromArgs, Debug)]
 pub struct Config {
-    /// Where to listen.
+    /// where to listen (default 127.0.0.1:8080)
+    #[argh(option, default = "SocketAddr::from(([127, 0, 0, 1], 8080))")]
     pub addr: SocketAddr,
-    /// The photo directory.
+    /// the photo directory: <id>.<ext> per person, an empty <id>.none for no photo
+    #[argh(
+        option,
+        default = "PathBuf::from(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/fixtures/persons\"))"
+    )]
     pub images: PathBuf,
-    /// A SQLite database to serve from instead of `images`.
+    /// serve from this SQLite database instead of --images
     #[cfg(feature = "sqlite")]
+    #[argh(option)]
     pub sqlite: Option<PathBuf>,
-    /// Basic users and passwords.
-    pub basic: Vec<(String, String)>,
-    /// Accepted SOTicket values.
-    pub tickets: Vec<String>,
-    /// Accepted Bearer tokens.
-    pub bearers: Vec<String>,
-    /// Accepted session cookies (name, value).
-    pub sessions: Vec<(String, String)>,
-    /// Render cache size in MiB (0 = off).
+    /// a Basic user USER:PASS (repeatable; default demo:demo)
+    #[argh(option)]
+    pub basic: Vec<String>,
+    /// an accepted SOTicket (repeatable; default 7T:demo)
+    #[argh(option)]
+    pub ticket: Vec<String>,
+    /// an accepted Bearer token (repeatable; default demo-token)
+    #[argh(option)]
+    pub bearer: Vec<String>,
+    /// an accepted session cookie NAME=VALUE, sent with the XSRF double-submit (repeatable;
+    /// default session=demo-session)
+    #[argh(option)]
+    pub session: Vec<String>,
+    /// render cache size in MiB (default 64; 0 turns it off)
+    #[argh(option, default = "64")]
     pub cache_mib: u64,
 }
 
 impl Default for Config {
+    /// The demo configuration: every flag at its default.
     fn default() -> Self {
-        Config {
-            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            images: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/persons")),
-            #[cfg(feature = "sqlite")]
-            sqlite: None,
-            basic: vec![("demo".into(), "demo".into())],
-            tickets: vec!["7T:demo".into()],
-            bearers: vec!["demo-token".into()],
-            sessions: vec![("session".into(), "demo-session".into())],
-            cache_mib: 64,
-        }
+        Config::from_args(&["serve"], &[]).expect("the defaults parse")
     }
 }
 
 impl Config {
-    /// Parses the flags; a flag given replaces that flag's default.
-    pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
-        let defaults = Config::default();
-        let mut config = Config {
-            basic: Vec::new(),
-            tickets: Vec::new(),
-            bearers: Vec::new(),
-            sessions: Vec::new(),
-            ..defaults.clone()
+    /// The authenticator holding the configured credentials, or the demo ones where none is given.
+    pub fn authenticator(&self) -> Result<StaticAuthenticator, String> {
+        let or_demo = |given: &[String], demo: &str| match given {
+            [] => vec![demo.to_owned()],
+            given => given.to_vec(),
         };
-        let mut args = args.into_iter();
-        while let Some(flag) = args.next() {
-            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
-            match flag.as_str() {
-                "--addr" => {
-                    config.addr = value()?
-                        .parse()
-                        .map_err(|e| format!("--addr wants HOST:PORT: {e}"))?
-                }
-                "--images" => config.images = PathBuf::from(value()?),
-                "--cache-mib" => {
-                    config.cache_mib = value()?
-                        .parse()
-                        .map_err(|e| format!("--cache-mib wants a number: {e}"))?
-                }
-                #[cfg(feature = "sqlite")]
-                "--sqlite" => config.sqlite = Some(PathBuf::from(value()?)),
-                "--basic" => config
-                    .basic
-                    .push(split_pair(&value()?, ':', "--basic USER:PASS")?),
-                "--ticket" => config.tickets.push(value()?),
-                "--bearer" => config.bearers.push(value()?),
-                "--session" => {
-                    config
-                        .sessions
-                        .push(split_pair(&value()?, '=', "--session NAME=VALUE")?)
-                }
-                "-h" | "--help" => return Err(USAGE.to_owned()),
-                other => return Err(format!("unknown flag {other}\n{USAGE}")),
-            }
-        }
-        for (mine, default) in [
-            (&mut config.tickets, defaults.tickets),
-            (&mut config.bearers, defaults.bearers),
-        ] {
-            if mine.is_empty() {
-                *mine = default;
-            }
-        }
-        if config.basic.is_empty() {
-            config.basic = defaults.basic;
-        }
-        if config.sessions.is_empty() {
-            config.sessions = defaults.sessions;
-        }
-        Ok(config)
-    }
-
-    /// The authenticator holding these credentials.
-    pub fn authenticator(&self) -> StaticAuthenticator {
+        let pair = |text: &str, separator, form| {
+            text.split_once(separator)
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .ok_or_else(|| format!("expected {form}, got {text:?}"))
+        };
         let mut auth = StaticAuthenticator::default();
-        for (user, password) in &self.basic {
+        for user in or_demo(&self.basic, "demo:demo") {
+            let (user, password) = pair(&user, ':', "--basic USER:PASS")?;
             auth = auth.user(user, password);
         }
-        for ticket in &self.tickets {
+        for ticket in or_demo(&self.ticket, "7T:demo") {
             auth = auth.ticket(ticket, "ticket-user");
         }
-        for token in &self.bearers {
+        for token in or_demo(&self.bearer, "demo-token") {
             auth = auth.bearer(token, "bearer-user");
         }
-        for (name, value) in &self.sessions {
+        for session in or_demo(&self.session, "session=demo-session") {
+            let (name, value) = pair(&session, '=', "--session NAME=VALUE")?;
             auth = auth.session_cookie(name, value, "session-user");
         }
-        auth
+        Ok(auth)
     }
 
-    /// The service over the image directory, or the SQLite database when one is given.
-    pub fn service(&self) -> Result<ImageService, person_image::Error> {
-        #[cfg(feature = "sqlite")]
-        if let Some(path) = &self.sqlite {
+    /// The service over the photo directory, or the SQLite database when one is given.
+    pub fn service(&self) -> Result<ImageService, String> {
+        let store: Box<dyn ImageStore> = match self.database() {
             // `open` would create a missing file: an empty database that answers 500 to all.
-            if !path.is_file() {
-                return Err(person_image::Error::Config(format!(
-                    "no database at {}",
-                    path.display()
-                )));
+            #[cfg(feature = "sqlite")]
+            Some(path) if !path.is_file() => {
+                return Err(format!("no database at {}", path.display()))
             }
-            return ImageService::builder()
-                .store(person_image::SqliteStore::open(path)?)
-                .authenticator(self.authenticator())
-                .build();
-        }
+            #[cfg(feature = "sqlite")]
+            Some(path) => {
+                Box::new(person_image::store::Sqlite::open(path).map_err(|e| e.to_string())?)
+            }
+            _ => Box::new(Directory::new(&self.images)),
+        };
         ImageService::builder()
-            .store(DirectoryStore::new(&self.images))
-            .authenticator(self.authenticator())
+            .store(store)
+            .authenticator(self.authenticator()?)
             .cache_bytes(self.cache_mib * 1024 * 1024)
             .build()
+            .map_err(|e| e.to_string())
     }
-}
 
-const USAGE: &str = "usage: serve [--addr HOST:PORT] [--images DIR] [--basic USER:PASS]... \
-                     [--ticket T]... [--bearer T]... [--session NAME=VALUE]... [--cache-mib N] \
-                     [--sqlite FILE (with --features sqlite)]";
-
-fn split_pair(text: &str, separator: char, form: &str) -> Result<(String, String), String> {
-    text.split_once(separator)
-        .map(|(a, b)| (a.to_owned(), b.to_owned()))
-        .ok_or_else(|| format!("expected {form}, got {text:?}"))
+    fn database(&self) -> Option<&PathBuf> {
+        #[cfg(feature = "sqlite")]
+        return self.sqlite.as_ref();
+        #[cfg(not(feature = "sqlite"))]
+        None
+    }
 }
 
 /// The HTTP routes: every path goes to the image service, which matches
@@ -180,8 +128,7 @@ async fn serve_image(State(service): State<Arc<ImageService>>, request: Request)
     let (parts, _body) = request.into_parts();
     let request = http::Request::from_parts(parts, ());
     // Decoding and resizing are CPU work: keep them off the async executor.
-    let response = tokio::task::spawn_blocking(move || service.handle_http(&request)).await;
-    match response {
+    match tokio::task::spawn_blocking(move || service.handle_http(&request)).await {
         Ok(response) => response.map(Body::from),
         Err(_) => Response::builder()
             .status(500)
@@ -192,79 +139,41 @@ async fn serve_image(State(service): State<Arc<ImageService>>, request: Request)
 }
 
 #[allow(dead_code)] // Tests include this file for `router` and `Config` only.
-fn main() {
+fn main() -> Result<(), String> {
+    let config: Config = argh::from_env();
+    let service = Arc::new(config.service()?);
     // Rendering is CPU-bound: more blocking threads than cores only add per-thread scratch
     // buffers and allocator arenas (RSS) without adding throughput.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(cores * 2)
-        .build();
-    match runtime {
-        Ok(runtime) => runtime.block_on(serve_forever()),
-        Err(error) => {
-            eprintln!("cannot start the runtime: {error}");
-            std::process::exit(1);
-        }
-    }
-}
-
-async fn serve_forever() {
-    let config = match Config::from_args(std::env::args().skip(1)) {
-        Ok(config) => config,
-        Err(message) => {
-            eprintln!("{message}");
-            std::process::exit(2);
-        }
-    };
-    let service = match config.service() {
-        Ok(service) => Arc::new(service),
-        Err(error) => {
-            eprintln!("cannot start: {error}");
-            std::process::exit(1);
-        }
-    };
-    let listener = match tokio::net::TcpListener::bind(config.addr).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("cannot listen on {}: {error}", config.addr);
-            std::process::exit(1);
-        }
-    };
-    #[cfg(feature = "sqlite")]
-    let images = config.sqlite.as_ref().unwrap_or(&config.images);
-    #[cfg(not(feature = "sqlite"))]
-    let images = &config.images;
-    println!(
-        "person-image serving {} on http://{}",
-        images.display(),
-        config.addr
-    );
-    println!(
-        "try: curl -u demo:demo http://{}/api/v1/Person/1/Image?w=128 -o 1.jpg",
-        config.addr
-    );
-    println!("demo credentials:");
-    for (user, password) in &config.basic {
-        println!("  Authorization: Basic   {user}:{password}  (curl -u {user}:{password})");
-    }
-    for ticket in &config.tickets {
-        println!("  Authorization: SOTicket {ticket}");
-    }
-    for token in &config.bearers {
-        println!("  Authorization: Bearer  {token}");
-    }
-    for (name, value) in &config.sessions {
-        println!("  Cookie: {name}={value}; XSRF-TOKEN=<t>  with header X-XSRF-TOKEN: <t>");
-    }
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    if let Err(error) = axum::serve(listener, router(service))
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        eprintln!("server error: {error}");
-        std::process::exit(1);
-    }
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+        let source = config.database().unwrap_or(&config.images);
+        println!(
+            "person-image serving {} on http://{}",
+            source.display(),
+            config.addr
+        );
+        println!(
+            "try: curl -u demo:demo http://{}/api/v1/Person/1/Image?w=128 -o 1.jpg",
+            config.addr
+        );
+        println!(
+            "demo credentials (unless flags replace them): Basic demo:demo, SOTicket 7T:demo,"
+        );
+        println!("  Bearer demo-token, Cookie session=demo-session with the XSRF double-submit");
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        axum::serve(listener, router(service))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| format!("server error: {e}"))
+    })
 }

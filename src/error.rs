@@ -8,10 +8,34 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// `Result` with this crate's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Which [`Limits`](crate::Limits) value a stored image exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LimitKind {
+    /// [`Limits::max_source_bytes`](crate::Limits::max_source_bytes): the stored bytes.
+    SourceBytes,
+    /// [`Limits::max_source_pixels`](crate::Limits::max_source_pixels): the declared pixels.
+    SourcePixels,
+    /// [`Limits::max_frames`](crate::Limits::max_frames): the frames of an animation.
+    Frames,
+}
+
+impl fmt::Display for LimitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LimitKind::SourceBytes => "source bytes",
+            LimitKind::SourcePixels => "source pixels",
+            LimitKind::Frames => "frames",
+        })
+    }
+}
+
 /// Everything that can go wrong while serving a person's image.
 ///
-/// Each variant knows its HTTP status ([`Error::status`]); the message ([`Display`](fmt::Display))
-/// is one line, safe to show to the caller, and never contains a credential.
+/// Each variant knows its HTTP status ([`Error::status`]). `Display` is one line without the
+/// source's text (the source is reachable through [`std::error::Error::source`], so a printed
+/// chain shows each cause once); [`Error::message`] is what the caller is told, and never
+/// contains a credential or, for 5xx, an internal detail.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -50,8 +74,8 @@ pub enum Error {
     /// The stored image is over a configured limit (422).
     #[error("stored image exceeds the {limit} limit: {actual} > {max}")]
     LimitExceeded {
-        /// Which limit: "source bytes", "source pixels", "frames" or "side".
-        limit: &'static str,
+        /// Which limit.
+        limit: LimitKind,
         /// The configured maximum.
         max: u64,
         /// What the image declares or holds.
@@ -64,29 +88,45 @@ pub enum Error {
         reason: String,
     },
     /// The stored image is corrupt or cannot be decoded (422).
-    #[error("stored image cannot be decoded: {reason}")]
+    #[error("stored image cannot be decoded")]
     Decode {
-        /// What the decoder said, in one line.
-        reason: String,
-        /// The decoder's own error.
+        /// What the decoder said.
         #[source]
-        source: Option<BoxError>,
+        source: BoxError,
     },
     /// Encoding the output failed (500).
-    #[error("encoding the image failed: {reason}")]
+    #[error("encoding the image failed")]
     Encode {
         /// What the encoder said.
-        reason: String,
-        /// The encoder's own error.
         #[source]
-        source: Option<BoxError>,
+        source: BoxError,
     },
     /// The image store failed (500). Never used for "no image".
-    #[error("image store failed")]
-    Store(#[source] BoxError),
+    #[error("image store failed while {context}")]
+    Store {
+        /// What the store was doing, e.g. "reading the photo of person 7".
+        context: String,
+        /// The store's own error.
+        #[source]
+        source: BoxError,
+    },
     /// The authenticator failed for a reason other than rejecting the caller (500).
     #[error("authenticator failed")]
-    Authenticator(#[source] BoxError),
+    Authenticator {
+        /// The authenticator's own error.
+        #[source]
+        source: BoxError,
+    },
+    /// A step that cannot fail on valid input failed (a resize of a decoded picture, say): a bug
+    /// or an exhausted resource, not a property of the stored image (500).
+    #[error("internal error while {context}")]
+    Internal {
+        /// The step that failed.
+        context: &'static str,
+        /// What went wrong.
+        #[source]
+        source: BoxError,
+    },
     /// The service was configured inconsistently (returned by the builder, never by a request).
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -104,9 +144,11 @@ impl Error {
             Error::LimitExceeded { .. }
             | Error::UnsupportedFormat { .. }
             | Error::Decode { .. } => 422,
-            Error::Encode { .. } | Error::Store(_) | Error::Authenticator(_) | Error::Config(_) => {
-                500
-            }
+            Error::Encode { .. }
+            | Error::Store { .. }
+            | Error::Authenticator { .. }
+            | Error::Internal { .. }
+            | Error::Config(_) => 500,
         }
     }
 
@@ -114,6 +156,20 @@ impl Error {
     /// with a placeholder.
     pub fn is_unrenderable(&self) -> bool {
         self.status() == 422
+    }
+
+    /// The one-line message for the caller (the `Message` of the JSON error body).
+    ///
+    /// A 4xx says what was wrong, including the decoder's first line for an undecodable image; a
+    /// 5xx says only which part failed (store, authenticator, encoder), never paths, queries or
+    /// other internals, which belong in the server's log (print the error with its sources).
+    pub fn message(&self) -> String {
+        match self {
+            Error::Decode { source } => format!("{self}: {}", one_line(source)),
+            Error::Store { .. } => "image store failed".to_owned(),
+            Error::Internal { .. } => "internal error".to_owned(),
+            _ => self.to_string(),
+        }
     }
 
     /// Shorthand for [`Error::InvalidParameter`].
@@ -138,32 +194,41 @@ impl Error {
         }
     }
 
-    /// A decode error carrying the decoder's error as its source.
+    /// A decode error carrying the decoder's error (or a description) as its source.
     pub fn decode(source: impl Into<BoxError>) -> Self {
-        let source = source.into();
         Error::Decode {
-            reason: one_line(&source),
-            source: Some(source),
+            source: source.into(),
         }
     }
 
     /// An encode error carrying the encoder's error as its source.
     pub fn encode(source: impl Into<BoxError>) -> Self {
-        let source = source.into();
         Error::Encode {
-            reason: one_line(&source),
-            source: Some(source),
+            source: source.into(),
         }
     }
 
-    /// Wraps a store failure.
-    pub fn store(source: impl Into<BoxError>) -> Self {
-        Error::Store(source.into())
+    /// A store failure: what the store was doing, and its own error.
+    pub fn store(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Error::Store {
+            context: context.into(),
+            source: source.into(),
+        }
     }
 
     /// Wraps an authenticator failure.
     pub fn authenticator(source: impl Into<BoxError>) -> Self {
-        Error::Authenticator(source.into())
+        Error::Authenticator {
+            source: source.into(),
+        }
+    }
+
+    /// An internal failure of `context` (a step that valid input cannot make fail).
+    pub(crate) fn internal(context: &'static str, source: impl Into<BoxError>) -> Self {
+        Error::Internal {
+            context,
+            source: source.into(),
+        }
     }
 }
 
@@ -171,6 +236,15 @@ impl Error {
 fn one_line(error: &dyn fmt::Display) -> String {
     let text = error.to_string();
     text.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+/// Shortens a caller-supplied value before it is echoed in an error message.
+pub(crate) fn truncate_for_message(value: &str) -> String {
+    const MAX: usize = 64;
+    match value.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -187,7 +261,7 @@ mod tests {
             (Error::ImageNotFound, 404),
             (
                 Error::LimitExceeded {
-                    limit: "frames",
+                    limit: LimitKind::Frames,
                     max: 1,
                     actual: 2,
                 },
@@ -195,7 +269,8 @@ mod tests {
             ),
             (Error::decode("broken"), 422),
             (Error::encode("broken"), 500),
-            (Error::store("down"), 500),
+            (Error::store("reading", "down"), 500),
+            (Error::internal("resizing", "bug"), 500),
             (Error::authenticator("down"), 500),
         ];
         for (error, status) in cases {
@@ -204,12 +279,28 @@ mod tests {
     }
 
     #[test]
-    fn messages_are_one_line() {
+    fn messages_are_one_line_and_sources_print_once() {
         let error = Error::decode("first line\nsecond line");
         assert_eq!(
-            error.to_string(),
+            error.message(),
             "stored image cannot be decoded: first line"
         );
-        assert_eq!(Error::ImageNotFound.to_string(), "Image not found");
+        assert_eq!(error.to_string(), "stored image cannot be decoded");
+        let source = std::error::Error::source(&error).unwrap().to_string();
+        assert_eq!(source, "first line\nsecond line");
+        assert_eq!(Error::ImageNotFound.message(), "Image not found");
+    }
+
+    #[test]
+    fn server_errors_do_not_tell_the_caller_internals() {
+        let error = Error::store("reading /srv/photos/7.jpg", "permission denied");
+        assert_eq!(error.message(), "image store failed");
+        assert_eq!(
+            error.to_string(),
+            "image store failed while reading /srv/photos/7.jpg"
+        );
+        assert!(Error::internal("resizing", "bug")
+            .message()
+            .contains("internal"));
     }
 }

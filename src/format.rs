@@ -27,7 +27,7 @@ impl ImageFormat {
     /// Reads the format from the first bytes of an image; `None` when no known signature matches.
     ///
     /// ```
-    /// use person_image::ImageFormat;
+    /// use person_image::render::ImageFormat;
     /// assert_eq!(ImageFormat::sniff(b"\x89PNG\r\n\x1a\n...."), Some(ImageFormat::Png));
     /// assert_eq!(ImageFormat::sniff(b"hello"), None);
     /// ```
@@ -76,6 +76,18 @@ impl ImageFormat {
         }
     }
 
+    /// The short lowercase name (`jpeg`, `webp`), as [`OutputFormat::as_str`] spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageFormat::Jpeg => "jpeg",
+            ImageFormat::Png => "png",
+            ImageFormat::Gif => "gif",
+            ImageFormat::Tiff => "tiff",
+            ImageFormat::Bmp => "bmp",
+            ImageFormat::WebP => "webp",
+        }
+    }
+
     /// The output format with the same encoding, if this crate can produce it.
     pub fn as_output(self) -> Option<OutputFormat> {
         match self {
@@ -88,9 +100,10 @@ impl ImageFormat {
     }
 }
 
+/// The short name, like [`OutputFormat`]'s; [`ImageFormat::mime_type`] gives the media type.
 impl fmt::Display for ImageFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.mime_type())
+        f.write_str(self.as_str())
     }
 }
 
@@ -138,7 +151,7 @@ impl OutputFormat {
     }
 
     /// A short lowercase name (`jpeg`, `png`, `gif`, `tiff`), as used in cache keys and file names.
-    pub fn name(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             OutputFormat::Jpeg => "jpeg",
             OutputFormat::Png => "png",
@@ -150,7 +163,7 @@ impl OutputFormat {
 
 impl fmt::Display for OutputFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.as_str())
     }
 }
 
@@ -172,19 +185,10 @@ impl FromStr for OutputFormat {
                 format!(
                     "must be one of JPEG, JPG, PNG, GIF, TIFF, TIF or image/jpeg, image/png, \
                      image/gif, image/tiff, got {:?}",
-                    truncate_for_message(value)
+                    crate::error::truncate_for_message(value)
                 ),
             )),
         }
-    }
-}
-
-/// Shortens a caller-supplied value before it is echoed in an error message.
-pub(crate) fn truncate_for_message(value: &str) -> String {
-    const MAX: usize = 64;
-    match value.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &value[..cut]),
-        None => value.to_owned(),
     }
 }
 

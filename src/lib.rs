@@ -6,9 +6,11 @@
 //! authentication; `Accept` negotiation; ETags, 304 and HEAD.
 //!
 //! ```
-//! use person_image::{ImageService, MemoryStore, Method, PersonId, StaticAuthenticator};
+//! use person_image::{ImageService, Method, PersonId};
+//! use person_image::auth::StaticAuthenticator;
+//! use person_image::store::InMemory;
 //!
-//! let store = MemoryStore::new();
+//! let store = InMemory::new();
 //! store.insert(PersonId(7), std::fs::read("fixtures/persons/2.png")?);
 //! let service = ImageService::builder()
 //!     .store(store)
@@ -42,8 +44,8 @@
 //!
 //! ## Implementing a store
 //!
-//! Implement [`ImageStore::load`] and call [`check_store_conformance`] from your tests.
-//! [`MemoryStore`] and [`DirectoryStore`] are the reference implementations. The trait is
+//! Implement [`ImageStore::load`] and call [`check_conformance`] from your tests.
+//! [`InMemory`] and [`Directory`] are the reference implementations. The trait is
 //! synchronous: rendering is CPU-bound, so async servers call the service from a blocking pool
 //! (`tokio::task::spawn_blocking`), and a store over an async client can `block_on` there.
 //!
@@ -65,12 +67,12 @@
 //!
 //! - `http` (default): [`ImageRequest::from_http`], `From<ImageResponse> for http::Response<Bytes>`
 //!   and [`ImageService::handle_http`].
-//! - `sqlite` (off): `SqliteStore`, photos in a SQLite database shaped like the CRM's (bundles
+//! - `sqlite` (off): `Sqlite`, photos in a SQLite database shaped like the CRM's (bundles
 //!   SQLite's C source, so it needs a C compiler).
 //! - `turbojpeg` (off): JPEG decoding at a reduced DCT scale and JPEG encoding through
 //!   libjpeg-turbo (about 40% faster thumbnails of JPEG photos); needs cmake, nasm and a C
 //!   compiler. Files it does not handle (CMYK, YCCK, lossless, errors) take the pure-Rust path.
-//! - `object-store` (off): `ObjectStoreImages`, photos in an `object_store` bucket (S3, GCS, Azure,
+//! - `object-store` (off): `Bucket`, photos in an `object_store` bucket (S3, GCS, Azure,
 //!   local files, memory), with its own small tokio runtime to bridge the synchronous store trait.
 //!
 //! ## Caching
@@ -100,54 +102,30 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
-mod accept;
-mod auth;
-mod cache;
-mod credentials;
+pub mod auth;
+mod base64;
+mod digest;
 mod error;
-mod etag;
 mod format;
+pub mod headers;
 #[cfg(feature = "http")]
 mod http_interop;
-mod httpdate;
 mod limits;
-mod locale;
-mod negotiate;
-mod path;
-mod query;
-mod render;
+mod person_id;
+pub mod render;
 mod request;
 mod response;
 mod service;
-mod store;
+pub mod store;
 #[cfg(test)]
 #[path = "../tests/common/corpus.rs"]
 mod test_corpus;
 
-pub use accept::{AcceptList, MediaRange};
-pub use auth::{Authenticator, Principal, StaticAuthenticator};
-pub use cache::{CacheStats, RenderCache};
-pub use credentials::{CallerIdentity, Credentials, Secret};
-pub use error::{BoxError, Error, Result};
-pub use etag::{ETag, IfNoneMatch};
-pub use format::{ImageFormat, OutputFormat};
+pub use error::{BoxError, Error, LimitKind, Result};
+pub use format::OutputFormat;
 pub use limits::Limits;
-pub use locale::Locale;
-pub use negotiate::{negotiate, Negotiated, JSON_CONTENT_TYPE};
-pub use path::{parse_image_path, PersonId};
-pub use query::{Dimension, IfBlank, ImageQuery};
-pub use render::{
-    render, PlaceholderKind, PngCompression, RenderOptions, RenderPlan, RenderRequest, Renderer,
-    Source,
-};
-pub use request::{ImageRequest, Method};
+pub use person_id::PersonId;
+pub use render::render;
+pub use request::{Dimension, IfBlank, ImageQuery, ImageRequest, Method};
 pub use response::ImageResponse;
-pub use service::{ImageService, ImageServiceBuilder, PersonImageService};
-#[cfg(feature = "object-store")]
-pub use store::ObjectStoreImages;
-pub use store::{
-    check_store_conformance, ConformanceFixture, DirectoryStore, ImageStore, Lookup, MemoryStore,
-    StoredImage,
-};
-#[cfg(feature = "sqlite")]
-pub use store::{ImportSummary, SqliteStore};
+pub use service::{CacheStats, ImageService, ImageServiceBuilder, PersonImageService};

@@ -1,5 +1,7 @@
 //! Resource limits checked before any allocation (SPEC §8).
 
+use crate::error::LimitKind;
+
 /// Caps on what a request may ask for and what a stored image may cost to decode.
 ///
 /// The defaults are safe for a public service; every field can be raised or lowered with the
@@ -75,21 +77,21 @@ impl Limits {
 
     /// Checks a source's byte size.
     pub fn check_source_bytes(&self, len: usize) -> crate::Result<()> {
-        check("source bytes", self.max_source_bytes, len as u64)
+        check(LimitKind::SourceBytes, self.max_source_bytes, len as u64)
     }
 
     /// Checks one frame's (or the sum of all frames') declared pixel count, before allocating.
     pub fn check_source_pixels(&self, pixels: u64) -> crate::Result<()> {
-        check("source pixels", self.max_source_pixels, pixels)
+        check(LimitKind::SourcePixels, self.max_source_pixels, pixels)
     }
 
     /// Checks a frame count.
     pub fn check_frames(&self, frames: u64) -> crate::Result<()> {
-        check("frames", u64::from(self.max_frames), frames)
+        check(LimitKind::Frames, u64::from(self.max_frames), frames)
     }
 }
 
-fn check(limit: &'static str, max: u64, actual: u64) -> crate::Result<()> {
+fn check(limit: LimitKind, max: u64, actual: u64) -> crate::Result<()> {
     if actual > max {
         Err(crate::Error::LimitExceeded { limit, max, actual })
     } else {

@@ -4,8 +4,12 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
-use crate::etag::ETag;
+use crate::headers::ETag;
 use crate::Error;
+
+/// The media type of JSON bodies: errors (`{"Message": ...}`) and the base64 image when only JSON
+/// is acceptable (SPEC §4.3).
+pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// A response to an image request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,13 +60,10 @@ impl ImageResponse {
 
     /// The error as a response: its status and a `{"Message": "..."}` JSON body (the vendor's shape).
     pub fn from_error(error: &Error) -> Self {
-        let body = Bytes::from(format!(
-            "{{\"Message\":{}}}",
-            json_string(&error.to_string())
-        ));
+        let body = Bytes::from(format!("{{\"Message\":{}}}", json_string(&error.message())));
         ImageResponse {
             status: error.status(),
-            ..ImageResponse::ok("application/json; charset=utf-8", body)
+            ..ImageResponse::ok(JSON_CONTENT_TYPE, body)
         }
     }
 
@@ -76,10 +77,10 @@ impl ImageResponse {
         }
         headers.push(("X-Content-Type-Options", "nosniff".to_owned()));
         if let Some(etag) = &self.etag {
-            headers.push(("ETag", etag.to_header().to_owned()));
+            headers.push(("ETag", etag.as_str().to_owned()));
         }
         if let Some(modified) = self.last_modified {
-            headers.push(("Last-Modified", crate::httpdate::format(modified)));
+            headers.push(("Last-Modified", crate::headers::http_date::format(modified)));
         }
         if let Some(cache_control) = &self.cache_control {
             headers.push(("Cache-Control", cache_control.clone()));

@@ -9,7 +9,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use person_image::{render, OutputFormat, RenderRequest};
+use person_image::render::RenderRequest;
+use person_image::{render, OutputFormat};
 
 struct PeakCounter;
 

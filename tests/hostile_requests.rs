@@ -1,12 +1,16 @@
 //! Hostile requests get the status SPEC §7 promises and a clear message, never a panic.
 
-use person_image::{ImageService, MemoryStore, Method, PersonId, StaticAuthenticator};
+mod common;
+
+use person_image::auth::StaticAuthenticator;
+use person_image::store::InMemory;
+use person_image::{ImageService, Method, PersonId};
 
 const PHOTO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/persons/2.png");
 const BASIC: &[u8] = b"Basic ZGVtbzpkZW1v"; // demo:demo
 
 fn service() -> ImageService {
-    let store = MemoryStore::new();
+    let store = InMemory::new();
     store.insert(PersonId(1), std::fs::read(PHOTO).unwrap());
     store.insert_without_image(PersonId(2));
     ImageService::builder()
@@ -309,7 +313,7 @@ fn secrets_never_appear_in_debug_or_errors() {
         "s3cr3t-cookie",
     ];
     let service = ImageService::builder()
-        .store(MemoryStore::new())
+        .store(InMemory::new())
         .authenticator(
             StaticAuthenticator::default()
                 .user("alice", secrets[0])
@@ -319,7 +323,10 @@ fn secrets_never_appear_in_debug_or_errors() {
         )
         .build()
         .unwrap();
-    let basic = format!("Basic {}", base64("alice:s3cr3t-password-wrong"));
+    let basic = format!(
+        "Basic {}",
+        common::base64::encode(b"alice:s3cr3t-password-wrong")
+    );
     let requests: Vec<Vec<(&str, String)>> = vec![
         vec![("Authorization", basic)],
         vec![("Authorization", "SOTicket 7T:s3cr3t-ticket-wrong".into())],
@@ -349,23 +356,4 @@ fn secrets_never_appear_in_debug_or_errors() {
             assert!(!text.contains("s3cr3t"), "secret leaked: {text}");
         }
     }
-}
-
-fn base64(text: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }

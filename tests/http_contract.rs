@@ -5,16 +5,17 @@
 #[path = "../examples/serve.rs"]
 mod serve;
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
-use person_image::{
-    Authenticator, CallerIdentity, Error, ImageService, ImageStore, Lookup, MemoryStore, PersonId,
-    Principal, StaticAuthenticator,
-};
+use person_image::auth::{Authenticator, CallerIdentity, Principal, StaticAuthenticator};
+use person_image::store::{ImageStore, InMemory, Lookup};
+use person_image::{Error, ImageService, PersonId};
 use tower::ServiceExt;
 
 const BASIC_DEMO: &str = "Basic ZGVtbzpkZW1v"; // demo:demo
@@ -350,7 +351,8 @@ async fn json_body_when_only_json_is_acceptable() {
     );
     let text = reply.message();
     assert!(text.starts_with('"') && text.ends_with('"'), "{text}");
-    let decoded = decode_base64(&text[1..text.len() - 1]);
+    let decoded =
+        common::base64::decode(&text.as_bytes()[1..text.len() - 1]).expect("padded base64");
     assert_eq!(decoded, fixture("2.png"));
 }
 
@@ -387,7 +389,7 @@ async fn if_none_match_answers_304_and_head_has_no_body() {
 
 #[tokio::test]
 async fn corrupt_stored_image_is_422_or_the_asked_placeholder() {
-    let store = MemoryStore::new();
+    let store = InMemory::new();
     store.insert(
         PersonId(1),
         b"\xFF\xD8\xFF\xE0 this is not really a jpeg".to_vec(),
@@ -420,7 +422,7 @@ async fn corrupt_stored_image_is_422_or_the_asked_placeholder() {
 
 #[tokio::test]
 async fn forbidden_person_is_403() {
-    let store = MemoryStore::new();
+    let store = InMemory::new();
     store.insert(PersonId(1), fixture("2.png"));
     let auth = StaticAuthenticator::default()
         .user("demo", "demo")
@@ -442,7 +444,7 @@ impl ImageStore for CountingStore {
     fn load(&self, _person: PersonId) -> person_image::Result<Lookup> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.fail {
-            Err(Error::store(std::io::Error::other("disk on fire")))
+            Err(Error::store("reading", "disk on fire"))
         } else {
             Ok(Lookup::NoImage)
         }
@@ -456,7 +458,7 @@ async fn store_is_not_asked_before_authentication() {
         fail: false,
     });
     let service = ImageService::builder()
-        .shared_store(store.clone())
+        .store(store.clone())
         .authenticator(StaticAuthenticator::default().user("demo", "demo"))
         .build()
         .unwrap();
@@ -510,7 +512,7 @@ async fn store_and_authenticator_failures_are_500() {
     assert!(!reply.message().contains("fire"), "internal detail leaked");
 
     let reply = send(
-        router_with(MemoryStore::new(), FailingAuthenticator),
+        router_with(InMemory::new(), FailingAuthenticator),
         get("/api/v1/Person/1/Image").body(Body::empty()).unwrap(),
     )
     .await;
@@ -536,33 +538,10 @@ fn router_with(
     serve::router(Arc::new(service))
 }
 
-fn decode_base64(text: &str) -> Vec<u8> {
-    let value = |c: u8| -> u32 {
-        match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'+' => 62,
-            b'/' => 63,
-            other => panic!("not base64: {other}"),
-        }
-    };
-    let mut out = Vec::new();
-    for chunk in text.as_bytes().chunks(4) {
-        let digits: Vec<u8> = chunk.iter().copied().filter(|&c| c != b'=').collect();
-        let n = digits
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &c)| n | (value(c) << (18 - 6 * i)));
-        out.extend_from_slice(&n.to_be_bytes()[1..digits.len()]);
-    }
-    out
-}
-
 #[tokio::test]
 async fn vendor_client_request_shapes() {
     // A partner app: SOTicket plus the app token the installation requires.
-    let store = MemoryStore::new();
+    let store = InMemory::new();
     store.insert(PersonId(1), fixture("1.jpg"));
     let auth = StaticAuthenticator::default()
         .ticket("7T:abc123", "partner")

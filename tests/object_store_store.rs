@@ -1,47 +1,23 @@
-//! `ObjectStoreImages` (feature `object-store`) over `object_store`'s in-memory and local file
+//! `Bucket` (feature `object-store`) over `object_store`'s in-memory and local file
 //! system backends: the conformance suite, its own rules, the sync-to-async bridge and serving.
 
 mod common;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{ObjectStore, PutOptions, PutPayload};
-use person_image::{
-    check_store_conformance, ConformanceFixture, Error, ImageService, ImageStore, Lookup, Method,
-    ObjectStoreImages, PersonId, StaticAuthenticator, StoredImage,
+use person_image::auth::StaticAuthenticator;
+use person_image::store::{
+    check_conformance, Bucket, ConformanceFixture, ImageStore, Lookup, StoredImage,
 };
+use person_image::{Error, ImageService, Method, PersonId};
 
-fn hopper() -> Vec<u8> {
-    common::corpus::corpus_bytes("jpeg/baseline_hopper.jpg")
-}
+use common::corpus::hopper;
 
-/// A fresh directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "person-image-object-{name}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::temp::TempDir;
 
 /// Writes `bytes` at `key`, driving the async `put` on a throwaway runtime in a thread of its own
 /// (so it also works when called from async tests).
@@ -63,10 +39,10 @@ fn put(store: &dyn ObjectStore, key: &str, bytes: &[u8]) {
 }
 
 /// A bucket seeded like the conformance fixture: person 1 has hopper, person 2 a `.none` marker.
-fn seeded(bucket: Arc<dyn ObjectStore>, prefix: &str) -> ObjectStoreImages {
+fn seeded(bucket: Arc<dyn ObjectStore>, prefix: &str) -> Bucket {
     put(bucket.as_ref(), &format!("{prefix}/1.jpg"), &hopper());
     put(bucket.as_ref(), &format!("{prefix}/2.none"), b"");
-    ObjectStoreImages::new(bucket, Path::from(prefix)).expect("store")
+    Bucket::new(bucket, Path::from(prefix)).expect("store")
 }
 
 fn fixture() -> ConformanceFixture {
@@ -87,7 +63,7 @@ fn found(store: &dyn ImageStore, person: i32) -> StoredImage {
 #[test]
 fn in_memory_backend_conforms() {
     let store = seeded(Arc::new(InMemory::new()), "persons");
-    check_store_conformance(&store, &fixture());
+    check_conformance(&store, &fixture());
     let image = found(&store, 1);
     assert_eq!(image.declared_mime.as_deref(), Some("image/jpeg"));
     assert!(image.modified.is_some());
@@ -96,19 +72,19 @@ fn in_memory_backend_conforms() {
 #[test]
 fn local_file_system_backend_conforms() {
     let dir = TempDir::new("conform");
-    let bucket = Arc::new(LocalFileSystem::new_with_prefix(&dir.0).expect("local bucket"));
+    let bucket = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local bucket"));
     let store = seeded(bucket, "photos/persons");
-    check_store_conformance(&store, &fixture());
-    // The layout is `DirectoryStore`'s: the files are where a directory store would look.
-    assert!(dir.0.join("photos/persons/1.jpg").is_file());
-    assert!(dir.0.join("photos/persons/2.none").is_file());
+    check_conformance(&store, &fixture());
+    // The layout is `Directory`'s: the files are where a directory store would look.
+    assert!(dir.path().join("photos/persons/1.jpg").is_file());
+    assert!(dir.path().join("photos/persons/2.none").is_file());
 }
 
 #[test]
 fn an_empty_prefix_is_the_bucket_root() {
     let bucket = Arc::new(InMemory::new());
     put(bucket.as_ref(), "-3.gif", b"GIF89a");
-    let store = ObjectStoreImages::new(bucket, Path::default()).unwrap();
+    let store = Bucket::new(bucket, Path::default()).unwrap();
     let image = found(&store, -3);
     assert_eq!(image.bytes.as_ref(), b"GIF89a");
     assert_eq!(image.declared_mime.as_deref(), Some("image/gif"));
@@ -121,7 +97,7 @@ fn extension_order_and_photo_over_marker() {
     put(bucket.as_ref(), "p/4.png", b"png");
     put(bucket.as_ref(), "p/4.jpeg", b"jpeg");
     put(bucket.as_ref(), "p/4.none", b"");
-    let store = ObjectStoreImages::new(bucket, Path::from("p")).unwrap();
+    let store = Bucket::new(bucket, Path::from("p")).unwrap();
     let image = found(&store, 4);
     assert_eq!(image.bytes.as_ref(), b"jpeg");
     assert_eq!(image.declared_mime.as_deref(), Some("image/jpeg"));
@@ -156,7 +132,7 @@ fn oversize_objects_are_refused() {
         match store.load(PersonId(1)) {
             Err(
                 error @ Error::LimitExceeded {
-                    limit: "source bytes",
+                    limit: person_image::LimitKind::SourceBytes,
                     ..
                 },
             ) => {
@@ -179,11 +155,11 @@ fn backend_failures_are_store_errors() {
     // A file where the prefix directory should be: the local backend fails with "not a
     // directory", not "not found", which must be a 500, never "no such person".
     let dir = TempDir::new("failure");
-    std::fs::write(dir.0.join("persons"), b"").unwrap();
-    let bucket = Arc::new(LocalFileSystem::new_with_prefix(&dir.0).unwrap());
-    let store = ObjectStoreImages::new(bucket, Path::from("persons")).unwrap();
+    std::fs::write(dir.path().join("persons"), b"").unwrap();
+    let bucket = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
+    let store = Bucket::new(bucket, Path::from("persons")).unwrap();
     match store.load(PersonId(9)) {
-        Err(error @ Error::Store(_)) => {
+        Err(error @ Error::Store { .. }) => {
             assert_eq!(error.status(), 500);
             let source = std::error::Error::source(&error).expect("the backend's error");
             assert!(source.to_string().contains("persons/9.jpg"), "{source}");
@@ -258,7 +234,7 @@ async fn load_from_async_code_does_not_panic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_from_async_code_on_a_multi_thread_runtime_does_not_panic() {
     let dir = TempDir::new("async");
-    let bucket = Arc::new(LocalFileSystem::new_with_prefix(&dir.0).unwrap());
+    let bucket = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
     let store = seeded(bucket, "persons");
     assert_eq!(store.load(PersonId(2)).unwrap(), Lookup::NoImage);
     assert_eq!(found(&store, 1).bytes.len(), hopper().len());
@@ -289,7 +265,7 @@ fn serves_through_the_image_service() {
 
 #[test]
 fn debug_names_the_backend_and_prefix() {
-    let store = ObjectStoreImages::new(Arc::new(InMemory::new()), Path::from("a/b")).unwrap();
+    let store = Bucket::new(Arc::new(InMemory::new()), Path::from("a/b")).unwrap();
     let text = format!("{store:?}");
     assert!(text.contains("InMemory") && text.contains("a/b"), "{text}");
 }
@@ -298,7 +274,7 @@ fn debug_names_the_backend_and_prefix() {
 fn backends(name: &str) -> Vec<(&'static str, Arc<dyn ObjectStore>, Option<TempDir>)> {
     let dir = TempDir::new(name);
     let local: Arc<dyn ObjectStore> =
-        Arc::new(LocalFileSystem::new_with_prefix(&dir.0).expect("local bucket"));
+        Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local bucket"));
     vec![
         ("memory", Arc::new(InMemory::new()), None),
         ("local", local, Some(dir)),

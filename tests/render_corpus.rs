@@ -5,7 +5,8 @@ mod common;
 use common::corpus::{corpus_bytes, corpus_dir, corpus_path};
 
 use image::{DynamicImage, GenericImageView};
-use person_image::{render, Error, OutputFormat, RenderRequest};
+use person_image::render::RenderRequest;
+use person_image::{render, Error, OutputFormat};
 
 /// Files the crate cannot decode, by design, with the reason.
 const UNSUPPORTED: [(&str, &str); 4] = [

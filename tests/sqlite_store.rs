@@ -1,65 +1,50 @@
-//! `SqliteStore` (feature `sqlite`) against the conformance suite, its versioning, limits and
+//! `Sqlite` (feature `sqlite`) against the conformance suite, its versioning, limits and
 //! failure rules, threads, and the directory import behind `examples/import_sqlite.rs`.
 
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use person_image::{
-    check_store_conformance, ConformanceFixture, Error, ImageService, ImageStore, ImportSummary,
-    Lookup, Method, PersonId, SqliteStore, StaticAuthenticator, StoredImage,
+use person_image::auth::StaticAuthenticator;
+use person_image::store::{
+    check_conformance, ConformanceFixture, ImageStore, ImportSummary, Lookup, Sqlite, StoredImage,
 };
+use person_image::{Error, ImageService, Method, PersonId};
 
 fn manifest_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
-fn hopper() -> Vec<u8> {
-    common::corpus::corpus_bytes("jpeg/baseline_hopper.jpg")
-}
+use common::corpus::hopper;
 
-/// A unique path under the system temp dir; the database and its journal go when dropped.
-struct TempPath(PathBuf);
+use common::temp::TempDir;
+
+/// A unique, not yet existing path (a database file, or a folder to import) inside a fresh temp
+/// directory; the directory, with any database journal, goes when dropped.
+struct TempPath {
+    path: PathBuf,
+    _dir: TempDir,
+}
 
 impl TempPath {
     fn new(name: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "person-image-sqlite-{name}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let temp = TempPath(path);
-        temp.clean();
-        temp
-    }
-
-    fn clean(&self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-        for suffix in ["", "-journal", "-wal", "-shm"] {
-            let mut name = self.0.clone().into_os_string();
-            name.push(suffix);
-            let _ = std::fs::remove_file(name);
+        let dir = TempDir::new(&format!("sqlite-{name}"));
+        TempPath {
+            path: dir.path().join(name),
+            _dir: dir,
         }
     }
 }
 
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        self.clean();
-    }
-}
-
-fn file_store(path: &TempPath) -> SqliteStore {
-    let store = SqliteStore::open(&path.0).expect("open the database file");
+fn file_store(path: &TempPath) -> Sqlite {
+    let store = Sqlite::open(&path.path).expect("open the database file");
     store.create_schema().expect("create the schema");
     store
 }
 
-fn memory_store() -> SqliteStore {
-    let store = SqliteStore::open_in_memory().expect("open an in-memory database");
+fn memory_store() -> Sqlite {
+    let store = Sqlite::open_in_memory().expect("open an in-memory database");
     store.create_schema().expect("create the schema");
     store
 }
@@ -71,13 +56,13 @@ fn found(store: &dyn ImageStore, person: i32) -> StoredImage {
     }
 }
 
-fn seed_and_check(store: &SqliteStore) {
+fn seed_and_check(store: &Sqlite) {
     let photo = hopper();
     store
         .set_image(PersonId(5), &photo, Some("image/jpeg"))
         .unwrap();
     store.add_person(PersonId(6)).unwrap();
-    check_store_conformance(
+    check_conformance(
         store,
         &ConformanceFixture {
             with_image: (PersonId(5), photo),
@@ -106,7 +91,7 @@ fn conforms_with_extreme_ids_in_the_fixture() {
     let photo = hopper();
     store.set_image(PersonId(i32::MAX), &photo, None).unwrap();
     store.add_person(PersonId(i32::MIN)).unwrap();
-    check_store_conformance(
+    check_conformance(
         &store,
         &ConformanceFixture {
             with_image: (PersonId(i32::MAX), photo),
@@ -173,7 +158,7 @@ fn replacing_an_image_changes_the_version() {
 
     // Reopening the file sees the same rows.
     drop(store);
-    let reopened = SqliteStore::open(&path.0).unwrap();
+    let reopened = Sqlite::open(&path.path).unwrap();
     assert_eq!(found(&reopened, 8), third);
 }
 
@@ -201,7 +186,7 @@ fn oversize_photos_are_refused() {
         Err(error @ Error::LimitExceeded { .. }) => {
             assert_eq!(error.status(), 422);
             assert!(
-                matches!(error, Error::LimitExceeded { limit: "source bytes", max: m, actual }
+                matches!(error, Error::LimitExceeded { limit: person_image::LimitKind::SourceBytes, max: m, actual }
                 if m == max && actual == photo.len() as u64)
             );
         }
@@ -211,11 +196,11 @@ fn oversize_photos_are_refused() {
     assert_eq!(found(&at_limit, 9).bytes.len(), photo.len());
 }
 
-fn expect_store_error(store: &SqliteStore, person: i32) {
+fn expect_store_error(store: &Sqlite, person: i32) {
     match store.load(PersonId(person)) {
         Err(error) => {
             assert_eq!(error.status(), 500, "{error}");
-            assert!(matches!(error, Error::Store(_)), "{error:?}");
+            assert!(matches!(error, Error::Store { .. }), "{error:?}");
         }
         Ok(lookup) => panic!("person {person}: expected a store error, got {lookup:?}"),
     }
@@ -229,7 +214,7 @@ fn a_corrupted_schema_is_a_store_error_not_no_image() {
     store.add_person(PersonId(2)).unwrap();
     let _ = found(&store, 1);
 
-    let other = rusqlite::Connection::open(&path.0).unwrap();
+    let other = rusqlite::Connection::open(&path.path).unwrap();
     other
         .execute_batch("PRAGMA foreign_keys = OFF; DROP TABLE binary_object")
         .unwrap();
@@ -245,7 +230,7 @@ fn a_corrupted_schema_is_a_store_error_not_no_image() {
 #[test]
 fn an_empty_database_is_a_store_error() {
     let path = TempPath::new("empty");
-    let store = SqliteStore::open(&path.0).unwrap();
+    let store = Sqlite::open(&path.path).unwrap();
     expect_store_error(&store, 1);
 }
 
@@ -254,7 +239,7 @@ fn a_link_to_a_missing_blob_is_a_store_error() {
     let path = TempPath::new("dangling");
     let store = file_store(&path);
     store.set_image(PersonId(1), b"photo", None).unwrap();
-    let other = rusqlite::Connection::open(&path.0).unwrap();
+    let other = rusqlite::Connection::open(&path.path).unwrap();
     // As in a CRM database that never enforced its foreign keys.
     other
         .execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM binary_object")
@@ -265,14 +250,14 @@ fn a_link_to_a_missing_blob_is_a_store_error() {
 #[test]
 fn an_unopenable_path_fails_at_open() {
     let path = TempPath::new("dir");
-    std::fs::create_dir_all(&path.0).unwrap();
-    let error = SqliteStore::open(path.0.join("missing/sub/db.sqlite")).unwrap_err();
+    std::fs::create_dir_all(&path.path).unwrap();
+    let error = Sqlite::open(path.path.join("missing/sub/db.sqlite")).unwrap_err();
     assert_eq!(error.status(), 500);
 }
 
 // ---- threads ----
 
-fn concurrent_loads(store: &SqliteStore) {
+fn concurrent_loads(store: &Sqlite) {
     let photo = hopper();
     let mut changed = photo.clone();
     changed[100] ^= 0xFF;
@@ -321,13 +306,13 @@ fn concurrent_loads_from_8_threads_in_memory() {
 #[test]
 fn the_store_is_send_sync_debug_and_serves_requests() {
     fn assert_send_sync<T: Send + Sync + std::fmt::Debug>() {}
-    assert_send_sync::<SqliteStore>();
+    assert_send_sync::<Sqlite>();
 
     let store = memory_store();
     store
         .set_image(PersonId(7), &hopper(), Some("image/jpeg"))
         .unwrap();
-    assert!(format!("{store:?}").contains("SqliteStore"));
+    assert!(format!("{store:?}").contains("Sqlite"));
     let service = ImageService::builder()
         .store(Arc::new(store))
         .authenticator(StaticAuthenticator::default().user("demo", "demo"))
@@ -382,7 +367,7 @@ fn import_directory_loads_the_fixture_persons() {
 #[test]
 fn import_follows_the_directory_store_rules() {
     let dir = TempPath::new("import");
-    std::fs::create_dir_all(&dir.0).unwrap();
+    std::fs::create_dir_all(&dir.path).unwrap();
     for (name, bytes) in [
         ("3.png", &b"png"[..]),
         ("3.JPG", b"jpg"),
@@ -390,17 +375,17 @@ fn import_follows_the_directory_store_rules() {
         ("4.none", b""),
         ("notes.txt", b"not a photo"),
     ] {
-        std::fs::write(dir.0.join(name), bytes).unwrap();
+        std::fs::write(dir.path.join(name), bytes).unwrap();
     }
     let db = TempPath::new("import-db");
     let store = file_store(&db);
     store.set_image(PersonId(4), b"old photo", None).unwrap();
     store.add_person(PersonId(10)).unwrap();
 
-    let summary = store.import_directory(&dir.0).unwrap();
+    let summary = store.import_directory(&dir.path).unwrap();
     assert_eq!(summary.with_image, vec![PersonId(3)]);
     assert_eq!(summary.without_image, vec![PersonId(4)]);
-    assert_eq!(summary.skipped, vec![dir.0.join("notes.txt")]);
+    assert_eq!(summary.skipped, vec![dir.path.join("notes.txt")]);
     let three = found(&store, 3);
     assert_eq!(three.bytes.as_ref(), b"jpg");
     assert_eq!(three.declared_mime.as_deref(), Some("image/jpeg"));
@@ -411,18 +396,18 @@ fn import_follows_the_directory_store_rules() {
 #[test]
 fn import_refuses_oversize_photos_and_writes_nothing() {
     let dir = TempPath::new("import-big");
-    std::fs::create_dir_all(&dir.0).unwrap();
-    std::fs::write(dir.0.join("1.jpg"), b"small").unwrap();
-    std::fs::write(dir.0.join("2.jpg"), b"much too large").unwrap();
+    std::fs::create_dir_all(&dir.path).unwrap();
+    std::fs::write(dir.path.join("1.jpg"), b"small").unwrap();
+    std::fs::write(dir.path.join("2.jpg"), b"much too large").unwrap();
     let store = memory_store().with_max_bytes(8);
     assert!(matches!(
-        store.import_directory(&dir.0),
+        store.import_directory(&dir.path),
         Err(Error::LimitExceeded { .. })
     ));
     assert_eq!(store.load(PersonId(1)).unwrap(), Lookup::NoSuchPerson);
     assert_eq!(
         store
-            .import_directory(dir.0.join("missing"))
+            .import_directory(dir.path.join("missing"))
             .unwrap_err()
             .status(),
         500

@@ -1,51 +1,21 @@
-//! The reference stores against the conformance suite, `DirectoryStore`'s file rules, and
+//! The reference stores against the conformance suite, `Directory`'s file rules, and
 //! `StaticAuthenticator`'s schemes.
 
 mod common;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use person_image::{
-    check_store_conformance, Authenticator, CallerIdentity, ConformanceFixture, Credentials,
-    DirectoryStore, Error, ImageStore, Lookup, MemoryStore, PersonId, Principal, Secret,
-    StaticAuthenticator, StoredImage,
+use person_image::auth::{
+    Authenticator, CallerIdentity, Credentials, Principal, Secret, StaticAuthenticator,
 };
+use person_image::store::{
+    check_conformance, ConformanceFixture, Directory, ImageStore, InMemory, Lookup, StoredImage,
+};
+use person_image::{Error, PersonId};
 
-fn hopper() -> Vec<u8> {
-    common::corpus::corpus_bytes("jpeg/baseline_hopper.jpg")
-}
+use common::corpus::hopper;
 
-/// A fresh directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "person-image-{name}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    /// Writes a fresh (writable) file; copying would keep the corpus's read-only mode.
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).expect("write fixture file");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::temp::TempDir;
 
 fn found(store: &dyn ImageStore, person: i32) -> StoredImage {
     match store.load(PersonId(person)) {
@@ -59,10 +29,10 @@ fn found(store: &dyn ImageStore, person: i32) -> StoredImage {
 #[test]
 fn memory_store_conforms() {
     let photo = hopper();
-    let store = MemoryStore::new()
+    let store = InMemory::new()
         .with_image(PersonId(5), photo.clone())
         .with_person_without_image(PersonId(6));
-    check_store_conformance(
+    check_conformance(
         &store,
         &ConformanceFixture {
             with_image: (PersonId(5), photo),
@@ -75,10 +45,10 @@ fn memory_store_conforms() {
 #[test]
 fn memory_store_conforms_with_extreme_ids_in_the_fixture() {
     let photo = hopper();
-    let store = MemoryStore::new()
+    let store = InMemory::new()
         .with_image(PersonId(i32::MAX), photo.clone())
         .with_person_without_image(PersonId(i32::MIN));
-    check_store_conformance(
+    check_conformance(
         &store,
         &ConformanceFixture {
             with_image: (PersonId(i32::MAX), photo),
@@ -94,8 +64,8 @@ fn directory_store_conforms() {
     let photo = hopper();
     dir.write("5.jpg", &photo);
     dir.write("6.none", b"");
-    check_store_conformance(
-        &DirectoryStore::new(&dir.0),
+    check_conformance(
+        &Directory::new(dir.path()),
         &ConformanceFixture {
             with_image: (PersonId(5), photo),
             without_image: PersonId(6),
@@ -109,7 +79,7 @@ fn directory_store_declares_mime_and_modified_time() {
     let dir = TempDir::new("mime");
     dir.write("1.JPEG", &hopper());
     dir.write("2.png", b"not checked here");
-    let store = DirectoryStore::new(&dir.0);
+    let store = Directory::new(dir.path());
     let jpeg = found(&store, 1);
     assert_eq!(jpeg.declared_mime.as_deref(), Some("image/jpeg"));
     assert!(jpeg.modified.is_some());
@@ -122,7 +92,7 @@ fn directory_store_picks_a_deterministic_file_and_prefers_a_photo_over_none() {
     dir.write("3.png", b"png");
     dir.write("3.jpg", b"jpg");
     dir.write("3.none", b"");
-    let image = found(&DirectoryStore::new(&dir.0), 3);
+    let image = found(&Directory::new(dir.path()), 3);
     assert_eq!(image.bytes.as_ref(), b"jpg");
 }
 
@@ -131,7 +101,7 @@ fn directory_store_none_marker_means_no_image() {
     let dir = TempDir::new("none");
     dir.write("4.none", b"");
     dir.write("5.NONE", b"");
-    let store = DirectoryStore::new(&dir.0);
+    let store = Directory::new(dir.path());
     assert_eq!(store.load(PersonId(4)).unwrap(), Lookup::NoImage);
     assert_eq!(store.load(PersonId(5)).unwrap(), Lookup::NoImage);
     assert_eq!(store.load(PersonId(6)).unwrap(), Lookup::NoSuchPerson);
@@ -142,7 +112,7 @@ fn directory_store_replacing_a_file_changes_the_version() {
     let dir = TempDir::new("replace");
     let photo = hopper();
     dir.write("8.jpg", &photo);
-    let store = DirectoryStore::new(&dir.0);
+    let store = Directory::new(dir.path());
     let before = found(&store, 8);
 
     // Same length, one byte different, written immediately: mtime alone might not change.
@@ -162,11 +132,11 @@ fn directory_store_refuses_oversize_files() {
     let photo = hopper();
     dir.write("9.jpg", &photo);
     let max = photo.len() as u64 - 1;
-    let store = DirectoryStore::new(&dir.0).with_max_bytes(max);
+    let store = Directory::new(dir.path()).with_max_bytes(max);
     match store.load(PersonId(9)) {
         Err(
             error @ Error::LimitExceeded {
-                limit: "source bytes",
+                limit: person_image::LimitKind::SourceBytes,
                 ..
             },
         ) => {
@@ -176,17 +146,17 @@ fn directory_store_refuses_oversize_files() {
         }
         other => panic!("expected LimitExceeded, got {other:?}"),
     }
-    let at_limit = DirectoryStore::new(&dir.0).with_max_bytes(photo.len() as u64);
+    let at_limit = Directory::new(dir.path()).with_max_bytes(photo.len() as u64);
     assert_eq!(found(&at_limit, 9).bytes.len(), photo.len());
 }
 
 #[test]
 fn directory_store_unreadable_path_is_a_store_error() {
     let dir = TempDir::new("unreadable");
-    std::fs::create_dir(dir.0.join("9.jpg")).expect("create directory");
+    std::fs::create_dir(dir.path().join("9.jpg")).expect("create directory");
     dir.write("9.none", b"");
-    match DirectoryStore::new(&dir.0).load(PersonId(9)) {
-        Err(error @ Error::Store(_)) => assert_eq!(error.status(), 500),
+    match Directory::new(dir.path()).load(PersonId(9)) {
+        Err(error @ Error::Store { .. }) => assert_eq!(error.status(), 500),
         other => panic!("expected a store error, got {other:?}"),
     }
 }
@@ -195,7 +165,7 @@ fn directory_store_unreadable_path_is_a_store_error() {
 fn directory_store_handles_negative_ids() {
     let dir = TempDir::new("negative");
     dir.write("-3.gif", b"GIF89a");
-    let store = DirectoryStore::new(&dir.0);
+    let store = Directory::new(dir.path());
     assert_eq!(found(&store, -3).bytes.as_ref(), b"GIF89a");
     assert_eq!(store.load(PersonId(3)).unwrap(), Lookup::NoSuchPerson);
 }
@@ -361,14 +331,13 @@ fn assert_send_sync<T: Send + Sync + ?Sized>() {}
 
 #[test]
 fn trait_objects_are_shareable() {
-    assert_send_sync::<MemoryStore>();
-    assert_send_sync::<DirectoryStore>();
+    assert_send_sync::<InMemory>();
+    assert_send_sync::<Directory>();
     assert_send_sync::<StaticAuthenticator>();
     assert_send_sync::<Arc<dyn ImageStore>>();
     assert_send_sync::<Arc<dyn Authenticator>>();
 
-    let store: Arc<dyn ImageStore> =
-        Arc::new(MemoryStore::new().with_image(PersonId(1), &b"x"[..]));
+    let store: Arc<dyn ImageStore> = Arc::new(InMemory::new().with_image(PersonId(1), &b"x"[..]));
     let auth: Arc<dyn Authenticator> = Arc::new(configured());
     std::thread::scope(|scope| {
         for _ in 0..4 {

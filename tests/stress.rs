@@ -8,9 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 mod common;
 
 use bytes::Bytes;
-use person_image::{
-    Error, ImageService, ImageStore, Lookup, Method, PersonId, StaticAuthenticator, StoredImage,
-};
+use person_image::auth::StaticAuthenticator;
+use person_image::store::{ImageStore, Lookup, StoredImage};
+use person_image::{Error, ImageService, Method, PersonId};
 
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer t");
 const CACHE_BYTES: u64 = 96 * 1024;
@@ -53,7 +53,7 @@ impl ImageStore for SwappingStore {
 
 fn service(store: Arc<dyn ImageStore>, cache_bytes: u64) -> ImageService {
     ImageService::builder()
-        .shared_store(store)
+        .store(store)
         .authenticator(StaticAuthenticator::default().bearer("t", "tester"))
         .cache_bytes(cache_bytes)
         .build()
@@ -87,7 +87,7 @@ fn eight_threads_with_versions_swapping_underneath() {
         for target in TARGETS {
             let response = reference.handle(Method::Get, target, [AUTH]);
             if let Some(etag) = &response.etag {
-                expected.insert(etag.to_header().to_owned(), response.body.clone());
+                expected.insert(etag.as_str().to_owned(), response.body.clone());
             }
         }
         store.swap();
@@ -124,7 +124,7 @@ fn eight_threads_with_versions_swapping_underneath() {
                         };
                         match response.status {
                             200 => {
-                                let etag = response.etag.as_ref().unwrap().to_header().to_owned();
+                                let etag = response.etag.as_ref().unwrap().as_str().to_owned();
                                 let truth = expected
                                     .get(&etag)
                                     .unwrap_or_else(|| panic!("unknown ETag {etag}"));
@@ -134,7 +134,7 @@ fn eight_threads_with_versions_swapping_underneath() {
                                 );
                                 assert_eq!(response.content_length, response.body.len() as u64);
                             }
-                            304 => assert_eq!(response.etag.as_ref().unwrap().to_header(), known),
+                            304 => assert_eq!(response.etag.as_ref().unwrap().as_str(), known),
                             400 => assert!(target.ends_with("w=-1")),
                             404 => assert!(target.contains("/9/")),
                             other => panic!("{target}: unexpected status {other}"),
@@ -175,7 +175,10 @@ struct FlakyStore {
 impl ImageStore for FlakyStore {
     fn load(&self, _person: PersonId) -> person_image::Result<Lookup> {
         if self.calls.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
-            return Err(Error::store(std::io::Error::other("connection reset")));
+            return Err(Error::store(
+                "reading",
+                std::io::Error::other("connection reset"),
+            ));
         }
         std::thread::sleep(self.stall);
         Ok(Lookup::Found(StoredImage {

@@ -3,7 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use person_image::{Limits, OutputFormat, RenderOptions, RenderRequest, Renderer};
+use person_image::{Limits, OutputFormat};
+use person_image::Renderer;
+use person_image::render::{RenderOptions, RenderRequest};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&[w, h, f], bytes)) = data.split_first_chunk::<3>().map(|(a, b)| (a, b)) else {

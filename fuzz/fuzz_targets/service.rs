@@ -4,7 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use person_image::{ImageService, Limits, MemoryStore, Method, PersonId, StaticAuthenticator};
+use person_image::{ImageService, Limits, Method, PersonId};
+use person_image::auth::StaticAuthenticator;
+use person_image::store::InMemory;
 
 const AUTHORIZATION: [&[u8]; 6] = [
     b"Bearer t",
@@ -31,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
         Some(at) => (&rest[..at], &rest[at + 1..]),
         None => (rest, &[][..]),
     };
-    let store = MemoryStore::new();
+    let store = InMemory::new();
     store.insert(PersonId(1), stored.to_vec());
     store.insert_without_image(PersonId(2));
     let service = ImageService::builder()

@@ -1,11 +1,14 @@
 //! Who may see what: the [`Authenticator`] trait and a configurable reference implementation.
 
+mod credentials;
+mod secret;
 mod static_auth;
 
-use crate::credentials::CallerIdentity;
-use crate::path::PersonId;
+use crate::person_id::PersonId;
 use crate::Result;
 
+pub use credentials::{CallerIdentity, Credentials, CredentialsError};
+pub use secret::Secret;
 pub use static_auth::StaticAuthenticator;
 
 /// An authenticated caller.

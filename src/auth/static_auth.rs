@@ -3,9 +3,10 @@
 use std::collections::HashSet;
 use std::fmt;
 
+use super::secret::constant_time_eq;
 use super::{Authenticator, Principal};
-use crate::credentials::{CallerIdentity, Credentials, Secret};
-use crate::path::PersonId;
+use super::{CallerIdentity, Credentials, Secret};
+use crate::person_id::PersonId;
 use crate::{Error, Result};
 
 /// An authenticator configured with known credentials.
@@ -16,9 +17,8 @@ use crate::{Error, Result};
 /// matched. `Debug` shows user names and counts, never a password, ticket, token or cookie value.
 ///
 /// ```
-/// use person_image::{
-///     Authenticator, CallerIdentity, Credentials, PersonId, Secret, StaticAuthenticator,
-/// };
+/// use person_image::PersonId;
+/// use person_image::auth::{Authenticator, CallerIdentity, Credentials, Secret, StaticAuthenticator};
 ///
 /// let auth = StaticAuthenticator::new()
 ///     .user("alice", "s3cret")
@@ -117,8 +117,8 @@ impl StaticAuthenticator {
         let mut found = None;
         for (name, expected) in &self.users {
             // `&`, not `&&`: the password is compared even when the name differs.
-            let matches = constant_time_eq(name.as_bytes(), user.as_bytes())
-                & constant_time_eq(expected.expose().as_bytes(), password.expose().as_bytes());
+            let matches =
+                constant_time_eq(name.as_bytes(), user.as_bytes()) & (expected == password);
             if matches && found.is_none() {
                 found = Some(name);
             }
@@ -132,11 +132,7 @@ impl StaticAuthenticator {
         let mut found = None;
         for session in &self.sessions {
             for (name, value) in cookies {
-                let matches = name == &session.name
-                    && constant_time_eq(
-                        session.value.expose().as_bytes(),
-                        value.expose().as_bytes(),
-                    );
+                let matches = name == &session.name && session.value == *value;
                 if matches && found.is_none() {
                     found = Some(&session.principal);
                 }
@@ -153,11 +149,7 @@ impl StaticAuthenticator {
         };
         match sent {
             None => Err(Error::unauthenticated("SO-AppToken required")),
-            Some(sent)
-                if constant_time_eq(expected.expose().as_bytes(), sent.expose().as_bytes()) =>
-            {
-                Ok(())
-            }
+            Some(sent) if sent == expected => Ok(()),
             Some(_) => Err(Error::unauthenticated("SO-AppToken rejected")),
         }
     }
@@ -227,7 +219,7 @@ impl fmt::Debug for StaticAuthenticator {
 fn find_token(entries: &[(Secret, String)], sent: &Secret) -> Option<Principal> {
     let mut found = None;
     for (token, principal) in entries {
-        let matches = constant_time_eq(token.expose().as_bytes(), sent.expose().as_bytes());
+        let matches = token == sent;
         if matches && found.is_none() {
             found = Some(principal);
         }
@@ -235,37 +227,9 @@ fn find_token(entries: &[(Secret, String)], sent: &Secret) -> Option<Principal> 
     found.map(Principal::new)
 }
 
-/// Whether `a == b`, in time that depends on the lengths only, never on the content.
-///
-/// Every byte position up to the longer length is visited; a length mismatch is folded into the
-/// result instead of returning early.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let len = a.len().max(b.len());
-    let mut diff = u64::from(a.len() != b.len());
-    for i in 0..len {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= u64::from(x ^ y);
-    }
-    // Keeps the optimizer from turning the loop back into an early-exit comparison.
-    std::hint::black_box(diff) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn constant_time_eq_agrees_with_eq() {
-        let samples: [&[u8]; 6] = [b"", b"a", b"b", b"ab", b"abc", b"abd"];
-        for a in samples {
-            for b in samples {
-                assert_eq!(constant_time_eq(a, b), a == b, "{a:?} vs {b:?}");
-            }
-        }
-        // A shorter prefix padded with zeros must not compare equal.
-        assert!(!constant_time_eq(b"ab\0", b"ab"));
-    }
 
     #[test]
     fn challenges_list_only_enabled_schemes() {

@@ -8,7 +8,7 @@
 use image::{RgbImage, RgbaImage};
 
 use super::picture::{Picture, Pixels};
-use crate::locale::Locale;
+use crate::request::IfBlank;
 
 /// Which placeholder to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,13 +25,26 @@ pub enum PlaceholderKind {
 }
 
 impl PlaceholderKind {
+    /// The placeholder an `ifBlank` value asks for: `default` stands for `Default`, and `Null`
+    /// asks for none.
+    pub fn for_if_blank(if_blank: IfBlank, default: PlaceholderKind) -> Option<Self> {
+        match if_blank {
+            IfBlank::Null => None,
+            IfBlank::Default => Some(default),
+            IfBlank::ClearPixel => Some(PlaceholderKind::ClearPixel),
+            IfBlank::SrNoPhoto => Some(PlaceholderKind::NoPhoto),
+            IfBlank::SrNoPhotoWithBorder => Some(PlaceholderKind::NoPhotoWithBorder),
+            IfBlank::GenericFileIcon => Some(PlaceholderKind::GenericFileIcon),
+        }
+    }
+
     /// Whether the artwork has transparency (so PNG wins the negotiation tie, SPEC §4).
     pub fn has_alpha(self) -> bool {
         matches!(self, PlaceholderKind::ClearPixel)
     }
 
     /// A short stable name, used in ETags.
-    pub fn name(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             PlaceholderKind::ClearPixel => "clear-pixel",
             PlaceholderKind::NoPhoto => "no-photo",
@@ -43,10 +56,10 @@ impl PlaceholderKind {
 
 /// Draws `kind` at `width`×`height` (each side at least 1; 0 is drawn as 1).
 ///
-/// The artwork carries no caption, so `locale` does not change it: a tiny bitmap font looks worse
-/// than the silhouette alone, and a wordless image needs no translation.
-pub(crate) fn draw(kind: PlaceholderKind, width: u32, height: u32, locale: &Locale) -> Picture {
-    let _ = locale;
+/// The artwork carries no caption, so it is the same in every language: a tiny bitmap font looks
+/// worse than the silhouette alone, and a wordless image needs no translation. That is why the
+/// caller's locale is not part of a render request or of a cache key.
+pub(crate) fn draw(kind: PlaceholderKind, width: u32, height: u32) -> Picture {
     let (width, height) = (width.max(1), height.max(1));
     let pixels = match kind {
         PlaceholderKind::ClearPixel => Pixels::Rgba(RgbaImage::new(width, height)),
@@ -340,7 +353,7 @@ mod tests {
         ];
         for kind in KINDS {
             for (width, height) in sizes {
-                let picture = draw(kind, width, height, &Locale::default());
+                let picture = draw(kind, width, height);
                 assert_eq!(picture.frames.len(), 1);
                 assert_eq!(picture.dimensions(), (width, height), "{kind:?}");
                 assert_eq!(
@@ -356,13 +369,13 @@ mod tests {
 
     #[test]
     fn zero_sides_are_drawn_as_one_pixel() {
-        let picture = draw(PlaceholderKind::NoPhoto, 0, 0, &Locale::default());
+        let picture = draw(PlaceholderKind::NoPhoto, 0, 0);
         assert_eq!(picture.dimensions(), (1, 1));
     }
 
     #[test]
     fn clear_pixel_is_fully_transparent() {
-        let picture = draw(PlaceholderKind::ClearPixel, 5, 3, &Locale::default());
+        let picture = draw(PlaceholderKind::ClearPixel, 5, 3);
         let Pixels::Rgba(image) = &picture.frames[0].pixels else {
             panic!("expected RGBA")
         };
@@ -372,7 +385,7 @@ mod tests {
     #[test]
     fn no_photo_shows_a_silhouette_on_a_light_background() {
         for (width, height) in [(128, 128), (64, 48), (48, 64), (400, 400), (16, 16)] {
-            let picture = draw(PlaceholderKind::NoPhoto, width, height, &Locale::default());
+            let picture = draw(PlaceholderKind::NoPhoto, width, height);
             let image = rgb(&picture);
             let corner = image.get_pixel(0, 0).0;
             assert_eq!(corner, BACKGROUND, "{width}x{height}");
@@ -394,13 +407,8 @@ mod tests {
     #[test]
     fn bordered_variant_has_a_darker_edge() {
         for (width, height) in [(128, 128), (64, 48), (3, 3), (400, 200)] {
-            let plain = draw(PlaceholderKind::NoPhoto, width, height, &Locale::default());
-            let framed = draw(
-                PlaceholderKind::NoPhotoWithBorder,
-                width,
-                height,
-                &Locale::default(),
-            );
+            let plain = draw(PlaceholderKind::NoPhoto, width, height);
+            let framed = draw(PlaceholderKind::NoPhotoWithBorder, width, height);
             let image = rgb(&framed);
             let interior = rgb(&plain).get_pixel(width / 8 + 1, height / 8 + 1).0;
             for (x, y) in [
@@ -425,12 +433,7 @@ mod tests {
 
     #[test]
     fn file_icon_shows_a_page_on_a_background() {
-        let picture = draw(
-            PlaceholderKind::GenericFileIcon,
-            128,
-            128,
-            &Locale::default(),
-        );
+        let picture = draw(PlaceholderKind::GenericFileIcon, 128, 128);
         let image = rgb(&picture);
         assert_eq!(image.get_pixel(0, 0).0, ICON_BACKGROUND);
         assert_eq!(image.get_pixel(40, 40).0, PAGE);
@@ -462,7 +465,7 @@ mod tests {
     #[test]
     fn large_sizes_are_drawn() {
         for kind in KINDS {
-            let picture = draw(kind, 1024, 768, &Locale::default());
+            let picture = draw(kind, 1024, 768);
             assert_eq!(picture.dimensions(), (1024, 768));
         }
     }
@@ -474,8 +477,11 @@ mod tests {
         let dir = std::env::temp_dir();
         for kind in KINDS {
             for (width, height) in [(128, 128), (64, 48), (400, 400), (48, 96), (32, 32)] {
-                let picture = draw(kind, width, height, &Locale::default());
-                let path = dir.join(format!("placeholder-{}-{width}x{height}.png", kind.name()));
+                let picture = draw(kind, width, height);
+                let path = dir.join(format!(
+                    "placeholder-{}-{width}x{height}.png",
+                    kind.as_str()
+                ));
                 match &picture.frames[0].pixels {
                     Pixels::Rgb(image) => image.save(&path).unwrap(),
                     Pixels::Rgba(image) => image.save(&path).unwrap(),

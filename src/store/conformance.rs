@@ -3,7 +3,7 @@
 use std::panic::{self, AssertUnwindSafe};
 
 use super::{ImageStore, Lookup};
-use crate::path::PersonId;
+use crate::person_id::PersonId;
 
 /// What the store under test was seeded with, so the suite knows the right answers.
 #[derive(Debug, Clone)]
@@ -44,17 +44,18 @@ const ROUNDS: usize = 8;
 ///
 /// # Example
 ///
-/// A third-party store's test; here [`MemoryStore`](crate::MemoryStore) stands in for it:
+/// A third-party store's test; here [`InMemory`](crate::InMemory) stands in for it:
 ///
 /// ```
-/// use person_image::{check_store_conformance, ConformanceFixture, MemoryStore, PersonId};
+/// use person_image::PersonId;
+/// use person_image::store::{ConformanceFixture, InMemory, check_conformance};
 ///
 /// let photo = b"\xFF\xD8\xFF\xE0 not really a JPEG".to_vec();
-/// let store = MemoryStore::new()
+/// let store = InMemory::new()
 ///     .with_image(PersonId(1), photo.clone())
 ///     .with_person_without_image(PersonId(2));
 ///
-/// check_store_conformance(
+/// check_conformance(
 ///     &store,
 ///     &ConformanceFixture {
 ///         with_image: (PersonId(1), photo),
@@ -63,7 +64,7 @@ const ROUNDS: usize = 8;
 ///     },
 /// );
 /// ```
-pub fn check_store_conformance(store: &dyn ImageStore, fixture: &ConformanceFixture) {
+pub fn check_conformance(store: &dyn ImageStore, fixture: &ConformanceFixture) {
     let (with_image, expected_bytes) = (fixture.with_image.0, fixture.with_image.1.as_slice());
 
     let first = load(store, with_image, "found");
@@ -221,7 +222,8 @@ fn broken(rule: &str, detail: String) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{MemoryStore, Result};
+    use crate::store::{InMemory, StoredImage};
+    use crate::Result;
 
     fn fixture() -> ConformanceFixture {
         ConformanceFixture {
@@ -232,10 +234,9 @@ mod tests {
     }
 
     fn failure_of(store: &dyn ImageStore) -> String {
-        let payload = panic::catch_unwind(AssertUnwindSafe(|| {
-            check_store_conformance(store, &fixture())
-        }))
-        .expect_err("the suite should fail");
+        let payload =
+            panic::catch_unwind(AssertUnwindSafe(|| check_conformance(store, &fixture())))
+                .expect_err("the suite should fail");
         payload
             .downcast_ref::<String>()
             .cloned()
@@ -244,15 +245,15 @@ mod tests {
 
     #[test]
     fn a_correct_store_passes() {
-        let store = MemoryStore::new()
+        let store = InMemory::new()
             .with_image(PersonId(1), &b"photo"[..])
             .with_person_without_image(PersonId(2));
-        check_store_conformance(&store, &fixture());
+        check_conformance(&store, &fixture());
     }
 
     #[test]
     fn wrong_bytes_are_reported() {
-        let store = MemoryStore::new()
+        let store = InMemory::new()
             .with_image(PersonId(1), &b"other"[..])
             .with_person_without_image(PersonId(2));
         assert!(failure_of(&store).contains("exact-bytes"));
@@ -260,7 +261,7 @@ mod tests {
 
     #[test]
     fn a_missing_no_image_person_is_reported() {
-        let store = MemoryStore::new().with_image(PersonId(1), &b"photo"[..]);
+        let store = InMemory::new().with_image(PersonId(1), &b"photo"[..]);
         assert!(failure_of(&store).contains("\"no-image\""));
     }
 
@@ -268,7 +269,7 @@ mod tests {
 
     impl ImageStore for Failing {
         fn load(&self, _: PersonId) -> Result<Lookup> {
-            Err(crate::Error::store("disk on fire"))
+            Err(crate::Error::store("reading", "disk on fire"))
         }
     }
 
@@ -286,7 +287,7 @@ mod tests {
     impl ImageStore for Panicking {
         fn load(&self, person: PersonId) -> Result<Lookup> {
             match person.get() {
-                1 => Ok(Lookup::Found(crate::StoredImage {
+                1 => Ok(Lookup::Found(StoredImage {
                     bytes: bytes::Bytes::from_static(b"photo"),
                     declared_mime: None,
                     version: "v".into(),

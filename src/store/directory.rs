@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::memory::content_version;
 use super::{ImageStore, Lookup, StoredImage};
-use crate::path::PersonId;
+use crate::person_id::PersonId;
 use crate::{Error, Result};
 
 /// The photo extensions probed, in order of preference, with the MIME type each declares.
@@ -45,7 +45,7 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 ///   granularity, and stays the same when an identical file is copied in.
 /// * **Modified.** The file's modification time, when the platform reports one.
 /// * **Declared MIME type.** From the extension; the magic bytes still decide (SPEC §3).
-/// * **Size.** A file larger than [`DirectoryStore::with_max_bytes`] (default 50 MiB) is refused
+/// * **Size.** A file larger than [`Directory::with_max_bytes`] (default 50 MiB) is refused
 ///   with [`Error::LimitExceeded`] before it is read.
 /// * **Failures.** Any I/O error other than "not found" (permissions, a directory where a photo
 ///   should be) is [`Error::Store`] (500), never "no image".
@@ -53,9 +53,10 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 /// The store only reads; it never creates, modifies or deletes files.
 ///
 /// ```no_run
-/// use person_image::{DirectoryStore, ImageStore, Lookup, PersonId};
+/// use person_image::PersonId;
+/// use person_image::store::{Directory, ImageStore, Lookup};
 ///
-/// let store = DirectoryStore::new("/srv/photos").with_max_bytes(10 * 1024 * 1024);
+/// let store = Directory::new("/srv/photos").with_max_bytes(10 * 1024 * 1024);
 /// match store.load(PersonId(7))? {
 ///     Lookup::Found(image) => println!("{} bytes", image.bytes.len()),
 ///     Lookup::NoImage => println!("no photo"),
@@ -64,22 +65,22 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct DirectoryStore {
+pub struct Directory {
     root: PathBuf,
     max_bytes: u64,
 }
 
-impl DirectoryStore {
+impl Directory {
     /// A store over `root`, with the default size cap of 50 MiB per photo.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DirectoryStore {
+        Directory {
             root: root.into(),
             max_bytes: DEFAULT_MAX_BYTES,
         }
     }
 
     /// Refuses photo files larger than `max_bytes` with [`Error::LimitExceeded`]
-    /// (`limit: "source bytes"`).
+    /// (`limit: person_image::LimitKind::SourceBytes`).
     #[must_use]
     pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
         self.max_bytes = max_bytes;
@@ -159,7 +160,7 @@ impl DirectoryStore {
     }
 }
 
-impl ImageStore for DirectoryStore {
+impl ImageStore for Directory {
     fn load(&self, person: PersonId) -> Result<Lookup> {
         if let Some((path, mime)) = self.find_photo(person)? {
             return self.read_photo(&path, mime).map(Lookup::Found);
@@ -181,17 +182,14 @@ fn probe(path: &Path) -> Result<Option<Metadata>> {
 }
 
 fn store_error(path: &Path, error: io::Error) -> Error {
-    Error::store(io::Error::new(
-        error.kind(),
-        format!("reading {}: {error}", path.display()),
-    ))
+    Error::store(format!("reading {}", path.display()), error)
 }
 
 fn not_a_file(path: &Path) -> Error {
-    Error::store(io::Error::other(format!(
-        "{} is not a regular file",
-        path.display()
-    )))
+    Error::store(
+        format!("reading {}", path.display()),
+        "it is not a regular file",
+    )
 }
 
 #[cfg(test)]
@@ -200,7 +198,7 @@ mod tests {
 
     #[test]
     fn paths_are_built_from_the_integer_id_only() {
-        let store = DirectoryStore::new("/photos");
+        let store = Directory::new("/photos");
         assert_eq!(
             store.file(PersonId(-12), "jpg"),
             Path::new("/photos/-12.jpg")
@@ -213,7 +211,7 @@ mod tests {
 
     #[test]
     fn a_missing_directory_means_no_such_person() {
-        let store = DirectoryStore::new("/nonexistent/person-image-test-dir");
+        let store = Directory::new("/nonexistent/person-image-test-dir");
         assert!(matches!(store.load(PersonId(1)), Ok(Lookup::NoSuchPerson)));
     }
 }

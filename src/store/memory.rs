@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 
 use super::{ImageStore, Lookup, StoredImage};
-use crate::path::PersonId;
+use crate::person_id::PersonId;
 use crate::Result;
 
 /// Photos held in memory.
@@ -15,9 +15,10 @@ use crate::Result;
 /// Thread-safe: share it behind an `Arc` and keep inserting while requests are served.
 ///
 /// ```
-/// use person_image::{ImageStore, Lookup, MemoryStore, PersonId};
+/// use person_image::PersonId;
+/// use person_image::store::{ImageStore, InMemory, Lookup};
 ///
-/// let store = MemoryStore::new()
+/// let store = InMemory::new()
 ///     .with_image(PersonId(7), &b"\xFF\xD8\xFF"[..])
 ///     .with_person_without_image(PersonId(8));
 /// assert!(matches!(store.load(PersonId(7))?, Lookup::Found(_)));
@@ -26,7 +27,7 @@ use crate::Result;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Default)]
-pub struct MemoryStore {
+pub struct InMemory {
     people: RwLock<HashMap<PersonId, Entry>>,
 }
 
@@ -37,10 +38,10 @@ enum Entry {
     NoImage,
 }
 
-impl MemoryStore {
+impl InMemory {
     /// An empty store: every lookup answers [`Lookup::NoSuchPerson`].
     pub fn new() -> Self {
-        MemoryStore::default()
+        InMemory::default()
     }
 
     /// Stores `bytes` as `person`'s photo, replacing any previous one.
@@ -73,21 +74,21 @@ impl MemoryStore {
         self.write(person, None)
     }
 
-    /// Builder form of [`MemoryStore::insert`].
+    /// Builder form of [`InMemory::insert`].
     #[must_use]
     pub fn with_image(self, person: PersonId, bytes: impl Into<Bytes>) -> Self {
         self.insert(person, bytes);
         self
     }
 
-    /// Builder form of [`MemoryStore::insert_image`].
+    /// Builder form of [`InMemory::insert_image`].
     #[must_use]
     pub fn with_stored_image(self, person: PersonId, image: StoredImage) -> Self {
         self.insert_image(person, image);
         self
     }
 
-    /// Builder form of [`MemoryStore::insert_without_image`].
+    /// Builder form of [`InMemory::insert_without_image`].
     #[must_use]
     pub fn with_person_without_image(self, person: PersonId) -> Self {
         self.insert_without_image(person);
@@ -118,7 +119,7 @@ impl MemoryStore {
     }
 }
 
-impl ImageStore for MemoryStore {
+impl ImageStore for InMemory {
     fn load(&self, person: PersonId) -> Result<Lookup> {
         let people = self.people.read().unwrap_or_else(PoisonError::into_inner);
         Ok(match people.get(&person) {
@@ -131,12 +132,7 @@ impl ImageStore for MemoryStore {
 
 /// A version tag derived from content: the 64-bit FNV-1a hash of `bytes`, as 16 hex digits.
 pub(crate) fn content_version(bytes: &[u8]) -> String {
-    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let hash = bytes.iter().fold(OFFSET_BASIS, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
-    });
-    format!("{hash:016x}")
+    format!("{:016x}", crate::digest::fnv1a64(bytes))
 }
 
 #[cfg(test)]
@@ -152,7 +148,7 @@ mod tests {
 
     #[test]
     fn replacing_an_image_changes_its_version() {
-        let store = MemoryStore::new().with_image(PersonId(1), &b"one"[..]);
+        let store = InMemory::new().with_image(PersonId(1), &b"one"[..]);
         let Ok(Lookup::Found(first)) = store.load(PersonId(1)) else {
             panic!("expected an image");
         };
@@ -166,7 +162,7 @@ mod tests {
 
     #[test]
     fn people_can_lose_their_photo_and_be_removed() {
-        let store = MemoryStore::new().with_image(PersonId(1), &b"x"[..]);
+        let store = InMemory::new().with_image(PersonId(1), &b"x"[..]);
         store.insert_without_image(PersonId(1));
         assert!(matches!(store.load(PersonId(1)), Ok(Lookup::NoImage)));
         assert!(store.remove(PersonId(1)));
@@ -177,7 +173,7 @@ mod tests {
 
     #[test]
     fn a_poisoned_lock_does_not_break_the_store() {
-        let store = std::sync::Arc::new(MemoryStore::new().with_image(PersonId(1), &b"x"[..]));
+        let store = std::sync::Arc::new(InMemory::new().with_image(PersonId(1), &b"x"[..]));
         let poisoner = std::sync::Arc::clone(&store);
         let _ = std::thread::spawn(move || {
             let _guard = poisoner.people.write();

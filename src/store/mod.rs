@@ -12,21 +12,21 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
-use crate::path::PersonId;
+use crate::person_id::PersonId;
 use crate::Result;
 
-pub use conformance::{check_store_conformance, ConformanceFixture};
-pub use directory::DirectoryStore;
-pub use memory::MemoryStore;
+pub use conformance::{check_conformance, ConformanceFixture};
+pub use directory::Directory;
+pub use memory::InMemory;
 #[cfg(feature = "object-store")]
-pub use object::ObjectStoreImages;
+pub use object::Bucket;
 #[cfg(feature = "sqlite")]
-pub use sqlite::{ImportSummary, SqliteStore};
+pub use sqlite::{ImportSummary, Sqlite};
 
 /// The error every store gives for a photo over its byte cap (422, like the render-side limit).
 pub(crate) fn source_too_large(max: u64, actual: u64) -> crate::Error {
     crate::Error::LimitExceeded {
-        limit: "source bytes",
+        limit: crate::LimitKind::SourceBytes,
         max,
         actual,
     }
@@ -61,7 +61,7 @@ pub enum Lookup {
 ///
 /// Synchronous on purpose: rendering is CPU-bound and callers run the whole request on a blocking
 /// pool. A store must return failures as errors ([`crate::Error::store`]), never as
-/// [`Lookup::NoImage`]. Run [`check_store_conformance`] from your store's tests.
+/// [`Lookup::NoImage`]. Run [`check_conformance`] from your store's tests.
 pub trait ImageStore: Send + Sync {
     /// Looks up the photo of `person`.
     fn load(&self, person: PersonId) -> Result<Lookup>;

@@ -10,7 +10,7 @@ use object_store::{GetOptions, ObjectMeta, ObjectStore};
 
 use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
 use super::{ImageStore, Lookup, StoredImage};
-use crate::path::PersonId;
+use crate::person_id::PersonId;
 use crate::{Error, Result};
 
 /// The default cap on a photo object's size: 50 MiB, the render side's default source-bytes limit.
@@ -18,7 +18,7 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 
 /// Photos in an [`ObjectStore`]: `<prefix>/<id>.<ext>` is the photo, an object
 /// `<prefix>/<id>.none` marks a person without a photo, no object means no such person. The same
-/// layout as [`DirectoryStore`](crate::DirectoryStore), so a photo directory can be synced to a
+/// layout as [`Directory`](crate::Directory), so a photo directory can be synced to a
 /// bucket as is.
 ///
 /// * **Keys.** `<id>` is the decimal person id as [`PersonId`]'s `Display` writes it (`7`, `-3`);
@@ -31,7 +31,7 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 ///   and memory all do), else `"<size>-<last modified, nanoseconds since the epoch>"`.
 /// * **Modified.** The object's last-modified time.
 /// * **Declared MIME type.** From the extension; the magic bytes still decide (SPEC §3).
-/// * **Size.** An object larger than [`ObjectStoreImages::with_max_bytes`] (default 50 MiB) is
+/// * **Size.** An object larger than [`Bucket::with_max_bytes`] (default 50 MiB) is
 ///   refused with [`Error::LimitExceeded`] before its body is read; the size is checked on the
 ///   `HEAD` and again on the `GET` response, so an object replaced in between cannot slip past.
 /// * **Failures.** Any error other than "not found" (permissions, network, a bad configuration) is
@@ -43,7 +43,7 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 ///
 /// [`ImageStore::load`] is synchronous (callers run the whole request on a blocking pool, e.g.
 /// tokio's `spawn_blocking`), while [`ObjectStore`] is async. The store owns a small tokio runtime
-/// with **one worker thread**, built once in [`ObjectStoreImages::new`]. Each `load` spawns the
+/// with **one worker thread**, built once in [`Bucket::new`]. Each `load` spawns the
 /// lookup as a task on that runtime and waits for its answer on a `std::sync::mpsc` channel.
 ///
 /// * **No deadlock.** The lookup is driven by the store's own worker (and its I/O and timer
@@ -71,10 +71,11 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 ///
 /// use object_store::local::LocalFileSystem;
 /// use object_store::path::Path;
-/// use person_image::{ImageStore, Lookup, ObjectStoreImages, PersonId};
+/// use person_image::PersonId;
+/// use person_image::store::{Bucket, ImageStore, Lookup};
 ///
 /// let bucket = Arc::new(LocalFileSystem::new_with_prefix("/srv/photos")?);
-/// let store = ObjectStoreImages::new(bucket, Path::from("persons"))?.with_max_bytes(10 << 20);
+/// let store = Bucket::new(bucket, Path::from("persons"))?.with_max_bytes(10 << 20);
 /// match store.load(PersonId(7))? {
 ///     Lookup::Found(image) => println!("{} bytes", image.bytes.len()),
 ///     Lookup::NoImage => println!("no photo"),
@@ -83,14 +84,14 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
-pub struct ObjectStoreImages {
+pub struct Bucket {
     store: Arc<dyn ObjectStore>,
     prefix: Path,
     max_bytes: u64,
     runtime: Arc<BridgeRuntime>,
 }
 
-impl ObjectStoreImages {
+impl Bucket {
     /// A store over `store`, with photo keys under `prefix` (`Path::default()` for the root), and
     /// the default size cap of 50 MiB per photo.
     ///
@@ -104,13 +105,8 @@ impl ObjectStoreImages {
             .thread_name("person-image-object-store")
             .enable_all()
             .build()
-            .map_err(|e| {
-                Error::store(std::io::Error::new(
-                    e.kind(),
-                    format!("starting the object store runtime: {e}"),
-                ))
-            })?;
-        Ok(ObjectStoreImages {
+            .map_err(|e| Error::store("starting the object store runtime", e))?;
+        Ok(Bucket {
             store,
             prefix,
             max_bytes: DEFAULT_MAX_BYTES,
@@ -119,7 +115,7 @@ impl ObjectStoreImages {
     }
 
     /// Refuses photo objects larger than `max_bytes` with [`Error::LimitExceeded`]
-    /// (`limit: "source bytes"`).
+    /// (`limit: person_image::LimitKind::SourceBytes`).
     #[must_use]
     pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
         self.max_bytes = max_bytes;
@@ -142,9 +138,9 @@ impl ObjectStoreImages {
     }
 }
 
-impl fmt::Debug for ObjectStoreImages {
+impl fmt::Debug for Bucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ObjectStoreImages")
+        f.debug_struct("Bucket")
             .field("store", &format_args!("{}", self.store))
             .field("prefix", &self.prefix.as_ref())
             .field("max_bytes", &self.max_bytes)
@@ -152,12 +148,13 @@ impl fmt::Debug for ObjectStoreImages {
     }
 }
 
-impl ImageStore for ObjectStoreImages {
+impl ImageStore for Bucket {
     fn load(&self, person: PersonId) -> Result<Lookup> {
         let Some(runtime) = self.runtime.0.as_ref() else {
-            return Err(Error::store(std::io::Error::other(
+            return Err(Error::store(
+                format!("looking up person {person}"),
                 "the object store runtime is shut down",
-            )));
+            ));
         };
         let (store, prefix, max_bytes) =
             (Arc::clone(&self.store), self.prefix.clone(), self.max_bytes);
@@ -168,9 +165,10 @@ impl ImageStore for ObjectStoreImages {
             let _ = answer.send(result);
         });
         answered.recv().unwrap_or_else(|_| {
-            Err(Error::store(std::io::Error::other(format!(
-                "the object store lookup of person {person} panicked or was cancelled"
-            ))))
+            Err(Error::store(
+                format!("looking up person {person}"),
+                "the lookup panicked or was cancelled",
+            ))
         })
     }
 }
@@ -183,13 +181,13 @@ async fn lookup(
     max_bytes: u64,
 ) -> Result<Lookup> {
     for (ext, mime) in EXTENSIONS {
-        let key = ObjectStoreImages::key(prefix, person, ext);
+        let key = Bucket::key(prefix, person, ext);
         if let Some(meta) = head(store, &key).await? {
             check_size(max_bytes, meta.size)?;
             return read(store, &key, mime, max_bytes).await.map(Lookup::Found);
         }
     }
-    let marker = ObjectStoreImages::key(prefix, person, NO_IMAGE_MARKER);
+    let marker = Bucket::key(prefix, person, NO_IMAGE_MARKER);
     if head(store, &marker).await?.is_some() {
         return Ok(Lookup::NoImage);
     }
@@ -251,9 +249,7 @@ fn check_size(max: u64, actual: u64) -> Result<()> {
 }
 
 fn store_error(action: &str, key: &Path, error: object_store::Error) -> Error {
-    Error::store(std::io::Error::other(format!(
-        "{action} object {key}: {error}"
-    )))
+    Error::store(format!("{action} object {key}"), error)
 }
 
 /// The bridge runtime, shut down in the background when the last store clone goes: dropping a
@@ -277,11 +273,11 @@ mod tests {
     fn keys_are_built_from_the_integer_id_only() {
         let prefix = Path::from("photos/persons");
         assert_eq!(
-            ObjectStoreImages::key(&prefix, PersonId(-12), "jpg").as_ref(),
+            Bucket::key(&prefix, PersonId(-12), "jpg").as_ref(),
             "photos/persons/-12.jpg"
         );
         assert_eq!(
-            ObjectStoreImages::key(&Path::default(), PersonId(i32::MIN), "none").as_ref(),
+            Bucket::key(&Path::default(), PersonId(i32::MIN), "none").as_ref(),
             "-2147483648.none"
         );
     }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::{ImageStore, Lookup, StoredImage};
-use crate::path::PersonId;
+use crate::person_id::PersonId;
 use crate::{Error, Result};
 
 /// The default cap on a photo's size: 50 MiB, the render side's default source-bytes limit.
@@ -23,7 +23,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many idle connections the pool keeps; more are opened under load and closed on return.
 const MAX_IDLE: usize = 8;
 
-/// The schema [`SqliteStore::create_schema`] creates. `AUTOINCREMENT` keeps a removed blob's id
+/// The schema [`Sqlite::create_schema`] creates. `AUTOINCREMENT` keeps a removed blob's id
 /// from being reused: a new photo under an old id would restart at version 1 and repeat an ETag
 /// that caches already hold for different bytes.
 const SCHEMA: &str = "
@@ -56,7 +56,7 @@ LEFT JOIN binary_object_link AS l ON l.person_id = p.person_id AND l.role = ?2
 LEFT JOIN binary_object AS b ON b.blob_id = l.blob_id
 WHERE p.person_id = ?1";
 
-// The import reads the same layout as `DirectoryStore`: same extensions, same marker.
+// The import reads the same layout as `Directory`: same extensions, same marker.
 use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
 
 /// Photos in a SQLite database laid out like the CRM's: a `person` table, a `binary_object`
@@ -70,29 +70,30 @@ use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
 /// ```
 ///
 /// * **Lookup.** No `person` row is [`Lookup::NoSuchPerson`]; a person without a
-///   [`SqliteStore::ROLE`] link is [`Lookup::NoImage`]; a link to a missing blob, a missing table
+///   [`Sqlite::ROLE`] link is [`Lookup::NoImage`]; a link to a missing blob, a missing table
 ///   or any SQL failure is [`Error::Store`] (500), never "no image".
-/// * **Version.** `"<blob_id>-<version>"`: [`SqliteStore::set_image`] keeps the blob's id and
+/// * **Version.** `"<blob_id>-<version>"`: [`Sqlite::set_image`] keeps the blob's id and
 ///   bumps its `version`, so the tag changes whenever the photo does.
 /// * **Modified.** The `modified` column (unix milliseconds), when not `NULL`.
 /// * **Declared MIME type.** The `mime_type` column, when it parses as a MIME type; the magic
 ///   bytes still decide (SPEC §3).
-/// * **Size.** A blob whose `length(content)` is over [`SqliteStore::with_max_bytes`] (default
+/// * **Size.** A blob whose `length(content)` is over [`Sqlite::with_max_bytes`] (default
 ///   50 MiB) is refused with [`Error::LimitExceeded`] before its content is read. The
 ///   `original_size` column is written but not trusted: the length is what would be read.
 /// * **Threads.** Connections are pooled: a load takes an idle connection (or opens one when
 ///   none is idle) and gives it back afterwards, up to 8 kept idle, so loads from many threads run
 ///   in parallel without a lock held across a query. Each connection waits up to 5 s for a lock
 ///   held by a writer before failing with [`Error::Store`].
-/// * **In memory.** [`SqliteStore::open_in_memory`] uses SQLite's `memdb` VFS under a unique
+/// * **In memory.** [`Sqlite::open_in_memory`] uses SQLite's `memdb` VFS under a unique
 ///   name, which all of the store's connections share with ordinary database locking (unlike a
 ///   shared-cache database, whose table locks fail at once instead of waiting). The store keeps
 ///   one connection open for its lifetime, since the database is dropped with its last one.
 ///
 /// ```
-/// use person_image::{ImageStore, Lookup, PersonId, SqliteStore};
+/// use person_image::PersonId;
+/// use person_image::store::{ImageStore, Lookup, Sqlite};
 ///
-/// let store = SqliteStore::open_in_memory()?;
+/// let store = Sqlite::open_in_memory()?;
 /// store.create_schema()?;
 /// store.set_image(PersonId(7), b"\xFF\xD8\xFF", Some("image/jpeg"))?;
 /// store.add_person(PersonId(8))?;
@@ -101,7 +102,7 @@ use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
 /// assert_eq!(store.load(PersonId(9))?, Lookup::NoSuchPerson);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct SqliteStore {
+pub struct Sqlite {
     target: Target,
     idle: Mutex<Vec<Connection>>,
     max_bytes: u64,
@@ -117,7 +118,7 @@ enum Target {
     Memory(String),
 }
 
-/// What [`SqliteStore::import_directory`] did.
+/// What [`Sqlite::import_directory`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportSummary {
     /// Persons imported with their photo, in ascending id order.
@@ -128,21 +129,21 @@ pub struct ImportSummary {
     pub skipped: Vec<PathBuf>,
 }
 
-impl SqliteStore {
+impl Sqlite {
     /// The link role under which a person's photo is stored.
     pub const ROLE: &'static str = "person-image";
 
     /// Opens (creating it if missing) the database file at `path`.
     ///
-    /// Nothing is written: call [`SqliteStore::create_schema`] for a new database. One connection
+    /// Nothing is written: call [`Sqlite::create_schema`] for a new database. One connection
     /// is opened now, so a path that cannot be opened fails here rather than on the first load.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        SqliteStore::with_target(Target::File(path.as_ref().to_owned()), false)
+        Sqlite::with_target(Target::File(path.as_ref().to_owned()), false)
     }
 
     /// A new, empty in-memory database, private to this store and dropped with it.
     ///
-    /// Call [`SqliteStore::create_schema`] before use.
+    /// Call [`Sqlite::create_schema`] before use.
     pub fn open_in_memory() -> Result<Self> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let uri = format!(
@@ -150,7 +151,7 @@ impl SqliteStore {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
-        SqliteStore::with_target(Target::Memory(uri), true)
+        Sqlite::with_target(Target::Memory(uri), true)
     }
 
     fn with_target(target: Target, keepalive: bool) -> Result<Self> {
@@ -160,7 +161,7 @@ impl SqliteStore {
         } else {
             (vec![first], None)
         };
-        Ok(SqliteStore {
+        Ok(Sqlite {
             target,
             idle: Mutex::new(idle),
             max_bytes: DEFAULT_MAX_BYTES,
@@ -169,7 +170,7 @@ impl SqliteStore {
     }
 
     /// Refuses photos larger than `max_bytes` with [`Error::LimitExceeded`]
-    /// (`limit: "source bytes"`).
+    /// (`limit: person_image::LimitKind::SourceBytes`).
     #[must_use]
     pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
         self.max_bytes = max_bytes;
@@ -214,7 +215,7 @@ impl SqliteStore {
         self.write(|tx| delete_image(tx, person))
     }
 
-    /// Imports a directory laid out like [`DirectoryStore`](crate::DirectoryStore)'s:
+    /// Imports a directory laid out like [`Directory`](crate::Directory)'s:
     /// `<id>.<ext>` is a photo (`jpg`, `jpeg`, `png`, `gif`, `tif`, `tiff`, `bmp`, `webp`, any
     /// case; the MIME type declared from the extension) and `<id>.none` a person without one.
     ///
@@ -222,7 +223,7 @@ impl SqliteStore {
     /// Photos replace those stored (new version), a `.none` person loses their stored photo, and
     /// persons not in the directory are left alone. When a person has several files, the
     /// extension first in the list above wins, and a photo wins over `.none`, as in
-    /// `DirectoryStore`. A photo over [`SqliteStore::max_bytes`] fails the import with
+    /// `Directory`. A photo over [`Sqlite::max_bytes`] fails the import with
     /// [`Error::LimitExceeded`]; unreadable files fail it with [`Error::Store`].
     pub fn import_directory(&self, dir: impl AsRef<Path>) -> Result<ImportSummary> {
         let dir = dir.as_ref();
@@ -319,7 +320,7 @@ impl SqliteStore {
             .prepare_cached(LOOKUP_SQL)
             .and_then(|mut statement| {
                 statement
-                    .query_row(params![person.get(), SqliteStore::ROLE], |row| {
+                    .query_row(params![person.get(), Sqlite::ROLE], |row| {
                         Ok(Row {
                             linked: row.get(0)?,
                             blob_id: row.get(1)?,
@@ -338,13 +339,17 @@ impl SqliteStore {
         let (Some(_), Some(blob_id)) = (row.linked, row.blob_id) else {
             return match row.linked {
                 None => Ok(Lookup::NoImage),
-                Some(linked) => Err(Error::store(format!(
-                    "person {person}'s photo link points to blob {linked}, which does not exist"
-                ))),
+                Some(linked) => Err(Error::store(
+                    format!("reading the photo of person {person}"),
+                    format!("its link points to blob {linked}, which does not exist"),
+                )),
             };
         };
         let Some(len) = row.len else {
-            return Err(Error::store(format!("blob {blob_id} has no content")));
+            return Err(Error::store(
+                format!("reading the photo of person {person}"),
+                format!("blob {blob_id} has no content"),
+            ));
         };
         let len = u64::try_from(len).unwrap_or(0);
         if len > self.max_bytes {
@@ -369,16 +374,16 @@ impl SqliteStore {
     }
 }
 
-impl ImageStore for SqliteStore {
+impl ImageStore for Sqlite {
     fn load(&self, person: PersonId) -> Result<Lookup> {
         self.with_connection(|conn| self.load_in(conn, person))
     }
 }
 
-impl fmt::Debug for SqliteStore {
+impl fmt::Debug for Sqlite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let idle = self.idle.lock().map_or(0, |idle| idle.len());
-        f.debug_struct("SqliteStore")
+        f.debug_struct("Sqlite")
             .field("target", &self.target)
             .field("idle_connections", &idle)
             .field("max_bytes", &self.max_bytes)
@@ -425,13 +430,13 @@ fn write_image(
     mime: Option<&str>,
 ) -> Result<()> {
     insert_person(tx, person)?;
-    let size =
-        i64::try_from(bytes.len()).map_err(|_| Error::store("photo too large for SQLite"))?;
+    let size = i64::try_from(bytes.len())
+        .map_err(|_| Error::store("importing a photo", "it is too large for SQLite"))?;
     let now = unix_millis(SystemTime::now());
     let existing: Option<i64> = tx
         .query_row(
             "SELECT blob_id FROM binary_object_link WHERE person_id = ?1 AND role = ?2",
-            params![person.get(), SqliteStore::ROLE],
+            params![person.get(), Sqlite::ROLE],
             |row| row.get(0),
         )
         .optional()
@@ -457,7 +462,7 @@ fn write_image(
         tx.execute(
             "INSERT OR REPLACE INTO binary_object_link (person_id, blob_id, role) \
              VALUES (?1, ?2, ?3)",
-            params![person.get(), tx.last_insert_rowid(), SqliteStore::ROLE],
+            params![person.get(), tx.last_insert_rowid(), Sqlite::ROLE],
         )
         .map_err(sql_error)?;
     }
@@ -468,7 +473,7 @@ fn delete_image(tx: &Transaction<'_>, person: PersonId) -> Result<bool> {
     let blob_id: Option<i64> = tx
         .query_row(
             "DELETE FROM binary_object_link WHERE person_id = ?1 AND role = ?2 RETURNING blob_id",
-            params![person.get(), SqliteStore::ROLE],
+            params![person.get(), Sqlite::ROLE],
             |row| row.get(0),
         )
         .optional()
@@ -520,14 +525,11 @@ fn from_unix_millis(ms: i64) -> Option<SystemTime> {
 }
 
 fn sql_error(error: rusqlite::Error) -> Error {
-    Error::store(error)
+    Error::store("querying SQLite", error)
 }
 
 fn io_error(path: &Path, error: std::io::Error) -> Error {
-    Error::store(std::io::Error::new(
-        error.kind(),
-        format!("reading {}: {error}", path.display()),
-    ))
+    Error::store(format!("reading {}", path.display()), error)
 }
 
 #[cfg(test)]

@@ -38,6 +38,11 @@ pub fn corpus_bytes(relative: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
+/// The small JPEG photo (Pillow's hopper, 128×128) most store and service tests store.
+pub fn hopper() -> Vec<u8> {
+    corpus_bytes("jpeg/baseline_hopper.jpg")
+}
+
 /// The bench photos that are kept in the repository as they are; the others are derived.
 const BENCH_SOURCES: [&str; 4] = [
     "photo-6mp.jpg",

@@ -4,20 +4,21 @@
 //! header reader for TIFF and WebP) and refuses oversized images before any decoder allocates.
 //! [`decode()`] turns the bytes into an 8-bit sRGB [`Picture`] of exactly the requested size:
 //! JPEG through `jpeg-decoder` with DCT scaling ([`jpeg`]), everything else through `image`
-//! ([`still`], [`animation`]), then ICC conversion ([`colour`]), a SIMD resample ([`resize`]) and
-//! the EXIF orientation ([`orientation`]).
+//! ([`still`], [`animation`]), then ICC conversion ([`colour`]), the SIMD resample of the
+//! `resize` stage, and the EXIF orientation ([`orientation`]).
 
 mod animation;
 mod colour;
 mod jpeg;
 mod orientation;
 mod probe;
-mod resize;
 mod still;
 #[cfg(test)]
 mod tests;
 
 use super::picture::Picture;
+// Shrink-on-load decoders resize right after decoding, before orientation, at the smallest size.
+use super::resize;
 use crate::format::ImageFormat;
 use crate::limits::Limits;
 use crate::Result;

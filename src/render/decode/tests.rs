@@ -227,7 +227,7 @@ fn frame_limit_is_enforced() {
         matches!(
             error,
             crate::Error::LimitExceeded {
-                limit: "frames",
+                limit: crate::LimitKind::Frames,
                 ..
             }
         ),
@@ -277,7 +277,7 @@ fn bombs_are_refused_by_probe() {
     assert!(matches!(
         error,
         crate::Error::LimitExceeded {
-            limit: "source bytes",
+            limit: crate::LimitKind::SourceBytes,
             ..
         }
     ));

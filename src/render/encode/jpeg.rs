@@ -225,7 +225,8 @@ mod tests {
         let wide = Pixels::Gray(image::GrayImage::new(65_536, 1));
         let error = encode(&wide, &RenderOptions::default()).unwrap_err();
         assert_eq!(error.status(), 500);
-        assert!(error.to_string().contains("65535"), "{error}");
+        let source = std::error::Error::source(&error).expect("the encoder's reason");
+        assert!(source.to_string().contains("65535"), "{source}");
     }
 
     #[test]

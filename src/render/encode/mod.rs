@@ -58,10 +58,7 @@ fn check_u16_size(pixels: &Pixels, format: &str) -> Result<(u16, u16)> {
 
 /// An encode error raised by this crate rather than by a codec.
 fn failure(reason: String) -> Error {
-    Error::Encode {
-        reason,
-        source: None,
-    }
+    Error::encode(reason)
 }
 
 /// Source-over compositing of one 8-bit channel on an opaque background, rounded to nearest:

@@ -1,7 +1,7 @@
 //! The caller's language, culture and time zone (`Accept-Language`, `SO-Language`, `SO-Culture`,
 //! `SO-TimeZone`).
 
-use crate::accept::parse_qvalue;
+use super::syntax::parse_qvalue;
 
 /// The request's locale. Unparseable headers leave fields `None`; they never fail a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl Locale {
     /// Anything else leaves the field `None`; this never fails.
     ///
     /// ```
-    /// use person_image::Locale;
+    /// use person_image::headers::Locale;
     /// let locale = Locale::from_headers(Some(b"en-GB;q=0.8, sv"), None, Some(b"sv-SE"), None);
     /// assert_eq!(locale.language.as_deref(), Some("sv"));
     /// assert_eq!(locale.culture.as_deref(), Some("sv-SE"));

@@ -5,7 +5,8 @@
 
 use std::time::Instant;
 
-use person_image::{OutputFormat, RenderRequest, Renderer};
+use person_image::render::RenderRequest;
+use person_image::{render, OutputFormat};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,10 +18,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let request = RenderRequest::stored(bytes)
         .width(size.parse()?)
         .format(format);
-    let renderer = Renderer::default();
     for _ in 0..iterations.parse::<u32>()? {
         let start = Instant::now();
-        let response = renderer.render(&request)?;
+        let response = render(&request)?;
         let elapsed = start.elapsed();
         std::hint::black_box(&response.body);
         println!("{:.3}", elapsed.as_secs_f64() * 1000.0);

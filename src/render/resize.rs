@@ -7,7 +7,7 @@ use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::{ImageBuffer, Pixel};
 
-use crate::render::picture::Pixels;
+use super::picture::Pixels;
 use crate::{Error, Result};
 
 thread_local! {
@@ -37,22 +37,22 @@ fn resize_buffer<P: Pixel<Subpixel = u8>>(
 ) -> Result<ImageBuffer<P, Vec<u8>>> {
     let (width, height) = (target.0.max(1), target.1.max(1));
     let src = ImageRef::new(source.width(), source.height(), source.as_raw(), pixel_type)
-        .map_err(Error::decode)?;
+        .map_err(|error| Error::internal("resizing", error))?;
     let len = usize::try_from(u64::from(width) * u64::from(height))
         .ok()
         .and_then(|pixels| pixels.checked_mul(pixel_type.size()))
-        .ok_or_else(|| Error::decode("resize target too large"))?;
+        .ok_or_else(|| Error::internal("resizing", "the target does not fit in memory"))?;
     let mut buffer = vec![0u8; len];
-    let mut dst =
-        Image::from_slice_u8(width, height, &mut buffer, pixel_type).map_err(Error::decode)?;
+    let mut dst = Image::from_slice_u8(width, height, &mut buffer, pixel_type)
+        .map_err(|error| Error::internal("resizing", error))?;
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
         .use_alpha(P::HAS_ALPHA);
     RESIZER
         .with(|resizer| resizer.borrow_mut().resize(&src, &mut dst, &options))
-        .map_err(Error::decode)?;
+        .map_err(|error| Error::internal("resizing", error))?;
     ImageBuffer::from_raw(width, height, buffer)
-        .ok_or_else(|| Error::decode("resized buffer has the wrong size"))
+        .ok_or_else(|| Error::internal("resizing", "the resized buffer has the wrong size"))
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! The query string of `GET /api/v1/Person/{id}/Image` (SPEC §1): `w`, `h`, `type`, `ifBlank`.
 
-use std::borrow::Cow;
 use std::num::NonZeroU32;
 use std::str::FromStr;
 
+use super::percent::percent_decode;
+use crate::error::truncate_for_message;
 use crate::error::Error;
-use crate::format::{truncate_for_message, OutputFormat};
+use crate::format::OutputFormat;
 use crate::limits::Limits;
 use crate::Result;
 
@@ -76,7 +77,7 @@ impl IfBlank {
     }
 
     /// The vendor's name of this value (`SrNoPhoto`).
-    pub fn name(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             IfBlank::Default => "Default",
             IfBlank::ClearPixel => "ClearPixel",
@@ -98,7 +99,7 @@ impl FromStr for IfBlank {
     fn from_str(value: &str) -> Result<Self> {
         let by_name = IfBlank::ALL
             .into_iter()
-            .find(|candidate| candidate.name().eq_ignore_ascii_case(value));
+            .find(|candidate| candidate.as_str().eq_ignore_ascii_case(value));
         let by_number = || {
             if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
@@ -266,46 +267,6 @@ fn parse_dimension(name: &'static str, value: &str, max_side: u32) -> Result<Opt
         ));
     }
     Ok(Dimension::new(pixels))
-}
-
-/// Decodes `%XX` escapes (and `+` as a space when `plus_as_space`); `None` when an escape is
-/// malformed or the result is not UTF-8.
-pub(crate) fn percent_decode(input: &str, plus_as_space: bool) -> Option<Cow<'_, str>> {
-    let needs_decoding = input.contains('%') || (plus_as_space && input.contains('+'));
-    if !needs_decoding {
-        return Some(Cow::Borrowed(input));
-    }
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        match byte {
-            b'%' => {
-                let high = bytes.get(index + 1).and_then(|&b| hex_value(b))?;
-                let low = bytes.get(index + 2).and_then(|&b| hex_value(b))?;
-                out.push(high << 4 | low);
-                index += 3;
-            }
-            b'+' if plus_as_space => {
-                out.push(b' ');
-                index += 1;
-            }
-            _ => {
-                out.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok().map(Cow::Owned)
-}
-
-fn hex_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        b'A'..=b'F' => Some(byte - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -491,7 +452,7 @@ mod tests {
             let number = u32::try_from(number).unwrap();
             assert_eq!(value.number(), number);
             assert_eq!(IfBlank::from_number(number), Some(value));
-            assert_eq!(value.name().parse::<IfBlank>().unwrap(), value);
+            assert_eq!(value.as_str().parse::<IfBlank>().unwrap(), value);
         }
         assert_eq!(IfBlank::from_number(6), None);
         assert_eq!(IfBlank::from_number(u32::MAX), None);
@@ -502,24 +463,6 @@ mod tests {
         let query = parse("foo=bar&%zz=1&%FF=2&&=3&x=%zz&w=10&ww=5").unwrap();
         assert_eq!(dims(&query), (Some(10), None));
         assert_eq!(query.if_blank, IfBlank::Null);
-    }
-
-    #[test]
-    fn decodes_plus_and_percent() {
-        let cases = [
-            ("a+b", Some("a b")),
-            ("a%20b", Some("a b")),
-            ("%C3%A5", Some("å")),
-            ("%c3%a5", Some("å")),
-            ("100%", None),
-            ("%G0", None),
-            ("%C3", None),
-            ("plain", Some("plain")),
-        ];
-        for (raw, expected) in cases {
-            assert_eq!(percent_decode(raw, true).as_deref(), expected, "{raw}");
-        }
-        assert_eq!(percent_decode("a+b", false).as_deref(), Some("a+b"));
     }
 
     #[test]

@@ -1,54 +1,9 @@
-//! The request path `/api/v1/Person/{personId}/Image` and the person id in it.
+//! The request path `/api/v1/Person/{personId}/Image`.
 
-use std::fmt;
-
-use crate::error::Error;
-use crate::format::truncate_for_message;
-use crate::query::percent_decode;
+use super::percent::percent_decode;
+use crate::error::{truncate_for_message, Error};
+use crate::person_id::PersonId;
 use crate::Result;
-
-/// A person's id: a decimal int32, as in the CRM.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PersonId(pub i32);
-
-impl PersonId {
-    /// The id as a number.
-    pub fn get(self) -> i32 {
-        self.0
-    }
-}
-
-impl fmt::Display for PersonId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::str::FromStr for PersonId {
-    type Err = crate::Error;
-
-    /// Parses a decimal int32: an optional `-`, then ASCII digits (leading zeros allowed, no `+`,
-    /// no spaces).
-    fn from_str(text: &str) -> Result<Self> {
-        let digits = text.strip_prefix('-').unwrap_or(text);
-        let number = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            text.parse::<i32>().ok()
-        } else {
-            None
-        };
-        number.map(PersonId).ok_or_else(|| {
-            Error::invalid(
-                "personId",
-                format!(
-                    "must be a decimal int32 from {} to {}, got {:?}",
-                    i32::MIN,
-                    i32::MAX,
-                    truncate_for_message(text)
-                ),
-            )
-        })
-    }
-}
 
 /// Splits a request target into the person id and the raw query string.
 ///
@@ -58,18 +13,7 @@ impl std::str::FromStr for PersonId {
 /// [`PersonId`]'s `FromStr`), else 400. The query is returned raw, without `?` (empty when none).
 ///
 /// Returns `Ok(None)` when the path is not an image path at all (so a router can 404).
-///
-/// ```
-/// use person_image::{parse_image_path, PersonId};
-/// assert_eq!(
-///     parse_image_path("/api/v1/person/7/image?w=64")?,
-///     Some((PersonId(7), "w=64"))
-/// );
-/// assert_eq!(parse_image_path("/api/v1/Contact/7/Image")?, None);
-/// assert!(parse_image_path("/api/v1/Person/seven/Image").is_err());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn parse_image_path(target: &str) -> Result<Option<(PersonId, &str)>> {
+pub(crate) fn parse_image_path(target: &str) -> Result<Option<(PersonId, &str)>> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let path = strip_scheme_and_authority(path);
     let path = path.strip_suffix('/').unwrap_or(path);
@@ -118,6 +62,8 @@ fn strip_scheme_and_authority(path: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -216,5 +162,20 @@ mod tests {
         );
         assert_eq!(PersonId(7).to_string(), "7");
         assert_eq!(PersonId(7).get(), 7);
+    }
+
+    proptest! {
+        #[test]
+        fn path_round_trips_every_id(id in any::<i32>(), query in "[a-z=&0-9]{0,20}") {
+            let target = format!("/api/v1/Person/{id}/Image?{query}");
+            let (person, raw_query) = parse_image_path(&target).unwrap().unwrap();
+            prop_assert_eq!(person.get(), id);
+            prop_assert_eq!(raw_query, query.as_str());
+        }
+
+        #[test]
+        fn path_parser_never_panics(target in "\\PC{0,120}") {
+            let _ = parse_image_path(&target);
+        }
     }
 }

@@ -1,9 +1,8 @@
 //! Credentials from `Authorization`, the XSRF double-submit cookie and `SO-AppToken` (SPEC §1–2).
 
-use std::fmt;
-
+use super::Secret;
 use crate::error::Error;
-use crate::Result;
+use crate::headers::syntax::is_tchar;
 
 /// The longest header value (in bytes) looked at; longer ones are a 401 before any work is done.
 pub(crate) const MAX_CREDENTIAL_HEADER_LEN: usize = 8 * 1024;
@@ -14,37 +13,37 @@ const MAX_COOKIES: usize = 256;
 /// The cookie of the XSRF double-submit check.
 const XSRF_COOKIE: &str = "XSRF-TOKEN";
 
-/// A secret string (password, ticket, token, cookie value). `Debug` and `Display` never show it;
-/// equality is compared in constant time.
-#[derive(Clone)]
-pub struct Secret(String);
+/// Why the credentials of a request could not be read: a 401 waiting to be reported.
+///
+/// Kept in [`ImageRequest::identity`](crate::ImageRequest::identity) so a bad query is reported
+/// (400) before bad credentials (401), as SPEC §2 orders them; clonable, unlike [`Error`], and
+/// turned into [`Error::Unauthenticated`] by `?`. The reason never contains a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Unauthenticated: {reason}")]
+pub struct CredentialsError {
+    reason: String,
+}
 
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
+impl CredentialsError {
+    fn new(reason: impl Into<String>) -> Self {
+        CredentialsError {
+            reason: reason.into(),
+        }
     }
 
-    /// The secret itself. Call only to verify it.
-    pub fn expose(&self) -> &str {
-        &self.0
+    /// Why, without the secret.
+    pub fn reason(&self) -> &str {
+        &self.reason
     }
 }
 
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
+impl From<CredentialsError> for Error {
+    fn from(error: CredentialsError) -> Self {
+        Error::Unauthenticated {
+            reason: error.reason,
+        }
     }
 }
-
-impl PartialEq for Secret {
-    /// Compares in constant time for equal lengths, so the comparison does not leak a prefix.
-    fn eq(&self, other: &Self) -> bool {
-        constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
-    }
-}
-
-impl Eq for Secret {}
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +88,7 @@ impl CallerIdentity {
     /// header values longer than 8 KiB or not UTF-8 are rejected.
     ///
     /// ```
-    /// use person_image::{CallerIdentity, Credentials};
+    /// use person_image::auth::{CallerIdentity, Credentials};
     /// let identity = CallerIdentity::from_headers(Some(b"Basic dXNlcjpwYXNz"), None, &[], None)?;
     /// assert!(matches!(identity.credentials, Credentials::Basic { ref user, .. } if user == "user"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -99,7 +98,7 @@ impl CallerIdentity {
         xsrf_header: Option<&[u8]>,
         cookie_headers: &[&[u8]],
         app_token: Option<&[u8]>,
-    ) -> Result<Self> {
+    ) -> Result<Self, CredentialsError> {
         let credentials = match authorization {
             Some(value) => parse_authorization(header_text("Authorization", value)?)?,
             None => session_credentials(xsrf_header, cookie_headers)?,
@@ -117,26 +116,15 @@ impl CallerIdentity {
     }
 }
 
-/// Compares two byte strings without short-circuiting on their content: the time taken depends
-/// only on the lengths, so an attacker cannot learn a secret byte by byte.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    // Keeps the optimizer from turning the fold back into an early-exit comparison.
-    std::hint::black_box(difference) == 0
-}
-
 /// A header value as text with surrounding spaces and tabs removed, or a 401 naming the header.
-fn header_text<'a>(name: &str, value: &'a [u8]) -> Result<&'a str> {
+fn header_text<'a>(name: &str, value: &'a [u8]) -> Result<&'a str, CredentialsError> {
     if value.len() > MAX_CREDENTIAL_HEADER_LEN {
-        return Err(Error::unauthenticated(format!(
+        return Err(CredentialsError::new(format!(
             "the {name} header is too long (more than {MAX_CREDENTIAL_HEADER_LEN} bytes)"
         )));
     }
     let text = std::str::from_utf8(value)
-        .map_err(|_| Error::unauthenticated(format!("the {name} header is not valid UTF-8")))?;
+        .map_err(|_| CredentialsError::new(format!("the {name} header is not valid UTF-8")))?;
     Ok(text.trim_matches(is_ows))
 }
 
@@ -144,46 +132,46 @@ fn is_ows(c: char) -> bool {
     c == ' ' || c == '\t'
 }
 
-fn parse_authorization(value: &str) -> Result<Credentials> {
+fn parse_authorization(value: &str) -> Result<Credentials, CredentialsError> {
     let (scheme, rest) = value.split_once(is_ows).unwrap_or((value, ""));
     let rest = rest.trim_start_matches(is_ows);
     if scheme.eq_ignore_ascii_case("Basic") {
         parse_basic(rest)
     } else if scheme.eq_ignore_ascii_case("SOTicket") {
         if rest.is_empty() {
-            return Err(Error::unauthenticated("the SOTicket ticket is empty"));
+            return Err(CredentialsError::new("the SOTicket ticket is empty"));
         }
         Ok(Credentials::SoTicket(Secret::new(rest)))
     } else if scheme.eq_ignore_ascii_case("Bearer") {
         if rest.is_empty() {
-            return Err(Error::unauthenticated("the Bearer token is empty"));
+            return Err(CredentialsError::new("the Bearer token is empty"));
         }
         Ok(Credentials::Bearer(Secret::new(rest)))
     } else {
         // The "scheme" is not echoed: a client that forgot the scheme sends its token there.
-        Err(Error::unauthenticated(
+        Err(CredentialsError::new(
             "unsupported Authorization scheme; use Basic, SOTicket or Bearer",
         ))
     }
 }
 
-fn parse_basic(encoded: &str) -> Result<Credentials> {
+fn parse_basic(encoded: &str) -> Result<Credentials, CredentialsError> {
     if encoded.is_empty() {
-        return Err(Error::unauthenticated("the Basic credentials are empty"));
+        return Err(CredentialsError::new("the Basic credentials are empty"));
     }
-    let decoded = decode_base64(encoded.as_bytes()).ok_or_else(|| {
-        Error::unauthenticated("the Basic credentials are not valid padded base64")
+    let decoded = crate::base64::decode(encoded.as_bytes()).ok_or_else(|| {
+        CredentialsError::new("the Basic credentials are not valid padded base64")
     })?;
     let text = String::from_utf8(decoded).map_err(|_| {
-        Error::unauthenticated("the Basic credentials are not UTF-8 after base64 decoding")
+        CredentialsError::new("the Basic credentials are not UTF-8 after base64 decoding")
     })?;
     let Some((user, password)) = text.split_once(':') else {
-        return Err(Error::unauthenticated(
+        return Err(CredentialsError::new(
             "the Basic credentials must be base64 of user:password, but have no colon",
         ));
     };
     if user.is_empty() {
-        return Err(Error::unauthenticated("the Basic user name is empty"));
+        return Err(CredentialsError::new("the Basic user name is empty"));
     }
     Ok(Credentials::Basic {
         user: user.to_owned(),
@@ -191,54 +179,13 @@ fn parse_basic(encoded: &str) -> Result<Credentials> {
     })
 }
 
-/// Decodes standard base64 (`A–Z a–z 0–9 + /`) with mandatory `=` padding.
-fn decode_base64(input: &[u8]) -> Option<Vec<u8>> {
-    if !input.len().is_multiple_of(4) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(input.len() / 4 * 3);
-    let mut chunks = input.chunks_exact(4).peekable();
-    while let Some(chunk) = chunks.next() {
-        let is_last = chunks.peek().is_none();
-        let [a, b, c, d] = <[u8; 4]>::try_from(chunk).ok()?;
-        let padding = match (c, d) {
-            (b'=', b'=') => 2,
-            (_, b'=') => 1,
-            _ => 0,
-        };
-        if padding > 0 && !is_last {
-            return None;
-        }
-        let sextet = |byte: u8| base64_value(byte);
-        let a = sextet(a)?;
-        let b = sextet(b)?;
-        let c = if padding == 2 { 0 } else { sextet(c)? };
-        let d = if padding >= 1 { 0 } else { sextet(d)? };
-        let n = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
-        let bytes = n.to_be_bytes();
-        out.extend_from_slice(bytes.get(1..4 - padding)?);
-    }
-    Some(out)
-}
-
-fn base64_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'A'..=b'Z' => Some(byte - b'A'),
-        b'a'..=b'z' => Some(byte - b'a' + 26),
-        b'0'..=b'9' => Some(byte - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    }
-}
-
 /// The XSRF double-submit check, then every cookie of the request as a session.
 fn session_credentials(
     xsrf_header: Option<&[u8]>,
     cookie_headers: &[&[u8]],
-) -> Result<Credentials> {
+) -> Result<Credentials, CredentialsError> {
     let missing = || {
-        Error::unauthenticated(
+        CredentialsError::new(
             "XSRF token missing: send the XSRF-TOKEN cookie and the same value in X-XSRF-TOKEN \
              (or use an Authorization header)",
         )
@@ -256,14 +203,13 @@ fn session_credentials(
     // Every XSRF-TOKEN cookie is compared (browsers may send one per path), without stopping early.
     for (_, value) in cookies.iter().filter(|(name, _)| name == XSRF_COOKIE) {
         found |= !value.expose().is_empty();
-        matched |= !value.expose().is_empty()
-            && constant_time_eq(value.expose().as_bytes(), header.as_bytes());
+        matched |= !value.expose().is_empty() && *value == Secret::new(header);
     }
     if !found {
         return Err(missing());
     }
     if !matched {
-        return Err(Error::unauthenticated(
+        return Err(CredentialsError::new(
             "XSRF token does not match the XSRF-TOKEN cookie",
         ));
     }
@@ -273,11 +219,11 @@ fn session_credentials(
 /// Parses every `Cookie` line (`name=value; name2="value2"`), skipping malformed members.
 ///
 /// Names are case-sensitive (RFC 6265); a value may be wrapped in double quotes, which are removed.
-fn parse_cookies(lines: &[&[u8]]) -> Result<Vec<(String, Secret)>> {
+fn parse_cookies(lines: &[&[u8]]) -> Result<Vec<(String, Secret)>, CredentialsError> {
     let mut cookies = Vec::new();
     for line in lines {
         if line.len() > MAX_CREDENTIAL_HEADER_LEN {
-            return Err(Error::unauthenticated(format!(
+            return Err(CredentialsError::new(format!(
                 "a Cookie header is too long (more than {MAX_CREDENTIAL_HEADER_LEN} bytes)"
             )));
         }
@@ -313,14 +259,11 @@ fn parse_cookie(member: &[u8]) -> Option<(String, Secret)> {
     Some((name.to_owned(), Secret::new(value)))
 }
 
-/// A `tchar` of RFC 9110 §5.6.2 (the characters of a token, such as a cookie name).
-pub(crate) fn is_tchar(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Result<T> = std::result::Result<T, CredentialsError>;
 
     fn auth(value: &[u8]) -> Result<Credentials> {
         CallerIdentity::from_headers(Some(value), None, &[], None).map(|id| id.credentials)
@@ -331,7 +274,7 @@ mod tests {
     }
 
     fn reason(result: Result<Credentials>) -> String {
-        let error = result.unwrap_err();
+        let error = Error::from(result.unwrap_err());
         assert_eq!(error.status(), 401, "{error}");
         error.to_string()
     }
@@ -596,44 +539,5 @@ mod tests {
         assert!(all.contains("alice"), "{all}");
         assert!(all.contains("session"), "{all}");
         assert_eq!(format!("{:?}", Secret::new("x")), "Secret(<redacted>)");
-    }
-
-    #[test]
-    fn constant_time_eq_compares_bytes() {
-        let cases: [(&[u8], &[u8], bool); 6] = [
-            (b"", b"", true),
-            (b"abc", b"abc", true),
-            (b"abc", b"abd", false),
-            (b"abc", b"bbc", false),
-            (b"abc", b"abcd", false),
-            (b"", b"a", false),
-        ];
-        for (a, b, expected) in cases {
-            assert_eq!(constant_time_eq(a, b), expected, "{a:?} {b:?}");
-        }
-        assert_eq!(Secret::new("s3cret"), Secret::new("s3cret"));
-        assert_ne!(Secret::new("s3cret"), Secret::new("s3creT"));
-    }
-
-    #[test]
-    fn decodes_base64() {
-        let cases: [(&str, Option<&[u8]>); 9] = [
-            ("", Some(b"")),
-            ("Zg==", Some(b"f")),
-            ("Zm8=", Some(b"fo")),
-            ("Zm9v", Some(b"foo")),
-            ("Zm9vYmFy", Some(b"foobar")),
-            ("+/+/", Some(&[0xfb, 0xff, 0xbf])),
-            ("Zg", None),
-            ("Zg=a", None),
-            ("Z===", None),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(
-                decode_base64(text.as_bytes()).as_deref(),
-                expected,
-                "{text}"
-            );
-        }
     }
 }

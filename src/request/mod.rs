@@ -1,13 +1,17 @@
 //! An image request parsed from method, target and headers: everything downstream reads typed values.
 
-use crate::accept::AcceptList;
-use crate::credentials::CallerIdentity;
-use crate::etag::IfNoneMatch;
+mod path;
+mod percent;
+mod query;
+
+use crate::auth::{CallerIdentity, CredentialsError};
+use crate::headers::{AcceptList, IfNoneMatch, Locale};
 use crate::limits::Limits;
-use crate::locale::Locale;
-use crate::path::{parse_image_path, PersonId};
-use crate::query::ImageQuery;
+use crate::person_id::PersonId;
 use crate::{Error, Result};
+use path::parse_image_path;
+
+pub use query::{Dimension, IfBlank, ImageQuery};
 
 /// `GET` or `HEAD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,7 +35,7 @@ pub struct ImageRequest {
     /// `w`, `h`, `type`, `ifBlank`.
     pub query: ImageQuery,
     /// The caller's credentials, or the 401 error their parsing produced.
-    pub identity: std::result::Result<CallerIdentity, crate::Error>,
+    pub identity: std::result::Result<CallerIdentity, CredentialsError>,
     /// `Accept`, when at least one `Accept` header was sent.
     pub accept: Option<AcceptList>,
     /// `If-None-Match`, when sent and valid.
@@ -153,9 +157,9 @@ impl<'a> Headers<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::{Credentials, Secret};
+    use crate::auth::{Credentials, Secret};
     use crate::format::OutputFormat;
-    use crate::query::IfBlank;
+    use crate::request::IfBlank;
 
     fn parse(target: &str, headers: &[(&'static str, &'static [u8])]) -> Result<ImageRequest> {
         ImageRequest::parse(
@@ -247,7 +251,7 @@ mod tests {
         assert!(request.if_none_match.is_none());
         assert_eq!(request.locale, Locale::default());
         let error = request.identity.unwrap_err();
-        assert_eq!(error.status(), 401);
+        assert_eq!(crate::Error::from(error.clone()).status(), 401);
         assert!(error.to_string().contains("XSRF token missing"), "{error}");
     }
 
@@ -262,7 +266,10 @@ mod tests {
     #[test]
     fn bad_credentials_do_not_fail_the_parse() {
         let request = parse("/api/v1/Person/7/Image", &[("Authorization", b"Digest x")]).unwrap();
-        assert_eq!(request.identity.unwrap_err().status(), 401);
+        assert_eq!(
+            crate::Error::from(request.identity.unwrap_err()).status(),
+            401
+        );
     }
 
     #[test]

@@ -5,12 +5,13 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use crate::response::ImageResponse;
+use crate::render::Rendered;
 use crate::Result;
 
 const SHARDS: usize = 16;
 
-/// Counters of a [`RenderCache`], read with [`RenderCache::stats`].
+/// Counters of the service's render cache, read with
+/// [`ImageService::cache_stats`](crate::ImageService::cache_stats).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CacheStats {
     /// Lookups answered from the cache (including waits on another thread's render).
@@ -34,13 +35,13 @@ pub(crate) struct VariantKey {
     pub(crate) variant: String,
 }
 
-/// Rendered responses kept in memory, at most `max_bytes` of bodies in all.
+/// Rendered bodies kept in memory, at most `max_bytes` of them in all.
 ///
 /// Sixteen independently locked shards keep threads from queueing on one lock; within a shard the
 /// least recently used entry goes first. Concurrent misses for the same key render once: the
 /// others wait for that result (single flight). Failed renders are never cached.
 #[derive(Debug)]
-pub struct RenderCache {
+pub(crate) struct RenderCache {
     shards: Vec<Mutex<Shard>>,
     shard_budget: u64,
     hasher: RandomState,
@@ -61,7 +62,7 @@ struct Shard {
 
 #[derive(Debug)]
 struct Entry {
-    response: ImageResponse,
+    response: Rendered,
     last_used: u64,
 }
 
@@ -70,13 +71,13 @@ struct Entry {
 struct Flight {
     /// `None` while rendering; then `Some(Some(response))`, or `Some(None)` when the leader failed
     /// (its error goes to its own caller; waiters then render for themselves).
-    done: Mutex<Option<Option<ImageResponse>>>,
+    done: Mutex<Option<Option<Rendered>>>,
     ready: Condvar,
 }
 
 impl RenderCache {
     /// A cache holding at most `max_bytes` of rendered bodies.
-    pub fn new(max_bytes: u64) -> Self {
+    pub(crate) fn new(max_bytes: u64) -> Self {
         RenderCache {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             shard_budget: max_bytes / SHARDS as u64,
@@ -88,7 +89,7 @@ impl RenderCache {
     }
 
     /// The current counters.
-    pub fn stats(&self) -> CacheStats {
+    pub(crate) fn stats(&self) -> CacheStats {
         let (mut bytes, mut entries) = (0, 0);
         for shard in &self.shards {
             let shard = lock(shard);
@@ -112,8 +113,8 @@ impl RenderCache {
     pub(crate) fn get_or_render(
         &self,
         key: VariantKey,
-        render: impl FnOnce() -> Result<ImageResponse>,
-    ) -> Result<ImageResponse> {
+        render: impl FnOnce() -> Result<Rendered>,
+    ) -> Result<Rendered> {
         let shard_lock = self.shard(&key);
         let flight = {
             let mut shard = lock(shard_lock);
@@ -161,7 +162,7 @@ struct Leader<'a> {
     cache: &'a RenderCache,
     shard: &'a Mutex<Shard>,
     key: Option<VariantKey>,
-    response: Option<ImageResponse>,
+    response: Option<Rendered>,
 }
 
 impl Drop for Leader<'_> {
@@ -182,7 +183,7 @@ impl Drop for Leader<'_> {
 }
 
 impl Flight {
-    fn wait(&self) -> Option<ImageResponse> {
+    fn wait(&self) -> Option<Rendered> {
         let mut done = lock(&self.done);
         loop {
             if let Some(result) = done.as_ref() {
@@ -197,7 +198,7 @@ impl Flight {
 }
 
 impl Shard {
-    fn touch(&mut self, key: &VariantKey) -> Option<ImageResponse> {
+    fn touch(&mut self, key: &VariantKey) -> Option<Rendered> {
         self.tick += 1;
         let tick = self.tick;
         let entry = self.entries.get_mut(key)?;
@@ -208,7 +209,7 @@ impl Shard {
     }
 
     /// Inserts and evicts down to `budget`; returns how many entries were evicted.
-    fn insert(&mut self, key: VariantKey, response: ImageResponse, budget: u64) -> u64 {
+    fn insert(&mut self, key: VariantKey, response: Rendered, budget: u64) -> u64 {
         let size = response.body.len() as u64;
         if size > budget {
             return 0;
@@ -264,8 +265,11 @@ mod tests {
         }
     }
 
-    fn body(len: usize) -> ImageResponse {
-        ImageResponse::ok("image/png", Bytes::from(vec![7u8; len]))
+    fn body(len: usize) -> Rendered {
+        Rendered {
+            content_type: "image/png".to_owned(),
+            body: Bytes::from(vec![7u8; len]),
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@
 
 use std::time::Instant;
 
-use person_image::{ImageService, MemoryStore, Method, PersonId, StaticAuthenticator};
+use person_image::auth::StaticAuthenticator;
+use person_image::store::InMemory;
+use person_image::{ImageService, Method, PersonId};
 
 #[path = "../tests/common/corpus.rs"]
 mod corpus;
@@ -14,7 +16,7 @@ mod corpus;
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer bench-token");
 
 fn service(cache_bytes: u64) -> ImageService {
-    let store = MemoryStore::new();
+    let store = InMemory::new();
     for (id, name) in [
         (1, "photo-3mp.jpg"),
         (2, "photo-6mp.jpg"),

@@ -1,6 +1,6 @@
 //! Entity tags and `If-None-Match` (RFC 9110 §8.8.3, §13.1.2).
 
-use crate::accept::split_outside_quotes;
+use super::syntax::split_outside_quotes;
 
 /// A strong entity tag, stored in its header form (with quotes).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,7 +27,7 @@ impl ETag {
     }
 
     /// The header form, with quotes: `"abc"`.
-    pub fn to_header(&self) -> &str {
+    pub fn as_str(&self) -> &str {
         &self.0
     }
 
@@ -67,7 +67,7 @@ impl IfNoneMatch {
     /// tags are kept.
     ///
     /// ```
-    /// use person_image::{ETag, IfNoneMatch};
+    /// use person_image::headers::{ETag, IfNoneMatch};
     /// let header = IfNoneMatch::parse([&b"W/\"v1\", \"v2\""[..]]).unwrap();
     /// assert!(header.matches(&ETag::new("v1")));
     /// assert!(!header.matches(&ETag::new("v3")));
@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn etag_header_form() {
-        assert_eq!(ETag::new("abc").to_header(), "\"abc\"");
-        assert_eq!(ETag::new("a\"b c").to_header(), "\"a_b_c\"");
+        assert_eq!(ETag::new("abc").as_str(), "\"abc\"");
+        assert_eq!(ETag::new("a\"b c").as_str(), "\"a_b_c\"");
     }
 }

@@ -1,28 +1,26 @@
 //! Choosing what to send (SPEC §4): `type`, then `Accept`, then the stored format.
 
-use crate::accept::AcceptList;
 use crate::format::{ImageFormat, OutputFormat};
-
-/// The media type of the JSON body (base64 of the image in a JSON string).
-pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+use crate::headers::AcceptList;
+use crate::response::JSON_CONTENT_TYPE;
 
 /// The result of negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Negotiated {
+pub(crate) struct Negotiated {
     /// The image format to produce. May be a stored-only format (BMP, WebP) when the stored bytes
     /// are sent as they are.
-    pub format: ImageFormat,
+    pub(crate) format: ImageFormat,
     /// Wrap the image in a JSON string of its base64 (only `application/json` was acceptable).
-    pub json: bool,
+    pub(crate) json: bool,
     /// The answer depends on `Accept`, so the response carries `Vary: Accept`.
-    pub vary_accept: bool,
+    pub(crate) vary_accept: bool,
 }
 
 /// Picks the output for a request.
 ///
 /// `requested` is the `type` parameter; `stored` the true format of the source (for a placeholder,
 /// PNG); `has_alpha` whether the source may be transparent, which breaks q-value ties toward PNG.
-pub fn negotiate(
+pub(crate) fn negotiate(
     requested: Option<OutputFormat>,
     accept: Option<&AcceptList>,
     stored: ImageFormat,

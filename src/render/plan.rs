@@ -1,0 +1,235 @@
+//! The plan: what rendering will do (passthrough, conversion or placeholder), decided from the
+//! request and the source header alone, before any pixel is decoded. The service reads the plan
+//! to compute the ETag and answer 304s and cache hits without rendering.
+
+use bytes::Bytes;
+
+use super::decode::{self, SourceInfo};
+use super::negotiate::{negotiate, Negotiated};
+use super::{encode, geometry, placeholder, PlaceholderKind, RenderOptions, RenderRequest, Source};
+use crate::format::{ImageFormat, OutputFormat};
+use crate::request::Dimension;
+use crate::response::JSON_CONTENT_TYPE;
+use crate::{Error, Result};
+
+/// What rendering will do, and what the result depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Plan {
+    work: Work,
+    negotiated: Negotiated,
+    options: RenderOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Work {
+    /// Send the stored bytes untouched.
+    Passthrough { bytes: Bytes, content_type: String },
+    /// Decode, resize and encode.
+    Convert {
+        bytes: Bytes,
+        info: SourceInfo,
+        output: OutputFormat,
+        size: (u32, u32),
+    },
+    /// Draw a placeholder.
+    Placeholder {
+        kind: PlaceholderKind,
+        output: OutputFormat,
+        size: (u32, u32),
+    },
+}
+
+/// What rendering produced: the body and its media type. The caller decides every other header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rendered {
+    pub(crate) content_type: String,
+    pub(crate) body: Bytes,
+}
+
+impl Plan {
+    /// Plans `request`: negotiates, probes the source header (checking the limits) and computes the
+    /// output size. No pixel is decoded.
+    pub(crate) fn new(request: &RenderRequest) -> Result<Self> {
+        let (width, height) = (
+            request.width.map(Dimension::get),
+            request.height.map(Dimension::get),
+        );
+        let plan = |work, negotiated| Plan {
+            work,
+            negotiated,
+            options: request.options,
+        };
+        match &request.source {
+            Source::Placeholder(kind) => {
+                let negotiated = negotiate(
+                    request.format,
+                    request.accept.as_ref(),
+                    ImageFormat::Png,
+                    kind.has_alpha(),
+                );
+                let output = negotiated.format.as_output().unwrap_or(OutputFormat::Png);
+                let size = match (kind, width, height) {
+                    (PlaceholderKind::ClearPixel, Some(w), Some(h)) => (w, h),
+                    (PlaceholderKind::ClearPixel, _, _) => (1, 1),
+                    _ => geometry::placeholder_size(width, height),
+                };
+                let work = Work::Placeholder {
+                    kind: *kind,
+                    output,
+                    size,
+                };
+                Ok(plan(work, negotiated))
+            }
+            Source::Stored {
+                bytes,
+                declared_mime,
+            } => {
+                let Some(stored) = ImageFormat::sniff(bytes) else {
+                    let (work, negotiated) =
+                        unknown_format(request, bytes, declared_mime.as_deref())?;
+                    return Ok(plan(work, negotiated));
+                };
+                // Decide as much as possible before probing: passthrough needs no header at all
+                // unless a size was asked.
+                let alpha_hint = matches!(stored, ImageFormat::Png | ImageFormat::Gif);
+                let negotiated =
+                    negotiate(request.format, request.accept.as_ref(), stored, alpha_hint);
+                if negotiated.format == stored && width.is_none() && height.is_none() {
+                    return Ok(plan(passthrough(bytes, stored), negotiated));
+                }
+                let info = decode::probe(bytes, &request.options.limits)?;
+                let negotiated = negotiate(
+                    request.format,
+                    request.accept.as_ref(),
+                    stored,
+                    info.has_alpha,
+                );
+                let size = geometry::fit((info.width, info.height), width, height);
+                if negotiated.format == stored && size == (info.width, info.height) {
+                    return Ok(plan(passthrough(bytes, stored), negotiated));
+                }
+                let output = negotiated.format.as_output().unwrap_or(if info.has_alpha {
+                    OutputFormat::Png
+                } else {
+                    OutputFormat::Jpeg
+                });
+                let negotiated = Negotiated {
+                    format: output.as_image_format(),
+                    ..negotiated
+                };
+                let work = Work::Convert {
+                    bytes: bytes.clone(),
+                    info,
+                    output,
+                    size,
+                };
+                Ok(plan(work, negotiated))
+            }
+        }
+    }
+
+    /// Whether the stored bytes will be sent unchanged.
+    pub(crate) fn is_passthrough(&self) -> bool {
+        matches!(self.work, Work::Passthrough { .. })
+    }
+
+    /// Whether the answer would differ under another `Accept` (the response sends `Vary: Accept`).
+    pub(crate) fn vary_accept(&self) -> bool {
+        self.negotiated.vary_accept
+    }
+
+    /// The normalized description of the output (format, size, JSON wrapping), stable across
+    /// equivalent requests: used in ETags and cache keys.
+    pub(crate) fn variant_key(&self) -> String {
+        let json = if self.negotiated.json { "+json" } else { "" };
+        match &self.work {
+            Work::Passthrough { content_type, .. } => format!("orig:{content_type}{json}"),
+            Work::Convert { output, size, .. } => {
+                format!("{output}:{}x{}{json}", size.0, size.1)
+            }
+            Work::Placeholder { kind, output, size } => {
+                format!("{}:{output}:{}x{}{json}", kind.as_str(), size.0, size.1)
+            }
+        }
+    }
+
+    /// Does the work: decodes, resizes and encodes, draws, or passes the bytes through; wraps them
+    /// in a JSON string when only JSON was acceptable.
+    pub(crate) fn execute(&self) -> Result<Rendered> {
+        let (content_type, body) = match &self.work {
+            Work::Passthrough {
+                bytes,
+                content_type,
+            } => (content_type.clone(), bytes.clone()),
+            Work::Convert {
+                bytes,
+                info,
+                output,
+                size,
+            } => {
+                let keep_animation = *output == OutputFormat::Gif;
+                let limits = &self.options.limits;
+                let picture = decode::decode(bytes, info, *size, keep_animation, limits)?;
+                let encoded = encode::encode(&picture, *output, &self.options)?;
+                (output.mime_type().to_owned(), exact_bytes(encoded))
+            }
+            Work::Placeholder { kind, output, size } => {
+                let picture = placeholder::draw(*kind, size.0, size.1);
+                let encoded = encode::encode(&picture, *output, &self.options)?;
+                (output.mime_type().to_owned(), exact_bytes(encoded))
+            }
+        };
+        Ok(if self.negotiated.json {
+            Rendered {
+                content_type: JSON_CONTENT_TYPE.to_owned(),
+                body: crate::base64::json_string_of(&body),
+            }
+        } else {
+            Rendered { content_type, body }
+        })
+    }
+}
+
+fn passthrough(bytes: &Bytes, stored: ImageFormat) -> Work {
+    Work::Passthrough {
+        bytes: bytes.clone(),
+        content_type: stored.mime_type().to_owned(),
+    }
+}
+
+/// Bytes with no known signature can only be passed through, under their declared type.
+fn unknown_format(
+    request: &RenderRequest,
+    bytes: &Bytes,
+    declared_mime: Option<&str>,
+) -> Result<(Work, Negotiated)> {
+    let asks_conversion =
+        request.width.is_some() || request.height.is_some() || request.format.is_some();
+    match declared_mime {
+        Some(mime) if !asks_conversion && !bytes.is_empty() => Ok((
+            Work::Passthrough {
+                bytes: bytes.clone(),
+                content_type: mime.to_owned(),
+            },
+            Negotiated {
+                format: ImageFormat::Png,
+                json: false,
+                vary_accept: request.format.is_none(),
+            },
+        )),
+        _ => Err(Error::UnsupportedFormat {
+            reason: if bytes.is_empty() {
+                "the stored image is empty".to_owned()
+            } else {
+                "the stored bytes are not JPEG, PNG, GIF, TIFF, BMP or WebP".to_owned()
+            },
+        }),
+    }
+}
+
+/// Encoders reserve generously; a cached body must not pin that spare capacity (the cache
+/// accounts for `len`, so capacity beyond it would escape the byte bound).
+fn exact_bytes(mut encoded: Vec<u8>) -> Bytes {
+    encoded.shrink_to_fit();
+    Bytes::from(encoded)
+}

@@ -1,0 +1,102 @@
+//! [`RenderRequest`]: what to render from, what the caller asked for, and with which options.
+
+use bytes::Bytes;
+
+use super::{PlaceholderKind, RenderOptions};
+use crate::format::OutputFormat;
+use crate::headers::AcceptList;
+use crate::request::Dimension;
+
+/// What to render from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Stored image bytes, with the MIME type the store declared (used only when the magic bytes
+    /// are unknown and the bytes are passed through).
+    Stored {
+        /// The bytes as stored.
+        bytes: Bytes,
+        /// The declared MIME type, if any.
+        declared_mime: Option<String>,
+    },
+    /// A placeholder drawn by the crate.
+    Placeholder(PlaceholderKind),
+}
+
+/// Everything [`render`](super::render) needs: the source, what the caller asked for, and the
+/// options to render with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderRequest {
+    /// The stored image or the placeholder.
+    pub source: Source,
+    /// Largest width wanted (`w`).
+    pub width: Option<Dimension>,
+    /// Largest height wanted (`h`).
+    pub height: Option<Dimension>,
+    /// The `type` parameter.
+    pub format: Option<OutputFormat>,
+    /// The `Accept` header, if sent.
+    pub accept: Option<AcceptList>,
+    /// Quality, compression and limits.
+    pub options: RenderOptions,
+}
+
+impl RenderRequest {
+    /// A request for stored `bytes` as they are, with nothing asked and default options.
+    pub fn stored(bytes: impl Into<Bytes>) -> Self {
+        RenderRequest::from_source(Source::Stored {
+            bytes: bytes.into(),
+            declared_mime: None,
+        })
+    }
+
+    /// A request for a placeholder.
+    pub fn placeholder(kind: PlaceholderKind) -> Self {
+        RenderRequest::from_source(Source::Placeholder(kind))
+    }
+
+    fn from_source(source: Source) -> Self {
+        RenderRequest {
+            source,
+            width: None,
+            height: None,
+            format: None,
+            accept: None,
+            options: RenderOptions::default(),
+        }
+    }
+
+    /// Sets the largest width (0 = not given).
+    #[must_use]
+    pub fn width(mut self, pixels: u32) -> Self {
+        self.width = Dimension::new(pixels);
+        self
+    }
+
+    /// Sets the largest height (0 = not given).
+    #[must_use]
+    pub fn height(mut self, pixels: u32) -> Self {
+        self.height = Dimension::new(pixels);
+        self
+    }
+
+    /// Sets the output format.
+    #[must_use]
+    pub fn format(mut self, format: OutputFormat) -> Self {
+        self.format = Some(format);
+        self
+    }
+
+    /// Sets the `Accept` header.
+    #[must_use]
+    pub fn accept(mut self, accept: AcceptList) -> Self {
+        self.accept = Some(accept);
+        self
+    }
+
+    /// Sets the options (default [`RenderOptions::default`]).
+    #[must_use]
+    pub fn options(mut self, options: RenderOptions) -> Self {
+        self.options = options;
+        self
+    }
+}

@@ -1,0 +1,116 @@
+//! [`ImageServiceBuilder`]: configures an [`ImageService`] and checks the configuration once.
+
+use std::sync::Arc;
+
+use super::cache::RenderCache;
+use super::ImageService;
+use crate::auth::Authenticator;
+use crate::limits::Limits;
+use crate::render::{PlaceholderKind, RenderOptions};
+use crate::store::ImageStore;
+use crate::{Error, Result};
+
+/// Configures an [`ImageService`] with by-value setters; [`ImageServiceBuilder::build`] checks
+/// the configuration.
+#[derive(Default)]
+pub struct ImageServiceBuilder {
+    store: Option<Arc<dyn ImageStore>>,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    options: RenderOptions,
+    max_age: Option<u32>,
+    default_placeholder: Option<PlaceholderKind>,
+    cache_bytes: Option<u64>,
+}
+
+impl std::fmt::Debug for ImageServiceBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImageServiceBuilder")
+            .field("has_store", &self.store.is_some())
+            .field("has_authenticator", &self.authenticator.is_some())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ImageServiceBuilder {
+    /// The store photos come from (required). A store shared with other parts of the program is
+    /// passed as an `Arc` (which is itself an [`ImageStore`]).
+    #[must_use]
+    pub fn store(mut self, store: impl ImageStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The authenticator (required); an `Arc` shares one.
+    #[must_use]
+    pub fn authenticator(mut self, authenticator: impl Authenticator + 'static) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
+    /// Request and decode limits (default [`Limits::default`]); shorthand for setting them in
+    /// [`ImageServiceBuilder::render_options`].
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.options = self.options.limits(limits);
+        self
+    }
+
+    /// Rendering options (quality, compression, background), limits included.
+    #[must_use]
+    pub fn render_options(mut self, options: RenderOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// `Cache-Control: private, max-age=N` (default 3600 seconds).
+    #[must_use]
+    pub fn max_age(mut self, seconds: u32) -> Self {
+        self.max_age = Some(seconds);
+        self
+    }
+
+    /// What `ifBlank=Default` draws (default [`PlaceholderKind::NoPhoto`]).
+    #[must_use]
+    pub fn default_placeholder(mut self, kind: PlaceholderKind) -> Self {
+        self.default_placeholder = Some(kind);
+        self
+    }
+
+    /// Bytes of rendered variants kept in memory (default 64 MiB; 0 turns the cache off).
+    #[must_use]
+    pub fn cache_bytes(mut self, bytes: u64) -> Self {
+        self.cache_bytes = Some(bytes);
+        self
+    }
+
+    /// Builds the service, or says what is missing or inconsistent.
+    pub fn build(self) -> Result<ImageService> {
+        let store = self.store.ok_or_else(|| {
+            Error::Config("a store is required (ImageServiceBuilder::store)".into())
+        })?;
+        let authenticator = self.authenticator.ok_or_else(|| {
+            Error::Config(
+                "an authenticator is required (ImageServiceBuilder::authenticator)".into(),
+            )
+        })?;
+        let limits = &self.options.limits;
+        if limits.max_side == 0 || limits.max_source_pixels == 0 || limits.max_frames == 0 {
+            return Err(Error::Config(
+                "limits must be positive (max_side, max_source_pixels, max_frames)".into(),
+            ));
+        }
+        let max_age = self.max_age.unwrap_or(3600);
+        Ok(ImageService {
+            store,
+            authenticator,
+            options: self.options,
+            cache_control: format!("private, max-age={max_age}"),
+            default_placeholder: self.default_placeholder.unwrap_or(PlaceholderKind::NoPhoto),
+            cache: match self.cache_bytes.unwrap_or(64 * 1024 * 1024) {
+                0 => None,
+                bytes => Some(Arc::new(RenderCache::new(bytes))),
+            },
+        })
+    }
+}
