@@ -14,7 +14,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use person_image::auth::{Authenticator, CallerIdentity, Principal, StaticAuthenticator};
-use person_image::store::{ImageStore, InMemory, Lookup};
+use person_image::store::{Fetch, ImageInfo, ImageStore, InMemory, Lookup};
 use person_image::{Error, ImageService, PersonId};
 use tower::ServiceExt;
 
@@ -441,13 +441,18 @@ struct CountingStore {
 }
 
 impl ImageStore for CountingStore {
-    fn load(&self, _person: PersonId) -> person_image::Result<Lookup> {
+    fn lookup(&self, _person: PersonId) -> person_image::Result<Lookup> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.fail {
             Err(Error::store("reading", "disk on fire"))
         } else {
             Ok(Lookup::NoImage)
         }
+    }
+
+    fn fetch(&self, _person: PersonId, _info: &ImageInfo) -> person_image::Result<Fetch> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Ok(Fetch::Changed)
     }
 }
 

@@ -11,7 +11,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, PutOptions, PutPayload};
 use person_image::auth::StaticAuthenticator;
 use person_image::store::{
-    check_conformance, Bucket, ConformanceFixture, ImageStore, Lookup, StoredImage,
+    check_conformance, Bucket, ConformanceFixture, ImageStore, Lookup,
 };
 use person_image::{Error, ImageService, Method, PersonId};
 
@@ -53,12 +53,7 @@ fn fixture() -> ConformanceFixture {
     }
 }
 
-fn found(store: &dyn ImageStore, person: i32) -> StoredImage {
-    match store.load(PersonId(person)) {
-        Ok(Lookup::Found(image)) => image,
-        other => panic!("person {person}: expected a photo, got {other:?}"),
-    }
-}
+use common::found;
 
 #[test]
 fn in_memory_backend_conforms() {
@@ -88,7 +83,7 @@ fn an_empty_prefix_is_the_bucket_root() {
     let image = found(&store, -3);
     assert_eq!(image.bytes.as_ref(), b"GIF89a");
     assert_eq!(image.declared_mime.as_deref(), Some("image/gif"));
-    assert_eq!(store.load(PersonId(3)).unwrap(), Lookup::NoSuchPerson);
+    assert_eq!(store.lookup(PersonId(3)).unwrap(), Lookup::NoSuchPerson);
 }
 
 #[test]
@@ -129,7 +124,7 @@ fn oversize_objects_are_refused() {
         let len = photo.len() as u64;
         let store = seeded(Arc::clone(&bucket), "persons").with_max_bytes(len - 1);
         assert_eq!(store.max_bytes(), len - 1);
-        match store.load(PersonId(1)) {
+        match store.lookup(PersonId(1)) {
             Err(
                 error @ Error::LimitExceeded {
                     limit: person_image::LimitKind::SourceBytes,
@@ -158,7 +153,7 @@ fn backend_failures_are_store_errors() {
     std::fs::write(dir.path().join("persons"), b"").unwrap();
     let bucket = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
     let store = Bucket::new(bucket, Path::from("persons")).unwrap();
-    match store.load(PersonId(9)) {
+    match store.lookup(PersonId(9)) {
         Err(error @ Error::Store { .. }) => {
             assert_eq!(error.status(), 500);
             let source = std::error::Error::source(&error).expect("the backend's error");
@@ -181,8 +176,8 @@ fn loads_from_four_threads_at_once() {
                         let image = found(&store, 1);
                         assert_eq!(image.bytes.as_ref(), photo.as_slice(), "{name}");
                         assert_eq!(image.version, version, "{name}");
-                        assert_eq!(store.load(PersonId(2)).unwrap(), Lookup::NoImage);
-                        assert_eq!(store.load(PersonId(3)).unwrap(), Lookup::NoSuchPerson);
+                        assert_eq!(store.lookup(PersonId(2)).unwrap(), Lookup::NoImage);
+                        assert_eq!(store.lookup(PersonId(3)).unwrap(), Lookup::NoSuchPerson);
                     }
                 });
             }
@@ -201,7 +196,7 @@ fn loads_from_spawn_blocking_threads_of_another_runtime() {
         let tasks: Vec<_> = (0..8)
             .map(|_| {
                 let store = Arc::clone(&store);
-                tokio::task::spawn_blocking(move || store.load(PersonId(1)))
+                tokio::task::spawn_blocking(move || store.lookup(PersonId(1)))
             })
             .collect();
         let mut answers = Vec::new();
@@ -222,7 +217,7 @@ fn loads_from_spawn_blocking_threads_of_another_runtime() {
 async fn load_from_async_code_does_not_panic() {
     let store = seeded(Arc::new(InMemory::new()), "persons");
     let answer = tokio::spawn(async move {
-        let answer = store.load(PersonId(1));
+        let answer = store.lookup(PersonId(1));
         drop(store);
         answer
     })
@@ -236,7 +231,7 @@ async fn load_from_async_code_on_a_multi_thread_runtime_does_not_panic() {
     let dir = TempDir::new("async");
     let bucket = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
     let store = seeded(bucket, "persons");
-    assert_eq!(store.load(PersonId(2)).unwrap(), Lookup::NoImage);
+    assert_eq!(store.lookup(PersonId(2)).unwrap(), Lookup::NoImage);
     assert_eq!(found(&store, 1).bytes.len(), hopper().len());
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use person_image::auth::StaticAuthenticator;
 use person_image::store::{
-    check_conformance, ConformanceFixture, ImageStore, ImportSummary, Lookup, Sqlite, StoredImage,
+    check_conformance, ConformanceFixture, ImageStore, ImportSummary, Lookup, Sqlite,
 };
 use person_image::{Error, ImageService, Method, PersonId};
 
@@ -49,12 +49,7 @@ fn memory_store() -> Sqlite {
     store
 }
 
-fn found(store: &dyn ImageStore, person: i32) -> StoredImage {
-    match store.load(PersonId(person)) {
-        Ok(Lookup::Found(image)) => image,
-        other => panic!("person {person}: expected a photo, got {other:?}"),
-    }
-}
+use common::found;
 
 fn seed_and_check(store: &Sqlite) {
     let photo = hopper();
@@ -106,8 +101,8 @@ fn in_memory_stores_are_private_to_each_store() {
     let one = memory_store();
     let two = memory_store();
     one.add_person(PersonId(1)).unwrap();
-    assert_eq!(one.load(PersonId(1)).unwrap(), Lookup::NoImage);
-    assert_eq!(two.load(PersonId(1)).unwrap(), Lookup::NoSuchPerson);
+    assert_eq!(one.lookup(PersonId(1)).unwrap(), Lookup::NoImage);
+    assert_eq!(two.lookup(PersonId(1)).unwrap(), Lookup::NoSuchPerson);
 }
 
 // ---- rows ----
@@ -151,7 +146,7 @@ fn replacing_an_image_changes_the_version() {
     // Removed and added again: a new blob id, never a version seen before.
     assert!(store.remove_image(PersonId(8)).unwrap());
     assert!(!store.remove_image(PersonId(8)).unwrap());
-    assert_eq!(store.load(PersonId(8)).unwrap(), Lookup::NoImage);
+    assert_eq!(store.lookup(PersonId(8)).unwrap(), Lookup::NoImage);
     store.set_image(PersonId(8), &photo, None).unwrap();
     let third = found(&store, 8);
     assert!(![&first.version, &second.version].contains(&&third.version));
@@ -182,7 +177,7 @@ fn oversize_photos_are_refused() {
     let store = memory_store().with_max_bytes(max);
     assert_eq!(store.max_bytes(), max);
     store.set_image(PersonId(9), &photo, None).unwrap();
-    match store.load(PersonId(9)) {
+    match store.lookup(PersonId(9)) {
         Err(error @ Error::LimitExceeded { .. }) => {
             assert_eq!(error.status(), 422);
             assert!(
@@ -197,7 +192,7 @@ fn oversize_photos_are_refused() {
 }
 
 fn expect_store_error(store: &Sqlite, person: i32) {
-    match store.load(PersonId(person)) {
+    match store.lookup(PersonId(person)) {
         Err(error) => {
             assert_eq!(error.status(), 500, "{error}");
             assert!(matches!(error, Error::Store { .. }), "{error:?}");
@@ -274,8 +269,8 @@ fn concurrent_loads(store: &Sqlite) {
                                 || image.bytes.as_ref() == changed.as_slice(),
                             "torn read"
                         );
-                        assert_eq!(store.load(PersonId(2)).unwrap(), Lookup::NoImage);
-                        assert_eq!(store.load(PersonId(3)).unwrap(), Lookup::NoSuchPerson);
+                        assert_eq!(store.lookup(PersonId(2)).unwrap(), Lookup::NoImage);
+                        assert_eq!(store.lookup(PersonId(3)).unwrap(), Lookup::NoSuchPerson);
                     }
                 })
             })
@@ -353,8 +348,8 @@ fn import_directory_loads_the_fixture_persons() {
         assert_eq!(image.bytes.as_ref(), std::fs::read(dir.join(file)).unwrap());
         assert_eq!(image.declared_mime.as_deref(), Some(mime));
     }
-    assert_eq!(store.load(PersonId(5)).unwrap(), Lookup::NoImage);
-    assert_eq!(store.load(PersonId(7)).unwrap(), Lookup::NoSuchPerson);
+    assert_eq!(store.lookup(PersonId(5)).unwrap(), Lookup::NoImage);
+    assert_eq!(store.lookup(PersonId(7)).unwrap(), Lookup::NoSuchPerson);
 
     // Importing again gives the same answers, with new versions.
     let before = found(&store, 1);
@@ -389,8 +384,8 @@ fn import_follows_the_directory_store_rules() {
     let three = found(&store, 3);
     assert_eq!(three.bytes.as_ref(), b"jpg");
     assert_eq!(three.declared_mime.as_deref(), Some("image/jpeg"));
-    assert_eq!(store.load(PersonId(4)).unwrap(), Lookup::NoImage);
-    assert_eq!(store.load(PersonId(10)).unwrap(), Lookup::NoImage);
+    assert_eq!(store.lookup(PersonId(4)).unwrap(), Lookup::NoImage);
+    assert_eq!(store.lookup(PersonId(10)).unwrap(), Lookup::NoImage);
 }
 
 #[test]
@@ -404,7 +399,7 @@ fn import_refuses_oversize_photos_and_writes_nothing() {
         store.import_directory(&dir.path),
         Err(Error::LimitExceeded { .. })
     ));
-    assert_eq!(store.load(PersonId(1)).unwrap(), Lookup::NoSuchPerson);
+    assert_eq!(store.lookup(PersonId(1)).unwrap(), Lookup::NoSuchPerson);
     assert_eq!(
         store
             .import_directory(dir.path.join("missing"))

@@ -9,7 +9,7 @@ use person_image::auth::{
     Authenticator, CallerIdentity, Credentials, Principal, Secret, StaticAuthenticator,
 };
 use person_image::store::{
-    check_conformance, ConformanceFixture, Directory, ImageStore, InMemory, Lookup, StoredImage,
+    check_conformance, ConformanceFixture, Directory, ImageStore, InMemory, Lookup,
 };
 use person_image::{Error, PersonId};
 
@@ -17,12 +17,7 @@ use common::corpus::hopper;
 
 use common::temp::TempDir;
 
-fn found(store: &dyn ImageStore, person: i32) -> StoredImage {
-    match store.load(PersonId(person)) {
-        Ok(Lookup::Found(image)) => image,
-        other => panic!("person {person}: expected a photo, got {other:?}"),
-    }
-}
+use common::found;
 
 // ---- stores ----
 
@@ -102,9 +97,9 @@ fn directory_store_none_marker_means_no_image() {
     dir.write("4.none", b"");
     dir.write("5.NONE", b"");
     let store = Directory::new(dir.path());
-    assert_eq!(store.load(PersonId(4)).unwrap(), Lookup::NoImage);
-    assert_eq!(store.load(PersonId(5)).unwrap(), Lookup::NoImage);
-    assert_eq!(store.load(PersonId(6)).unwrap(), Lookup::NoSuchPerson);
+    assert_eq!(store.lookup(PersonId(4)).unwrap(), Lookup::NoImage);
+    assert_eq!(store.lookup(PersonId(5)).unwrap(), Lookup::NoImage);
+    assert_eq!(store.lookup(PersonId(6)).unwrap(), Lookup::NoSuchPerson);
 }
 
 #[test]
@@ -133,7 +128,7 @@ fn directory_store_refuses_oversize_files() {
     dir.write("9.jpg", &photo);
     let max = photo.len() as u64 - 1;
     let store = Directory::new(dir.path()).with_max_bytes(max);
-    match store.load(PersonId(9)) {
+    match store.lookup(PersonId(9)) {
         Err(
             error @ Error::LimitExceeded {
                 limit: person_image::LimitKind::SourceBytes,
@@ -155,7 +150,7 @@ fn directory_store_unreadable_path_is_a_store_error() {
     let dir = TempDir::new("unreadable");
     std::fs::create_dir(dir.path().join("9.jpg")).expect("create directory");
     dir.write("9.none", b"");
-    match Directory::new(dir.path()).load(PersonId(9)) {
+    match Directory::new(dir.path()).lookup(PersonId(9)) {
         Err(error @ Error::Store { .. }) => assert_eq!(error.status(), 500),
         other => panic!("expected a store error, got {other:?}"),
     }
@@ -167,7 +162,7 @@ fn directory_store_handles_negative_ids() {
     dir.write("-3.gif", b"GIF89a");
     let store = Directory::new(dir.path());
     assert_eq!(found(&store, -3).bytes.as_ref(), b"GIF89a");
-    assert_eq!(store.load(PersonId(3)).unwrap(), Lookup::NoSuchPerson);
+    assert_eq!(store.lookup(PersonId(3)).unwrap(), Lookup::NoSuchPerson);
 }
 
 // ---- authenticator ----
@@ -344,12 +339,12 @@ fn trait_objects_are_shareable() {
             scope.spawn(|| {
                 let principal = auth.authenticate(&basic("alice", SECRETS[0])).unwrap();
                 auth.authorize(&principal, PersonId(1)).unwrap();
-                assert!(matches!(store.load(PersonId(1)), Ok(Lookup::Found(_))));
+                assert!(matches!(store.lookup(PersonId(1)), Ok(Lookup::Found(_))));
             });
         }
     });
     // The blanket `Arc` impls make an `Arc` itself a store and an authenticator.
     let nested: Arc<Arc<dyn ImageStore>> = Arc::new(Arc::clone(&store));
-    assert!(matches!(nested.load(PersonId(2)), Ok(Lookup::NoSuchPerson)));
+    assert!(matches!(nested.lookup(PersonId(2)), Ok(Lookup::NoSuchPerson)));
     assert!(!Arc::clone(&auth).challenges().is_empty());
 }

@@ -9,7 +9,7 @@ mod common;
 
 use bytes::Bytes;
 use person_image::auth::StaticAuthenticator;
-use person_image::store::{ImageStore, Lookup, StoredImage};
+use person_image::store::{Fetch, ImageInfo, ImageStore, Lookup, StoredImage};
 use person_image::{Error, ImageService, Method, PersonId};
 
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer t");
@@ -32,22 +32,36 @@ impl SwappingStore {
     }
 }
 
+impl SwappingStore {
+    fn stored(&self) -> StoredImage {
+        let version = self.current.load(Ordering::SeqCst) % 2;
+        StoredImage {
+            bytes: self.versions[version as usize].clone(),
+            declared_mime: None,
+            version: format!("v{version}"),
+            modified: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(version)),
+        }
+    }
+}
+
 impl ImageStore for SwappingStore {
-    fn load(&self, person: PersonId) -> person_image::Result<Lookup> {
+    fn lookup(&self, person: PersonId) -> person_image::Result<Lookup> {
         self.loads.fetch_add(1, Ordering::Relaxed);
         match person.get() {
-            1 => {
-                let version = self.current.load(Ordering::SeqCst) % 2;
-                Ok(Lookup::Found(StoredImage {
-                    bytes: self.versions[version as usize].clone(),
-                    declared_mime: None,
-                    version: format!("v{version}"),
-                    modified: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(version)),
-                }))
-            }
+            1 => Ok(Lookup::Found(self.stored().info())),
             2 => Ok(Lookup::NoImage),
             _ => Ok(Lookup::NoSuchPerson),
         }
+    }
+
+    fn fetch(&self, _person: PersonId, info: &ImageInfo) -> person_image::Result<Fetch> {
+        // What is stored *now*: a swap since the lookup must show as Changed.
+        let now = self.stored();
+        Ok(if now.version == info.version {
+            Fetch::Current(now.bytes)
+        } else {
+            Fetch::Changed
+        })
     }
 }
 
@@ -172,8 +186,19 @@ struct FlakyStore {
     stall: Duration,
 }
 
+impl FlakyStore {
+    fn stored(&self) -> StoredImage {
+        StoredImage {
+            bytes: self.bytes.clone(),
+            declared_mime: Some("image/jpeg".into()),
+            version: "1".into(),
+            modified: None,
+        }
+    }
+}
+
 impl ImageStore for FlakyStore {
-    fn load(&self, _person: PersonId) -> person_image::Result<Lookup> {
+    fn lookup(&self, _person: PersonId) -> person_image::Result<Lookup> {
         if self.calls.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             return Err(Error::store(
                 "reading",
@@ -181,12 +206,11 @@ impl ImageStore for FlakyStore {
             ));
         }
         std::thread::sleep(self.stall);
-        Ok(Lookup::Found(StoredImage {
-            bytes: self.bytes.clone(),
-            declared_mime: Some("image/jpeg".into()),
-            version: "1".into(),
-            modified: None,
-        }))
+        Ok(Lookup::Found(self.stored().info()))
+    }
+
+    fn fetch(&self, _person: PersonId, _info: &ImageInfo) -> person_image::Result<Fetch> {
+        Ok(Fetch::Current(self.stored().bytes))
     }
 }
 
@@ -222,15 +246,20 @@ struct InconsistentStore {
 }
 
 impl ImageStore for InconsistentStore {
-    fn load(&self, _person: PersonId) -> person_image::Result<Lookup> {
-        let call = self.calls.fetch_add(1, Ordering::SeqCst);
-        self.seen.lock().unwrap().push(call % 2);
-        Ok(Lookup::Found(StoredImage {
-            bytes: self.versions[call % 2].clone(),
-            declared_mime: None,
+    fn lookup(&self, _person: PersonId) -> person_image::Result<Lookup> {
+        let call = self.calls.load(Ordering::SeqCst);
+        Ok(Lookup::Found(ImageInfo {
             version: "same".into(),
+            len: self.versions[call % 2].len() as u64,
+            declared_mime: None,
             modified: None,
         }))
+    }
+
+    fn fetch(&self, _person: PersonId, _info: &ImageInfo) -> person_image::Result<Fetch> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        self.seen.lock().unwrap().push(call % 2);
+        Ok(Fetch::Current(self.versions[call % 2].clone()))
     }
 }
 

@@ -24,7 +24,7 @@ use crate::Result;
 pub use crate::format::ImageFormat;
 pub use options::{PngCompression, RenderOptions};
 pub use placeholder::PlaceholderKind;
-pub(crate) use plan::{Plan, Rendered};
+pub(crate) use plan::{passthrough_head, Plan, Rendered};
 pub use request::{RenderRequest, Source};
 
 /// Renders `request`: the stored bytes as they are, converted, or a placeholder, as negotiated.

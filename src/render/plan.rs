@@ -8,6 +8,7 @@ use super::decode::{self, SourceInfo};
 use super::negotiate::{negotiate, Negotiated};
 use super::{encode, geometry, placeholder, PlaceholderKind, RenderOptions, RenderRequest, Source};
 use crate::format::{ImageFormat, OutputFormat};
+use crate::headers::AcceptList;
 use crate::request::Dimension;
 use crate::response::JSON_CONTENT_TYPE;
 use crate::{Error, Result};
@@ -188,6 +189,29 @@ impl Plan {
             Rendered { content_type, body }
         })
     }
+}
+
+/// The content type and length of the response that passes a stored image of format `stored` and
+/// `len` bytes through, decided without its bytes; `None` when `request` asks for a conversion.
+/// This is [`Plan::new`]'s passthrough rule, for answering `HEAD` without fetching the photo.
+pub(crate) fn passthrough_head(
+    width: Option<Dimension>,
+    height: Option<Dimension>,
+    format: Option<OutputFormat>,
+    accept: Option<&AcceptList>,
+    stored: ImageFormat,
+    len: u64,
+) -> Option<(&'static str, u64)> {
+    let alpha_hint = matches!(stored, ImageFormat::Png | ImageFormat::Gif);
+    let negotiated = negotiate(format, accept, stored, alpha_hint);
+    if negotiated.format != stored || width.is_some() || height.is_some() {
+        return None;
+    }
+    Some(if negotiated.json {
+        (JSON_CONTENT_TYPE, len.div_ceil(3) * 4 + 2)
+    } else {
+        (stored.mime_type(), len)
+    })
 }
 
 fn passthrough(bytes: &Bytes, stored: ImageFormat) -> Work {

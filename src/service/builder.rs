@@ -111,6 +111,7 @@ impl ImageServiceBuilder {
                 0 => None,
                 bytes => Some(Arc::new(RenderCache::new(bytes))),
             },
+            known_formats: Arc::default(),
         })
     }
 }

@@ -26,8 +26,8 @@ pub struct CacheStats {
     pub entries: u64,
 }
 
-/// Identifies one rendered variant: the person, the stored version and the normalized output, so a
-/// new stored version can never be answered with an old rendering.
+/// Identifies one rendered variant: the person, the stored version and what the request asked
+/// for, so a new stored version can never be answered with an old rendering.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct VariantKey {
     pub(crate) person: i32,
@@ -109,7 +109,17 @@ impl RenderCache {
         &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS]
     }
 
-    /// The cached response for `key`, or `render`'s, which is then kept if it fits.
+    /// The cached body for `key`, if there is one (counted as a hit); a miss is counted by the
+    /// [`RenderCache::get_or_render`] that follows it.
+    pub(crate) fn get(&self, key: &VariantKey) -> Option<Rendered> {
+        let found = lock(self.shard(key)).touch(key);
+        if found.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
+
+    /// The cached body for `key`, or `render`'s, which is then kept if it fits.
     pub(crate) fn get_or_render(
         &self,
         key: VariantKey,

@@ -2,21 +2,40 @@
 
 mod builder;
 mod cache;
+mod formats;
 
 use std::sync::Arc;
 
 use crate::auth::{Authenticator, Principal};
 use crate::headers::ETag;
 use crate::limits::Limits;
-use crate::render::{PlaceholderKind, Plan, RenderOptions, RenderRequest, Rendered, Source};
+use crate::render::{
+    passthrough_head, ImageFormat, PlaceholderKind, Plan, RenderOptions, RenderRequest, Rendered,
+    Source,
+};
 use crate::request::{IfBlank, ImageRequest, Method};
 use crate::response::ImageResponse;
-use crate::store::{ImageStore, Lookup, StoredImage};
+use crate::store::{Fetch, ImageInfo, ImageStore, Lookup};
 use crate::{Error, Result};
 
 pub use builder::ImageServiceBuilder;
 pub use cache::CacheStats;
 use cache::{RenderCache, VariantKey};
+use formats::KnownFormats;
+
+/// How often a photo replaced between lookup and fetch is looked up again before giving up.
+const FETCH_ATTEMPTS: usize = 3;
+
+/// The media types negotiation weighs (SPEC §4): their `Accept` q-values decide the output.
+const NEGOTIATED_TYPES: [&str; 7] = [
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/tiff",
+    "image/bmp",
+    "image/webp",
+    "application/json",
+];
 
 /// Serves `GET /api/v1/Person/{personId}/Image`.
 ///
@@ -78,6 +97,7 @@ pub struct ImageService {
     cache_control: String,
     default_placeholder: PlaceholderKind,
     cache: Option<Arc<RenderCache>>,
+    known_formats: Arc<KnownFormats>,
 }
 
 impl std::fmt::Debug for ImageService {
@@ -149,36 +169,128 @@ impl ImageService {
     ) -> Result<ImageResponse> {
         let plan = Plan::new(&self.render_request(request, Source::Placeholder(kind)))?;
         let etag = ETag::new(&format!("ph.{}", plan.variant_key()));
+        if not_modified(request, &etag) {
+            return Ok(self.with_caching_headers(request, ImageResponse::not_modified(), etag, None));
+        }
         let key = VariantKey {
             person: 0,
             version: String::new(),
             variant: etag.as_str().to_owned(),
         };
-        self.finish(request, &plan, etag, key, None)
+        let rendered = match &self.cache {
+            Some(cache) => cache.get_or_render(key, || plan.execute())?,
+            None => plan.execute()?,
+        };
+        Ok(self.with_caching_headers(request, ok(rendered), etag, None))
     }
 
-    fn serve_stored(&self, request: &ImageRequest, image: StoredImage) -> Result<ImageResponse> {
-        let source = Source::Stored {
-            bytes: image.bytes,
-            declared_mime: image.declared_mime,
-        };
-        let plan = match Plan::new(&self.render_request(request, source)) {
-            Ok(plan) => plan,
-            Err(error) => return self.unrenderable(request, error),
-        };
-        let variant = plan.variant_key();
+    /// Serves a stored photo, looking it up again when it was replaced between lookup and fetch.
+    fn serve_stored(&self, request: &ImageRequest, mut info: ImageInfo) -> Result<ImageResponse> {
+        for _ in 0..FETCH_ATTEMPTS {
+            if let Some(response) = self.serve_version(request, &info)? {
+                return Ok(response);
+            }
+            match self.store.lookup(request.person)? {
+                Lookup::Found(now) => info = now,
+                Lookup::NoImage => return self.serve_no_image(request),
+                Lookup::NoSuchPerson => return Err(Error::PersonNotFound),
+            }
+        }
+        Err(Error::store(
+            format!("reading the photo of person {}", request.person),
+            "it was replaced on every attempt",
+        ))
+    }
+
+    /// Serves the photo version `info` describes, or `None` when the store no longer has it.
+    ///
+    /// The ETag and the cache key come from the version and the request alone, so a 304, a cache
+    /// hit and (once the photo's format is known) a `HEAD` of the photo as stored answer without
+    /// fetching its bytes; a miss fetches them once.
+    fn serve_version(
+        &self,
+        request: &ImageRequest,
+        info: &ImageInfo,
+    ) -> Result<Option<ImageResponse>> {
+        let limits = &self.options.limits;
+        if let Err(error) = limits.check_source_bytes(usize::try_from(info.len).unwrap_or(usize::MAX)) {
+            return self.unrenderable(request, error).map(Some);
+        }
+        let variant = request_variant(request);
         let etag = ETag::new(&format!(
             "{:016x}.{variant}",
-            crate::digest::fnv1a64(image.version.as_bytes())
+            crate::digest::fnv1a64(info.version.as_bytes())
         ));
+        let modified = info.modified;
+        if not_modified(request, &etag) {
+            let response = ImageResponse::not_modified();
+            return Ok(Some(self.with_caching_headers(request, response, etag, modified)));
+        }
         let key = VariantKey {
             person: request.person.get(),
-            version: image.version,
+            version: info.version.clone(),
             variant,
         };
-        match self.finish(request, &plan, etag, key, image.modified) {
-            Err(error) => self.unrenderable(request, error),
-            ok => ok,
+        if let Some(rendered) = self.cache.as_ref().and_then(|cache| cache.get(&key)) {
+            return Ok(Some(self.with_caching_headers(request, ok(rendered), etag, modified)));
+        }
+        if let Some(response) = self.head_of_stored(request, info) {
+            return Ok(Some(self.with_caching_headers(request, response, etag, modified)));
+        }
+        let bytes = match self.store.fetch(request.person, info)? {
+            Fetch::Current(bytes) => bytes,
+            Fetch::Changed => return Ok(None),
+        };
+        let person = request.person.get();
+        self.known_formats
+            .remember(person, &info.version, ImageFormat::sniff(&bytes));
+        let source = Source::Stored {
+            bytes,
+            declared_mime: info.declared_mime.clone(),
+        };
+        let rendered = Plan::new(&self.render_request(request, source)).and_then(|plan| {
+            match &self.cache {
+                // Passthrough is already zero-copy: caching it would only cost memory.
+                Some(cache) if !plan.is_passthrough() => {
+                    cache.get_or_render(key, || plan.execute())
+                }
+                _ => plan.execute(),
+            }
+        });
+        match rendered {
+            Ok(rendered) => Ok(Some(self.with_caching_headers(request, ok(rendered), etag, modified))),
+            Err(error) => self.unrenderable(request, error).map(Some),
+        }
+    }
+
+    /// A `HEAD` of a photo sent as stored, answered from its metadata and its format remembered
+    /// from an earlier fetch; `None` when the bytes are needed.
+    fn head_of_stored(&self, request: &ImageRequest, info: &ImageInfo) -> Option<ImageResponse> {
+        if request.method != Method::Head {
+            return None;
+        }
+        let stored = self
+            .known_formats
+            .get(request.person.get(), &info.version)??;
+        let query = &request.query;
+        let (content_type, len) = passthrough_head(
+            query.width,
+            query.height,
+            query.format,
+            request.accept.as_ref(),
+            stored,
+            info.len,
+        )?;
+        let mut response = ImageResponse::ok(content_type, bytes::Bytes::new());
+        response.content_length = len;
+        Some(response)
+    }
+
+    /// A person without a photo: the placeholder `ifBlank` asks for, or 404.
+    fn serve_no_image(&self, request: &ImageRequest) -> Result<ImageResponse> {
+        match self.placeholder_for(request.query.if_blank) {
+            Some(kind) => self.serve_placeholder(request, kind),
+            None => Err(Error::ImageNotFound),
         }
     }
 
@@ -190,54 +302,69 @@ impl ImageService {
         }
     }
 
-    /// Answers 304 when `If-None-Match` matches, else renders (through the cache); the render says
-    /// what it produced and whether it depends on `Accept`, and this adds the caching headers.
-    fn finish(
+    /// Adds what only the service knows: the entity tag, `Last-Modified`, `Cache-Control`, and
+    /// `Vary: Accept` whenever the answer would change under another `Accept` (no `type`, SPEC
+    /// §4); drops the body for `HEAD`.
+    fn with_caching_headers(
         &self,
         request: &ImageRequest,
-        plan: &Plan,
+        mut response: ImageResponse,
         etag: ETag,
-        key: VariantKey,
         modified: Option<std::time::SystemTime>,
-    ) -> Result<ImageResponse> {
-        let not_modified = request
-            .if_none_match
-            .as_ref()
-            .is_some_and(|condition| condition.matches(&etag));
-        let mut response = if not_modified {
-            ImageResponse::not_modified()
-        } else {
-            let Rendered { content_type, body } = match &self.cache {
-                // Passthrough is already zero-copy: caching it would only cost memory.
-                Some(cache) if !plan.is_passthrough() => {
-                    cache.get_or_render(key, || plan.execute())?
-                }
-                _ => plan.execute()?,
-            };
-            ImageResponse::ok(content_type, body)
-        };
-        response.vary_accept = plan.vary_accept();
+    ) -> ImageResponse {
+        response.vary_accept = request.query.format.is_none();
         response.etag = Some(etag);
         response.last_modified = modified;
         response.cache_control = Some(self.cache_control.clone());
         if request.method == Method::Head {
             response = response.without_body();
         }
-        Ok(response)
+        response
     }
+}
+
+/// A 200 carrying what was rendered.
+fn ok(rendered: Rendered) -> ImageResponse {
+    ImageResponse::ok(rendered.content_type, rendered.body)
+}
+
+/// Whether the request's `If-None-Match` matches `etag`.
+fn not_modified(request: &ImageRequest, etag: &ETag) -> bool {
+    request
+        .if_none_match
+        .as_ref()
+        .is_some_and(|condition| condition.matches(etag))
+}
+
+/// What the request asks of a stored photo, normalized: the sizes, and the `type` or else the
+/// `Accept` weights negotiation reads. With the photo's version it determines the response, so it
+/// keys the ETag and the render cache without the photo's bytes.
+fn request_variant(request: &ImageRequest) -> String {
+    let query = &request.query;
+    let side = |side: Option<crate::request::Dimension>| side.map_or(0, |side| side.get());
+    let mut variant = format!("w{}h{}", side(query.width), side(query.height));
+    match (query.format, &request.accept) {
+        (Some(format), _) => variant.push_str(&format!("t{format}")),
+        (None, None) => variant.push_str("any"),
+        (None, Some(accept)) => {
+            variant.push('q');
+            for media_type in NEGOTIATED_TYPES {
+                variant.push_str(&format!("{}.", accept.quality(media_type)));
+            }
+            variant.pop();
+        }
+    }
+    variant
 }
 
 impl PersonImageService for ImageService {
     fn get_image(&self, request: &ImageRequest) -> Result<ImageResponse> {
         // SPEC §2: nothing about the person is looked up before the caller is known and allowed.
         self.authenticate(request)?;
-        match self.store.load(request.person)? {
+        match self.store.lookup(request.person)? {
             Lookup::NoSuchPerson => Err(Error::PersonNotFound),
-            Lookup::NoImage => match self.placeholder_for(request.query.if_blank) {
-                Some(kind) => self.serve_placeholder(request, kind),
-                None => Err(Error::ImageNotFound),
-            },
-            Lookup::Found(image) => self.serve_stored(request, image),
+            Lookup::NoImage => self.serve_no_image(request),
+            Lookup::Found(info) => self.serve_stored(request, info),
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::panic::{self, AssertUnwindSafe};
 
-use super::{ImageStore, Lookup};
+use super::{Fetch, ImageInfo, ImageStore, Lookup};
 use crate::person_id::PersonId;
 
 /// What the store under test was seeded with, so the suite knows the right answers.
@@ -16,7 +16,7 @@ pub struct ConformanceFixture {
     pub missing: PersonId,
 }
 
-/// How many threads load concurrently in the concurrency rule.
+/// How many threads call the store concurrently in the concurrency rule.
 const THREADS: usize = 4;
 
 /// How many rounds each thread runs in the concurrency rule.
@@ -26,16 +26,19 @@ const ROUNDS: usize = 8;
 ///
 /// Seed the store with the fixture's three persons, then call this from a test. The rules:
 ///
-/// 1. The person with a photo is [`Lookup::Found`] with exactly the fixture's bytes, a non-empty
-///    version, and a declared MIME type (if any) that parses as a MIME type.
-/// 2. Loading the same photo twice gives the same version (versions are cache keys).
-/// 3. The person without a photo is [`Lookup::NoImage`].
-/// 4. The missing person is [`Lookup::NoSuchPerson`].
-/// 5. Negative and extreme ids (`-1`, `i32::MIN`, `i32::MAX`) neither panic nor fail: they are
+/// 1. The person with a photo is [`Lookup::Found`] with a non-empty version, the length of the
+///    fixture's bytes, and a declared MIME type (if any) that parses as a MIME type.
+/// 2. Fetching that version gives [`Fetch::Current`] with exactly the fixture's bytes.
+/// 3. Looking the same photo up twice gives the same version (versions are cache keys).
+/// 4. Fetching a version the store never had is [`Fetch::Changed`], never bytes.
+/// 5. The person without a photo is [`Lookup::NoImage`], and fetching for them is
+///    [`Fetch::Changed`].
+/// 6. The missing person is [`Lookup::NoSuchPerson`].
+/// 7. Negative and extreme ids (`-1`, `i32::MIN`, `i32::MAX`) neither panic nor fail: they are
 ///    [`Lookup::NoSuchPerson`] unless the fixture uses them.
-/// 6. Loads from several threads at once give the same answers as a load from one thread.
+/// 8. Lookups and fetches from several threads at once give the same answers as from one thread.
 ///
-/// None of these loads may return an error.
+/// None of these calls may return an error. Run [`check_replaced_between_calls`] as well.
 ///
 /// # Panics
 ///
@@ -44,11 +47,12 @@ const ROUNDS: usize = 8;
 ///
 /// # Example
 ///
-/// A third-party store's test; here [`InMemory`](crate::InMemory) stands in for it:
+/// A third-party store's test; here [`InMemory`](super::InMemory) stands in for it:
 ///
 /// ```
 /// use person_image::PersonId;
-/// use person_image::store::{ConformanceFixture, InMemory, check_conformance};
+/// use person_image::store::{check_conformance, check_replaced_between_calls};
+/// use person_image::store::{ConformanceFixture, InMemory};
 ///
 /// let photo = b"\xFF\xD8\xFF\xE0 not really a JPEG".to_vec();
 /// let store = InMemory::new()
@@ -63,38 +67,32 @@ const ROUNDS: usize = 8;
 ///         missing: PersonId(3),
 ///     },
 /// );
+/// check_replaced_between_calls(&store, PersonId(1), b"a new photo", || {
+///     store.insert(PersonId(1), &b"a new photo"[..]);
+/// });
 /// ```
 pub fn check_conformance(store: &dyn ImageStore, fixture: &ConformanceFixture) {
     let (with_image, expected_bytes) = (fixture.with_image.0, fixture.with_image.1.as_slice());
 
-    let first = load(store, with_image, "found");
-    let image = match &first {
-        Lookup::Found(image) => image,
-        other => broken(
-            "found",
-            format!(
-                "person {with_image} should have a photo, got {}",
-                describe(other)
-            ),
-        ),
-    };
-    if image.bytes.as_ref() != expected_bytes {
-        broken(
-            "exact-bytes",
-            format!(
-                "person {with_image}'s photo should be the fixture's {} bytes, got {} different bytes",
-                expected_bytes.len(),
-                image.bytes.len()
-            ),
-        );
-    }
-    if image.version.is_empty() {
+    let first = lookup(store, with_image, "found");
+    let info = found(&first, with_image, "found");
+    if info.version.is_empty() {
         broken(
             "version-non-empty",
             format!("person {with_image}'s photo has an empty version"),
         );
     }
-    if let Some(declared) = &image.declared_mime {
+    if info.len != expected_bytes.len() as u64 {
+        broken(
+            "length",
+            format!(
+                "person {with_image}'s photo should be {} bytes long, the lookup says {}",
+                expected_bytes.len(),
+                info.len
+            ),
+        );
+    }
+    if let Some(declared) = &info.declared_mime {
         if declared.parse::<mime::Mime>().is_err() {
             broken(
                 "declared-mime-parses",
@@ -102,27 +100,42 @@ pub fn check_conformance(store: &dyn ImageStore, fixture: &ConformanceFixture) {
             );
         }
     }
-
-    let second = load(store, with_image, "version-stable");
-    match &second {
-        Lookup::Found(again) if again.version == image.version => {}
-        Lookup::Found(again) => broken(
-            "version-stable",
+    match fetch(store, with_image, info, "exact-bytes") {
+        Fetch::Current(bytes) if bytes.as_ref() == expected_bytes => {}
+        Fetch::Current(bytes) => broken(
+            "exact-bytes",
             format!(
-                "two loads of person {with_image}'s unchanged photo gave versions {:?} and {:?}",
-                image.version, again.version
+                "person {with_image}'s photo should be the fixture's {} bytes, got {} different bytes",
+                expected_bytes.len(),
+                bytes.len()
             ),
         ),
-        other => broken(
-            "version-stable",
-            format!(
-                "the second load of person {with_image} gave {}",
-                describe(other)
-            ),
+        Fetch::Changed => broken(
+            "exact-bytes",
+            format!("fetching person {with_image}'s unchanged photo said it changed"),
         ),
     }
 
+    let second = lookup(store, with_image, "version-stable");
+    let again = found(&second, with_image, "version-stable");
+    if again.version != info.version {
+        broken(
+            "version-stable",
+            format!(
+                "two lookups of person {with_image}'s unchanged photo gave versions {:?} and {:?}",
+                info.version, again.version
+            ),
+        );
+    }
+
+    let unknown = ImageInfo {
+        version: format!("{}-never-stored", info.version),
+        ..info.clone()
+    };
+    expect_changed(store, with_image, &unknown, "unknown-version");
+
     expect(store, fixture.without_image, &Lookup::NoImage, "no-image");
+    expect_changed(store, fixture.without_image, info, "no-image");
     expect(
         store,
         fixture.missing,
@@ -138,7 +151,7 @@ pub fn check_conformance(store: &dyn ImageStore, fixture: &ConformanceFixture) {
     }
 
     let expected = [
-        (with_image, first),
+        (with_image, first.clone()),
         (fixture.without_image, Lookup::NoImage),
         (fixture.missing, Lookup::NoSuchPerson),
     ];
@@ -148,10 +161,10 @@ pub fn check_conformance(store: &dyn ImageStore, fixture: &ConformanceFixture) {
                 scope.spawn(|| {
                     for _ in 0..ROUNDS {
                         for (person, answer) in &expected {
-                            let got = load(store, *person, "concurrent-loads");
+                            let got = lookup(store, *person, "concurrent-calls");
                             if got != *answer {
                                 broken(
-                                    "concurrent-loads",
+                                    "concurrent-calls",
                                     format!(
                                         "person {person} gave {} under concurrency, {} alone",
                                         describe(&got),
@@ -159,6 +172,13 @@ pub fn check_conformance(store: &dyn ImageStore, fixture: &ConformanceFixture) {
                                     ),
                                 );
                             }
+                        }
+                        match fetch(store, with_image, info, "concurrent-calls") {
+                            Fetch::Current(bytes) if bytes.as_ref() == expected_bytes => {}
+                            _ => broken(
+                                "concurrent-calls",
+                                format!("fetching person {with_image} under concurrency differed"),
+                            ),
                         }
                     }
                 })
@@ -172,24 +192,111 @@ pub fn check_conformance(store: &dyn ImageStore, fixture: &ConformanceFixture) {
     });
 }
 
-/// Loads `person`, turning an error or a panic into a conformance failure of `rule`.
-fn load(store: &dyn ImageStore, person: PersonId, rule: &str) -> Lookup {
-    match panic::catch_unwind(AssertUnwindSafe(|| store.load(person))) {
+/// Checks the rule that keeps ETags honest: a photo replaced between [`ImageStore::lookup`] and
+/// [`ImageStore::fetch`] is never served under the old version.
+///
+/// `person` must have a photo; `replace` must store `new_bytes` (different from the current
+/// photo) as that person's photo through your store's own means. The rules:
+///
+/// 1. After the replacement, fetching the version looked up before is [`Fetch::Changed`].
+/// 2. A new lookup gives another version, the new length, and fetching it gives `new_bytes`.
+///
+/// # Panics
+///
+/// When the store breaks a rule (rule `replaced-between-calls`).
+pub fn check_replaced_between_calls(
+    store: &dyn ImageStore,
+    person: PersonId,
+    new_bytes: &[u8],
+    replace: impl FnOnce(),
+) {
+    let rule = "replaced-between-calls";
+    let before = lookup(store, person, rule);
+    let old = found(&before, person, rule).clone();
+    replace();
+    expect_changed(store, person, &old, rule);
+    let after = lookup(store, person, rule);
+    let new = found(&after, person, rule);
+    if new.version == old.version {
+        broken(
+            rule,
+            format!("person {person}'s replaced photo kept version {:?}", old.version),
+        );
+    }
+    if new.len != new_bytes.len() as u64 {
+        broken(
+            rule,
+            format!("person {person}'s new photo has {} bytes, the lookup says {}", new_bytes.len(), new.len),
+        );
+    }
+    match fetch(store, person, new, rule) {
+        Fetch::Current(bytes) if bytes.as_ref() == new_bytes => {}
+        other => broken(
+            rule,
+            format!("fetching person {person}'s new photo gave {}", describe_fetch(&other)),
+        ),
+    }
+}
+
+/// The photo's metadata from a lookup, or a conformance failure of `rule`.
+fn found<'a>(lookup: &'a Lookup, person: PersonId, rule: &str) -> &'a ImageInfo {
+    match lookup {
+        Lookup::Found(info) => info,
+        other => broken(
+            rule,
+            format!("person {person} should have a photo, got {}", describe(other)),
+        ),
+    }
+}
+
+/// Looks `person` up, turning an error or a panic into a conformance failure of `rule`.
+fn lookup(store: &dyn ImageStore, person: PersonId, rule: &str) -> Lookup {
+    match panic::catch_unwind(AssertUnwindSafe(|| store.lookup(person))) {
         Ok(Ok(lookup)) => lookup,
         Ok(Err(error)) => broken(
             rule,
             format!(
-                "loading person {person} failed: {error} (status {})",
+                "looking up person {person} failed: {error} (status {})",
                 error.status()
             ),
         ),
-        Err(_) => broken(rule, format!("loading person {person} panicked")),
+        Err(_) => broken(rule, format!("looking up person {person} panicked")),
     }
 }
 
-/// Checks that `person` loads as `expected` (a variant without a photo).
+/// Fetches `person`'s photo at `info`, turning an error or a panic into a failure of `rule`.
+fn fetch(store: &dyn ImageStore, person: PersonId, info: &ImageInfo, rule: &str) -> Fetch {
+    match panic::catch_unwind(AssertUnwindSafe(|| store.fetch(person, info))) {
+        Ok(Ok(fetched)) => fetched,
+        Ok(Err(error)) => broken(
+            rule,
+            format!(
+                "fetching person {person}'s photo failed: {error} (status {})",
+                error.status()
+            ),
+        ),
+        Err(_) => broken(rule, format!("fetching person {person}'s photo panicked")),
+    }
+}
+
+/// Checks that fetching `info` for `person` is [`Fetch::Changed`].
+fn expect_changed(store: &dyn ImageStore, person: PersonId, info: &ImageInfo, rule: &str) {
+    let got = fetch(store, person, info, rule);
+    if got != Fetch::Changed {
+        broken(
+            rule,
+            format!(
+                "fetching version {:?} for person {person} should be Changed, got {}",
+                info.version,
+                describe_fetch(&got)
+            ),
+        );
+    }
+}
+
+/// Checks that `person` looks up as `expected` (a variant without a photo).
 fn expect(store: &dyn ImageStore, person: PersonId, expected: &Lookup, rule: &str) {
-    let got = load(store, person, rule);
+    let got = lookup(store, person, rule);
     if got != *expected {
         broken(
             rule,
@@ -202,16 +309,20 @@ fn expect(store: &dyn ImageStore, person: PersonId, expected: &Lookup, rule: &st
     }
 }
 
-/// A short description of a lookup, without dumping the photo's bytes.
+/// A short description of a lookup.
 fn describe(lookup: &Lookup) -> String {
     match lookup {
-        Lookup::Found(image) => format!(
-            "Found({} bytes, version {:?})",
-            image.bytes.len(),
-            image.version
-        ),
+        Lookup::Found(info) => format!("Found({} bytes, version {:?})", info.len, info.version),
         Lookup::NoImage => "NoImage".to_owned(),
         Lookup::NoSuchPerson => "NoSuchPerson".to_owned(),
+    }
+}
+
+/// A short description of a fetch, without dumping the photo's bytes.
+fn describe_fetch(fetch: &Fetch) -> String {
+    match fetch {
+        Fetch::Current(bytes) => format!("Current({} bytes)", bytes.len()),
+        Fetch::Changed => "Changed".to_owned(),
     }
 }
 
@@ -268,7 +379,11 @@ mod tests {
     struct Failing;
 
     impl ImageStore for Failing {
-        fn load(&self, _: PersonId) -> Result<Lookup> {
+        fn lookup(&self, _: PersonId) -> Result<Lookup> {
+            Err(crate::Error::store("reading", "disk on fire"))
+        }
+
+        fn fetch(&self, _: PersonId, _: &ImageInfo) -> Result<Fetch> {
             Err(crate::Error::store("reading", "disk on fire"))
         }
     }
@@ -285,23 +400,68 @@ mod tests {
     struct Panicking;
 
     impl ImageStore for Panicking {
-        fn load(&self, person: PersonId) -> Result<Lookup> {
+        fn lookup(&self, person: PersonId) -> Result<Lookup> {
             match person.get() {
-                1 => Ok(Lookup::Found(StoredImage {
-                    bytes: bytes::Bytes::from_static(b"photo"),
-                    declared_mime: None,
-                    version: "v".into(),
-                    modified: None,
-                })),
+                1 => Ok(Lookup::Found(photo().info())),
                 2 => Ok(Lookup::NoImage),
                 id if id < 0 => panic!("negative id"),
                 _ => Ok(Lookup::NoSuchPerson),
             }
+        }
+
+        fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
+            Ok(match person.get() {
+                1 if info.version == photo().version => Fetch::Current(photo().bytes),
+                _ => Fetch::Changed,
+            })
+        }
+    }
+
+    fn photo() -> StoredImage {
+        StoredImage {
+            bytes: bytes::Bytes::from_static(b"photo"),
+            declared_mime: None,
+            version: "v".into(),
+            modified: None,
         }
     }
 
     #[test]
     fn panics_on_extreme_ids_are_reported() {
         assert!(failure_of(&Panicking).contains("extreme-ids"));
+    }
+
+    /// Serves whatever is stored now, whatever version was asked: the bug the rule catches.
+    struct Careless(InMemory);
+
+    impl ImageStore for Careless {
+        fn lookup(&self, person: PersonId) -> Result<Lookup> {
+            self.0.lookup(person)
+        }
+
+        fn fetch(&self, person: PersonId, _: &ImageInfo) -> Result<Fetch> {
+            match self.0.lookup(person)? {
+                Lookup::Found(now) => self.0.fetch(person, &now),
+                _ => Ok(Fetch::Changed),
+            }
+        }
+    }
+
+    #[test]
+    fn new_bytes_under_an_old_version_are_reported() {
+        let store = Careless(InMemory::new().with_image(PersonId(1), &b"photo"[..]));
+        let payload = panic::catch_unwind(AssertUnwindSafe(|| {
+            check_replaced_between_calls(&store, PersonId(1), b"new", || {
+                store.0.insert(PersonId(1), &b"new"[..]);
+            })
+        }))
+        .expect_err("the rule should fail");
+        let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(message.contains("replaced-between-calls") && message.contains("Changed"), "{message}");
+
+        let honest = InMemory::new().with_image(PersonId(1), &b"photo"[..]);
+        check_replaced_between_calls(&honest, PersonId(1), b"new", || {
+            honest.insert(PersonId(1), &b"new"[..]);
+        });
     }
 }

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
-use super::memory::content_version;
-use super::{ImageStore, Lookup, StoredImage};
+use super::{Fetch, ImageInfo, ImageStore, Lookup, DEFAULT_MAX_BYTES};
 use crate::person_id::PersonId;
 use crate::{Error, Result};
 
@@ -26,9 +25,6 @@ pub(crate) const EXTENSIONS: [(&str, &str); 8] = [
 /// The extension of the marker file for a person without a photo.
 pub(crate) const NO_IMAGE_MARKER: &str = "none";
 
-/// The default cap on a photo file's size: 50 MiB, the render side's default source-bytes limit.
-const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
-
 /// Photos in a directory: `DIR/<id>.<ext>` is the photo, an empty `DIR/<id>.none` marks a person
 /// without a photo, nothing means no such person.
 ///
@@ -40,13 +36,17 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 /// * **Several files.** When more than one photo file exists for a person, the first in the order
 ///   above wins, lower case before upper case (`7.jpg` beats `7.JPG` beats `7.png`). A photo wins
 ///   over a `.none` marker.
-/// * **Version.** The 64-bit FNV-1a hash of the file's content: it changes whenever the bytes
-///   change, even when a replacement keeps the length and lands within the file system's timestamp
-///   granularity, and stays the same when an identical file is copied in.
+/// * **Version.** From the file's metadata alone, so a lookup never reads the photo: on Unix its
+///   inode, length, modification and status-change times (`ino-len-mtime-ctime`, nanoseconds),
+///   elsewhere length and modification time. Any write changes the status-change time, and a
+///   replacement by rename (how photos should be written) also changes the inode, so a new photo
+///   never keeps an old version.
+/// * **Fetch.** Opens the file and compares the version of the *open handle* with the one looked
+///   up: a photo replaced in between is [`Fetch::Changed`], never new bytes under an old version.
 /// * **Modified.** The file's modification time, when the platform reports one.
 /// * **Declared MIME type.** From the extension; the magic bytes still decide (SPEC §3).
 /// * **Size.** A file larger than [`Directory::with_max_bytes`] (default 50 MiB) is refused
-///   with [`Error::LimitExceeded`] before it is read.
+///   with [`Error::LimitExceeded`] at lookup, before it is read.
 /// * **Failures.** Any I/O error other than "not found" (permissions, a directory where a photo
 ///   should be) is [`Error::Store`] (500), never "no image".
 ///
@@ -57,8 +57,8 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 /// use person_image::store::{Directory, ImageStore, Lookup};
 ///
 /// let store = Directory::new("/srv/photos").with_max_bytes(10 * 1024 * 1024);
-/// match store.load(PersonId(7))? {
-///     Lookup::Found(image) => println!("{} bytes", image.bytes.len()),
+/// match store.lookup(PersonId(7))? {
+///     Lookup::Found(info) => println!("{} bytes, version {}", info.len, info.version),
 ///     Lookup::NoImage => println!("no photo"),
 ///     Lookup::NoSuchPerson => println!("no such person"),
 /// }
@@ -102,13 +102,13 @@ impl Directory {
         self.root.join(format!("{}.{ext}", person.get()))
     }
 
-    /// The first existing photo file of `person`, with its declared MIME type.
-    fn find_photo(&self, person: PersonId) -> Result<Option<(PathBuf, &'static str)>> {
+    /// The first existing photo file of `person`: its path, declared MIME type and metadata.
+    fn find_photo(&self, person: PersonId) -> Result<Option<(PathBuf, &'static str, Metadata)>> {
         for (ext, mime) in EXTENSIONS {
             for ext in [ext.to_owned(), ext.to_ascii_uppercase()] {
                 let path = self.file(person, &ext);
-                if probe(&path)?.is_some() {
-                    return Ok(Some((path, mime)));
+                if let Some(metadata) = probe(&path)? {
+                    return Ok(Some((path, mime, metadata)));
                 }
             }
         }
@@ -128,32 +128,17 @@ impl Directory {
         Ok(false)
     }
 
-    /// Reads the photo at `path`, refusing it before reading when it is over the cap.
-    fn read_photo(&self, path: &Path, mime: &str) -> Result<StoredImage> {
-        let mut file = File::open(path).map_err(|e| store_error(path, e))?;
-        // The size is taken from the open handle, so a file swapped in after the check cannot
-        // slip past it; `take` bounds the read should the file grow while being read.
-        let metadata = file.metadata().map_err(|e| store_error(path, e))?;
+    /// The photo's metadata, refused when it is no regular file or is over the cap.
+    fn info(&self, path: &Path, mime: &str, metadata: &Metadata) -> Result<ImageInfo> {
         if !metadata.is_file() {
             return Err(not_a_file(path));
         }
-        let len = metadata.len();
-        if len > self.max_bytes {
-            return Err(super::source_too_large(self.max_bytes, len));
+        if metadata.len() > self.max_bytes {
+            return Err(super::source_too_large(self.max_bytes, metadata.len()));
         }
-        let capacity = usize::try_from(len).unwrap_or(0);
-        let mut bytes = Vec::with_capacity(capacity);
-        (&mut file)
-            .take(self.max_bytes.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(|e| store_error(path, e))?;
-        let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        if read > self.max_bytes {
-            return Err(super::source_too_large(self.max_bytes, read));
-        }
-        Ok(StoredImage {
-            version: content_version(&bytes),
-            bytes: Bytes::from(bytes),
+        Ok(ImageInfo {
+            version: version_of(metadata),
+            len: metadata.len(),
             declared_mime: Some(mime.to_owned()),
             modified: metadata.modified().ok(),
         })
@@ -161,15 +146,68 @@ impl Directory {
 }
 
 impl ImageStore for Directory {
-    fn load(&self, person: PersonId) -> Result<Lookup> {
-        if let Some((path, mime)) = self.find_photo(person)? {
-            return self.read_photo(&path, mime).map(Lookup::Found);
+    fn lookup(&self, person: PersonId) -> Result<Lookup> {
+        if let Some((path, mime, metadata)) = self.find_photo(person)? {
+            return self.info(&path, mime, &metadata).map(Lookup::Found);
         }
         if self.has_marker(person)? {
             return Ok(Lookup::NoImage);
         }
         Ok(Lookup::NoSuchPerson)
     }
+
+    fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
+        let Some((path, _, _)) = self.find_photo(person)? else {
+            return Ok(Fetch::Changed);
+        };
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Fetch::Changed),
+            Err(error) => return Err(store_error(&path, error)),
+        };
+        // The version is taken from the open handle: the bytes read below are that file's, even
+        // if another one is renamed into its place meanwhile.
+        let metadata = file.metadata().map_err(|e| store_error(&path, e))?;
+        if !metadata.is_file() || version_of(&metadata) != info.version {
+            return Ok(Fetch::Changed);
+        }
+        let capacity = usize::try_from(metadata.len()).unwrap_or(0);
+        let mut bytes = Vec::with_capacity(capacity);
+        // `take` bounds the read should the file grow while being read (an in-place writer).
+        (&mut file)
+            .take(metadata.len().saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| store_error(&path, e))?;
+        if bytes.len() as u64 != metadata.len() {
+            return Ok(Fetch::Changed);
+        }
+        Ok(Fetch::Current(Bytes::from(bytes)))
+    }
+}
+
+/// The version of a file, from its metadata alone (see [`Directory`]).
+#[cfg(unix)]
+fn version_of(metadata: &Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let nanos = |seconds: i64, nanos: i64| i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+    format!(
+        "{:x}-{}-{}-{}",
+        metadata.ino(),
+        metadata.len(),
+        nanos(metadata.mtime(), metadata.mtime_nsec()),
+        nanos(metadata.ctime(), metadata.ctime_nsec())
+    )
+}
+
+/// The version of a file, from its metadata alone (see [`Directory`]).
+#[cfg(not(unix))]
+fn version_of(metadata: &Metadata) -> String {
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |since| since.as_nanos());
+    format!("{}-{modified}", metadata.len())
 }
 
 /// The metadata of `path`, `None` when it does not exist, an error for any other failure.
@@ -212,6 +250,6 @@ mod tests {
     #[test]
     fn a_missing_directory_means_no_such_person() {
         let store = Directory::new("/nonexistent/person-image-test-dir");
-        assert!(matches!(store.load(PersonId(1)), Ok(Lookup::NoSuchPerson)));
+        assert!(matches!(store.lookup(PersonId(1)), Ok(Lookup::NoSuchPerson)));
     }
 }

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
-use super::{ImageStore, Lookup, StoredImage};
+use super::{Fetch, ImageInfo, ImageStore, Lookup, StoredImage};
 use crate::person_id::PersonId;
 use crate::Result;
 
@@ -21,9 +21,9 @@ use crate::Result;
 /// let store = InMemory::new()
 ///     .with_image(PersonId(7), &b"\xFF\xD8\xFF"[..])
 ///     .with_person_without_image(PersonId(8));
-/// assert!(matches!(store.load(PersonId(7))?, Lookup::Found(_)));
-/// assert_eq!(store.load(PersonId(8))?, Lookup::NoImage);
-/// assert_eq!(store.load(PersonId(9))?, Lookup::NoSuchPerson);
+/// assert!(matches!(store.lookup(PersonId(7))?, Lookup::Found(_)));
+/// assert_eq!(store.lookup(PersonId(8))?, Lookup::NoImage);
+/// assert_eq!(store.lookup(PersonId(9))?, Lookup::NoSuchPerson);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Default)]
@@ -120,12 +120,22 @@ impl InMemory {
 }
 
 impl ImageStore for InMemory {
-    fn load(&self, person: PersonId) -> Result<Lookup> {
+    fn lookup(&self, person: PersonId) -> Result<Lookup> {
         let people = self.people.read().unwrap_or_else(PoisonError::into_inner);
         Ok(match people.get(&person) {
-            Some(Entry::Image(image)) => Lookup::Found(image.clone()),
+            Some(Entry::Image(image)) => Lookup::Found(image.info()),
             Some(Entry::NoImage) => Lookup::NoImage,
             None => Lookup::NoSuchPerson,
+        })
+    }
+
+    fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
+        let people = self.people.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(match people.get(&person) {
+            Some(Entry::Image(image)) if image.version == info.version => {
+                Fetch::Current(image.bytes.clone())
+            }
+            _ => Fetch::Changed,
         })
     }
 }
@@ -149,25 +159,27 @@ mod tests {
     #[test]
     fn replacing_an_image_changes_its_version() {
         let store = InMemory::new().with_image(PersonId(1), &b"one"[..]);
-        let Ok(Lookup::Found(first)) = store.load(PersonId(1)) else {
+        let Ok(Lookup::Found(first)) = store.lookup(PersonId(1)) else {
             panic!("expected an image");
         };
         store.insert(PersonId(1), &b"two"[..]);
-        let Ok(Lookup::Found(second)) = store.load(PersonId(1)) else {
+        let Ok(Lookup::Found(second)) = store.lookup(PersonId(1)) else {
             panic!("expected an image");
         };
         assert_ne!(first.version, second.version);
-        assert_eq!(second.bytes, Bytes::from_static(b"two"));
+        assert_eq!(store.fetch(PersonId(1), &first).unwrap(), Fetch::Changed);
+        let two = Fetch::Current(Bytes::from_static(b"two"));
+        assert_eq!(store.fetch(PersonId(1), &second).unwrap(), two);
     }
 
     #[test]
     fn people_can_lose_their_photo_and_be_removed() {
         let store = InMemory::new().with_image(PersonId(1), &b"x"[..]);
         store.insert_without_image(PersonId(1));
-        assert!(matches!(store.load(PersonId(1)), Ok(Lookup::NoImage)));
+        assert!(matches!(store.lookup(PersonId(1)), Ok(Lookup::NoImage)));
         assert!(store.remove(PersonId(1)));
         assert!(!store.remove(PersonId(1)));
-        assert!(matches!(store.load(PersonId(1)), Ok(Lookup::NoSuchPerson)));
+        assert!(matches!(store.lookup(PersonId(1)), Ok(Lookup::NoSuchPerson)));
         assert!(store.is_empty());
     }
 
@@ -180,7 +192,7 @@ mod tests {
             panic!("poison the lock");
         })
         .join();
-        assert!(matches!(store.load(PersonId(1)), Ok(Lookup::Found(_))));
+        assert!(matches!(store.lookup(PersonId(1)), Ok(Lookup::Found(_))));
         store.insert_without_image(PersonId(2));
         assert_eq!(store.len(), 2);
     }

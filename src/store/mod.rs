@@ -1,4 +1,11 @@
-//! Where photos come from: the [`ImageStore`] trait and its reference implementations.
+//! Where photos come from: the [`ImageStore`] trait, its reference implementations and the
+//! conformance suite every store runs.
+//!
+//! A store answers in two steps, so a request pays only for what it needs: [`ImageStore::lookup`]
+//! returns what is known *about* a person's photo ([`ImageInfo`]: version, modification time,
+//! declared type, length) without reading it, and [`ImageStore::fetch`] returns the bytes of
+//! exactly that version. A `304 Not Modified`, a render-cache hit and a `HEAD` never fetch; a
+//! miss fetches once.
 
 mod conformance;
 mod directory;
@@ -15,13 +22,16 @@ use bytes::Bytes;
 use crate::person_id::PersonId;
 use crate::Result;
 
-pub use conformance::{check_conformance, ConformanceFixture};
+pub use conformance::{check_conformance, check_replaced_between_calls, ConformanceFixture};
 pub use directory::Directory;
 pub use memory::InMemory;
 #[cfg(feature = "object-store")]
 pub use object::Bucket;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{ImportSummary, Sqlite};
+
+/// The default cap on one stored photo, 50 MiB: the render side's default source-bytes limit.
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 
 /// The error every store gives for a photo over its byte cap (422, like the render-side limit).
 pub(crate) fn source_too_large(max: u64, actual: u64) -> crate::Error {
@@ -32,49 +42,104 @@ pub(crate) fn source_too_large(max: u64, actual: u64) -> crate::Error {
     }
 }
 
-/// A stored photo, exactly as stored.
+/// What a store knows about a stored photo without reading it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImageInfo {
+    /// A tag that changes whenever the bytes change (a row version, an object ETag, a file's
+    /// identity and times). Used in the response's `ETag` and in cache keys.
+    pub version: String,
+    /// The length of the photo in bytes.
+    pub len: u64,
+    /// The MIME type the store declares, if any. The magic bytes win when they disagree.
+    pub declared_mime: Option<String>,
+    /// When the photo was last changed, if known (sent as `Last-Modified`).
+    pub modified: Option<SystemTime>,
+}
+
+/// A stored photo with its bytes: what [`InMemory`] is filled with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredImage {
     /// The bytes as stored. Returned unchanged on passthrough (zero-copy).
     pub bytes: Bytes,
     /// The MIME type the store declares, if any. The magic bytes win when they disagree.
     pub declared_mime: Option<String>,
-    /// A tag that changes whenever the bytes change (a row version, a hash, an object ETag).
-    /// Used in the response's `ETag` and in cache keys.
+    /// A tag that changes whenever the bytes change.
     pub version: String,
-    /// When the photo was last changed, if known (sent as `Last-Modified`).
+    /// When the photo was last changed, if known.
     pub modified: Option<SystemTime>,
+}
+
+impl StoredImage {
+    /// The photo's metadata.
+    pub fn info(&self) -> ImageInfo {
+        ImageInfo {
+            version: self.version.clone(),
+            len: self.bytes.len() as u64,
+            declared_mime: self.declared_mime.clone(),
+            modified: self.modified,
+        }
+    }
 }
 
 /// What a store knows about one person's photo.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
-    /// The person has this photo.
-    Found(StoredImage),
+    /// The person has a photo; fetch its bytes with [`ImageStore::fetch`].
+    Found(ImageInfo),
     /// The person exists but has no photo.
     NoImage,
     /// There is no such person.
     NoSuchPerson,
 }
 
+/// The answer to [`ImageStore::fetch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetch {
+    /// The bytes of exactly the version that was asked for.
+    Current(Bytes),
+    /// What is stored now is not that version (the photo was replaced or removed since the
+    /// lookup). The caller looks up again; it never serves other bytes under the old version.
+    Changed,
+}
+
 /// A source of person photos.
 ///
 /// Synchronous on purpose: rendering is CPU-bound and callers run the whole request on a blocking
 /// pool. A store must return failures as errors ([`crate::Error::store`]), never as
-/// [`Lookup::NoImage`]. Run [`check_conformance`] from your store's tests.
+/// [`Lookup::NoImage`]. Run [`check_conformance`] and [`check_replaced_between_calls`] from your
+/// store's tests.
+///
+/// The two steps let a request skip the bytes when it can; implement each the cheap way your
+/// backend allows (a `stat`, a query without the blob column, an object `HEAD`). The one rule
+/// that keeps caches honest: `fetch` returns bytes only when they are the asked version, and
+/// [`Fetch::Changed`] otherwise, checked against what it actually read (the open file, the row,
+/// the object's `If-Match`), not against an earlier look.
 pub trait ImageStore: Send + Sync {
-    /// Looks up the photo of `person`.
-    fn load(&self, person: PersonId) -> Result<Lookup>;
+    /// What is stored for `person`, without reading the photo itself. A photo over the store's
+    /// byte cap is refused here ([`crate::Error::LimitExceeded`]), before anything is read.
+    fn lookup(&self, person: PersonId) -> Result<Lookup>;
+
+    /// The bytes of `person`'s photo as described by `info` (from [`ImageStore::lookup`]), or
+    /// [`Fetch::Changed`] when what is stored now has another version or is gone.
+    fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch>;
 }
 
 impl<S: ImageStore + ?Sized> ImageStore for std::sync::Arc<S> {
-    fn load(&self, person: PersonId) -> Result<Lookup> {
-        (**self).load(person)
+    fn lookup(&self, person: PersonId) -> Result<Lookup> {
+        (**self).lookup(person)
+    }
+
+    fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
+        (**self).fetch(person, info)
     }
 }
 
 impl<S: ImageStore + ?Sized> ImageStore for Box<S> {
-    fn load(&self, person: PersonId) -> Result<Lookup> {
-        (**self).load(person)
+    fn lookup(&self, person: PersonId) -> Result<Lookup> {
+        (**self).lookup(person)
+    }
+
+    fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
+        (**self).fetch(person, info)
     }
 }

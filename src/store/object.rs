@@ -2,19 +2,19 @@
 //! S3, GCS, Azure, local files or memory, one key per photo.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::{mpsc, Arc};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
 
 use object_store::path::Path;
 use object_store::{GetOptions, ObjectMeta, ObjectStore};
 
 use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
-use super::{ImageStore, Lookup, StoredImage};
+use super::{Fetch, ImageInfo, ImageStore, Lookup, DEFAULT_MAX_BYTES};
 use crate::person_id::PersonId;
 use crate::{Error, Result};
-
-/// The default cap on a photo object's size: 50 MiB, the render side's default source-bytes limit.
-const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 
 /// Photos in an [`ObjectStore`]: `<prefix>/<id>.<ext>` is the photo, an object
 /// `<prefix>/<id>.none` marks a person without a photo, no object means no such person. The same
@@ -27,13 +27,17 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 ///   sensitive and every extra spelling is one more round trip for every missing person.
 /// * **Lookup.** The keys are probed with `HEAD` in the order above, then the `.none` marker; the
 ///   first that exists decides. A person with no object at all costs nine `HEAD` requests.
-/// * **Version.** The object's `ETag` when the backend reports one (S3, GCS, Azure, local files
-///   and memory all do), else `"<size>-<last modified, nanoseconds since the epoch>"`.
+/// * **Version.** `"<ext>:e:<ETag>"`: the photo's extension and the object's `ETag`, which S3,
+///   GCS, Azure, local files and memory all report; for a backend that does not,
+///   `"<ext>:t:<size>-<last modified, nanoseconds since the epoch>"`.
+/// * **Fetch.** One `GET` of the key the version names, with `If-Match` on its `ETag`: an object
+///   replaced since the lookup fails the precondition and is [`Fetch::Changed`], so new bytes are
+///   never served under the old version.
 /// * **Modified.** The object's last-modified time.
 /// * **Declared MIME type.** From the extension; the magic bytes still decide (SPEC §3).
 /// * **Size.** An object larger than [`Bucket::with_max_bytes`] (default 50 MiB) is
-///   refused with [`Error::LimitExceeded`] before its body is read; the size is checked on the
-///   `HEAD` and again on the `GET` response, so an object replaced in between cannot slip past.
+///   refused with [`Error::LimitExceeded`] at lookup, from its `HEAD`; the `GET` checks the
+///   size again before reading the body.
 /// * **Failures.** Any error other than "not found" (permissions, network, a bad configuration) is
 ///   [`Error::Store`] (500), never "no image".
 ///
@@ -41,10 +45,10 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 ///
 /// # Calling an async store from the synchronous trait
 ///
-/// [`ImageStore::load`] is synchronous (callers run the whole request on a blocking pool, e.g.
+/// [`ImageStore::lookup`] and [`ImageStore::fetch`] are synchronous (callers run the whole request on a blocking pool, e.g.
 /// tokio's `spawn_blocking`), while [`ObjectStore`] is async. The store owns a small tokio runtime
-/// with **one worker thread**, built once in [`Bucket::new`]. Each `load` spawns the
-/// lookup as a task on that runtime and waits for its answer on a `std::sync::mpsc` channel.
+/// with **one worker thread**, built once in [`Bucket::new`]. Each call spawns its request as a
+/// task on that runtime and waits for its answer on a `std::sync::mpsc` channel.
 ///
 /// * **No deadlock.** The lookup is driven by the store's own worker (and its I/O and timer
 ///   drivers), never by the calling thread, so blocking the caller cannot starve it, whatever
@@ -54,10 +58,10 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 ///   panic on any thread already inside a runtime (an async task), and there is no public tokio
 ///   API that tells such a thread apart from a `spawn_blocking` thread (both have a current
 ///   `Handle` and a task id), so "detect and refuse" would also refuse the intended caller.
-///   Called from async code, `load` therefore *works*, but blocks that executor thread for the
+///   Called from async code, the store therefore *works*, but blocks that executor thread for the
 ///   duration of the request, exactly as every other synchronous store does: run it in
 ///   `spawn_blocking`.
-/// * **Concurrency.** Many threads may call `load` at once; their lookups are concurrent tasks on
+/// * **Concurrency.** Many threads may call the store at once; their requests are concurrent tasks on
 ///   the one worker (object-store requests are I/O-bound; `LocalFileSystem` moves its file I/O
 ///   to the runtime's blocking pool).
 /// * **Backends needing a reactor.** The runtime is built with every driver tokio was compiled
@@ -76,8 +80,8 @@ const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 ///
 /// let bucket = Arc::new(LocalFileSystem::new_with_prefix("/srv/photos")?);
 /// let store = Bucket::new(bucket, Path::from("persons"))?.with_max_bytes(10 << 20);
-/// match store.load(PersonId(7))? {
-///     Lookup::Found(image) => println!("{} bytes", image.bytes.len()),
+/// match store.lookup(PersonId(7))? {
+///     Lookup::Found(info) => println!("{} bytes, version {}", info.len, info.version),
 ///     Lookup::NoImage => println!("no photo"),
 ///     Lookup::NoSuchPerson => println!("no such person"),
 /// }
@@ -148,32 +152,54 @@ impl fmt::Debug for Bucket {
     }
 }
 
-impl ImageStore for Bucket {
-    fn load(&self, person: PersonId) -> Result<Lookup> {
+impl Bucket {
+    /// Runs `request` on the store's runtime and waits for its answer (see "Calling an async
+    /// store from the synchronous trait" above).
+    fn run<T, F>(&self, what: String, request: impl FnOnce(Arc<dyn ObjectStore>) -> F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
         let Some(runtime) = self.runtime.0.as_ref() else {
-            return Err(Error::store(
-                format!("looking up person {person}"),
-                "the object store runtime is shut down",
-            ));
+            return Err(Error::store(what, "the object store runtime is shut down"));
         };
-        let (store, prefix, max_bytes) =
-            (Arc::clone(&self.store), self.prefix.clone(), self.max_bytes);
+        let task = request(Arc::clone(&self.store));
         let (answer, answered) = mpsc::sync_channel(1);
         runtime.spawn(async move {
-            let result = lookup(store.as_ref(), &prefix, person, max_bytes).await;
             // The caller waits for this; it can only be gone if its thread died.
-            let _ = answer.send(result);
+            let _ = answer.send(task.await);
         });
-        answered.recv().unwrap_or_else(|_| {
-            Err(Error::store(
-                format!("looking up person {person}"),
-                "the lookup panicked or was cancelled",
-            ))
+        answered
+            .recv()
+            .unwrap_or_else(|_| Err(Error::store(what, "the request panicked or was cancelled")))
+    }
+}
+
+impl ImageStore for Bucket {
+    fn lookup(&self, person: PersonId) -> Result<Lookup> {
+        let (prefix, max_bytes) = (self.prefix.clone(), self.max_bytes);
+        self.run(format!("looking up person {person}"), move |store| async move {
+            lookup(store.as_ref(), &prefix, person, max_bytes).await
+        })
+    }
+
+    fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
+        // A version this store did not make cannot be current.
+        let Some((ext, _)) = info.version.split_once(':') else {
+            return Ok(Fetch::Changed);
+        };
+        let Some(&(ext, _)) = EXTENSIONS.iter().find(|(known, _)| *known == ext) else {
+            return Ok(Fetch::Changed);
+        };
+        let key = Bucket::key(&self.prefix, person, ext);
+        let (version, max_bytes) = (info.version.clone(), self.max_bytes);
+        self.run(format!("reading object {key}"), move |store| async move {
+            fetch(store.as_ref(), &key, ext, &version, max_bytes).await
         })
     }
 }
 
-/// The lookup itself, run on the store's runtime.
+/// The lookup itself, run on the store's runtime: `HEAD` the keys in order.
 async fn lookup(
     store: &dyn ObjectStore,
     prefix: &Path,
@@ -184,7 +210,12 @@ async fn lookup(
         let key = Bucket::key(prefix, person, ext);
         if let Some(meta) = head(store, &key).await? {
             check_size(max_bytes, meta.size)?;
-            return read(store, &key, mime, max_bytes).await.map(Lookup::Found);
+            return Ok(Lookup::Found(ImageInfo {
+                version: version_of(ext, &meta),
+                len: meta.size,
+                declared_mime: Some(mime.to_owned()),
+                modified: Some(SystemTime::from(meta.last_modified)),
+            }));
         }
     }
     let marker = Bucket::key(prefix, person, NO_IMAGE_MARKER);
@@ -205,40 +236,50 @@ async fn head(store: &dyn ObjectStore, key: &Path) -> Result<Option<ObjectMeta>>
     }
 }
 
-/// Reads the photo at `key`; the size is checked again on the `GET` response, before the body.
-async fn read(
+/// Reads the photo at `key` if it is still `version`; the size is checked again before the body.
+async fn fetch(
     store: &dyn ObjectStore,
     key: &Path,
-    mime: &str,
+    ext: &str,
+    version: &str,
     max_bytes: u64,
-) -> Result<StoredImage> {
-    let result = store
-        .get_opts(key, GetOptions::new())
-        .await
-        .map_err(|e| store_error("reading", key, e))?;
+) -> Result<Fetch> {
+    let mut options = GetOptions::new();
+    // `If-Match` spares downloading a replaced object; the version of what the `GET` returned is
+    // compared below either way, which also covers backends without ETags.
+    if let Some(tag) = version.strip_prefix(ext).and_then(|rest| rest.strip_prefix(":e:")) {
+        options.if_match = Some(tag.to_owned());
+    }
+    let result = match store.get_opts(key, options).await {
+        Ok(result) => result,
+        Err(object_store::Error::NotFound { .. } | object_store::Error::Precondition { .. }) => {
+            return Ok(Fetch::Changed)
+        }
+        Err(error) => return Err(store_error("reading", key, error)),
+    };
+    if version_of(ext, &result.meta) != version {
+        return Ok(Fetch::Changed);
+    }
     check_size(max_bytes, result.meta.size)?;
-    let meta = result.meta.clone();
-    let bytes = result
+    let bytes: Bytes = result
         .bytes()
         .await
         .map_err(|e| store_error("reading", key, e))?;
     check_size(max_bytes, u64::try_from(bytes.len()).unwrap_or(u64::MAX))?;
-    let modified = SystemTime::from(meta.last_modified);
-    let version = match meta.e_tag {
-        Some(tag) if !tag.is_empty() => tag,
+    Ok(Fetch::Current(bytes))
+}
+
+/// The version of the object found under extension `ext` (see [`Bucket`]).
+fn version_of(ext: &str, meta: &ObjectMeta) -> String {
+    match &meta.e_tag {
+        Some(tag) if !tag.is_empty() => format!("{ext}:e:{tag}"),
         _ => {
-            let nanos = modified
+            let nanos = SystemTime::from(meta.last_modified)
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
-            format!("{}-{nanos}", meta.size)
+            format!("{ext}:t:{}-{nanos}", meta.size)
         }
-    };
-    Ok(StoredImage {
-        bytes,
-        declared_mime: Some(mime.to_owned()),
-        version,
-        modified: Some(modified),
-    })
+    }
 }
 
 fn check_size(max: u64, actual: u64) -> Result<()> {

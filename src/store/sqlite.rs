@@ -10,12 +10,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{ImageStore, Lookup, StoredImage};
+use super::{Fetch, ImageInfo, ImageStore, Lookup, DEFAULT_MAX_BYTES};
 use crate::person_id::PersonId;
 use crate::{Error, Result};
-
-/// The default cap on a photo's size: 50 MiB, the render side's default source-bytes limit.
-const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 
 /// How long a connection waits for another connection's lock before failing with "busy".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,6 +52,14 @@ FROM person AS p
 LEFT JOIN binary_object_link AS l ON l.person_id = p.person_id AND l.role = ?2
 LEFT JOIN binary_object AS b ON b.blob_id = l.blob_id
 WHERE p.person_id = ?1";
+
+/// The content of the blob a person's photo link points to, only while the link still points to
+/// that blob and the blob still has the version looked up: anything else is [`Fetch::Changed`].
+const FETCH_SQL: &str = "
+SELECT b.content
+FROM binary_object_link AS l
+JOIN binary_object AS b ON b.blob_id = l.blob_id
+WHERE l.person_id = ?1 AND l.role = ?2 AND b.blob_id = ?3 AND coalesce(b.version, 0) = ?4";
 
 // The import reads the same layout as `Directory`: same extensions, same marker.
 use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
@@ -97,9 +102,9 @@ use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
 /// store.create_schema()?;
 /// store.set_image(PersonId(7), b"\xFF\xD8\xFF", Some("image/jpeg"))?;
 /// store.add_person(PersonId(8))?;
-/// assert!(matches!(store.load(PersonId(7))?, Lookup::Found(_)));
-/// assert_eq!(store.load(PersonId(8))?, Lookup::NoImage);
-/// assert_eq!(store.load(PersonId(9))?, Lookup::NoSuchPerson);
+/// assert!(matches!(store.lookup(PersonId(7))?, Lookup::Found(_)));
+/// assert_eq!(store.lookup(PersonId(8))?, Lookup::NoImage);
+/// assert_eq!(store.lookup(PersonId(9))?, Lookup::NoSuchPerson);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Sqlite {
@@ -313,10 +318,8 @@ impl Sqlite {
         })
     }
 
-    fn load_in(&self, conn: &mut Connection, person: PersonId) -> Result<Lookup> {
-        // One read transaction, so the metadata and the content come from the same snapshot.
-        let tx = conn.transaction().map_err(sql_error)?;
-        let row = tx
+    fn lookup_in(&self, conn: &mut Connection, person: PersonId) -> Result<Lookup> {
+        let row = conn
             .prepare_cached(LOOKUP_SQL)
             .and_then(|mut statement| {
                 statement
@@ -355,28 +358,46 @@ impl Sqlite {
         if len > self.max_bytes {
             return Err(super::source_too_large(self.max_bytes, len));
         }
-        let bytes = tx
-            .prepare_cached("SELECT content FROM binary_object WHERE blob_id = ?1")
-            .and_then(|mut statement| {
-                statement.query_row([blob_id], |row| {
-                    Ok(Bytes::copy_from_slice(row.get_ref(0)?.as_blob()?))
-                })
-            })
-            .map_err(sql_error)?;
-        Ok(Lookup::Found(StoredImage {
-            bytes,
+        Ok(Lookup::Found(ImageInfo {
+            version: format!("{blob_id}-{}", row.version),
+            len,
             declared_mime: row
                 .mime
                 .filter(|declared| declared.parse::<mime::Mime>().is_ok()),
-            version: format!("{blob_id}-{}", row.version),
             modified: row.modified.and_then(from_unix_millis),
         }))
+    }
+
+    fn fetch_in(&self, conn: &mut Connection, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
+        // A version this store did not write cannot be current.
+        let Some((blob_id, version)) = info
+            .version
+            .split_once('-')
+            .and_then(|(blob, version)| Some((blob.parse::<i64>().ok()?, version.parse::<i64>().ok()?)))
+        else {
+            return Ok(Fetch::Changed);
+        };
+        let bytes = conn
+            .prepare_cached(FETCH_SQL)
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![person.get(), Sqlite::ROLE, blob_id, version], |row| {
+                        Ok(Bytes::copy_from_slice(row.get_ref(0)?.as_blob()?))
+                    })
+                    .optional()
+            })
+            .map_err(sql_error)?;
+        Ok(bytes.map_or(Fetch::Changed, Fetch::Current))
     }
 }
 
 impl ImageStore for Sqlite {
-    fn load(&self, person: PersonId) -> Result<Lookup> {
-        self.with_connection(|conn| self.load_in(conn, person))
+    fn lookup(&self, person: PersonId) -> Result<Lookup> {
+        self.with_connection(|conn| self.lookup_in(conn, person))
+    }
+
+    fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
+        self.with_connection(|conn| self.fetch_in(conn, person, info))
     }
 }
 

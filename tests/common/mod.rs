@@ -9,3 +9,33 @@ pub mod temp;
 /// compiled in from its one home rather than written again here.
 #[path = "../../src/base64.rs"]
 pub mod base64;
+
+use person_image::store::{Fetch, ImageStore, Lookup, StoredImage};
+use person_image::PersonId;
+
+/// Looks `person` up and fetches the photo, as one value for assertions, looking up again when
+/// a writer replaced the photo in between (as the service does); panics when the person has no
+/// photo or a call fails.
+pub fn found(store: &dyn ImageStore, person: i32) -> StoredImage {
+    let person = PersonId(person);
+    for _ in 0..100 {
+        let info = match store.lookup(person) {
+            Ok(Lookup::Found(info)) => info,
+            other => panic!("person {person}: expected a photo, got {other:?}"),
+        };
+        match store.fetch(person, &info) {
+            Ok(Fetch::Current(bytes)) => {
+                assert_eq!(bytes.len() as u64, info.len, "person {person}: length");
+                return StoredImage {
+                    bytes,
+                    declared_mime: info.declared_mime,
+                    version: info.version,
+                    modified: info.modified,
+                };
+            }
+            Ok(Fetch::Changed) => continue,
+            Err(error) => panic!("person {person}: fetching the photo failed: {error}"),
+        }
+    }
+    panic!("person {person}: the photo changed on 100 fetches in a row")
+}
