@@ -11,7 +11,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, PutOptions, PutPayload};
 use person_image::auth::StaticAuthenticator;
 use person_image::store::{
-    check_conformance, Bucket, ConformanceFixture, ImageStore, Lookup,
+    check_conformance, check_replaced_between_calls, Bucket, ConformanceFixture, ImageStore, Lookup,
 };
 use person_image::{Error, ImageService, Method, PersonId};
 
@@ -274,4 +274,28 @@ fn backends(name: &str) -> Vec<(&'static str, Arc<dyn ObjectStore>, Option<TempD
         ("memory", Arc::new(InMemory::new()), None),
         ("local", local, Some(dir)),
     ]
+}
+
+#[test]
+fn a_replaced_object_is_never_served_under_the_old_version() {
+    let other = common::corpus::corpus_bytes("jpeg/progressive_cat.jpg");
+    let bucket = Arc::new(InMemory::new());
+    let store = seeded(bucket.clone(), "persons");
+    check_replaced_between_calls(&store, PersonId(1), &other, || {
+        put(bucket.as_ref(), "persons/1.jpg", &other);
+    });
+
+    let dir = TempDir::new("replaced-between");
+    let local = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local bucket"));
+    let store = seeded(local.clone(), "p");
+    check_replaced_between_calls(&store, PersonId(1), &other, || {
+        put(local.as_ref(), "p/1.jpg", &other);
+    });
+}
+
+#[test]
+fn repeated_requests_fetch_no_photo_bytes() {
+    let dir = TempDir::new("counting");
+    let local = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local bucket"));
+    common::counting::assert_repeated_requests_fetch_nothing(seeded(local, "p"), 1);
 }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use person_image::auth::StaticAuthenticator;
 use person_image::store::{
-    check_conformance, ConformanceFixture, ImageStore, ImportSummary, Lookup, Sqlite,
+    check_conformance, check_replaced_between_calls, ConformanceFixture, ImageStore, ImportSummary,
+    Lookup, Sqlite,
 };
 use person_image::{Error, ImageService, Method, PersonId};
 
@@ -407,4 +408,22 @@ fn import_refuses_oversize_photos_and_writes_nothing() {
             .status(),
         500
     );
+}
+
+#[test]
+fn a_replaced_photo_is_never_served_under_the_old_version() {
+    let other = common::corpus::corpus_bytes("jpeg/progressive_cat.jpg");
+    let store = memory_store();
+    store.set_image(PersonId(1), &hopper(), None).unwrap();
+    check_replaced_between_calls(&store, PersonId(1), &other, || {
+        store.set_image(PersonId(1), &other, None).unwrap();
+    });
+}
+
+#[test]
+fn repeated_requests_fetch_no_photo_bytes() {
+    let path = TempPath::new("counting");
+    let store = file_store(&path);
+    store.set_image(PersonId(1), &hopper(), None).unwrap();
+    common::counting::assert_repeated_requests_fetch_nothing(store, 1);
 }

@@ -9,7 +9,8 @@ use person_image::auth::{
     Authenticator, CallerIdentity, Credentials, Principal, Secret, StaticAuthenticator,
 };
 use person_image::store::{
-    check_conformance, ConformanceFixture, Directory, ImageStore, InMemory, Lookup,
+    check_conformance, check_replaced_between_calls, ConformanceFixture, Directory, ImageStore,
+    InMemory, Lookup,
 };
 use person_image::{Error, PersonId};
 
@@ -102,6 +103,12 @@ fn directory_store_none_marker_means_no_image() {
     assert_eq!(store.lookup(PersonId(6)).unwrap(), Lookup::NoSuchPerson);
 }
 
+/// Writes `bytes` as `name` the way photos should be replaced: a new file renamed over the old.
+fn replace_by_rename(dir: &TempDir, name: &str, bytes: &[u8]) {
+    let staged = dir.write(&format!(".{name}.new"), bytes);
+    std::fs::rename(staged, dir.path().join(name)).expect("rename over the photo");
+}
+
 #[test]
 fn directory_store_replacing_a_file_changes_the_version() {
     let dir = TempDir::new("replace");
@@ -110,15 +117,57 @@ fn directory_store_replacing_a_file_changes_the_version() {
     let store = Directory::new(dir.path());
     let before = found(&store, 8);
 
-    // Same length, one byte different, written immediately: mtime alone might not change.
+    // Same length, one byte different, renamed in at once: the new inode changes the version
+    // even when the timestamps cannot tell the two files apart.
     let mut changed = photo.clone();
     let last = changed.len() - 3;
     changed[last] ^= 0xFF;
-    dir.write("8.jpg", &changed);
+    replace_by_rename(&dir, "8.jpg", &changed);
     let after = found(&store, 8);
-
     assert_ne!(before.version, after.version);
     assert_eq!(after.bytes.as_ref(), changed.as_slice());
+
+    // Rewritten in place (same inode, same length) later than the file system's timestamp
+    // granularity: the modification and change times tell.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    dir.write("8.jpg", &photo);
+    let rewritten = found(&store, 8);
+    assert_ne!(rewritten.version, after.version);
+    assert_eq!(rewritten.bytes.as_ref(), photo.as_slice());
+}
+
+#[test]
+fn stores_never_serve_a_replaced_photo_under_the_old_version() {
+    let photo = hopper();
+    let other = common::corpus::corpus_bytes("jpeg/progressive_cat.jpg");
+    let memory = InMemory::new().with_image(PersonId(1), photo.clone());
+    check_replaced_between_calls(&memory, PersonId(1), &other, || {
+        memory.insert(PersonId(1), other.clone());
+    });
+
+    let dir = TempDir::new("replaced-between");
+    dir.write("1.jpg", &photo);
+    let directory = Directory::new(dir.path());
+    check_replaced_between_calls(&directory, PersonId(1), &other, || {
+        replace_by_rename(&dir, "1.jpg", &other);
+    });
+    // Another extension taking over is a replacement too.
+    check_replaced_between_calls(&directory, PersonId(1), &photo, || {
+        std::fs::remove_file(dir.path().join("1.jpg")).unwrap();
+        dir.write("1.JPEG", &photo);
+    });
+}
+
+#[test]
+fn repeated_requests_fetch_no_photo_bytes() {
+    let photo = hopper();
+    common::counting::assert_repeated_requests_fetch_nothing(
+        InMemory::new().with_image(PersonId(1), photo.clone()),
+        1,
+    );
+    let dir = TempDir::new("counting");
+    dir.write("1.jpg", &photo);
+    common::counting::assert_repeated_requests_fetch_nothing(Directory::new(dir.path()), 1);
 }
 
 #[test]
@@ -345,6 +394,9 @@ fn trait_objects_are_shareable() {
     });
     // The blanket `Arc` impls make an `Arc` itself a store and an authenticator.
     let nested: Arc<Arc<dyn ImageStore>> = Arc::new(Arc::clone(&store));
-    assert!(matches!(nested.lookup(PersonId(2)), Ok(Lookup::NoSuchPerson)));
+    assert!(matches!(
+        nested.lookup(PersonId(2)),
+        Ok(Lookup::NoSuchPerson)
+    ));
     assert!(!Arc::clone(&auth).challenges().is_empty());
 }

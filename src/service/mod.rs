@@ -170,7 +170,12 @@ impl ImageService {
         let plan = Plan::new(&self.render_request(request, Source::Placeholder(kind)))?;
         let etag = ETag::new(&format!("ph.{}", plan.variant_key()));
         if not_modified(request, &etag) {
-            return Ok(self.with_caching_headers(request, ImageResponse::not_modified(), etag, None));
+            return Ok(self.with_caching_headers(
+                request,
+                ImageResponse::not_modified(),
+                etag,
+                None,
+            ));
         }
         let key = VariantKey {
             person: 0,
@@ -213,7 +218,9 @@ impl ImageService {
         info: &ImageInfo,
     ) -> Result<Option<ImageResponse>> {
         let limits = &self.options.limits;
-        if let Err(error) = limits.check_source_bytes(usize::try_from(info.len).unwrap_or(usize::MAX)) {
+        if let Err(error) =
+            limits.check_source_bytes(usize::try_from(info.len).unwrap_or(usize::MAX))
+        {
             return self.unrenderable(request, error).map(Some);
         }
         let variant = request_variant(request);
@@ -224,7 +231,9 @@ impl ImageService {
         let modified = info.modified;
         if not_modified(request, &etag) {
             let response = ImageResponse::not_modified();
-            return Ok(Some(self.with_caching_headers(request, response, etag, modified)));
+            return Ok(Some(
+                self.with_caching_headers(request, response, etag, modified),
+            ));
         }
         let key = VariantKey {
             person: request.person.get(),
@@ -232,10 +241,17 @@ impl ImageService {
             variant,
         };
         if let Some(rendered) = self.cache.as_ref().and_then(|cache| cache.get(&key)) {
-            return Ok(Some(self.with_caching_headers(request, ok(rendered), etag, modified)));
+            return Ok(Some(self.with_caching_headers(
+                request,
+                ok(rendered),
+                etag,
+                modified,
+            )));
         }
         if let Some(response) = self.head_of_stored(request, info) {
-            return Ok(Some(self.with_caching_headers(request, response, etag, modified)));
+            return Ok(Some(
+                self.with_caching_headers(request, response, etag, modified),
+            ));
         }
         let bytes = match self.store.fetch(request.person, info)? {
             Fetch::Current(bytes) => bytes,
@@ -258,7 +274,12 @@ impl ImageService {
             }
         });
         match rendered {
-            Ok(rendered) => Ok(Some(self.with_caching_headers(request, ok(rendered), etag, modified))),
+            Ok(rendered) => Ok(Some(self.with_caching_headers(
+                request,
+                ok(rendered),
+                etag,
+                modified,
+            ))),
             Err(error) => self.unrenderable(request, error).map(Some),
         }
     }

@@ -220,20 +220,30 @@ pub fn check_replaced_between_calls(
     if new.version == old.version {
         broken(
             rule,
-            format!("person {person}'s replaced photo kept version {:?}", old.version),
+            format!(
+                "person {person}'s replaced photo kept version {:?}",
+                old.version
+            ),
         );
     }
     if new.len != new_bytes.len() as u64 {
         broken(
             rule,
-            format!("person {person}'s new photo has {} bytes, the lookup says {}", new_bytes.len(), new.len),
+            format!(
+                "person {person}'s new photo has {} bytes, the lookup says {}",
+                new_bytes.len(),
+                new.len
+            ),
         );
     }
     match fetch(store, person, new, rule) {
         Fetch::Current(bytes) if bytes.as_ref() == new_bytes => {}
         other => broken(
             rule,
-            format!("fetching person {person}'s new photo gave {}", describe_fetch(&other)),
+            format!(
+                "fetching person {person}'s new photo gave {}",
+                describe_fetch(&other)
+            ),
         ),
     }
 }
@@ -244,7 +254,10 @@ fn found<'a>(lookup: &'a Lookup, person: PersonId, rule: &str) -> &'a ImageInfo 
         Lookup::Found(info) => info,
         other => broken(
             rule,
-            format!("person {person} should have a photo, got {}", describe(other)),
+            format!(
+                "person {person} should have a photo, got {}",
+                describe(other)
+            ),
         ),
     }
 }
@@ -456,8 +469,14 @@ mod tests {
             })
         }))
         .expect_err("the rule should fail");
-        let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
-        assert!(message.contains("replaced-between-calls") && message.contains("Changed"), "{message}");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            message.contains("replaced-between-calls") && message.contains("Changed"),
+            "{message}"
+        );
 
         let honest = InMemory::new().with_image(PersonId(1), &b"photo"[..]);
         check_replaced_between_calls(&honest, PersonId(1), b"new", || {

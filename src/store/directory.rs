@@ -250,6 +250,9 @@ mod tests {
     #[test]
     fn a_missing_directory_means_no_such_person() {
         let store = Directory::new("/nonexistent/person-image-test-dir");
-        assert!(matches!(store.lookup(PersonId(1)), Ok(Lookup::NoSuchPerson)));
+        assert!(matches!(
+            store.lookup(PersonId(1)),
+            Ok(Lookup::NoSuchPerson)
+        ));
     }
 }

@@ -179,7 +179,10 @@ mod tests {
         assert!(matches!(store.lookup(PersonId(1)), Ok(Lookup::NoImage)));
         assert!(store.remove(PersonId(1)));
         assert!(!store.remove(PersonId(1)));
-        assert!(matches!(store.lookup(PersonId(1)), Ok(Lookup::NoSuchPerson)));
+        assert!(matches!(
+            store.lookup(PersonId(1)),
+            Ok(Lookup::NoSuchPerson)
+        ));
         assert!(store.is_empty());
     }
 

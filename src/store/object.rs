@@ -178,9 +178,10 @@ impl Bucket {
 impl ImageStore for Bucket {
     fn lookup(&self, person: PersonId) -> Result<Lookup> {
         let (prefix, max_bytes) = (self.prefix.clone(), self.max_bytes);
-        self.run(format!("looking up person {person}"), move |store| async move {
-            lookup(store.as_ref(), &prefix, person, max_bytes).await
-        })
+        self.run(
+            format!("looking up person {person}"),
+            move |store| async move { lookup(store.as_ref(), &prefix, person, max_bytes).await },
+        )
     }
 
     fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
@@ -247,7 +248,10 @@ async fn fetch(
     let mut options = GetOptions::new();
     // `If-Match` spares downloading a replaced object; the version of what the `GET` returned is
     // compared below either way, which also covers backends without ETags.
-    if let Some(tag) = version.strip_prefix(ext).and_then(|rest| rest.strip_prefix(":e:")) {
+    if let Some(tag) = version
+        .strip_prefix(ext)
+        .and_then(|rest| rest.strip_prefix(":e:"))
+    {
         options.if_match = Some(tag.to_owned());
     }
     let result = match store.get_opts(key, options).await {

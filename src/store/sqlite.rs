@@ -370,20 +370,19 @@ impl Sqlite {
 
     fn fetch_in(&self, conn: &mut Connection, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
         // A version this store did not write cannot be current.
-        let Some((blob_id, version)) = info
-            .version
-            .split_once('-')
-            .and_then(|(blob, version)| Some((blob.parse::<i64>().ok()?, version.parse::<i64>().ok()?)))
-        else {
+        let Some((blob_id, version)) = info.version.split_once('-').and_then(|(blob, version)| {
+            Some((blob.parse::<i64>().ok()?, version.parse::<i64>().ok()?))
+        }) else {
             return Ok(Fetch::Changed);
         };
         let bytes = conn
             .prepare_cached(FETCH_SQL)
             .and_then(|mut statement| {
                 statement
-                    .query_row(params![person.get(), Sqlite::ROLE, blob_id, version], |row| {
-                        Ok(Bytes::copy_from_slice(row.get_ref(0)?.as_blob()?))
-                    })
+                    .query_row(
+                        params![person.get(), Sqlite::ROLE, blob_id, version],
+                        |row| Ok(Bytes::copy_from_slice(row.get_ref(0)?.as_blob()?)),
+                    )
                     .optional()
             })
             .map_err(sql_error)?;

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod corpus;
+pub mod counting;
 pub mod temp;
 
 /// Base64 for building `Basic` headers and reading JSON bodies: the crate's own implementation,
