@@ -30,57 +30,89 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## The crate at a glance
+//!
+//! At the root: [`ImageService`] (built with [`ImageServiceBuilder`], used through the
+//! [`PersonImageService`] trait), [`ImageRequest`] and [`ImageResponse`], [`Error`], [`PersonId`],
+//! the query types ([`ImageQuery`], [`Dimension`], [`IfBlank`], [`OutputFormat`]), [`Limits`],
+//! and [`render()`], the pure rendering core. The plug points and the parts live in modules:
+//!
+//! - [`store`]: the [`ImageStore`](store::ImageStore) trait, the stores ([`InMemory`](store::InMemory),
+//!   [`Directory`](store::Directory), and behind features `Sqlite` and `Bucket`), and the
+//!   conformance suite.
+//! - [`auth`]: the [`Authenticator`](auth::Authenticator) trait, the credentials it is given, and
+//!   [`StaticAuthenticator`](auth::StaticAuthenticator).
+//! - [`headers`]: the typed headers the request parser produces (`Accept`, `If-None-Match`,
+//!   locale) and [`ETag`](headers::ETag).
+//! - [`render`](mod@render): [`RenderRequest`](render::RenderRequest), [`RenderOptions`](render::RenderOptions)
+//!   and the placeholder kinds.
+//!
 //! ## How a request flows
 //!
 //! 1. [`ImageRequest::parse`] (or [`ImageRequest::from_http`]) turns the path, query and headers
-//!    into typed values: [`PersonId`], [`ImageQuery`], [`CallerIdentity`], [`AcceptList`],
-//!    [`IfNoneMatch`], [`Locale`]. Invalid parameters are a 400 naming the parameter.
-//! 2. The [`Authenticator`] authenticates (401) and authorizes (403) the caller. Nothing is asked
-//!    of the store before that, so strangers learn nothing about which persons exist.
-//! 3. The [`ImageStore`] answers with the photo, "no photo" or "no such person".
-//! 4. [`negotiate`] picks the output (`type`, then `Accept`, then the stored format), a
-//!    [`RenderPlan`] decides passthrough or conversion from the header alone, the ETag is
-//!    compared with `If-None-Match`, and only then are pixels decoded, resized and encoded.
+//!    into typed values. Invalid parameters are a 400 naming the parameter.
+//! 2. The [`Authenticator`](auth::Authenticator) authenticates (401) and authorizes (403) the
+//!    caller. Nothing is asked of the store before that, so strangers learn nothing about which
+//!    persons exist.
+//! 3. The store's [`lookup`](store::ImageStore::lookup) says whether there is a photo and gives
+//!    its metadata (version, length, type), without reading it.
+//! 4. The ETag comes from the version and the normalized request, so `If-None-Match` is answered
+//!    (304) and the render cache is consulted before any byte is read. Only a miss
+//!    [`fetch`](store::ImageStore::fetch)es the photo, once; then negotiation (`type`, then
+//!    `Accept`, then the stored format) and the header decide passthrough or conversion, and only
+//!    then are pixels decoded, resized and encoded.
 //!
 //! ## Implementing a store
 //!
-//! Implement [`ImageStore::load`] and call [`check_conformance`] from your tests.
-//! [`InMemory`] and [`Directory`] are the reference implementations. The trait is
-//! synchronous: rendering is CPU-bound, so async servers call the service from a blocking pool
-//! (`tokio::task::spawn_blocking`), and a store over an async client can `block_on` there.
+//! Implement [`lookup`](store::ImageStore::lookup) the cheap way your backend allows (a `stat`, a
+//! query without the blob column, an object `HEAD`) and [`fetch`](store::ImageStore::fetch) so
+//! that it returns bytes only of the version asked for, checked against what it actually read;
+//! call [`check_conformance`](store::check_conformance) and
+//! [`check_replaced_between_calls`](store::check_replaced_between_calls) from your tests. The
+//! trait is synchronous: rendering is CPU-bound, so async servers call the service from a blocking
+//! pool (`tokio::task::spawn_blocking`), and a store over an async client can wait there.
 //!
 //! ## Implementing an authenticator
 //!
-//! Implement [`Authenticator`]: return [`Error::unauthenticated`] for bad credentials,
-//! [`Error::forbidden`] from `authorize`, [`Error::authenticator`] when your own backend fails.
-//! Compare secrets with [`Secret`]'s constant-time equality. [`StaticAuthenticator`] is the
-//! reference.
+//! Implement [`Authenticator`](auth::Authenticator): return [`Error::unauthenticated`] for bad
+//! credentials, [`Error::forbidden`] from `authorize`, [`Error::authenticator`] when your own
+//! backend fails. Compare secrets with [`Secret`](auth::Secret)'s constant-time equality, as
+//! [`StaticAuthenticator`](auth::StaticAuthenticator) does.
+//!
+//! ## Errors
+//!
+//! [`Error`] knows its HTTP status. Its `Display` is one line and its cause is its
+//! [`source`](std::error::Error::source), so a printed chain shows each cause once;
+//! [`Error::message`] is what the caller is told (the JSON `Message`), which for 5xx names only
+//! the failing part, never a path or a query. Stored images the crate cannot render are the 422
+//! family ([`Error::is_unrenderable`]), which `ifBlank` may replace with a placeholder.
 //!
 //! ## Limits and security
 //!
 //! [`Limits`] caps the requested side (default 4096), the stored bytes (50 MiB), the decoded pixels
-//! (64 MP, all frames) and the frames (300); the header is checked before any pixel buffer is
-//! allocated, so decompression bombs are refused cheaply (422). No input makes the crate panic.
-//! Secrets never appear in `Debug` output or error messages. `#![forbid(unsafe_code)]`.
+//! (64 MP, all frames) and the frames (300); stores refuse oversized photos at lookup, and the
+//! header is checked before any pixel buffer is allocated, so decompression bombs are refused
+//! cheaply (422, [`LimitKind`] says which). No input makes the crate panic. Secrets never appear
+//! in `Debug` output or error messages. `#![forbid(unsafe_code)]`.
 //!
 //! ## Feature flags
 //!
 //! - `http` (default): [`ImageRequest::from_http`], `From<ImageResponse> for http::Response<Bytes>`
 //!   and [`ImageService::handle_http`].
-//! - `sqlite` (off): `Sqlite`, photos in a SQLite database shaped like the CRM's (bundles
+//! - `sqlite` (off): `store::Sqlite`, photos in a SQLite database shaped like the CRM's (bundles
 //!   SQLite's C source, so it needs a C compiler).
 //! - `turbojpeg` (off): JPEG decoding at a reduced DCT scale and JPEG encoding through
-//!   libjpeg-turbo (about 40% faster thumbnails of JPEG photos); needs cmake, nasm and a C
-//!   compiler. Files it does not handle (CMYK, YCCK, lossless, errors) take the pure-Rust path.
-//! - `object-store` (off): `Bucket`, photos in an `object_store` bucket (S3, GCS, Azure,
+//!   libjpeg-turbo; needs cmake, nasm and a C compiler. Files it does not handle (CMYK, YCCK,
+//!   lossless, errors) take the pure-Rust path.
+//! - `object-store` (off): `store::Bucket`, photos in an `object_store` bucket (S3, GCS, Azure,
 //!   local files, memory), with its own small tokio runtime to bridge the synchronous store trait.
 //!
 //! ## Caching
 //!
-//! [`ImageService`] keeps rendered variants in a [`RenderCache`] (64 MiB by default,
-//! [`ImageServiceBuilder::cache_bytes`]), keyed by person, the store's version tag and the
-//! normalized output, so a new stored version is never answered with an old rendering. Concurrent
-//! identical misses render once. Passthrough responses are not cached: they are already zero-copy.
+//! [`ImageService`] keeps rendered variants in memory (64 MiB by default,
+//! [`ImageServiceBuilder::cache_bytes`]), keyed by person, the store's version and the normalized
+//! request, so a new stored version is never answered with an old rendering. Concurrent identical
+//! misses render once. Passthrough responses are not cached: they are already zero-copy.
 //!
 //! ## Compatibility notes
 //!
@@ -90,6 +122,8 @@
 //!   `0x10`, negatives and values over the configured maximum side are 400s naming the parameter.
 //! - The first occurrence of a repeated query parameter wins, even when it is empty.
 //! - Without `type`, every response carries `Vary: Accept` (it would differ under another Accept).
+//! - ETags name the stored version and the request (sizes, `type` or the `Accept` weights), not
+//!   the output: two requests that happen to produce the same bytes may carry different ETags.
 //! - `Accept` ties go to PNG for images with transparency, else JPEG, then GIF, then TIFF; a stored
 //!   BMP or WebP that must be converted (a size was asked) becomes PNG or JPEG by the same rule.
 //! - `ClearPixel` is 1×1 unless both `w` and `h` are given; other placeholders are square when one

@@ -18,7 +18,7 @@ use crate::{Error, Result};
 
 /// Photos in an [`ObjectStore`]: `<prefix>/<id>.<ext>` is the photo, an object
 /// `<prefix>/<id>.none` marks a person without a photo, no object means no such person. The same
-/// layout as [`Directory`](crate::Directory), so a photo directory can be synced to a
+/// layout as [`Directory`](super::Directory), so a photo directory can be synced to a
 /// bucket as is.
 ///
 /// * **Keys.** `<id>` is the decimal person id as [`PersonId`]'s `Display` writes it (`7`, `-3`);

@@ -85,8 +85,8 @@ use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
 /// * **Size.** A blob whose `length(content)` is over [`Sqlite::with_max_bytes`] (default
 ///   50 MiB) is refused with [`Error::LimitExceeded`] before its content is read. The
 ///   `original_size` column is written but not trusted: the length is what would be read.
-/// * **Threads.** Connections are pooled: a load takes an idle connection (or opens one when
-///   none is idle) and gives it back afterwards, up to 8 kept idle, so loads from many threads run
+/// * **Threads.** Connections are pooled: each lookup or fetch takes an idle connection (or opens one when
+///   none is idle) and gives it back afterwards, up to 8 kept idle, so calls from many threads run
 ///   in parallel without a lock held across a query. Each connection waits up to 5 s for a lock
 ///   held by a writer before failing with [`Error::Store`].
 /// * **In memory.** [`Sqlite::open_in_memory`] uses SQLite's `memdb` VFS under a unique
@@ -141,7 +141,7 @@ impl Sqlite {
     /// Opens (creating it if missing) the database file at `path`.
     ///
     /// Nothing is written: call [`Sqlite::create_schema`] for a new database. One connection
-    /// is opened now, so a path that cannot be opened fails here rather than on the first load.
+    /// is opened now, so a path that cannot be opened fails here rather than on the first lookup.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Sqlite::with_target(Target::File(path.as_ref().to_owned()), false)
     }
@@ -220,7 +220,7 @@ impl Sqlite {
         self.write(|tx| delete_image(tx, person))
     }
 
-    /// Imports a directory laid out like [`Directory`](crate::Directory)'s:
+    /// Imports a directory laid out like [`Directory`](super::Directory)'s:
     /// `<id>.<ext>` is a photo (`jpg`, `jpeg`, `png`, `gif`, `tif`, `tiff`, `bmp`, `webp`, any
     /// case; the MIME type declared from the extension) and `<id>.none` a person without one.
     ///

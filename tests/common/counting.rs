@@ -137,5 +137,9 @@ pub fn assert_repeated_requests_fetch_nothing(store: impl ImageStore + 'static, 
         assert_eq!(again.status, 304, "{target}");
     }
     assert_eq!(store.counts().1, 2, "304s after a restart fetch nothing");
-    assert_eq!(store.counts().0, 9, "each of the 9 requests looked the photo up once");
+    assert_eq!(
+        store.counts().0,
+        9,
+        "each of the 9 requests looked the photo up once"
+    );
 }
