@@ -85,9 +85,9 @@ use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
 /// * **Size.** A blob whose `length(content)` is over [`Sqlite::with_max_bytes`] (default
 ///   50 MiB) is refused with [`Error::LimitExceeded`] before its content is read. The
 ///   `original_size` column is written but not trusted: the length is what would be read.
-/// * **Threads.** Connections are pooled: each lookup or fetch takes an idle connection (or opens one when
-///   none is idle) and gives it back afterwards, up to 8 kept idle, so calls from many threads run
-///   in parallel without a lock held across a query. Each connection waits up to 5 s for a lock
+/// * **Threads.** Connections are pooled: each lookup or fetch takes an idle connection (or opens
+///   one when none is idle) and gives it back afterwards, up to 8 kept idle, so calls from many
+///   threads run in parallel without a lock held across a query. Each connection waits up to 5 s for a lock
 ///   held by a writer before failing with [`Error::Store`].
 /// * **In memory.** [`Sqlite::open_in_memory`] uses SQLite's `memdb` VFS under a unique
 ///   name, which all of the store's connections share with ordinary database locking (unlike a
