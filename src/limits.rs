@@ -2,6 +2,9 @@
 
 use crate::error::LimitKind;
 
+/// The default of [`Limits::max_source_bytes`], which the stores also use as their default cap.
+pub(crate) const DEFAULT_MAX_SOURCE_BYTES: u64 = 50 * 1024 * 1024;
+
 /// Caps on what a request may ask for and what a stored image may cost to decode.
 ///
 /// The defaults are safe for a public service; every field can be raised or lowered with the
@@ -28,7 +31,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_side: 4096,
-            max_source_bytes: 50 * 1024 * 1024,
+            max_source_bytes: DEFAULT_MAX_SOURCE_BYTES,
             max_source_pixels: 64_000_000,
             max_frames: 300,
         }

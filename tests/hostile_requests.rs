@@ -31,6 +31,7 @@ struct Case {
     target: String,
     headers: Vec<(&'static str, Vec<u8>)>,
     status: u16,
+    /// Part of the error message, or of the content type for a success.
     message_has: &'static str,
 }
 
@@ -79,7 +80,7 @@ fn hostile_request_table() {
             "/api/v1/Person/1/Image",
             vec![basic(), ("Accept", huge("image/png;a=", 100_000))],
             200,
-            "",
+            "image/",
         ),
         case(
             "100 kB cookie",
@@ -96,7 +97,7 @@ fn hostile_request_table() {
             "/api/v1/Person/1/Image",
             vec![basic(), ("Accept", many_accept)],
             200,
-            "",
+            "image/",
         ),
         case(
             "invalid UTF-8 in Authorization",
@@ -110,7 +111,7 @@ fn hostile_request_table() {
             "/api/v1/Person/1/Image",
             vec![basic(), ("Accept", b"image/\xffpng".to_vec())],
             200,
-            "",
+            "image/",
         ),
         case(
             "invalid percent-encoding",
@@ -173,7 +174,7 @@ fn hostile_request_table() {
             "/api/v1/Person/1/Image?w=10&w=-1",
             vec![basic()],
             200,
-            "",
+            "image/",
         ),
         case(
             "personId not a number",
@@ -260,7 +261,7 @@ fn hostile_request_table() {
             "/api/v1/Person/1/Image/extra",
             vec![basic()],
             404,
-            "",
+            "No such endpoint",
         ),
     ];
     let service = service();
@@ -278,7 +279,14 @@ fn hostile_request_table() {
             case.name,
             &message[..message.len().min(200)]
         );
-        if response.status >= 400 {
+        if response.status < 300 {
+            assert!(
+                response.content_type.starts_with(case.message_has),
+                "{}: {}",
+                case.name,
+                response.content_type
+            );
+        } else {
             assert!(
                 message.starts_with("{\"Message\":\""),
                 "{}: {message}",

@@ -86,18 +86,18 @@ const TEXT_LINE: [u8; 3] = [0xC4, 0xC9, 0xCF];
 /// Maps pixel centres to figure units: the unit square centred on the canvas, scaled to its
 /// smaller side.
 #[derive(Debug, Clone, Copy)]
-struct Frame {
+struct Canvas {
     /// Figure units per pixel.
     unit: f32,
     /// The figure-unit coordinates of pixel (0, 0)'s centre.
     origin: (f32, f32),
 }
 
-impl Frame {
+impl Canvas {
     fn new(width: u32, height: u32) -> Self {
         let side = width.min(height) as f32;
         let unit = 1.0 / side;
-        Frame {
+        Canvas {
             unit,
             origin: (
                 (0.5 - (width as f32 - side) / 2.0) * unit,
@@ -136,7 +136,7 @@ impl Shade {
 
     /// Paints `top` over the colour so far, on the part of the pixel inside the shape whose
     /// signed distance is `distance`.
-    fn layer(&mut self, frame: Frame, distance: f32, top: [u8; 3]) {
+    fn layer(&mut self, frame: Canvas, distance: f32, top: [u8; 3]) {
         self.edge = self.edge.min(distance.abs());
         let coverage = frame.coverage(distance);
         if coverage >= 1.0 {
@@ -156,7 +156,7 @@ impl Shade {
 /// when the tile centre is farther from every edge than the tile's half-diagonal plus the
 /// half-pixel anti-aliasing ramp, the whole tile has the centre's colour and is filled at once.
 /// Only tiles crossed by an edge are shaded per pixel, which keeps 4096×4096 fast.
-fn paint(width: u32, height: u32, frame: Frame, scene: impl Fn((f32, f32)) -> Shade) -> RgbImage {
+fn paint(width: u32, height: u32, frame: Canvas, scene: impl Fn((f32, f32)) -> Shade) -> RgbImage {
     const TILE: u32 = 16;
     let reach = (TILE as f32 * std::f32::consts::FRAC_1_SQRT_2 + 0.5) * frame.unit;
     let mut image = RgbImage::new(width, height);
@@ -217,7 +217,7 @@ fn silhouette(width: u32, height: u32) -> RgbImage {
     const SHOULDERS_HALF_WIDTH: f32 = 0.33;
     const SHOULDERS_RADIUS: f32 = 0.27;
 
-    let frame = Frame::new(width, height);
+    let frame = Canvas::new(width, height);
     // The body is a rounded box tall enough to leave the canvas at the bottom whatever the aspect.
     let canvas_bottom = frame.point(0.0, height as f32).1;
     let body_half_height = (canvas_bottom + SHOULDERS_RADIUS - SHOULDERS_TOP) / 2.0 + 0.5;
@@ -280,7 +280,7 @@ fn file_icon(width: u32, height: u32) -> RgbImage {
     const LINE_LEFT: f32 = 0.34;
     const LINE_HALF_HEIGHT: f32 = 0.016;
 
-    let frame = Frame::new(width, height);
+    let frame = Canvas::new(width, height);
     // The fold's diagonal: points with x − y > FOLD_LINE are beyond it (cut off the page).
     let fold_line = RIGHT - FOLD_SIZE - TOP;
     let diagonal = |p: (f32, f32)| (p.0 - p.1 - fold_line) / std::f32::consts::SQRT_2;
@@ -443,7 +443,7 @@ mod tests {
     #[test]
     fn tiled_painting_matches_shading_every_pixel() {
         for (width, height) in [(1, 1), (17, 5), (100, 37), (33, 200), (300, 300)] {
-            let frame = Frame::new(width, height);
+            let frame = Canvas::new(width, height);
             let scene = |p: (f32, f32)| {
                 let mut shade = Shade::new(BACKGROUND);
                 shade.layer(frame, circle(p, (0.4, 0.45), 0.2), FIGURE);

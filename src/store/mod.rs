@@ -31,7 +31,7 @@ pub use object::Bucket;
 pub use sqlite::{ImportSummary, Sqlite};
 
 /// The default cap on one stored photo, 50 MiB: the render side's default source-bytes limit.
-pub(crate) const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_BYTES: u64 = crate::limits::DEFAULT_MAX_SOURCE_BYTES;
 
 /// The error every store gives for a photo over its byte cap (422, like the render-side limit).
 pub(crate) fn source_too_large(max: u64, actual: u64) -> crate::Error {
