@@ -151,9 +151,13 @@ mod request;
 mod response;
 mod service;
 pub mod store;
+// The test helpers the integration tests use too, compiled in from their one home.
 #[cfg(test)]
 #[path = "../tests/common/corpus.rs"]
 mod test_corpus;
+#[cfg(test)]
+#[path = "../tests/common/pixels.rs"]
+mod test_pixels;
 
 pub use error::{BoxError, Error, LimitKind, Result};
 pub use format::OutputFormat;

@@ -135,13 +135,7 @@ fn passthrough_is_byte_identical_for_every_stored_format() {
 fn mean_abs_diff(a: &DynamicImage, b: &DynamicImage) -> f64 {
     let (a, b) = (a.to_rgb8(), b.to_rgb8());
     assert_eq!(a.dimensions(), b.dimensions());
-    let total: u64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| u64::from(x.abs_diff(*y)))
-        .sum();
-    total as f64 / a.as_raw().len() as f64
+    common::pixels::mean_abs_diff(a.as_raw(), b.as_raw())
 }
 
 #[test]
@@ -307,15 +301,7 @@ fn bombs_are_refused_by_limit() {
 }
 
 fn psnr(a: &DynamicImage, b: &DynamicImage) -> f64 {
-    let (a, b) = (a.to_rgb8(), b.to_rgb8());
-    let mse: f64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
-        .sum::<f64>()
-        / a.as_raw().len() as f64;
-    10.0 * (255.0f64.powi(2) / mse.max(1e-9)).log10()
+    common::pixels::psnr(a.to_rgb8().as_raw(), b.to_rgb8().as_raw())
 }
 
 #[test]

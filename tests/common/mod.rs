@@ -4,6 +4,7 @@
 
 pub mod corpus;
 pub mod counting;
+pub mod pixels;
 pub mod temp;
 
 /// Base64 for building `Basic` headers and reading JSON bodies: the crate's own implementation,

@@ -335,14 +335,7 @@ mod turbo_tests {
             resize::resize(pure, target).unwrap(),
         );
         assert_eq!(turbo.dimensions(), target);
-        let (a, b) = (raw(&turbo), raw(&pure));
-        assert_eq!(a.len(), b.len());
-        let sum: u64 = a
-            .iter()
-            .zip(b)
-            .map(|(x, y)| u64::from(x.abs_diff(*y)))
-            .sum();
-        let mean = sum as f64 / a.len() as f64;
+        let mean = crate::test_pixels::mean_abs_diff(raw(&turbo), raw(&pure));
         assert!(mean < 4.0, "mean abs diff {mean}");
     }
 }

@@ -52,13 +52,7 @@ fn rgb(picture: &Picture) -> RgbImage {
 
 fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {
     assert_eq!(a.dimensions(), b.dimensions());
-    let sum: u64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| u64::from(x.abs_diff(*y)))
-        .sum();
-    sum as f64 / a.as_raw().len() as f64
+    crate::test_pixels::mean_abs_diff(a.as_raw(), b.as_raw())
 }
 
 #[test]

@@ -115,15 +115,7 @@ mod tests {
     use super::*;
     use image::{DynamicImage, RgbaImage};
 
-    fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
-        assert_eq!(a.len(), b.len());
-        let sum: u64 = a
-            .iter()
-            .zip(b)
-            .map(|(x, y)| u64::from(x.abs_diff(*y)))
-            .sum();
-        sum as f64 / a.len() as f64
-    }
+    use crate::test_pixels::mean_abs_diff;
 
     #[test]
     fn round_trips_every_pixel_kind_closely() {
