@@ -37,9 +37,10 @@
 //! the query types ([`ImageQuery`], [`Dimension`], [`IfBlank`], [`OutputFormat`]), [`Limits`],
 //! and [`render()`], the pure rendering core. The plug points and the parts live in modules:
 //!
-//! - [`store`]: the [`ImageStore`](store::ImageStore) trait, the stores ([`InMemory`](store::InMemory),
-//!   [`Directory`](store::Directory), and behind features `Sqlite` and `Bucket`), and the
-//!   conformance suite.
+//! - [`store`]: the [`ImageStore`](store::ImageStore) trait (and
+//!   [`WritableStore`](store::WritableStore) for replacing and deleting), the stores
+//!   ([`InMemory`](store::InMemory), [`Directory`](store::Directory), and behind features `Sqlite`
+//!   and `Bucket`), and the conformance suites.
 //! - [`auth`]: the [`Authenticator`](auth::Authenticator) trait, the credentials it is given, and
 //!   [`StaticAuthenticator`](auth::StaticAuthenticator).
 //! - [`headers`]: the typed headers the request parser produces (`Accept`, `If-None-Match`,

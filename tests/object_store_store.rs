@@ -11,7 +11,8 @@ use object_store::path::Path;
 use object_store::{ObjectStore, PutOptions, PutPayload};
 use person_image::auth::StaticAuthenticator;
 use person_image::store::{
-    check_conformance, check_replaced_between_calls, Bucket, ConformanceFixture, ImageStore, Lookup,
+    check_conformance, check_replaced_between_calls, check_writes, Bucket, ConformanceFixture,
+    ImageStore, Lookup,
 };
 use person_image::{Error, ImageService, Method, PersonId};
 
@@ -298,4 +299,18 @@ fn repeated_requests_fetch_no_photo_bytes() {
     let dir = TempDir::new("counting");
     let local = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local bucket"));
     common::counting::assert_repeated_requests_fetch_nothing(seeded(local, "p"), 1);
+}
+
+#[test]
+fn follows_the_write_rules_on_memory_and_local_files() {
+    let fixture = fixture();
+    check_writes(&seeded(Arc::new(InMemory::new()), "persons"), &fixture);
+    let dir = TempDir::new("writes");
+    let local = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local bucket"));
+    check_writes(&seeded(local, "p"), &fixture);
+    assert!(dir.path().join("p/1.jpg").is_file());
+    assert!(
+        dir.path().join("p/2.none").is_file(),
+        "deleted at the end of the rules"
+    );
 }

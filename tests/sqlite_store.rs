@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use person_image::auth::StaticAuthenticator;
 use person_image::store::{
-    check_conformance, check_replaced_between_calls, ConformanceFixture, ImageStore, ImportSummary,
-    Lookup, Sqlite,
+    check_conformance, check_replaced_between_calls, check_writes, ConformanceFixture, ImageStore,
+    ImportSummary, Lookup, Sqlite, WritableStore,
 };
 use person_image::{Error, ImageService, Method, PersonId};
 
@@ -426,4 +426,33 @@ fn repeated_requests_fetch_no_photo_bytes() {
     let store = file_store(&path);
     store.set_image(PersonId(1), &hopper(), None).unwrap();
     common::counting::assert_repeated_requests_fetch_nothing(store, 1);
+}
+
+#[test]
+fn follows_the_write_rules() {
+    let path = TempPath::new("writes");
+    let store = file_store(&path);
+    let photo = hopper();
+    store.set_image(PersonId(5), &photo, None).unwrap();
+    store.add_person(PersonId(6)).unwrap();
+    check_writes(
+        &store,
+        &ConformanceFixture {
+            with_image: (PersonId(5), photo),
+            without_image: PersonId(6),
+            missing: PersonId(7),
+        },
+    );
+}
+
+#[test]
+fn a_failed_write_changes_nothing() {
+    let store = memory_store().with_max_bytes(1000);
+    store.set_image(PersonId(1), b"small photo", None).unwrap();
+    let before = found(&store, 1);
+    let error = store
+        .replace(PersonId(1), vec![0xFF; 2000].into(), None)
+        .unwrap_err();
+    assert_eq!(error.status(), 422);
+    assert_eq!(found(&store, 1), before);
 }

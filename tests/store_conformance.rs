@@ -9,8 +9,8 @@ use person_image::auth::{
     Authenticator, CallerIdentity, Credentials, Principal, Secret, StaticAuthenticator,
 };
 use person_image::store::{
-    check_conformance, check_replaced_between_calls, ConformanceFixture, Directory, ImageStore,
-    InMemory, Lookup,
+    check_conformance, check_replaced_between_calls, check_writes, ConformanceFixture, Deleted,
+    Directory, ImageStore, InMemory, Lookup, Replaced, WritableStore,
 };
 use person_image::{Error, PersonId};
 
@@ -399,4 +399,56 @@ fn trait_objects_are_shareable() {
         Ok(Lookup::NoSuchPerson)
     ));
     assert!(!Arc::clone(&auth).challenges().is_empty());
+}
+
+#[test]
+fn memory_and_directory_stores_follow_the_write_rules() {
+    let photo = hopper();
+    let fixture = ConformanceFixture {
+        with_image: (PersonId(5), photo.clone()),
+        without_image: PersonId(6),
+        missing: PersonId(7),
+    };
+    let memory = InMemory::new()
+        .with_image(PersonId(5), photo.clone())
+        .with_person_without_image(PersonId(6));
+    check_writes(&memory, &fixture);
+
+    let dir = TempDir::new("writes");
+    dir.write("5.jpg", &photo);
+    dir.write("6.none", b"");
+    check_writes(&Directory::new(dir.path()), &fixture);
+    // Nothing is left behind: no staged files, one photo per person, no stale marker.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".person-image.lock", "5.jpg", "6.none"]);
+}
+
+#[test]
+fn directory_writes_replace_other_formats_and_keep_failed_writes_out() {
+    let dir = TempDir::new("write-formats");
+    dir.write("1.jpg", &hopper());
+    let store = Directory::new(dir.path());
+    let png = common::corpus::corpus_bytes("png/basn6a08.png");
+    let Replaced::Stored(info) = store
+        .replace(PersonId(1), png.clone().into(), None)
+        .unwrap()
+    else {
+        panic!("person 1 exists");
+    };
+    assert_eq!(info.declared_mime.as_deref(), Some("image/png"));
+    assert!(dir.path().join("1.png").is_file() && !dir.path().join("1.jpg").exists());
+    assert_eq!(found(&store, 1).bytes.as_ref(), png.as_slice());
+
+    // Bytes that are no image format: refused, the photo untouched.
+    let error = store
+        .replace(PersonId(1), bytes::Bytes::from_static(b"hello"), None)
+        .unwrap_err();
+    assert_eq!(error.status(), 422);
+    assert_eq!(found(&store, 1).bytes.as_ref(), png.as_slice());
+    assert_eq!(store.delete(PersonId(1)).unwrap(), Deleted::Removed);
+    assert!(dir.path().join("1.none").is_file() && !dir.path().join("1.png").exists());
 }

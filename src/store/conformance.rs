@@ -2,7 +2,9 @@
 
 use std::panic::{self, AssertUnwindSafe};
 
-use super::{Fetch, ImageInfo, ImageStore, Lookup};
+use bytes::Bytes;
+
+use super::{Deleted, Fetch, ImageInfo, ImageStore, Lookup, Replaced, WritableStore};
 use crate::person_id::PersonId;
 
 /// What the store under test was seeded with, so the suite knows the right answers.
@@ -248,6 +250,229 @@ pub fn check_replaced_between_calls(
     }
 }
 
+/// Runs the rules every [`WritableStore`] must follow; panics with a message naming the broken
+/// rule. Seed a store of its own (the suite writes to it) with the fixture's persons. The rules:
+///
+/// 1. `write-then-read`: replacing the photo gives a new version, and a lookup and fetch give
+///    exactly the new bytes; so does replacing the "no photo" mark of the person without one.
+/// 2. `new-version-every-write`: writing the same bytes again still gives a version never used.
+/// 3. `write-unknown-person`: a replacement for the missing person is
+///    [`Replaced::NoSuchPerson`] and creates no one.
+/// 4. `delete`: deleting leaves the person without a photo ([`Deleted::Removed`], then
+///    [`Deleted::HadNoImage`]); deleting for the missing person is [`Deleted::NoSuchPerson`].
+/// 5. `readers-during-writes`: while one thread keeps replacing the photo, readers on other
+///    threads always find a photo, and its bytes are one of the written photos, whole.
+/// 6. `concurrent-writers`: two threads replacing at once end with one of their photos, whole.
+///
+/// # Panics
+///
+/// When the store breaks a rule, or a call fails.
+pub fn check_writes(store: &dyn WritableStore, fixture: &ConformanceFixture) {
+    let (person, first) = (fixture.with_image.0, fixture.with_image.1.clone());
+    // A second photo: the same leading (magic) bytes, so a store that names files by format
+    // sees the same format, but different bytes and length.
+    let mut second = first.clone();
+    second.extend_from_slice(b"second photo");
+    let photos = [Bytes::from(first), Bytes::from(second)];
+
+    let mut versions = vec![found_info(store, person, "write-then-read").version];
+    // The first write repeats the stored bytes, and the second pair repeats the first.
+    for (round, photo) in photos.iter().chain(photos.iter()).enumerate() {
+        let info = replaced(store, person, photo, "write-then-read");
+        if versions.contains(&info.version) {
+            broken(
+                "new-version-every-write",
+                format!("write {round} reused version {:?}", info.version),
+            );
+        }
+        versions.push(info.version.clone());
+        expect_photo(store, person, &info, photo, "write-then-read");
+    }
+    let info = replaced(store, fixture.without_image, &photos[0], "write-then-read");
+    expect_photo(
+        store,
+        fixture.without_image,
+        &info,
+        &photos[0],
+        "write-then-read",
+    );
+
+    match call("write-unknown-person", || {
+        store.replace(fixture.missing, photos[0].clone(), None)
+    }) {
+        Replaced::NoSuchPerson => {}
+        other => broken(
+            "write-unknown-person",
+            format!(
+                "replacing for missing person {} gave {other:?}",
+                fixture.missing
+            ),
+        ),
+    }
+    expect(
+        store,
+        fixture.missing,
+        &Lookup::NoSuchPerson,
+        "write-unknown-person",
+    );
+
+    for expected in [Deleted::Removed, Deleted::HadNoImage] {
+        let got = call("delete", || store.delete(fixture.without_image));
+        if got != expected {
+            broken(
+                "delete",
+                format!("deleting gave {got:?}, expected {expected:?}"),
+            );
+        }
+        expect(store, fixture.without_image, &Lookup::NoImage, "delete");
+    }
+    let got = call("delete", || store.delete(fixture.missing));
+    if got != Deleted::NoSuchPerson {
+        broken(
+            "delete",
+            format!("deleting for the missing person gave {got:?}"),
+        );
+    }
+
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..THREADS)
+            .map(|_| {
+                scope.spawn(|| {
+                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        let bytes = read_whole(store, person, "readers-during-writes");
+                        if !photos.contains(&bytes) {
+                            broken(
+                                "readers-during-writes",
+                                format!("a reader got {} bytes that no writer wrote", bytes.len()),
+                            );
+                        }
+                    }
+                })
+            })
+            .collect();
+        for round in 0..ROUNDS * 4 {
+            replaced(store, person, &photos[round % 2], "readers-during-writes");
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        for reader in readers {
+            if let Err(payload) = reader.join() {
+                panic::resume_unwind(payload);
+            }
+        }
+    });
+
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = photos
+            .iter()
+            .map(|photo| {
+                scope.spawn(move || {
+                    for _ in 0..ROUNDS {
+                        replaced(store, person, photo, "concurrent-writers");
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            if let Err(payload) = writer.join() {
+                panic::resume_unwind(payload);
+            }
+        }
+    });
+    let last = read_whole(store, person, "concurrent-writers");
+    if !photos.contains(&last) {
+        broken(
+            "concurrent-writers",
+            format!(
+                "after two writers the photo is {} bytes that neither wrote",
+                last.len()
+            ),
+        );
+    }
+}
+
+/// Replaces `person`'s photo with `photo`, which must succeed.
+fn replaced(store: &dyn WritableStore, person: PersonId, photo: &Bytes, rule: &str) -> ImageInfo {
+    match call(rule, || store.replace(person, photo.clone(), None)) {
+        Replaced::Stored(info) => {
+            if info.len != photo.len() as u64 {
+                broken(
+                    rule,
+                    format!("the write reports {} bytes for {}", info.len, photo.len()),
+                );
+            }
+            info
+        }
+        Replaced::NoSuchPerson => broken(rule, format!("person {person} is unknown to the write")),
+    }
+}
+
+/// Checks that `person` looks up as `info` and fetches as `photo`.
+fn expect_photo(
+    store: &dyn ImageStore,
+    person: PersonId,
+    info: &ImageInfo,
+    photo: &[u8],
+    rule: &str,
+) {
+    let now = found_info(store, person, rule);
+    if now.version != info.version || now.len != info.len {
+        broken(
+            rule,
+            format!("after the write, a lookup gave {now:?}, the write said {info:?}"),
+        );
+    }
+    match fetch(store, person, &now, rule) {
+        Fetch::Current(bytes) if bytes.as_ref() == photo => {}
+        other => broken(
+            rule,
+            format!("after the write, the fetch gave {}", describe_fetch(&other)),
+        ),
+    }
+}
+
+/// The metadata of `person`'s photo, which must exist.
+fn found_info(store: &dyn ImageStore, person: PersonId, rule: &str) -> ImageInfo {
+    found(&lookup(store, person, rule), person, rule).clone()
+}
+
+/// Looks `person` up and fetches the photo, looking up again (a bounded number of times) while
+/// writers replace it in between; the photo must exist throughout.
+fn read_whole(store: &dyn ImageStore, person: PersonId, rule: &str) -> Bytes {
+    for _ in 0..1000 {
+        let info = found_info(store, person, rule);
+        if let Fetch::Current(bytes) = fetch(store, person, &info, rule) {
+            if bytes.len() as u64 != info.len {
+                broken(
+                    rule,
+                    format!(
+                        "fetched {} bytes, the lookup said {}",
+                        bytes.len(),
+                        info.len
+                    ),
+                );
+            }
+            return bytes;
+        }
+    }
+    broken(
+        rule,
+        format!("person {person}'s photo changed on 1000 fetches in a row"),
+    )
+}
+
+/// Runs one store call for `rule`, turning an error or a panic into a conformance failure.
+fn call<T>(rule: &str, work: impl FnOnce() -> crate::Result<T>) -> T {
+    match panic::catch_unwind(AssertUnwindSafe(work)) {
+        Ok(Ok(value)) => value,
+        Ok(Err(error)) => broken(
+            rule,
+            format!("a store call failed: {error} (status {})", error.status()),
+        ),
+        Err(_) => broken(rule, "a store call panicked".to_owned()),
+    }
+}
+
 /// The photo's metadata from a lookup, or a conformance failure of `rule`.
 fn found<'a>(lookup: &'a Lookup, person: PersonId, rule: &str) -> &'a ImageInfo {
     match lookup {
@@ -482,5 +707,56 @@ mod tests {
         check_replaced_between_calls(&honest, PersonId(1), b"new", || {
             honest.insert(PersonId(1), &b"new"[..]);
         });
+    }
+
+    #[test]
+    fn the_memory_store_follows_the_write_rules() {
+        let store = InMemory::new()
+            .with_image(PersonId(1), &b"photo"[..])
+            .with_person_without_image(PersonId(2));
+        check_writes(&store, &fixture());
+    }
+
+    /// Forgets to give a rewrite of the same bytes a new version.
+    struct Reusing(InMemory);
+
+    impl ImageStore for Reusing {
+        fn lookup(&self, person: PersonId) -> Result<Lookup> {
+            self.0.lookup(person)
+        }
+
+        fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
+            self.0.fetch(person, info)
+        }
+    }
+
+    impl WritableStore for Reusing {
+        fn replace(&self, person: PersonId, bytes: Bytes, _: Option<&str>) -> Result<Replaced> {
+            self.0.insert(person, bytes);
+            Ok(match self.0.lookup(person)? {
+                Lookup::Found(info) => Replaced::Stored(info),
+                _ => Replaced::NoSuchPerson,
+            })
+        }
+
+        fn delete(&self, person: PersonId) -> Result<Deleted> {
+            self.0.delete(person)
+        }
+    }
+
+    #[test]
+    fn a_reused_version_is_reported() {
+        let store = Reusing(
+            InMemory::new()
+                .with_image(PersonId(1), &b"photo"[..])
+                .with_person_without_image(PersonId(2)),
+        );
+        let payload = panic::catch_unwind(AssertUnwindSafe(|| check_writes(&store, &fixture())))
+            .expect_err("the suite should fail");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(message.contains("new-version-every-write"), "{message}");
     }
 }

@@ -1,13 +1,18 @@
 //! A directory-backed [`ImageStore`](super::ImageStore): `DIR/<id>.<ext>` is the photo.
 
-use std::fs::{File, Metadata};
-use std::io::{self, Read};
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
-use super::{Fetch, ImageInfo, ImageStore, Lookup, DEFAULT_MAX_BYTES};
+use super::{
+    Deleted, Fetch, ImageInfo, ImageStore, Lookup, Replaced, WritableStore, DEFAULT_MAX_BYTES,
+};
 use crate::person_id::PersonId;
+use crate::render::ImageFormat;
 use crate::{Error, Result};
 
 /// The photo extensions probed, in order of preference, with the MIME type each declares.
@@ -50,7 +55,12 @@ pub(crate) const NO_IMAGE_MARKER: &str = "none";
 /// * **Failures.** Any I/O error other than "not found" (permissions, a directory where a photo
 ///   should be) is [`Error::Store`] (500), never "no image".
 ///
-/// The store only reads; it never creates, modifies or deletes files.
+/// * **Writes** ([`WritableStore`]). A new photo is written to a temporary file in the same
+///   directory, synced, given a modification time later than the old photo's, and renamed over
+///   `<id>.<ext>` (the extension from its magic bytes); then the person's other photo files and
+///   `.none` marker are removed. A delete writes the marker first, then removes the photo files.
+///   Readers see the old photo or the new one, whole. Writers take an exclusive lock on
+///   `DIR/.person-image.lock`, so writers in several processes take turns.
 ///
 /// ```no_run
 /// use person_image::PersonId;
@@ -143,6 +153,174 @@ impl Directory {
             modified: metadata.modified().ok(),
         })
     }
+}
+
+impl Directory {
+    /// Every existing photo file of `person`, in lookup order.
+    fn photo_files(&self, person: PersonId) -> Result<Vec<(PathBuf, Metadata)>> {
+        let mut found = Vec::new();
+        for (ext, _) in EXTENSIONS {
+            for ext in [ext.to_owned(), ext.to_ascii_uppercase()] {
+                let path = self.file(person, &ext);
+                if let Some(metadata) = probe(&path)? {
+                    found.push((path, metadata));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Holds the directory's write lock (released when the file is dropped).
+    fn write_lock(&self) -> Result<File> {
+        let path = self.root.join(".person-image.lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| write_error(&path, e))?;
+        file.lock().map_err(|e| write_error(&path, e))?;
+        Ok(file)
+    }
+
+    /// Writes `bytes` to a fresh temporary file next to the photos, synced, with modification
+    /// time `modified`.
+    fn stage(&self, person: PersonId, bytes: &[u8], modified: SystemTime) -> Result<PathBuf> {
+        static STAGED: AtomicU64 = AtomicU64::new(0);
+        let path = self.root.join(format!(
+            ".{}.{}-{}.tmp",
+            person.get(),
+            std::process::id(),
+            STAGED.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = (|| {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)?;
+            file.write_all(bytes)?;
+            file.set_modified(modified)?;
+            file.sync_all()
+        })();
+        if let Err(error) = written {
+            let _ = std::fs::remove_file(&path);
+            return Err(write_error(&path, error));
+        }
+        Ok(path)
+    }
+
+    /// Removes `path` if it exists.
+    fn remove(&self, path: &Path) -> Result<()> {
+        match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(write_error(path, error)),
+        }
+    }
+
+    /// Makes renames and removals durable: the directory's own entry list is synced.
+    fn sync_root(&self) -> Result<()> {
+        File::open(&self.root)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| write_error(&self.root, e))
+    }
+}
+
+impl WritableStore for Directory {
+    fn replace(
+        &self,
+        person: PersonId,
+        bytes: Bytes,
+        declared_mime: Option<&str>,
+    ) -> Result<Replaced> {
+        let ext = extension_for(&bytes, declared_mime).ok_or_else(|| Error::UnsupportedFormat {
+            reason: "the photo is not JPEG, PNG, GIF, TIFF, BMP or WebP".to_owned(),
+        })?;
+        let _lock = self.write_lock()?;
+        let old = self.photo_files(person)?;
+        if old.is_empty() && !self.has_marker(person)? {
+            return Ok(Replaced::NoSuchPerson);
+        }
+        // A modification time later than any old photo's keeps versions from repeating even when
+        // a freed inode number is reused within the file system's timestamp granularity.
+        let newest = old
+            .iter()
+            .filter_map(|(_, metadata)| metadata.modified().ok())
+            .max();
+        let now = SystemTime::now();
+        let modified = match newest {
+            Some(newest) if newest >= now => newest + Duration::from_micros(1),
+            _ => now,
+        };
+        let staged = self.stage(person, &bytes, modified)?;
+        let target = self.file(person, ext);
+        if let Err(error) = std::fs::rename(&staged, &target) {
+            let _ = std::fs::remove_file(&staged);
+            return Err(write_error(&target, error));
+        }
+        for (path, _) in old.iter().filter(|(path, _)| *path != target) {
+            self.remove(path)?;
+        }
+        for ext in [
+            NO_IMAGE_MARKER.to_owned(),
+            NO_IMAGE_MARKER.to_ascii_uppercase(),
+        ] {
+            self.remove(&self.file(person, &ext))?;
+        }
+        self.sync_root()?;
+        match self.lookup(person)? {
+            Lookup::Found(info) => Ok(Replaced::Stored(info)),
+            other => Err(Error::store(
+                format!("writing the photo of person {person}"),
+                format!("the photo is gone right after the write: {other:?}"),
+            )),
+        }
+    }
+
+    fn delete(&self, person: PersonId) -> Result<Deleted> {
+        let _lock = self.write_lock()?;
+        let photos = self.photo_files(person)?;
+        if photos.is_empty() {
+            return Ok(match self.has_marker(person)? {
+                true => Deleted::HadNoImage,
+                false => Deleted::NoSuchPerson,
+            });
+        }
+        // The marker first: a reader sees the photo until it is removed, then "no photo".
+        let marker = self.file(person, NO_IMAGE_MARKER);
+        File::create(&marker)
+            .and_then(|file| file.sync_all())
+            .map_err(|e| write_error(&marker, e))?;
+        for (path, _) in &photos {
+            self.remove(path)?;
+        }
+        self.sync_root()?;
+        Ok(Deleted::Removed)
+    }
+}
+
+/// The lower-case extension a photo is stored under: from its magic bytes, else from its
+/// declared type.
+pub(super) fn extension_for(bytes: &[u8], declared_mime: Option<&str>) -> Option<&'static str> {
+    let from_magic = ImageFormat::sniff(bytes).map(|format| match format {
+        ImageFormat::Jpeg => "jpg",
+        ImageFormat::Png => "png",
+        ImageFormat::Gif => "gif",
+        ImageFormat::Tiff => "tif",
+        ImageFormat::Bmp => "bmp",
+        ImageFormat::WebP => "webp",
+    });
+    from_magic.or_else(|| {
+        let declared = declared_mime?;
+        EXTENSIONS
+            .iter()
+            .find(|(_, mime)| declared.eq_ignore_ascii_case(mime))
+            .map(|(ext, _)| *ext)
+    })
+}
+
+fn write_error(path: &Path, error: io::Error) -> Error {
+    Error::store(format!("writing {}", path.display()), error)
 }
 
 impl ImageStore for Directory {

@@ -1,12 +1,13 @@
 //! An in-memory [`ImageStore`](super::ImageStore), for tests and small deployments.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
 use std::time::SystemTime;
 
 use bytes::Bytes;
 
-use super::{Fetch, ImageInfo, ImageStore, Lookup, StoredImage};
+use super::{Deleted, Fetch, ImageInfo, ImageStore, Lookup, Replaced, StoredImage, WritableStore};
 use crate::person_id::PersonId;
 use crate::Result;
 
@@ -29,6 +30,8 @@ use crate::Result;
 #[derive(Debug, Default)]
 pub struct InMemory {
     people: RwLock<HashMap<PersonId, Entry>>,
+    /// Counts [`WritableStore::replace`] calls, so each gets a version of its own.
+    writes: AtomicU64,
 }
 
 /// One person's record.
@@ -136,6 +139,45 @@ impl ImageStore for InMemory {
                 Fetch::Current(image.bytes.clone())
             }
             _ => Fetch::Changed,
+        })
+    }
+}
+
+/// Replacing and deleting through the [`WritableStore`] contract: only known persons, and every
+/// replacement gets a version of its own (`<content hash>-w<n>`), even when the same bytes come
+/// back.
+impl WritableStore for InMemory {
+    fn replace(
+        &self,
+        person: PersonId,
+        bytes: Bytes,
+        declared_mime: Option<&str>,
+    ) -> Result<Replaced> {
+        let mut people = self.people.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(entry) = people.get_mut(&person) else {
+            return Ok(Replaced::NoSuchPerson);
+        };
+        let write = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
+        let image = StoredImage {
+            version: format!("{}-w{write}", content_version(&bytes)),
+            bytes,
+            declared_mime: declared_mime.map(str::to_owned),
+            modified: Some(SystemTime::now()),
+        };
+        let info = image.info();
+        *entry = Entry::Image(image);
+        Ok(Replaced::Stored(info))
+    }
+
+    fn delete(&self, person: PersonId) -> Result<Deleted> {
+        let mut people = self.people.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(match people.get_mut(&person) {
+            None => Deleted::NoSuchPerson,
+            Some(Entry::NoImage) => Deleted::HadNoImage,
+            Some(entry) => {
+                *entry = Entry::NoImage;
+                Deleted::Removed
+            }
         })
     }
 }

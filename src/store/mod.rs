@@ -14,6 +14,7 @@ mod memory;
 mod object;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod write;
 
 use std::time::SystemTime;
 
@@ -22,13 +23,16 @@ use bytes::Bytes;
 use crate::person_id::PersonId;
 use crate::Result;
 
-pub use conformance::{check_conformance, check_replaced_between_calls, ConformanceFixture};
+pub use conformance::{
+    check_conformance, check_replaced_between_calls, check_writes, ConformanceFixture,
+};
 pub use directory::Directory;
 pub use memory::InMemory;
 #[cfg(feature = "object-store")]
 pub use object::Bucket;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{ImportSummary, Sqlite};
+pub use write::{Deleted, Replaced, WritableStore};
 
 /// The default cap on one stored photo, 50 MiB: the render side's default source-bytes limit.
 pub(crate) const DEFAULT_MAX_BYTES: u64 = crate::limits::DEFAULT_MAX_SOURCE_BYTES;

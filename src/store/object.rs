@@ -3,16 +3,21 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
 use object_store::path::Path;
-use object_store::{GetOptions, ObjectMeta, ObjectStore};
+use object_store::{
+    GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
+    UpdateVersion,
+};
 
 use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
-use super::{Fetch, ImageInfo, ImageStore, Lookup, DEFAULT_MAX_BYTES};
+use super::{
+    Deleted, Fetch, ImageInfo, ImageStore, Lookup, Replaced, WritableStore, DEFAULT_MAX_BYTES,
+};
 use crate::person_id::PersonId;
 use crate::{Error, Result};
 
@@ -41,7 +46,13 @@ use crate::{Error, Result};
 /// * **Failures.** Any error other than "not found" (permissions, network, a bad configuration) is
 ///   [`Error::Store`] (500), never "no image".
 ///
-/// The store only reads; it never writes or deletes objects.
+/// * **Writes** ([`WritableStore`]). A new photo is one atomic `PUT` of `<id>.<ext>` (the
+///   extension from its magic bytes), conditional on the object's current `ETag` where the
+///   backend supports it (else a plain overwrite), retried when another writer got in between;
+///   then the person's other photo keys and `.none` marker are deleted. A delete puts the marker,
+///   then deletes the photo keys. Readers see the old photo or the new one, whole. One store's
+///   writes take turns; writers in several processes should write the same format, since the
+///   keys of a replacement are not changed as one.
 ///
 /// # Calling an async store from the synchronous trait
 ///
@@ -93,6 +104,9 @@ pub struct Bucket {
     prefix: Path,
     max_bytes: u64,
     runtime: Arc<BridgeRuntime>,
+    /// Serializes this store's writes: a replacement touches several keys (the new photo, then
+    /// the old ones and the marker), which two writers must not interleave.
+    writes: Arc<Mutex<()>>,
 }
 
 impl Bucket {
@@ -115,6 +129,7 @@ impl Bucket {
             prefix,
             max_bytes: DEFAULT_MAX_BYTES,
             runtime: Arc::new(BridgeRuntime(Some(runtime))),
+            writes: Arc::default(),
         })
     }
 
@@ -197,6 +212,149 @@ impl ImageStore for Bucket {
         self.run(format!("reading object {key}"), move |store| async move {
             fetch(store.as_ref(), &key, ext, &version, max_bytes).await
         })
+    }
+}
+
+impl WritableStore for Bucket {
+    fn replace(
+        &self,
+        person: PersonId,
+        bytes: Bytes,
+        declared_mime: Option<&str>,
+    ) -> Result<Replaced> {
+        let ext = super::directory::extension_for(&bytes, declared_mime).ok_or_else(|| {
+            Error::UnsupportedFormat {
+                reason: "the photo is not JPEG, PNG, GIF, TIFF, BMP or WebP".to_owned(),
+            }
+        })?;
+        check_size(self.max_bytes, bytes.len() as u64)?;
+        let _turn = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
+        let (prefix, max_bytes) = (self.prefix.clone(), self.max_bytes);
+        self.run(
+            format!("writing the photo of person {person}"),
+            move |store| async move {
+                replace(store.as_ref(), &prefix, person, ext, bytes, max_bytes).await
+            },
+        )
+    }
+
+    fn delete(&self, person: PersonId) -> Result<Deleted> {
+        let _turn = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
+        let prefix = self.prefix.clone();
+        self.run(
+            format!("deleting the photo of person {person}"),
+            move |store| async move { delete(store.as_ref(), &prefix, person).await },
+        )
+    }
+}
+
+/// How often a conditional `PUT` that lost to another writer is tried again.
+const PUT_ATTEMPTS: usize = 3;
+
+/// The replacement itself, run on the store's runtime.
+async fn replace(
+    store: &dyn ObjectStore,
+    prefix: &Path,
+    person: PersonId,
+    ext: &'static str,
+    bytes: Bytes,
+    max_bytes: u64,
+) -> Result<Replaced> {
+    let (photos, marker) = keys_of(store, prefix, person).await?;
+    if photos.is_empty() && marker.is_none() {
+        return Ok(Replaced::NoSuchPerson);
+    }
+    let target = Bucket::key(prefix, person, ext);
+    let mut current = photos
+        .iter()
+        .find(|(key, _)| *key == target)
+        .map(|(_, meta)| meta.clone());
+    for attempt in 1..=PUT_ATTEMPTS {
+        let mode = match &current {
+            Some(meta) => PutMode::Update(UpdateVersion {
+                e_tag: meta.e_tag.clone(),
+                version: meta.version.clone(),
+            }),
+            None => PutMode::Create,
+        };
+        let payload = PutPayload::from(bytes.clone());
+        let options = PutOptions::from(mode);
+        match store.put_opts(&target, payload.clone(), options).await {
+            Ok(_) => break,
+            // The backend cannot put conditionally: an atomic overwrite is the next best.
+            Err(object_store::Error::NotImplemented { .. }) => {
+                store
+                    .put_opts(&target, payload, PutOptions::default())
+                    .await
+                    .map_err(|e| store_error("writing", &target, e))?;
+                break;
+            }
+            Err(
+                object_store::Error::Precondition { .. }
+                | object_store::Error::AlreadyExists { .. },
+            ) if attempt < PUT_ATTEMPTS => current = head(store, &target).await?,
+            Err(error) => return Err(store_error("writing", &target, error)),
+        }
+    }
+    for (key, _) in photos.iter().filter(|(key, _)| *key != target) {
+        delete_key(store, key).await?;
+    }
+    if let Some(marker) = marker {
+        delete_key(store, &marker).await?;
+    }
+    match lookup(store, prefix, person, max_bytes).await? {
+        Lookup::Found(info) => Ok(Replaced::Stored(info)),
+        other => Err(Error::store(
+            format!("writing the photo of person {person}"),
+            format!("the photo is gone right after the write: {other:?}"),
+        )),
+    }
+}
+
+/// The deletion itself, run on the store's runtime.
+async fn delete(store: &dyn ObjectStore, prefix: &Path, person: PersonId) -> Result<Deleted> {
+    let (photos, marker) = keys_of(store, prefix, person).await?;
+    if photos.is_empty() {
+        return Ok(match marker {
+            Some(_) => Deleted::HadNoImage,
+            None => Deleted::NoSuchPerson,
+        });
+    }
+    // The marker first: a reader sees the photo until it is deleted, then "no photo".
+    let marker = Bucket::key(prefix, person, NO_IMAGE_MARKER);
+    store
+        .put_opts(&marker, PutPayload::default(), PutOptions::default())
+        .await
+        .map_err(|e| store_error("writing", &marker, e))?;
+    for (key, _) in &photos {
+        delete_key(store, key).await?;
+    }
+    Ok(Deleted::Removed)
+}
+
+/// The person's photo objects, in lookup order, and their marker's key if it exists.
+async fn keys_of(
+    store: &dyn ObjectStore,
+    prefix: &Path,
+    person: PersonId,
+) -> Result<(Vec<(Path, ObjectMeta)>, Option<Path>)> {
+    let mut photos = Vec::new();
+    for (ext, _) in EXTENSIONS {
+        let key = Bucket::key(prefix, person, ext);
+        if let Some(meta) = head(store, &key).await? {
+            photos.push((key, meta));
+        }
+    }
+    let marker = Bucket::key(prefix, person, NO_IMAGE_MARKER);
+    let marker = head(store, &marker).await?.map(|_| marker);
+    Ok((photos, marker))
+}
+
+/// Deletes `key`; one that is already gone is fine.
+async fn delete_key(store: &dyn ObjectStore, key: &Path) -> Result<()> {
+    match store.delete(key).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(error) => Err(store_error("deleting", key, error)),
     }
 }
 

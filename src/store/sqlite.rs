@@ -10,7 +10,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{Fetch, ImageInfo, ImageStore, Lookup, DEFAULT_MAX_BYTES};
+use super::{
+    Deleted, Fetch, ImageInfo, ImageStore, Lookup, Replaced, WritableStore, DEFAULT_MAX_BYTES,
+};
 use crate::person_id::PersonId;
 use crate::{Error, Result};
 
@@ -318,7 +320,7 @@ impl Sqlite {
         })
     }
 
-    fn lookup_in(&self, conn: &mut Connection, person: PersonId) -> Result<Lookup> {
+    fn lookup_in(&self, conn: &Connection, person: PersonId) -> Result<Lookup> {
         let row = conn
             .prepare_cached(LOOKUP_SQL)
             .and_then(|mut statement| {
@@ -388,6 +390,51 @@ impl Sqlite {
             .map_err(sql_error)?;
         Ok(bytes.map_or(Fetch::Changed, Fetch::Current))
     }
+}
+
+/// Writes in one transaction each: a replacement updates the photo's blob in place with its
+/// `version` one higher (or starts a new blob, whose id is never reused), a delete removes the
+/// link and the blob; anything that fails (the size cap included) rolls back.
+impl WritableStore for Sqlite {
+    fn replace(
+        &self,
+        person: PersonId,
+        bytes: Bytes,
+        declared_mime: Option<&str>,
+    ) -> Result<Replaced> {
+        self.write(|tx| {
+            if !person_exists(tx, person)? {
+                return Ok(Replaced::NoSuchPerson);
+            }
+            write_image(tx, person, &bytes, declared_mime)?;
+            match self.lookup_in(tx, person)? {
+                Lookup::Found(info) => Ok(Replaced::Stored(info)),
+                other => Err(Error::store(
+                    format!("writing the photo of person {person}"),
+                    format!("the photo is gone inside its own transaction: {other:?}"),
+                )),
+            }
+        })
+    }
+
+    fn delete(&self, person: PersonId) -> Result<Deleted> {
+        self.write(|tx| {
+            if !person_exists(tx, person)? {
+                return Ok(Deleted::NoSuchPerson);
+            }
+            Ok(match delete_image(tx, person)? {
+                true => Deleted::Removed,
+                false => Deleted::HadNoImage,
+            })
+        })
+    }
+}
+
+/// Whether `person` has a row.
+fn person_exists(conn: &Connection, person: PersonId) -> Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM person WHERE person_id = ?1")
+        .and_then(|mut statement| statement.exists([person.get()]))
+        .map_err(sql_error)
 }
 
 impl ImageStore for Sqlite {
