@@ -122,6 +122,7 @@ mod service;
 mod store;
 #[cfg(test)]
 #[path = "../tests/common/corpus.rs"]
+#[allow(unreachable_pub)]
 mod test_corpus;
 
 pub use accept::{AcceptList, MediaRange};

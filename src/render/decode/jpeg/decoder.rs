@@ -213,10 +213,7 @@ fn decode_with(
     let mut scans = 0usize;
     let mut later = None;
     let mut pos = 2usize;
-    loop {
-        let Some((at, marker)) = markers::next_marker(bytes, pos) else {
-            break;
-        };
+    while let Some((at, marker)) = markers::next_marker(bytes, pos) {
         pos = at + 2;
         match marker {
             0xD8 | 0xD0..=0xD7 | 0x01 => continue,
@@ -324,8 +321,8 @@ fn layout(frame: &Frame, n: usize) -> (Vec<Component>, Geometry) {
         .iter()
         .map(|c| {
             let mut size = n;
-            while !dc_only && size < 8 && (hmax * n) % (c.h * size * 2) == 0 {
-                if (vmax * n) % (c.v * size * 2) != 0 {
+            while !dc_only && size < 8 && (hmax * n).is_multiple_of(c.h * size * 2) {
+                if !(vmax * n).is_multiple_of(c.v * size * 2) {
                     break;
                 }
                 size *= 2;
@@ -456,7 +453,16 @@ fn sequential_scan(
         .map(|&(index, _, _)| std::mem::take(&mut scratch.planes[index]))
         .collect();
     let end = if restart > 0 && threads > 1 && units_y > 1 {
-        parallel_restarts(bytes, pos, &plan, units_x, units_y, restart, &mut planes, threads)
+        parallel_restarts(
+            bytes,
+            pos,
+            &plan,
+            units_x,
+            units_y,
+            restart,
+            &mut planes,
+            threads,
+        )
     } else {
         None
     };
@@ -540,11 +546,9 @@ fn decode_block(
         if k > 63 {
             return has_ac;
         }
-        if value != 0 {
-            if component.slots[k] != NONE {
-                block[usize::from(ZIGZAG[k])] = dequantise(value, component.quant[k]);
-                has_ac = true;
-            }
+        if value != 0 && component.slots[k] != NONE {
+            block[usize::from(ZIGZAG[k])] = dequantise(value, component.quant[k]);
+            has_ac = true;
         }
         k += 1;
     }
@@ -591,7 +595,7 @@ fn parallel_restarts(
     }
     // Intervals that begin a row: candidate split points.
     let row_starts: Vec<usize> = (1..intervals)
-        .filter(|&i| (i * restart) % units_x == 0)
+        .filter(|&i| (i * restart).is_multiple_of(units_x))
         .collect();
     let threads = threads.min(row_starts.len() + 1);
     if threads < 2 {
@@ -600,7 +604,9 @@ fn parallel_restarts(
     let mut cuts = vec![0usize];
     for t in 1..threads {
         let wanted = intervals * t / threads;
-        let cut = row_starts[row_starts.partition_point(|&i| i < wanted).min(row_starts.len() - 1)];
+        let cut = row_starts[row_starts
+            .partition_point(|&i| i < wanted)
+            .min(row_starts.len() - 1)];
         if cut > *cuts.last().unwrap_or(&0) {
             cuts.push(cut);
         }
@@ -612,7 +618,8 @@ fn parallel_restarts(
         let row_len = component.stride * component.v * component.n;
         let mut rest: &mut [u8] = plane.as_mut_slice();
         for (run, pair) in cuts.windows(2).enumerate() {
-            let rows = (pair[1] * restart).min(units).div_ceil(units_x) - pair[0] * restart / units_x;
+            let rows =
+                (pair[1] * restart).min(units).div_ceil(units_x) - pair[0] * restart / units_x;
             let take = (rows * row_len).min(rest.len());
             let (band, tail) = std::mem::take(&mut rest).split_at_mut(take);
             bands_per_run[run].push(band);
@@ -680,7 +687,15 @@ fn progressive_scan(
             .as_ref()
             .ok_or_else(missing)?;
         let mut bits = BitReader::new(bytes, pos);
-        ac_scan(&mut bits, scan, table, component, tables.restart_interval, scratch, index);
+        ac_scan(
+            &mut bits,
+            scan,
+            table,
+            component,
+            tables.restart_interval,
+            scratch,
+            index,
+        );
         return Ok(bits.position());
     }
     // DC scans, interleaved or not.
@@ -744,7 +759,11 @@ fn saturate(value: i32) -> i16 {
 
 /// Bits `ss..=se`.
 fn band_mask(ss: usize, se: usize) -> u64 {
-    let upper = if se >= 63 { u64::MAX } else { (1u64 << (se + 1)) - 1 };
+    let upper = if se >= 63 {
+        u64::MAX
+    } else {
+        (1u64 << (se + 1)) - 1
+    };
     upper & !((1u64 << ss) - 1)
 }
 
@@ -770,7 +789,13 @@ fn list_scans(bytes: &[u8], mut pos: usize) -> Vec<LaterScan> {
         if marker == 0xDA {
             if let [1, id, _, ss, se, approx, ..] = segment {
                 if *ss > 0 {
-                    scans.push((pos, *id, usize::from(*ss), usize::from(*se), u32::from(approx >> 4)));
+                    scans.push((
+                        pos,
+                        *id,
+                        usize::from(*ss),
+                        usize::from(*se),
+                        u32::from(approx >> 4),
+                    ));
                 }
             }
         }

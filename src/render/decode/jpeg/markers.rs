@@ -6,9 +6,9 @@ use crate::{Error, Result};
 
 /// Zigzag position to natural (row-major) position in an 8×8 block.
 pub(super) const ZIGZAG: [u8; 64] = [
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27,
-    20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58,
-    59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
+    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
+    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ];
 
 /// The position of the next marker at or after `pos` (its first `0xFF`) and its code, skipping
@@ -143,7 +143,11 @@ impl Tables {
             if class > 1 || id > 3 {
                 return Err(bad());
             }
-            let counts: [u8; 16] = rest.get(..16).ok_or_else(bad)?.try_into().map_err(|_| bad())?;
+            let counts: [u8; 16] = rest
+                .get(..16)
+                .ok_or_else(bad)?
+                .try_into()
+                .map_err(|_| bad())?;
             let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
             let symbols = rest.get(16..16 + total).ok_or_else(bad)?;
             let table = HuffmanTable::new(&counts, symbols, class == 1)?;
@@ -275,16 +279,18 @@ pub(super) fn read_sos(segment: &[u8], frame: &Frame) -> Result<Scan> {
             || ah > 13
             || al > 13
         {
-            return Err(Error::decode("JPEG progressive scan parameters are invalid"));
+            return Err(Error::decode(
+                "JPEG progressive scan parameters are invalid",
+            ));
         }
     } else {
         // Sequential scans cover the whole block whatever they say.
         if count > 1
             && components
-            .iter()
-            .map(|&(i, _, _)| frame.components[i].h * frame.components[i].v)
-            .sum::<usize>()
-            > 10
+                .iter()
+                .map(|&(i, _, _)| frame.components[i].h * frame.components[i].v)
+                .sum::<usize>()
+                > 10
         {
             return Err(bad());
         }

@@ -150,7 +150,6 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
     })
 }
 
-
 /// The smallest DCT scale (in eighths: 1, 2 or 4; 8 is a full decode) that still leaves at least
 /// twice `target` in both directions for the final resample.
 pub(super) fn dct_scale(source: (u32, u32), target: (u32, u32)) -> u32 {

@@ -89,7 +89,9 @@ fn parse_pnm(bytes: &[u8]) -> Option<Pnm> {
         _ => return None,
     };
     let (width, height): (usize, usize) = (fields[1].parse().ok()?, fields[2].parse().ok()?);
-    let data = bytes.get(pos + 1..pos + 1 + width * height * channels)?.to_vec();
+    let data = bytes
+        .get(pos + 1..pos + 1 + width * height * channels)?
+        .to_vec();
     Some(Pnm {
         width,
         height,
@@ -117,9 +119,7 @@ fn comparable(decoded: &Decoded, inverted: bool) -> Vec<u8> {
             .data
             .chunks_exact(4)
             .flat_map(|ink| {
-                let raw = |i: usize| {
-                    f64::from(if inverted { 255 - ink[i] } else { ink[i] })
-                };
+                let raw = |i: usize| f64::from(if inverted { 255 - ink[i] } else { ink[i] });
                 let k = raw(3);
                 [0, 1, 2].map(|i| (raw(i) * k / 255.0 + 0.5) as u8)
             })
@@ -171,8 +171,8 @@ fn against_djpeg(path: &Path, threads: usize) -> Vec<(u32, f64)> {
         let name = relative(path);
         let ours = decoder::decode(&bytes, eighths, &Limits::default(), threads)
             .unwrap_or_else(|error| panic!("{name} at {eighths}/8: {error}"));
-        let reference = djpeg(path, eighths)
-            .unwrap_or_else(|| panic!("{name}: we decode it, djpeg does not"));
+        let reference =
+            djpeg(path, eighths).unwrap_or_else(|| panic!("{name}: we decode it, djpeg does not"));
         assert_eq!(
             (ours.width, ours.height),
             (reference.width, reference.height),
@@ -267,7 +267,11 @@ fn matches_jpeg_decoder() {
         for eighths in SCALES {
             let ours = decoder::decode(&bytes, eighths, &Limits::default(), 1).unwrap();
             assert_eq!(ours.width, (width * eighths as usize).div_ceil(8), "{name}");
-            assert_eq!(ours.height, (height * eighths as usize).div_ceil(8), "{name}");
+            assert_eq!(
+                ours.height,
+                (height * eighths as usize).div_ceil(8),
+                "{name}"
+            );
             // jpeg-decoder inverts every CMYK sample: ink for Adobe files, 255 - ink for others.
             let adobe = read_header(&bytes).is_ok_and(|h| h.adobe_transform.is_some());
             let ours_data: Vec<u8> = if ours.kind == ColourKind::Cmyk && !adobe {
@@ -337,7 +341,10 @@ fn make_jpeg(dir: &Path, source: &str, width: u32, height: u32, options: &[&str]
         }
         std::fs::write(&ppm, bytes).unwrap();
     }
-    let name = format!("{width}x{height}{}.jpg", options.join("").replace(['-', ' '], "_"));
+    let name = format!(
+        "{width}x{height}{}.jpg",
+        options.join("").replace(['-', ' '], "_")
+    );
     let out = dir.join(name);
     let status = Command::new("cjpeg")
         .args(options)
@@ -389,7 +396,11 @@ fn odd_sizes_and_every_sampling_match_libjpeg_turbo() {
 fn parallel_restart_intervals_match_serial() {
     require_djpeg();
     let dir = temp_dir("restart");
-    for options in [&["-restart", "1"][..], &["-restart", "2"], &["-restart", "5B"]] {
+    for options in [
+        &["-restart", "1"][..],
+        &["-restart", "2"],
+        &["-restart", "5B"],
+    ] {
         let path = make_jpeg(&dir, "jpeg/exif_orientation_1.jpg", 1200, 1800, options);
         let bytes = std::fs::read(&path).unwrap();
         for eighths in SCALES {
@@ -397,7 +408,10 @@ fn parallel_restart_intervals_match_serial() {
             for threads in [2, 4] {
                 let parallel =
                     decoder::decode(&bytes, eighths, &Limits::default(), threads).unwrap();
-                assert!(serial.data == parallel.data, "{options:?} {eighths}/8 {threads}");
+                assert!(
+                    serial.data == parallel.data,
+                    "{options:?} {eighths}/8 {threads}"
+                );
             }
         }
     }

@@ -94,7 +94,7 @@ impl Upsampler {
             (1, 2, true) => {
                 let near = row(source_y);
                 let far = row(neighbour(y, source_y, last_row));
-                let bias = if y % 2 == 0 { 1 } else { 2 };
+                let bias = if y.is_multiple_of(2) { 1 } else { 2 };
                 for ((o, &n), &f) in out.iter_mut().zip(near).zip(far) {
                     *o = ((3 * u16::from(n) + u16::from(f) + bias) >> 2) as u8;
                 }
@@ -121,7 +121,7 @@ impl Upsampler {
 /// The other input row for the vertical triangle filter: above for even output rows, below for
 /// odd ones, clamped to the plane.
 fn neighbour(y: usize, source_y: usize, last_row: usize) -> usize {
-    if y % 2 == 0 {
+    if y.is_multiple_of(2) {
         source_y.saturating_sub(1)
     } else {
         (source_y + 1).min(last_row)
