@@ -1,8 +1,37 @@
-//! JPEG: a marker scan for the header, and a decode with DCT-domain shrink-on-load.
+//! JPEG: a marker scan for the header, and the crate's own decoder with DCT-domain
+//! shrink-on-load.
 //!
-//! `jpeg-decoder` decodes every baseline/progressive/lossless 8-bit JPEG and can scale by 1/2, 1/4
-//! or 1/8 inside the IDCT, which is several times faster than a full decode for thumbnails. When it
-//! fails, `image` (zune-jpeg) gets a second chance.
+//! The decoder ([`decoder`]) is specialised for thumbnails: it decodes at 1/8, 1/4, 1/2 or full
+//! scale (the smallest that leaves twice the target, [`dct_scale`]), running reduced IDCTs on only
+//! the low-frequency coefficients each scale needs and skipping the rest in the entropy decoder
+//! without storing them. Progressive files keep a reduced coefficient store (one coefficient per
+//! block at 1/8, where AC scans are skipped without decoding them). Restart intervals decode in
+//! parallel on at most `std::thread::available_parallelism()` threads.
+//!
+//! It handles baseline and extended (8-bit Huffman) sequential and progressive JPEG, 1, 3 or 4
+//! components (grey, YCbCr, RGB, CMYK, YCCK), sampling factors 1, 2 and 4, restart markers, and
+//! truncated or corrupt entropy data (what is missing stays mid-grey, as with libjpeg).
+//!
+//! # Fallback
+//!
+//! What it declines goes to `jpeg-decoder` (then `image`'s zune-jpeg), as before:
+//! - lossless JPEG (SOF3), which `jpeg-decoder` decodes;
+//! - hierarchical and other processes (SOF5–7, SOF13–15), which both fallbacks refuse too;
+//! - sampling factors other than 1, 2 or 4;
+//! - a progressive file whose refinement scan needs coefficients of a band it skipped (a scan
+//!   order no encoder we know writes);
+//! - files it cannot parse (corrupt marker segments), where the fallbacks may still recover.
+//!
+//! Arithmetic-coded and 12-bit JPEG are refused by [`read_header`] already (a clean 422), as
+//! before: neither fallback decodes them.
+
+mod decoder;
+mod huffman;
+mod idct;
+mod markers;
+#[cfg(test)]
+mod tests;
+mod upsample;
 
 use std::io::Cursor;
 
@@ -52,7 +81,7 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
             0xD9 | 0xDA => break,
             _ => {}
         }
-        let length = usize::from(read_u16(bytes, pos).ok_or_else(truncated)?);
+        let length = usize::from(markers::read_u16(bytes, pos).ok_or_else(truncated)?);
         if length < 2 {
             return Err(Error::decode("JPEG segment with an invalid length"));
         }
@@ -121,11 +150,6 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
     })
 }
 
-fn read_u16(bytes: &[u8], pos: usize) -> Option<u16> {
-    let pair = bytes.get(pos..pos + 2)?;
-    Some(u16::from_be_bytes([pair[0], pair[1]]))
-}
-
 /// The smallest DCT scale (in eighths: 1, 2 or 4; 8 is a full decode) that still leaves at least
 /// twice `target` in both directions for the final resample.
 pub(super) fn dct_scale(source: (u32, u32), target: (u32, u32)) -> u32 {
@@ -151,10 +175,14 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
     let turbo: Option<Pixels> = None;
     let pixels = match turbo {
         Some(pixels) => pixels,
-        None => match decode_scaled(bytes, &header, source, stored_target, limits) {
+        None => match decode_native(bytes, dct_scale(source, stored_target), limits, threads()) {
             Ok(pixels) => pixels,
             Err(error @ Error::LimitExceeded { .. }) => return Err(error),
-            Err(error) => decode_with_image(bytes, limits).map_err(|_| error)?,
+            Err(_) => match decode_scaled(bytes, &header, source, stored_target, limits) {
+                Ok(pixels) => pixels,
+                Err(error @ Error::LimitExceeded { .. }) => return Err(error),
+                Err(error) => decode_with_image(bytes, limits).map_err(|_| error)?,
+            },
         },
     };
     let pixels = resize::resize(pixels, stored_target)?;
@@ -162,6 +190,51 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
         pixels,
         header.orientation,
     )))
+}
+
+/// The default for the decoder's `threads` parameter: the machine's available parallelism.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The crate's decoder at `eighths`/8 of the stored size, with the colour converted to sRGB
+/// (ICC profile, CMYK). `threads` caps the threads used for restart intervals (1: the calling
+/// thread only).
+fn decode_native(bytes: &[u8], eighths: u32, limits: &Limits, threads: usize) -> Result<Pixels> {
+    let decoded = decoder::decode(bytes, eighths, limits, threads)?;
+    to_pixels(decoded)
+}
+
+/// A decoded image to 8-bit sRGB pixels.
+fn to_pixels(decoded: decoder::Decoded) -> Result<Pixels> {
+    let short = || Error::decode("JPEG decoder returned fewer pixels than declared");
+    let width = u32::try_from(decoded.width).map_err(|_| short())?;
+    let height = u32::try_from(decoded.height).map_err(|_| short())?;
+    match decoded.kind {
+        decoder::ColourKind::Gray => GrayImage::from_raw(width, height, decoded.data)
+            .map(Pixels::Gray)
+            .ok_or_else(short),
+        decoder::ColourKind::Rgb => {
+            let mut image = RgbImage::from_raw(width, height, decoded.data).ok_or_else(short)?;
+            if let Some(icc) = decoded.icc.as_deref() {
+                colour::rgb_to_srgb(icc, &mut image);
+            }
+            Ok(Pixels::Rgb(image))
+        }
+        decoder::ColourKind::Cmyk => {
+            colour::cmyk_to_srgb(&decoded.data, width, height, decoded.icc.as_deref())
+                .map(Pixels::Rgb)
+                .ok_or_else(short)
+        }
+    }
+}
+
+/// For the fuzz target: decodes `bytes` at `eighths`/8 with the crate's decoder alone, under
+/// `limits`, and returns the decoded size.
+#[cfg(fuzzing)]
+pub(crate) fn fuzz_decode(bytes: &[u8], eighths: u32, limits: &Limits) -> Result<(u32, u32)> {
+    let decoded = decoder::decode(bytes, eighths, limits, 2)?;
+    Ok((decoded.width as u32, decoded.height as u32))
 }
 
 /// libjpeg-turbo (feature `turbojpeg`) for the common case: 8-bit baseline or progressive YCbCr or

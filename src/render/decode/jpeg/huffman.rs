@@ -1,0 +1,351 @@
+//! Entropy decoding: the bit reader over the scan bytes and the Huffman tables.
+//!
+//! The reader keeps up to 64 bits, left-aligned, and refills eight bytes at a time when the next
+//! eight hold no `0xFF` (the common case); byte stuffing (`FF 00`) and markers are handled on the
+//! slow path only. At a marker or the end of the data it feeds zero bits, as libjpeg does, and
+//! remembers that it did, so the caller can stop and leave the rest of the image grey.
+//!
+//! A table decodes any code of up to [`LOOKAHEAD`] bits with one lookup. AC tables also hold a
+//! second lookup that, when the code and its extra bits fit the lookahead together, yields the
+//! zero run and the sign-extended value at once.
+
+use crate::{Error, Result};
+
+/// Bits looked at by the one-lookup decode.
+pub(super) const LOOKAHEAD: u32 = 10;
+const FAST_SIZE: usize = 1 << LOOKAHEAD;
+
+/// Reads bits from entropy-coded data.
+pub(super) struct BitReader<'a> {
+    data: &'a [u8],
+    /// Next byte to read; at a marker it stays on that marker's `0xFF`.
+    pos: usize,
+    /// Bits not yet consumed, left-aligned.
+    acc: u64,
+    /// How many bits of `acc` are valid.
+    count: u32,
+    /// How many of the valid bits (the lowest ones) are zero padding past a marker or the end.
+    padding: u32,
+    /// A marker or the end of the data was reached.
+    at_marker: bool,
+    /// Padding was consumed: the scan asked for more bits than its data held.
+    exhausted: bool,
+}
+
+/// Whether any byte of `word` is `0xFF`.
+#[inline(always)]
+fn has_ff(word: u64) -> bool {
+    let inverted = !word;
+    (inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080) != 0
+}
+
+impl<'a> BitReader<'a> {
+    pub(super) fn new(data: &'a [u8], pos: usize) -> Self {
+        BitReader {
+            data,
+            pos: pos.min(data.len()),
+            acc: 0,
+            count: 0,
+            padding: 0,
+            at_marker: false,
+            exhausted: false,
+        }
+    }
+
+    /// Where the reader stands in the data: at the marker that ended the scan, if it saw one.
+    pub(super) fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Whether the scan ran out of data (bits past a marker or the end were used).
+    #[inline(always)]
+    pub(super) fn exhausted(&self) -> bool {
+        self.exhausted
+    }
+
+    /// Makes at least 32 bits available (zero padding past a marker or the end).
+    #[inline(always)]
+    pub(super) fn fill(&mut self) {
+        if self.count >= 32 {
+            return;
+        }
+        if !self.at_marker {
+            if let Some(bytes) = self.data.get(self.pos..self.pos + 8) {
+                let word = u64::from_be_bytes(bytes.try_into().unwrap_or([0; 8]));
+                if !has_ff(word) {
+                    let take = (64 - self.count) / 8;
+                    self.acc |= (word >> (64 - 8 * take)) << (64 - self.count - 8 * take);
+                    self.pos += take as usize;
+                    self.count += 8 * take;
+                    return;
+                }
+            }
+        }
+        self.fill_slow();
+    }
+
+    #[cold]
+    fn fill_slow(&mut self) {
+        while self.count <= 56 {
+            let mut byte = 0u8;
+            if !self.at_marker {
+                match self.data.get(self.pos) {
+                    Some(&0xFF) => {
+                        // Fill bytes (FF FF …) may precede a marker.
+                        let mut next = self.pos + 1;
+                        while self.data.get(next) == Some(&0xFF) {
+                            next += 1;
+                        }
+                        match self.data.get(next) {
+                            Some(0) => {
+                                byte = 0xFF;
+                                self.pos = next + 1;
+                            }
+                            _ => {
+                                self.pos = next - 1;
+                                self.at_marker = true;
+                            }
+                        }
+                    }
+                    Some(&value) => {
+                        byte = value;
+                        self.pos += 1;
+                    }
+                    None => self.at_marker = true,
+                }
+            }
+            if self.at_marker {
+                self.padding += 8;
+            }
+            self.acc |= u64::from(byte) << (56 - self.count);
+            self.count += 8;
+        }
+    }
+
+    /// The next `n` (1 to 32) bits, not consumed. Needs [`Self::fill`] first.
+    #[inline(always)]
+    pub(super) fn peek(&self, n: u32) -> u32 {
+        (self.acc >> (64 - n)) as u32
+    }
+
+    /// Drops `n` bits (at most what [`Self::fill`] made available).
+    #[inline(always)]
+    pub(super) fn consume(&mut self, n: u32) {
+        self.acc <<= n;
+        self.count -= n;
+        if self.count < self.padding {
+            self.exhausted = true;
+            self.padding = self.count;
+        }
+    }
+
+    /// The next `n` (0 to 16) bits as an unsigned number.
+    #[inline(always)]
+    pub(super) fn bits(&mut self, n: u32) -> u32 {
+        if n == 0 {
+            return 0;
+        }
+        self.fill();
+        let value = self.peek(n);
+        self.consume(n);
+        value
+    }
+
+    /// One bit.
+    #[inline(always)]
+    pub(super) fn bit(&mut self) -> bool {
+        self.bits(1) != 0
+    }
+
+    /// The next `n` bits as a JPEG signed magnitude (the "extend" of the standard).
+    #[inline(always)]
+    pub(super) fn signed(&mut self, n: u32) -> i32 {
+        if n == 0 {
+            return 0;
+        }
+        extend(self.bits(n), n)
+    }
+
+    /// Decodes one Huffman symbol.
+    #[inline(always)]
+    pub(super) fn symbol(&mut self, table: &HuffmanTable) -> u8 {
+        self.fill();
+        let entry = table.fast[self.peek(LOOKAHEAD) as usize];
+        if entry != 0 {
+            self.consume(u32::from(entry >> 8));
+            return entry as u8;
+        }
+        self.symbol_slow(table)
+    }
+
+    #[cold]
+    fn symbol_slow(&mut self, table: &HuffmanTable) -> u8 {
+        let look = self.peek(16) as i32;
+        for length in LOOKAHEAD + 1..=16 {
+            let code = look >> (16 - length);
+            if code <= table.max_code[length as usize] {
+                self.consume(length);
+                let index = code + table.offset[length as usize];
+                return table.values[(index as usize) & 0xFF];
+            }
+        }
+        // No code matches: corrupt data. libjpeg warns and yields 0; drop the bits so that
+        // decoding moves on.
+        self.consume(16);
+        0
+    }
+
+    /// Decodes an AC symbol with its extra bits: `(zero run, value)`. End of block gives a run
+    /// of 64, ZRL a run of 15 and value 0. With `want_value` false the value is left 0 (its bits
+    /// are still consumed).
+    #[inline(always)]
+    pub(super) fn ac(&mut self, table: &HuffmanTable, want_value: bool) -> (u32, i32) {
+        self.fill();
+        let look = self.peek(LOOKAHEAD) as usize;
+        let entry = table.ac[look];
+        if entry.length != 0 {
+            self.consume(u32::from(entry.length));
+            return (u32::from(entry.run), i32::from(entry.value));
+        }
+        let symbol = self.symbol(table);
+        let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
+        if size == 0 {
+            return (if run == 15 { 15 } else { 64 }, 0);
+        }
+        if want_value {
+            (run, self.signed(size))
+        } else {
+            self.bits(size);
+            (run, 0)
+        }
+    }
+
+    /// Skips to just after the next restart marker (RST0–7), dropping buffered bits. Returns
+    /// false, staying on the marker, when the next marker is something else or there is none.
+    pub(super) fn restart(&mut self) -> bool {
+        self.acc = 0;
+        self.count = 0;
+        self.padding = 0;
+        self.exhausted = false;
+        self.at_marker = false;
+        match super::markers::next_marker(self.data, self.pos) {
+            Some((at, 0xD0..=0xD7)) => {
+                self.pos = at + 2;
+                true
+            }
+            Some((at, _)) => {
+                self.pos = at;
+                self.at_marker = true;
+                false
+            }
+            None => {
+                self.pos = self.data.len();
+                self.at_marker = true;
+                false
+            }
+        }
+    }
+}
+
+/// Sign extension of an `n`-bit JPEG magnitude category.
+#[inline(always)]
+pub(super) fn extend(value: u32, n: u32) -> i32 {
+    let value = value as i32;
+    if value < 1 << (n - 1) {
+        value - (1 << n) + 1
+    } else {
+        value
+    }
+}
+
+/// One lookup of an AC table: code and extra bits together.
+#[derive(Clone, Copy, Default)]
+pub(super) struct FastAc {
+    value: i16,
+    run: u8,
+    /// Code plus extra bits; 0 when the entry does not apply.
+    length: u8,
+}
+
+/// A decoding table for one DHT table.
+pub(super) struct HuffmanTable {
+    /// `length << 8 | symbol` for codes up to [`LOOKAHEAD`] bits, indexed by the next bits;
+    /// 0 for longer codes.
+    fast: Box<[u16; FAST_SIZE]>,
+    /// Run and value at once, for AC tables (empty entries elsewhere).
+    ac: Box<[FastAc; FAST_SIZE]>,
+    /// Largest code of each length, -1 when there is none.
+    max_code: [i32; 17],
+    /// Index into `values` minus the first code of each length.
+    offset: [i32; 17],
+    values: [u8; 256],
+}
+
+impl HuffmanTable {
+    /// Builds a table from the DHT code counts per length and the symbols.
+    pub(super) fn new(counts: &[u8; 16], symbols: &[u8], is_ac: bool) -> Result<Self> {
+        let bad = || Error::decode("JPEG Huffman table is invalid");
+        if symbols.len() > 256 || symbols.len() != counts.iter().map(|&c| usize::from(c)).sum() {
+            return Err(bad());
+        }
+        let mut table = HuffmanTable {
+            fast: Box::new([0; FAST_SIZE]),
+            ac: Box::new([FastAc::default(); FAST_SIZE]),
+            max_code: [-1; 17],
+            offset: [0; 17],
+            values: [0; 256],
+        };
+        table.values[..symbols.len()].copy_from_slice(symbols);
+        let mut code = 0u32;
+        let mut index = 0usize;
+        for length in 1..=16u32 {
+            let count = u32::from(counts[length as usize - 1]);
+            table.offset[length as usize] = index as i32 - code as i32;
+            for _ in 0..count {
+                if code >= 1 << length {
+                    return Err(bad());
+                }
+                let symbol = symbols[index];
+                if length <= LOOKAHEAD {
+                    let shift = LOOKAHEAD - length;
+                    let first = (code << shift) as usize;
+                    for look in first..first + (1 << shift) {
+                        table.fast[look] = (length as u16) << 8 | u16::from(symbol);
+                        if is_ac {
+                            table.ac[look] = fast_ac(symbol, length, look as u32);
+                        }
+                    }
+                }
+                code += 1;
+                index += 1;
+            }
+            if count > 0 {
+                table.max_code[length as usize] = code as i32 - 1;
+            }
+            code <<= 1;
+        }
+        Ok(table)
+    }
+}
+
+/// The combined entry for AC `symbol` with a code of `length` bits, at lookahead `look`.
+fn fast_ac(symbol: u8, length: u32, look: u32) -> FastAc {
+    let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
+    if size == 0 {
+        let run = if run == 15 { 15 } else { 64 };
+        return FastAc {
+            value: 0,
+            run: run as u8,
+            length: length as u8,
+        };
+    }
+    if length + size > LOOKAHEAD {
+        return FastAc::default();
+    }
+    let extra = (look >> (LOOKAHEAD - length - size)) & ((1 << size) - 1);
+    FastAc {
+        value: extend(extra, size) as i16,
+        run: run as u8,
+        length: (length + size) as u8,
+    }
+}

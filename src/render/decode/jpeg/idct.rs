@@ -1,0 +1,203 @@
+//! Inverse DCTs producing 1×1, 2×2, 4×4 or 8×8 pixels from a block's coefficients.
+//!
+//! A reduced `n×n` output is the exact box average of the full 8×8 IDCT over `8/n × 8/n` pixels
+//! (what libjpeg's scaled IDCTs compute): the 8-point basis averaged over each output pixel.
+//! Frequencies whose averaged basis vanishes are not read at all: at 2×2 only frequencies
+//! 0, 1, 3, 5, 7 in each direction count, at 4×4 all but 4, at 1×1 only the DC. The arithmetic
+//! is 13-bit fixed point with two extra bits between the passes, like libjpeg's "islow" IDCT.
+//!
+//! Inputs are dequantised and clamped to ±8192 by the caller, which bounds every intermediate
+//! below 2^31 (worst case 8192 · 21641 / 2^11 · 21641 < 1.9 · 10^9).
+//!
+//! Each transform splits into an even part (symmetric about the centre) and an odd part
+//! (antisymmetric), so half the multiplications give both mirrored outputs.
+
+/// `round(8192 · C(u) · cos((2x + 1)uπ / 16) / 2)` for x = 0..4, u = 0..8, `C(0) = 1/√2`.
+const K8: [[i32; 8]; 4] = [
+    [2896, 4017, 3784, 3406, 2896, 2276, 1567, 799],
+    [2896, 3406, 1567, -799, -2896, -4017, -3784, -2276],
+    [2896, 2276, -1567, -4017, -2896, 799, 3784, 3406],
+    [2896, 799, -3784, -2276, 2896, 3406, -1567, -4017],
+];
+/// The 8-point basis averaged over pairs of pixels: x = 0..2 of a 4-point output, u = 0..8.
+const K4: [[i32; 8]; 2] = [
+    [2896, 3711, 2676, 1303, 0, -871, -1108, -738],
+    [2896, 1537, -2676, -3146, 0, 2102, 1108, -306],
+];
+/// And over four pixels: output 0 of a 2-point output (output 1 mirrors it).
+const K2: [i32; 8] = [2896, 2624, 0, -922, 0, 616, 0, -522];
+
+/// The frequencies a 2×2 output reads, and a 4×4 one.
+const USED2: [usize; 5] = [0, 1, 3, 5, 7];
+const USED4: [usize; 7] = [0, 1, 2, 3, 5, 6, 7];
+
+const PASS1_SHIFT: u32 = 11;
+const PASS1_ROUND: i32 = 1 << (PASS1_SHIFT - 1);
+const PASS2_SHIFT: u32 = 15;
+const PASS2_ROUND: i32 = (1 << (PASS2_SHIFT - 1)) + (128 << PASS2_SHIFT);
+
+#[inline(always)]
+fn clamp_pixel(value: i32) -> u8 {
+    (value >> PASS2_SHIFT).clamp(0, 255) as u8
+}
+
+/// One pixel: the DC coefficient (dequantised) scaled by 1/8, rounded, level-shifted.
+#[inline(always)]
+pub(super) fn idct1(dc: i32) -> u8 {
+    ((dc + 4) >> 3).saturating_add(128).clamp(0, 255) as u8
+}
+
+/// The pixel value of a block whose only non-zero coefficient is the DC, at any size (the same
+/// arithmetic as the full transforms, so flat blocks match their neighbours).
+#[inline(always)]
+pub(super) fn dc_only(dc: i32) -> u8 {
+    let column = (dc * K2[0] + PASS1_ROUND) >> PASS1_SHIFT;
+    clamp_pixel(column * K2[0] + PASS2_ROUND)
+}
+
+/// 2×2 pixels from the coefficients (natural order) of frequencies 0, 1, 3, 5, 7.
+pub(super) fn idct2(c: &[i32; 64], out: &mut [u8], stride: usize) {
+    // Pass 1, down each used column: output rows 0 and 1.
+    let mut work = [[0i32; 8]; 2];
+    for u in USED2 {
+        let even = c[u] * K2[0];
+        let odd = c[8 + u] * K2[1] + c[24 + u] * K2[3] + c[40 + u] * K2[5] + c[56 + u] * K2[7];
+        work[0][u] = (even + odd + PASS1_ROUND) >> PASS1_SHIFT;
+        work[1][u] = (even - odd + PASS1_ROUND) >> PASS1_SHIFT;
+    }
+    for (y, w) in work.iter().enumerate() {
+        let even = w[0] * K2[0] + PASS2_ROUND;
+        let odd = w[1] * K2[1] + w[3] * K2[3] + w[5] * K2[5] + w[7] * K2[7];
+        let row = &mut out[y * stride..y * stride + 2];
+        row[0] = clamp_pixel(even + odd);
+        row[1] = clamp_pixel(even - odd);
+    }
+}
+
+/// 4×4 pixels from the coefficients (natural order) of every frequency but 4.
+pub(super) fn idct4(c: &[i32; 64], out: &mut [u8], stride: usize) {
+    let mut work = [[0i32; 8]; 4];
+    for u in USED4 {
+        let (c0, c1, c2, c3) = (c[u], c[8 + u], c[16 + u], c[24 + u]);
+        let (c5, c6, c7) = (c[40 + u], c[48 + u], c[56 + u]);
+        for x in 0..2 {
+            let k = &K4[x];
+            let even = c0 * k[0] + c2 * k[2] + c6 * k[6];
+            let odd = c1 * k[1] + c3 * k[3] + c5 * k[5] + c7 * k[7];
+            work[x][u] = (even + odd + PASS1_ROUND) >> PASS1_SHIFT;
+            work[3 - x][u] = (even - odd + PASS1_ROUND) >> PASS1_SHIFT;
+        }
+    }
+    for (y, w) in work.iter().enumerate() {
+        let row = &mut out[y * stride..y * stride + 4];
+        for x in 0..2 {
+            let k = &K4[x];
+            let even = w[0] * k[0] + w[2] * k[2] + w[6] * k[6] + PASS2_ROUND;
+            let odd = w[1] * k[1] + w[3] * k[3] + w[5] * k[5] + w[7] * k[7];
+            row[x] = clamp_pixel(even + odd);
+            row[3 - x] = clamp_pixel(even - odd);
+        }
+    }
+}
+
+/// 8×8 pixels from all 64 coefficients (natural order).
+pub(super) fn idct8(c: &[i32; 64], out: &mut [u8], stride: usize) {
+    let mut work = [0i32; 64];
+    for u in 0..8 {
+        // Columns with only a DC term are common: one value down the column.
+        if (1..8).all(|v| c[v * 8 + u] == 0) {
+            let value = (c[u] * K2[0] + PASS1_ROUND) >> PASS1_SHIFT;
+            for y in 0..8 {
+                work[y * 8 + u] = value;
+            }
+            continue;
+        }
+        for x in 0..4 {
+            let k = &K8[x];
+            let even = c[u] * k[0] + c[16 + u] * k[2] + c[32 + u] * k[4] + c[48 + u] * k[6];
+            let odd = c[8 + u] * k[1] + c[24 + u] * k[3] + c[40 + u] * k[5] + c[56 + u] * k[7];
+            work[x * 8 + u] = (even + odd + PASS1_ROUND) >> PASS1_SHIFT;
+            work[(7 - x) * 8 + u] = (even - odd + PASS1_ROUND) >> PASS1_SHIFT;
+        }
+    }
+    for y in 0..8 {
+        let w = &work[y * 8..y * 8 + 8];
+        let row = &mut out[y * stride..y * stride + 8];
+        for x in 0..4 {
+            let k = &K8[x];
+            let even = w[0] * k[0] + w[2] * k[2] + w[4] * k[4] + w[6] * k[6] + PASS2_ROUND;
+            let odd = w[1] * k[1] + w[3] * k[3] + w[5] * k[5] + w[7] * k[7];
+            row[x] = clamp_pixel(even + odd);
+            row[7 - x] = clamp_pixel(even - odd);
+        }
+    }
+}
+
+/// Fills an `n×n` block with one value.
+#[inline(always)]
+pub(super) fn fill(value: u8, n: usize, out: &mut [u8], stride: usize) {
+    for y in 0..n {
+        out[y * stride..y * stride + n].fill(value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The transforms against the box average of the floating-point 8×8 IDCT.
+    #[test]
+    fn integer_transforms_match_the_formula() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |range: i32| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % (2 * range as u64 + 1)) as i32 - range
+        };
+        let pi = std::f64::consts::PI;
+        let basis = |x: usize, u: usize| {
+            let cu = if u == 0 { 0.5f64.sqrt() } else { 1.0 };
+            0.5 * cu * ((2 * x + 1) as f64 * u as f64 * pi / 16.0).cos()
+        };
+        for n in [2usize, 4, 8] {
+            for _ in 0..200 {
+                let c: [i32; 64] =
+                    std::array::from_fn(|i| if i == 0 { next(1000) } else { next(120) });
+                let mut full = [[0.0f64; 8]; 8];
+                for (y, row) in full.iter_mut().enumerate() {
+                    for (x, value) in row.iter_mut().enumerate() {
+                        for v in 0..8 {
+                            for u in 0..8 {
+                                *value += basis(x, u) * basis(y, v) * f64::from(c[v * 8 + u]);
+                            }
+                        }
+                    }
+                }
+                let mut out = [0u8; 64];
+                match n {
+                    2 => idct2(&c, &mut out, 8),
+                    4 => idct4(&c, &mut out, 8),
+                    _ => idct8(&c, &mut out, 8),
+                }
+                let f = 8 / n;
+                for y in 0..n {
+                    for x in 0..n {
+                        let mut sum = 0.0;
+                        for yy in 0..f {
+                            for xx in 0..f {
+                                sum += full[y * f + yy][x * f + xx];
+                            }
+                        }
+                        let expected = (sum / (f * f) as f64 + 128.0).round().clamp(0.0, 255.0);
+                        let got = f64::from(out[y * 8 + x]);
+                        assert!((expected - got).abs() <= 1.0, "n={n} {expected} {got}");
+                    }
+                }
+            }
+        }
+        assert_eq!(idct1(-1024), 0);
+        assert_eq!(idct1(0), 128);
+        assert_eq!(dc_only(80), 138);
+    }
+}

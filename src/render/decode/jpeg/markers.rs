@@ -1,0 +1,327 @@
+//! Marker segments: frame header (SOF), tables (DQT, DHT), restart interval (DRI), scan header
+//! (SOS), the Adobe and ICC application segments. Every length is checked against the data.
+
+use super::huffman::HuffmanTable;
+use crate::{Error, Result};
+
+/// Zigzag position to natural (row-major) position in an 8×8 block.
+pub(super) const ZIGZAG: [u8; 64] = [
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
+    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
+    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+];
+
+/// The position of the next marker at or after `pos` (its first `0xFF`) and its code, skipping
+/// entropy-coded bytes, stuffed `FF 00` and fill bytes.
+pub(super) fn next_marker(data: &[u8], mut pos: usize) -> Option<(usize, u8)> {
+    loop {
+        let offset = data.get(pos..)?.iter().position(|&b| b == 0xFF)?;
+        pos += offset;
+        let mut next = pos + 1;
+        while data.get(next) == Some(&0xFF) {
+            next += 1;
+        }
+        match data.get(next) {
+            None => return None,
+            Some(0) => pos = next + 1,
+            Some(&code) => return Some((next - 1, code)),
+        }
+    }
+}
+
+/// Like [`next_marker`] but also skips restart markers: the end of a scan's data.
+pub(super) fn end_of_scan(data: &[u8], mut pos: usize) -> Option<(usize, u8)> {
+    loop {
+        match next_marker(data, pos)? {
+            (at, 0xD0..=0xD7) => pos = at + 2,
+            found => return Some(found),
+        }
+    }
+}
+
+/// One component of the frame.
+#[derive(Debug, Clone)]
+pub(super) struct FrameComponent {
+    pub(super) id: u8,
+    pub(super) h: usize,
+    pub(super) v: usize,
+    pub(super) quant: usize,
+}
+
+/// The frame header.
+#[derive(Debug, Clone)]
+pub(super) struct Frame {
+    pub(super) progressive: bool,
+    pub(super) width: usize,
+    pub(super) height: usize,
+    pub(super) components: Vec<FrameComponent>,
+}
+
+/// A scan header: which components (indices into the frame's), their tables, and the spectral
+/// selection and successive approximation.
+#[derive(Debug, Clone)]
+pub(super) struct Scan {
+    /// `(component index, DC table, AC table)`.
+    pub(super) components: Vec<(usize, usize, usize)>,
+    pub(super) ss: usize,
+    pub(super) se: usize,
+    pub(super) ah: u32,
+    pub(super) al: u32,
+}
+
+/// Tables and metadata seen so far, updated marker by marker.
+pub(super) struct Tables {
+    /// Quantisation tables in zigzag order.
+    pub(super) quant: [Option<[u16; 64]>; 4],
+    pub(super) dc: [Option<HuffmanTable>; 4],
+    pub(super) ac: [Option<HuffmanTable>; 4],
+    pub(super) restart_interval: usize,
+    pub(super) adobe_transform: Option<u8>,
+    pub(super) jfif: bool,
+    /// ICC chunks: `(sequence number, count, bytes)`.
+    icc: Vec<(u8, u8, Vec<u8>)>,
+}
+
+impl Tables {
+    pub(super) fn new() -> Self {
+        Tables {
+            quant: [None; 4],
+            dc: [None, None, None, None],
+            ac: [None, None, None, None],
+            restart_interval: 0,
+            adobe_transform: None,
+            jfif: false,
+            icc: Vec::new(),
+        }
+    }
+
+    /// The ICC profile, when its chunks are all there and consistent.
+    pub(super) fn icc_profile(&self) -> Option<Vec<u8>> {
+        let count = self.icc.first()?.1;
+        if count == 0 || self.icc.len() != usize::from(count) {
+            return None;
+        }
+        let mut chunks: Vec<&(u8, u8, Vec<u8>)> = self.icc.iter().collect();
+        chunks.sort_by_key(|chunk| chunk.0);
+        let mut profile = Vec::new();
+        for (expected, chunk) in (1..=count).zip(&chunks) {
+            if chunk.0 != expected || chunk.1 != count {
+                return None;
+            }
+            profile.extend_from_slice(&chunk.2);
+        }
+        Some(profile)
+    }
+
+    pub(super) fn read_dqt(&mut self, mut segment: &[u8]) -> Result<()> {
+        let bad = || Error::decode("JPEG quantisation table is invalid");
+        while let Some((&info, rest)) = segment.split_first() {
+            let (precision, id) = (info >> 4, usize::from(info & 15));
+            if id > 3 || precision > 1 {
+                return Err(bad());
+            }
+            let size = if precision == 1 { 128 } else { 64 };
+            let values = rest.get(..size).ok_or_else(bad)?;
+            let mut table = [0u16; 64];
+            for (k, value) in table.iter_mut().enumerate() {
+                *value = if precision == 1 {
+                    u16::from_be_bytes([values[2 * k], values[2 * k + 1]])
+                } else {
+                    u16::from(values[k])
+                };
+            }
+            self.quant[id] = Some(table);
+            segment = &rest[size..];
+        }
+        Ok(())
+    }
+
+    pub(super) fn read_dht(&mut self, mut segment: &[u8]) -> Result<()> {
+        let bad = || Error::decode("JPEG Huffman table segment is invalid");
+        while let Some((&info, rest)) = segment.split_first() {
+            let (class, id) = (info >> 4, usize::from(info & 15));
+            if class > 1 || id > 3 {
+                return Err(bad());
+            }
+            let counts: [u8; 16] = rest
+                .get(..16)
+                .ok_or_else(bad)?
+                .try_into()
+                .map_err(|_| bad())?;
+            let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+            let symbols = rest.get(16..16 + total).ok_or_else(bad)?;
+            let table = HuffmanTable::new(&counts, symbols, class == 1)?;
+            if class == 0 {
+                self.dc[id] = Some(table);
+            } else {
+                self.ac[id] = Some(table);
+            }
+            segment = &rest[16 + total..];
+        }
+        Ok(())
+    }
+
+    pub(super) fn read_app(&mut self, marker: u8, segment: &[u8]) {
+        match marker {
+            0xE0 if segment.starts_with(b"JFIF\0") => self.jfif = true,
+            0xE2 => {
+                if let Some([sequence, count, rest @ ..]) = segment.strip_prefix(b"ICC_PROFILE\0") {
+                    // A few bytes of bookkeeping per chunk; the bytes are bounded by the file.
+                    if self.icc.len() < 256 {
+                        self.icc.push((*sequence, *count, rest.to_vec()));
+                    }
+                }
+            }
+            0xEE => {
+                if let [b'A', b'd', b'o', b'b', b'e', rest @ ..] = segment {
+                    self.adobe_transform = rest.get(6).copied().or(Some(0));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Reads a SOF segment of `marker`. Declines (as unsupported) what this decoder leaves to the
+/// fallback: lossless, arithmetic, hierarchical processes, precision other than 8 bits, and
+/// sampling factors outside 1, 2 or 4.
+pub(super) fn read_sof(marker: u8, segment: &[u8]) -> Result<Frame> {
+    let unsupported = |reason: String| Error::UnsupportedFormat { reason };
+    let progressive = match marker {
+        0xC0 | 0xC1 => false,
+        0xC2 => true,
+        0xC9..=0xCB => return Err(unsupported("arithmetic-coded JPEG".into())),
+        other => return Err(unsupported(format!("JPEG process SOF{}", other - 0xC0))),
+    };
+    let bad = || Error::decode("JPEG frame header is invalid");
+    let [precision, h0, h1, w0, w1, count, rest @ ..] = segment else {
+        return Err(bad());
+    };
+    if *precision != 8 {
+        return Err(unsupported(format!("{precision}-bit JPEG")));
+    }
+    let height = usize::from(u16::from_be_bytes([*h0, *h1]));
+    let width = usize::from(u16::from_be_bytes([*w0, *w1]));
+    if width == 0 || height == 0 {
+        return Err(Error::decode(
+            "JPEG frame header declares an empty image (or DNL, unsupported)",
+        ));
+    }
+    if !matches!(count, 1 | 3 | 4) {
+        return Err(unsupported(format!("JPEG with {count} components")));
+    }
+    let specs = rest.get(..3 * usize::from(*count)).ok_or_else(bad)?;
+    let mut components = Vec::with_capacity(usize::from(*count));
+    for spec in specs.chunks_exact(3) {
+        let (h, v, quant) = (spec[1] >> 4, spec[1] & 15, spec[2]);
+        if !matches!(h, 1 | 2 | 4) || !matches!(v, 1 | 2 | 4) {
+            return Err(unsupported(format!("JPEG sampling factors {h}x{v}")));
+        }
+        if quant > 3 {
+            return Err(bad());
+        }
+        if components.iter().any(|c: &FrameComponent| c.id == spec[0]) {
+            return Err(Error::decode("JPEG frame has two components with one id"));
+        }
+        components.push(FrameComponent {
+            id: spec[0],
+            h: usize::from(h),
+            v: usize::from(v),
+            quant: usize::from(quant),
+        });
+    }
+    Ok(Frame {
+        progressive,
+        width,
+        height,
+        components,
+    })
+}
+
+/// Reads a SOS segment against `frame`, checking the progression parameters.
+pub(super) fn read_sos(segment: &[u8], frame: &Frame) -> Result<Scan> {
+    let bad = || Error::decode("JPEG scan header is invalid");
+    let (&count, rest) = segment.split_first().ok_or_else(bad)?;
+    let count = usize::from(count);
+    if count == 0 || count > 4 {
+        return Err(bad());
+    }
+    let specs = rest.get(..2 * count).ok_or_else(bad)?;
+    let mut components = Vec::with_capacity(count);
+    for spec in specs.chunks_exact(2) {
+        let index = frame
+            .components
+            .iter()
+            .position(|c| c.id == spec[0])
+            .ok_or_else(bad)?;
+        if components.iter().any(|&(i, _, _)| i == index) {
+            return Err(bad());
+        }
+        let (dc, ac) = (usize::from(spec[1] >> 4), usize::from(spec[1] & 15));
+        if dc > 3 || ac > 3 {
+            return Err(bad());
+        }
+        components.push((index, dc, ac));
+    }
+    let [ss, se, approx] = rest.get(2 * count..2 * count + 3).ok_or_else(bad)? else {
+        return Err(bad());
+    };
+    let (ss, se, ah, al) = (
+        usize::from(*ss),
+        usize::from(*se),
+        u32::from(approx >> 4),
+        u32::from(approx & 15),
+    );
+    if frame.progressive {
+        let dc_scan = ss == 0;
+        if (dc_scan && se != 0)
+            || (!dc_scan && (se < ss || se > 63 || count != 1))
+            || ah > 13
+            || al > 13
+        {
+            return Err(Error::decode(
+                "JPEG progressive scan parameters are invalid",
+            ));
+        }
+    } else {
+        // Sequential scans cover the whole block whatever they say.
+        if count > 1
+            && components
+                .iter()
+                .map(|&(i, _, _)| frame.components[i].h * frame.components[i].v)
+                .sum::<usize>()
+                > 10
+        {
+            return Err(bad());
+        }
+        return Ok(Scan {
+            components,
+            ss: 0,
+            se: 63,
+            ah: 0,
+            al: 0,
+        });
+    }
+    if count > 1
+        && components
+            .iter()
+            .map(|&(i, _, _)| frame.components[i].h * frame.components[i].v)
+            .sum::<usize>()
+            > 10
+    {
+        return Err(bad());
+    }
+    Ok(Scan {
+        components,
+        ss,
+        se,
+        ah,
+        al,
+    })
+}
+
+/// Reads a big-endian u16.
+pub(super) fn read_u16(bytes: &[u8], pos: usize) -> Option<u16> {
+    let pair = bytes.get(pos..pos + 2)?;
+    Some(u16::from_be_bytes([pair[0], pair[1]]))
+}
