@@ -155,7 +155,6 @@ pub mod store;
 // The test helpers the integration tests use too, compiled in from their one home.
 #[cfg(test)]
 #[path = "../tests/common/corpus.rs"]
-#[allow(unreachable_pub)]
 mod test_corpus;
 #[cfg(test)]
 #[path = "../tests/common/pixels.rs"]
