@@ -17,6 +17,12 @@ use person_image::auth::StaticAuthenticator;
 use person_image::store::{Directory, ImageStore};
 use person_image::ImageService;
 
+// The binary's allocator (the library leaves it to the binary): jemalloc returns freed pages and
+// keeps a server's RSS near its live heap where glibc malloc's per-thread arenas fragment (see
+// "Sizing memory" in the crate docs and benches/soak.sh).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Serve GET /api/v1/Person/{personId}/Image over a directory of photos.
 #[derive(FromArgs, Debug)]
 pub struct Config {
