@@ -100,6 +100,7 @@ pub(crate) fn cache_stored(evicted: u64, bytes_delta: i64) {
 }
 
 /// A request refused with 503 because the worker pool's queue was full.
+#[cfg(feature = "tower")]
 pub(crate) fn shed() {
     #[cfg(feature = "metrics")]
     ::metrics::counter!("person_image_shed_total").increment(1);
