@@ -3,18 +3,18 @@
 //! An axum server for `GET /api/v1/Person/{personId}/Image` over a directory of photos
 //! (`fixtures/persons/` by default), with demo credentials printed at start. `--help` lists the
 //! flags; with `--features sqlite`, `--sqlite FILE` serves from a database (see `import_sqlite`).
+//! The endpoint is the crate's `tower` service, mounted with `fallback_service`; with
+//! `--features metrics`, `GET /metrics` exports the counters in Prometheus text format.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use argh::FromArgs;
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::response::Response;
-use axum::{http, Router};
+use axum::Router;
 use person_image::auth::StaticAuthenticator;
 use person_image::store::{Directory, ImageStore};
+use person_image::tower::HttpService;
 use person_image::ImageService;
 
 // The binary's allocator (the library leaves it to the binary): jemalloc returns freed pages and
@@ -55,6 +55,12 @@ pub struct Config {
     /// render cache size in MiB (default 64; 0 turns it off)
     #[argh(option, default = "64")]
     pub cache_mib: u64,
+    /// render worker threads (default: one per core)
+    #[argh(option)]
+    pub workers: Option<usize>,
+    /// requests that may wait for a worker before more are answered 503 (default: 8 per worker)
+    #[argh(option)]
+    pub queue: Option<usize>,
 }
 
 impl Default for Config {
@@ -116,6 +122,18 @@ impl Config {
             .map_err(|e| e.to_string())
     }
 
+    /// The tower service over [`Config::service`], with the configured pool.
+    pub fn http_service(&self) -> Result<HttpService, String> {
+        let mut builder = HttpService::builder(Arc::new(self.service()?));
+        if let Some(workers) = self.workers {
+            builder = builder.workers(workers);
+        }
+        if let Some(queue) = self.queue {
+            builder = builder.queue(queue);
+        }
+        builder.build().map_err(|e| e.to_string())
+    }
+
     fn database(&self) -> Option<&PathBuf> {
         #[cfg(feature = "sqlite")]
         return self.sqlite.as_ref();
@@ -126,34 +144,37 @@ impl Config {
 
 /// The HTTP routes: every path goes to the image service, which matches
 /// `/api/v1/Person/{id}/Image` case-insensitively and answers 404 for anything else.
-pub fn router(service: Arc<ImageService>) -> Router {
-    Router::new().fallback(serve_image).with_state(service)
+pub fn router(service: HttpService) -> Router {
+    Router::new().fallback_service(service)
 }
 
-async fn serve_image(State(service): State<Arc<ImageService>>, request: Request) -> Response {
-    let (parts, _body) = request.into_parts();
-    let request = http::Request::from_parts(parts, ());
-    // Decoding and resizing are CPU work: keep them off the async executor.
-    match tokio::task::spawn_blocking(move || service.handle_http(&request)).await {
-        Ok(response) => response.map(Body::from),
-        Err(_) => Response::builder()
-            .status(500)
-            .header("content-type", "application/json; charset=utf-8")
-            .body(Body::from(r#"{"Message":"internal error"}"#))
-            .unwrap_or_default(),
-    }
+/// Adds `GET /metrics`: the counters in Prometheus text format, from the recorder `handle` reads.
+#[cfg(feature = "metrics")]
+pub fn with_metrics(
+    router: Router,
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+) -> Router {
+    router.route(
+        "/metrics",
+        axum::routing::get(move || std::future::ready(handle.render())),
+    )
 }
 
 #[allow(dead_code)] // Tests include this file for `router` and `Config` only.
 fn main() -> Result<(), String> {
     let config: Config = argh::from_env();
-    let service = Arc::new(config.service()?);
-    // Rendering is CPU-bound: more blocking threads than cores only add per-thread scratch
-    // buffers and allocator arenas (RSS) without adding throughput.
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // Rendering runs on the service's own pool (one thread per core unless --workers says
+    // otherwise); the runtime only moves bytes.
+    let app = router(config.http_service()?);
+    #[cfg(feature = "metrics")]
+    let app = with_metrics(
+        app,
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .install_recorder()
+            .map_err(|e| format!("cannot install the metrics recorder: {e}"))?,
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(cores * 2)
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async {
@@ -177,7 +198,7 @@ fn main() -> Result<(), String> {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        axum::serve(listener, router(service))
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| format!("server error: {e}"))

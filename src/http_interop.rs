@@ -83,19 +83,32 @@ impl ImageService {
     /// Answers an `http` request: parse, authenticate, render, respond. Errors become their
     /// status with a `{"Message": "..."}` body.
     pub fn handle_http<B>(&self, request: &http::Request<B>) -> http::Response<Bytes> {
-        let method = Method::from_http(request.method()).unwrap_or(Method::Get);
-        let target = request
-            .uri()
+        respond_http(self, request.method(), request.uri(), request.headers()).into()
+    }
+}
+
+/// Parses an `http` request line and headers under `service`'s limits and answers it; a method
+/// other than GET or HEAD is a 405, a request that does not parse its 400 or 404.
+pub(crate) fn respond_http<S: PersonImageService + ?Sized>(
+    service: &S,
+    method: &http::Method,
+    uri: &http::Uri,
+    headers: &http::HeaderMap,
+) -> ImageResponse {
+    let parsed = Method::from_http(method).and_then(|method| {
+        let target = uri
             .path_and_query()
-            .map_or_else(|| request.uri().path(), |pq| pq.as_str());
-        let headers = request
-            .headers()
+            .map_or_else(|| uri.path(), |pq| pq.as_str());
+        let headers = headers
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_bytes()));
-        let response = match Method::from_http(request.method()) {
-            Ok(_) => self.handle(method, target, headers),
-            Err(error) => self.error_response(&error, method),
-        };
-        response.into()
+        ImageRequest::parse(method, target, headers, &service.limits())
+    });
+    match parsed {
+        Ok(request) => service.respond(&request),
+        Err(error) => {
+            let method = Method::from_http(method).unwrap_or(Method::Get);
+            crate::service::refuse_unparsed(service, &error, method)
+        }
     }
 }

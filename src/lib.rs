@@ -71,7 +71,8 @@
 //! call [`check_conformance`](store::check_conformance) and
 //! [`check_replaced_between_calls`](store::check_replaced_between_calls) from your tests. The
 //! trait is synchronous: rendering is CPU-bound, so async servers call the service from a blocking
-//! pool (`tokio::task::spawn_blocking`), and a store over an async client can wait there.
+//! pool (the `tower` feature's `tower::HttpService` brings its own), and a store over an async
+//! client can wait there.
 //!
 //! ## Implementing an authenticator
 //!
@@ -107,6 +108,30 @@
 //!   lossless, errors) take the pure-Rust path.
 //! - `object-store` (off): `store::Bucket`, photos in an `object_store` bucket (S3, GCS, Azure,
 //!   local files, memory), with its own small tokio runtime to bridge the synchronous store trait.
+//! - `tracing` (default): a `person_image.request` span per request (info level; fields `method`,
+//!   `person`, `status`, `bytes`, `content_type`, `cache` = `hit`/`miss`/`not_modified`/`none`,
+//!   `passthrough`) with debug-level child spans `authenticate`, `store.lookup`, `store.fetch`
+//!   (`bytes`), `decode` (`format`, `bytes`, source `width`/`height`, `target_width`/
+//!   `target_height`), `resize` (both sizes) and `encode` (`format`, size, `frames`, `bytes`).
+//!   Failures are an event in the request span: 5xx at `error`, 4xx at `debug`. No field ever holds
+//!   a header value, credential, cookie, token, query string or principal.
+//! - `tower` (off): `tower::HttpService`, a `tower::Service<http::Request<B>>` answering
+//!   `http::Response<Full<Bytes>>`, with its own bounded worker pool (one thread per core) and
+//!   load shedding (503 + `Retry-After` when its queue is full); mount it with axum's
+//!   `route_service`. Adds `tower-service`, `http-body-util` and tokio's `sync` module.
+//! - `metrics` (off): counters and histograms through the `metrics` facade — requests by status
+//!   and output format, render time by input and output format, store time, cache hits, misses,
+//!   evictions and bytes, shed requests; the application installs the recorder (e.g.
+//!   `metrics-exporter-prometheus`, as the serve example does for `GET /metrics`). The names:
+//!
+//!   | name | kind | labels |
+//!   |---|---|---|
+//!   | `person_image_requests_total` | counter | `status`, `format` (`jpeg`, `png`, `gif`, `tiff`, `bmp`, `webp`, `json`, `none`) |
+//!   | `person_image_render_seconds` | histogram | `input` (stored format or `placeholder`), `output` |
+//!   | `person_image_store_seconds` | histogram | `op` (`lookup`, `fetch`) |
+//!   | `person_image_cache_hits_total`, `_misses_total`, `_evictions_total` | counter | |
+//!   | `person_image_cache_bytes` | gauge | |
+//!   | `person_image_shed_total` | counter | |
 //!
 //! ## Caching
 //!
@@ -146,12 +171,16 @@ pub mod headers;
 #[cfg(feature = "http")]
 mod http_interop;
 mod limits;
+mod metrics;
+mod observe;
 mod person_id;
 pub mod render;
 mod request;
 mod response;
 mod service;
 pub mod store;
+#[cfg(feature = "tower")]
+pub mod tower;
 // The test helpers the integration tests use too, compiled in from their one home.
 #[cfg(test)]
 #[path = "../tests/common/corpus.rs"]

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use person_image::auth::{Authenticator, CallerIdentity, Principal, StaticAuthenticator};
 use person_image::store::{Fetch, ImageInfo, ImageStore, InMemory, Lookup};
+use person_image::tower::HttpService;
 use person_image::{Error, ImageService, PersonId};
 use tower::ServiceExt;
 
@@ -60,7 +61,7 @@ async fn send(router: axum::Router, request: Request<Body>) -> Reply {
 
 fn demo_router() -> axum::Router {
     let service = serve::Config::default().service().expect("service builds");
-    serve::router(Arc::new(service))
+    serve::router(HttpService::new(Arc::new(service)).expect("workers start"))
 }
 
 fn get(uri: &str) -> axum::http::request::Builder {
@@ -467,7 +468,7 @@ async fn store_is_not_asked_before_authentication() {
         .authenticator(StaticAuthenticator::default().user("demo", "demo"))
         .build()
         .unwrap();
-    let router = serve::router(Arc::new(service));
+    let router = serve::router(HttpService::new(Arc::new(service)).expect("workers start"));
     for auth in ["", "Basic ZGVtbzp3cm9uZw==", "Bearer x"] {
         let mut request = Request::get("/api/v1/Person/1/Image");
         if !auth.is_empty() {
@@ -540,7 +541,7 @@ fn router_with(
         .authenticator(auth)
         .build()
         .unwrap();
-    serve::router(Arc::new(service))
+    serve::router(HttpService::new(Arc::new(service)).expect("workers start"))
 }
 
 #[tokio::test]

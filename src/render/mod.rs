@@ -18,6 +18,28 @@ mod plan;
 mod request;
 mod resize;
 
+/// The `resize` stage inside its own span: the decode stage calls [`resize::resize`] through
+/// this module (shrink-on-load decoders resize right after decoding).
+mod traced_resize {
+    use super::picture::Pixels;
+    use crate::observe::stage_span;
+    use crate::Result;
+
+    /// [`super::resize::resize`] in a `resize` span recording both sizes.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(super) fn resize(pixels: Pixels, target: (u32, u32)) -> Result<Pixels> {
+        let (width, height) = pixels.dimensions();
+        let _span = stage_span!(
+            "resize",
+            width,
+            height,
+            target_width = target.0,
+            target_height = target.1,
+        );
+        super::resize::resize(pixels, target)
+    }
+}
+
 use crate::response::ImageResponse;
 use crate::Result;
 

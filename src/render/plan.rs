@@ -9,6 +9,7 @@ use super::negotiate::{negotiate, Negotiated};
 use super::{encode, geometry, placeholder, PlaceholderKind, RenderOptions, RenderRequest, Source};
 use crate::format::{ImageFormat, OutputFormat};
 use crate::headers::AcceptList;
+use crate::observe::stage_span;
 use crate::request::Dimension;
 use crate::response::JSON_CONTENT_TYPE;
 use crate::{Error, Result};
@@ -168,15 +169,30 @@ impl Plan {
                 output,
                 size,
             } => {
+                let timer = crate::metrics::Timer::start();
                 let keep_animation = *output == OutputFormat::Gif;
                 let limits = &self.options.limits;
-                let picture = decode::decode(bytes, info, *size, keep_animation, limits)?;
-                let encoded = encode::encode(&picture, *output, &self.options)?;
+                let picture = {
+                    let _span = stage_span!(
+                        "decode",
+                        format = info.format.as_str(),
+                        bytes = bytes.len(),
+                        width = info.width,
+                        height = info.height,
+                        target_width = size.0,
+                        target_height = size.1,
+                    );
+                    decode::decode(bytes, info, *size, keep_animation, limits)?
+                };
+                let encoded = encode_in_span(&picture, *output, &self.options)?;
+                crate::metrics::render(info.format.as_str(), output.as_str(), timer);
                 (output.mime_type().to_owned(), exact_bytes(encoded))
             }
             Work::Placeholder { kind, output, size } => {
+                let timer = crate::metrics::Timer::start();
                 let picture = placeholder::draw(*kind, size.0, size.1);
-                let encoded = encode::encode(&picture, *output, &self.options)?;
+                let encoded = encode_in_span(&picture, *output, &self.options)?;
+                crate::metrics::render("placeholder", output.as_str(), timer);
                 (output.mime_type().to_owned(), exact_bytes(encoded))
             }
         };
@@ -249,6 +265,30 @@ fn unknown_format(
             },
         }),
     }
+}
+
+/// Encodes inside an `encode` span that records the output format, size and length.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn encode_in_span(
+    picture: &super::picture::Picture,
+    output: OutputFormat,
+    options: &RenderOptions,
+) -> Result<Vec<u8>> {
+    let (width, height) = picture
+        .frames
+        .first()
+        .map_or((0, 0), |frame| frame.pixels.dimensions());
+    let span = stage_span!(
+        "encode",
+        format = output.as_str(),
+        width,
+        height,
+        frames = picture.frames.len(),
+        bytes = tracing::field::Empty,
+    );
+    let encoded = encode::encode(picture, output, options)?;
+    span.record("bytes", encoded.len());
+    Ok(encoded)
 }
 
 /// Encoders reserve generously; a cached body must not pin that spare capacity (the cache

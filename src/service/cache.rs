@@ -115,6 +115,7 @@ impl RenderCache {
         let found = lock(self.shard(key)).touch(key);
         if found.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::cache_hit();
         }
         found
     }
@@ -130,6 +131,7 @@ impl RenderCache {
             let mut shard = lock(shard_lock);
             if let Some(response) = shard.touch(&key) {
                 self.hits.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::cache_hit();
                 return Ok(response);
             }
             match shard.in_flight.get(&key) {
@@ -143,14 +145,17 @@ impl RenderCache {
         if let Some(flight) = flight {
             if let Some(response) = flight.wait() {
                 self.hits.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::cache_hit();
                 return Ok(response);
             }
             // The leader failed: render ourselves rather than share its error.
             self.misses.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::cache_miss();
             return render();
         }
 
         self.misses.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::cache_miss();
         // Whatever happens (even a panic in `render`), waiters must be released.
         let mut leader = Leader {
             cache: self,
@@ -181,8 +186,10 @@ impl Drop for Leader<'_> {
         let mut shard = lock(self.shard);
         let flight = shard.in_flight.remove(&key);
         if let Some(response) = &self.response {
+            let before = shard.bytes;
             let evicted = shard.insert(key, response.clone(), self.cache.shard_budget);
             self.cache.evictions.fetch_add(evicted, Ordering::Relaxed);
+            crate::metrics::cache_stored(evicted, shard.bytes as i64 - before as i64);
         }
         drop(shard);
         if let Some(flight) = flight {

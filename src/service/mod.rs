@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::auth::{Authenticator, Principal};
 use crate::headers::ETag;
 use crate::limits::Limits;
+use crate::observe::{record_cache, record_passthrough, stage_span, RequestSpan};
 use crate::render::{
     passthrough_head, ImageFormat, PlaceholderKind, Plan, RenderOptions, RenderRequest, Rendered,
     Source,
@@ -50,13 +51,26 @@ pub trait PersonImageService: Send + Sync {
         Vec::new()
     }
 
+    /// The limits requests are parsed under by the HTTP front ends (the `tower` service and
+    /// [`ImageService::handle_http`]); [`Limits::default`] unless overridden.
+    fn limits(&self) -> Limits {
+        Limits::default()
+    }
+
     /// Answers one request, turning an error into its response (`{"Message": "..."}` body, the
     /// error's status, `WWW-Authenticate` on 401).
+    ///
+    /// With the `tracing` feature this runs inside the request's `person_image.request` span and
+    /// records its outcome; with `metrics` it counts the request.
     fn respond(&self, request: &ImageRequest) -> ImageResponse {
-        match self.get_image(request) {
-            Ok(response) => response,
-            Err(error) => self.error_response(&error, request.method),
-        }
+        let span = RequestSpan::new(request.method, Some(request.person.get()));
+        let (response, error) = span.in_scope(|| match self.get_image(request) {
+            Ok(response) => (response, None),
+            Err(error) => (self.error_response(&error, request.method), Some(error)),
+        });
+        span.finish(&response, error.as_ref());
+        crate::metrics::request(response.status, &response.content_type);
+        response
     }
 
     /// The response for `error`, body dropped for HEAD.
@@ -136,15 +150,34 @@ impl ImageService {
     ) -> ImageResponse {
         match ImageRequest::parse(method, target, headers, self.limits()) {
             Ok(request) => self.respond(&request),
-            Err(error) => self.error_response(&error, method),
+            Err(error) => refuse_unparsed(self, &error, method),
         }
     }
 
     fn authenticate(&self, request: &ImageRequest) -> Result<Principal> {
+        let _span = stage_span!("authenticate");
         let identity = request.identity.as_ref().map_err(|error| error.clone())?;
         let principal = self.authenticator.authenticate(identity)?;
         self.authenticator.authorize(&principal, request.person)?;
         Ok(principal)
+    }
+
+    /// The store's metadata for `person`, in a `store.lookup` span, timed.
+    fn lookup(&self, person: crate::PersonId) -> Result<Lookup> {
+        let _span = stage_span!("store.lookup", person = person.get());
+        let timer = crate::metrics::Timer::start();
+        let found = self.store.lookup(person);
+        crate::metrics::store("lookup", timer);
+        found
+    }
+
+    /// The bytes of the photo version `info` describes, in a `store.fetch` span, timed.
+    fn fetch(&self, person: crate::PersonId, info: &ImageInfo) -> Result<Fetch> {
+        let _span = stage_span!("store.fetch", person = person.get(), bytes = info.len);
+        let timer = crate::metrics::Timer::start();
+        let fetched = self.store.fetch(person, info);
+        crate::metrics::store("fetch", timer);
+        fetched
     }
 
     fn placeholder_for(&self, if_blank: IfBlank) -> Option<PlaceholderKind> {
@@ -169,7 +202,9 @@ impl ImageService {
     ) -> Result<ImageResponse> {
         let plan = Plan::new(&self.render_request(request, Source::Placeholder(kind)))?;
         let etag = ETag::new(&format!("ph.{}", plan.variant_key()));
+        record_passthrough(false);
         if not_modified(request, &etag) {
+            record_cache("not_modified");
             return Ok(self.with_caching_headers(
                 request,
                 ImageResponse::not_modified(),
@@ -183,8 +218,11 @@ impl ImageService {
             variant: etag.as_str().to_owned(),
         };
         let rendered = match &self.cache {
-            Some(cache) => cache.get_or_render(key, || plan.execute())?,
-            None => plan.execute()?,
+            Some(cache) => cached_render(cache, key, &plan)?,
+            None => {
+                record_cache("none");
+                plan.execute()?
+            }
         };
         Ok(self.with_caching_headers(request, ok(rendered), etag, None))
     }
@@ -195,7 +233,7 @@ impl ImageService {
             if let Some(response) = self.serve_version(request, &info)? {
                 return Ok(response);
             }
-            match self.store.lookup(request.person)? {
+            match self.lookup(request.person)? {
                 Lookup::Found(now) => info = now,
                 Lookup::NoImage => return self.serve_no_image(request),
                 Lookup::NoSuchPerson => return Err(Error::PersonNotFound),
@@ -230,6 +268,7 @@ impl ImageService {
         ));
         let modified = info.modified;
         if not_modified(request, &etag) {
+            record_cache("not_modified");
             let response = ImageResponse::not_modified();
             return Ok(Some(
                 self.with_caching_headers(request, response, etag, modified),
@@ -241,6 +280,7 @@ impl ImageService {
             variant,
         };
         if let Some(rendered) = self.cache.as_ref().and_then(|cache| cache.get(&key)) {
+            record_cache("hit");
             return Ok(Some(self.with_caching_headers(
                 request,
                 ok(rendered),
@@ -249,11 +289,13 @@ impl ImageService {
             )));
         }
         if let Some(response) = self.head_of_stored(request, info) {
+            record_cache("none");
+            record_passthrough(true);
             return Ok(Some(
                 self.with_caching_headers(request, response, etag, modified),
             ));
         }
-        let bytes = match self.store.fetch(request.person, info)? {
+        let bytes = match self.fetch(request.person, info)? {
             Fetch::Current(bytes) => bytes,
             Fetch::Changed => return Ok(None),
         };
@@ -265,12 +307,14 @@ impl ImageService {
             declared_mime: info.declared_mime.clone(),
         };
         let rendered = Plan::new(&self.render_request(request, source)).and_then(|plan| {
+            record_passthrough(plan.is_passthrough());
             match &self.cache {
                 // Passthrough is already zero-copy: caching it would only cost memory.
-                Some(cache) if !plan.is_passthrough() => {
-                    cache.get_or_render(key, || plan.execute())
+                Some(cache) if !plan.is_passthrough() => cached_render(cache, key, &plan),
+                _ => {
+                    record_cache("none");
+                    plan.execute()
                 }
-                _ => plan.execute(),
             }
         });
         match rendered {
@@ -344,6 +388,32 @@ impl ImageService {
     }
 }
 
+/// The cached rendering for `key`, or `plan`'s; records whether this request rendered (`miss`)
+/// or was answered by the cache or by another request's identical render (`hit`).
+fn cached_render(cache: &RenderCache, key: VariantKey, plan: &Plan) -> Result<Rendered> {
+    let mut rendered_here = false;
+    let rendered = cache.get_or_render(key, || {
+        rendered_here = true;
+        plan.execute()
+    });
+    record_cache(if rendered_here { "miss" } else { "hit" });
+    rendered
+}
+
+/// The response to a request that did not parse (or used another method than GET and HEAD),
+/// in its own request span (without a person) and counted like any other.
+pub(crate) fn refuse_unparsed<S: PersonImageService + ?Sized>(
+    service: &S,
+    error: &Error,
+    method: Method,
+) -> ImageResponse {
+    let span = RequestSpan::new(method, None);
+    let response = span.in_scope(|| service.error_response(error, method));
+    span.finish(&response, Some(error));
+    crate::metrics::request(response.status, &response.content_type);
+    response
+}
+
 /// A 200 carrying what was rendered.
 fn ok(rendered: Rendered) -> ImageResponse {
     ImageResponse::ok(rendered.content_type, rendered.body)
@@ -382,7 +452,7 @@ impl PersonImageService for ImageService {
     fn get_image(&self, request: &ImageRequest) -> Result<ImageResponse> {
         // SPEC §2: nothing about the person is looked up before the caller is known and allowed.
         self.authenticate(request)?;
-        match self.store.lookup(request.person)? {
+        match self.lookup(request.person)? {
             Lookup::NoSuchPerson => Err(Error::PersonNotFound),
             Lookup::NoImage => self.serve_no_image(request),
             Lookup::Found(info) => self.serve_stored(request, info),
@@ -391,6 +461,10 @@ impl PersonImageService for ImageService {
 
     fn challenges(&self) -> Vec<String> {
         self.authenticator.challenges()
+    }
+
+    fn limits(&self) -> Limits {
+        self.options.limits
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod corpus;
 pub mod counting;
+pub mod gate;
 pub mod pixels;
 pub mod temp;
 

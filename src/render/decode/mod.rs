@@ -18,7 +18,7 @@ mod tests;
 
 use super::picture::Picture;
 // Shrink-on-load decoders resize right after decoding, before orientation, at the smallest size.
-use super::resize;
+use super::traced_resize as resize;
 use crate::format::ImageFormat;
 use crate::limits::Limits;
 use crate::Result;

@@ -1,0 +1,390 @@
+//! A [`tower::Service`](tower_service::Service) for the endpoint (feature `tower`): mount it with
+//! one call, e.g. axum's `Router::route_service` or `fallback_service`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use person_image::auth::StaticAuthenticator;
+//! use person_image::store::Directory;
+//! use person_image::tower::HttpService;
+//! use person_image::ImageService;
+//!
+//! let service = ImageService::builder()
+//!     .store(Directory::new("photos"))
+//!     .authenticator(StaticAuthenticator::default().user("demo", "demo"))
+//!     .build()?;
+//! // One worker per core, 8 queued requests per worker, then 503 + Retry-After.
+//! let http = HttpService::builder(Arc::new(service)).workers(4).queue(32).build()?;
+//! // axum: Router::new().route_service("/api/v1/Person/{id}/Image", http)
+//! # let _ = http;
+//! # Ok(()) }
+//! ```
+//!
+//! # How requests run
+//!
+//! Parsing, authentication, the store and rendering are synchronous and CPU-bound, so they never
+//! run on the async executor. The service owns a small pool of plain threads (default: one per
+//! core, [`HttpServiceBuilder::workers`]) fed by a bounded queue
+//! ([`HttpServiceBuilder::queue`], default 8 per worker); the answer comes back through a
+//! one-shot channel that the response future awaits. A request is admitted in `call`: when every
+//! worker is busy and the queue is full, it is answered at once with `503 Service Unavailable`,
+//! `Retry-After` ([`HttpServiceBuilder::retry_after`], default 1 second) and
+//! `{"Message":"the server is busy, retry later"}` — load shedding, so that latency stays bounded
+//! by the queue instead of growing with the backlog. `poll_ready` is therefore always ready.
+//!
+//! The pool is the crate's own rather than tokio's `spawn_blocking`, so it needs no tokio runtime
+//! (any executor can poll the futures), its threads are exactly the configured number (each keeps
+//! its resizer's scratch buffers warm), and it is not shared with unrelated blocking work such as
+//! file I/O. The threads end when the last clone of the service is dropped.
+//!
+//! A response future dropped before its turn (the client went away) skips its render. The tracing
+//! span current at `call` becomes the parent of the request's span on the worker.
+//!
+//! # Bodies
+//!
+//! The endpoint only answers GET and HEAD, which carry no body: the request body is never read
+//! (any other method is answered 405 without reading a byte), so there is nothing to limit and a
+//! client cannot make the service buffer anything. Responses are one [`Body`] chunk,
+//! `http_body_util::Full<Bytes>` (the rendered image is in memory already; cached ones are shared,
+//! not copied).
+//!
+//! No `Layer` is provided: this is the endpoint itself, not middleware around another service;
+//! compose tower-http layers (timeouts, compression, tracing) around it as usual.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use tokio::sync::oneshot;
+
+use crate::http_interop::respond_http;
+use crate::response::{json_string, JSON_CONTENT_TYPE};
+use crate::service::{ImageService, PersonImageService};
+use crate::{Error, ImageResponse, Result};
+
+/// The response body: the whole image (or JSON message) in one chunk.
+pub type Body = http_body_util::Full<Bytes>;
+
+/// Queued requests per worker when [`HttpServiceBuilder::queue`] is not set.
+pub const DEFAULT_QUEUE_PER_WORKER: usize = 8;
+
+/// The `Retry-After` seconds of a shed request when [`HttpServiceBuilder::retry_after`] is not set.
+pub const DEFAULT_RETRY_AFTER_SECONDS: u32 = 1;
+
+/// The message of a shed request's `{"Message": ...}` body.
+pub const BUSY_MESSAGE: &str = "the server is busy, retry later";
+
+/// A `tower::Service<http::Request<B>>` answering `GET /api/v1/Person/{id}/Image` with
+/// `http::Response<`[`Body`]`>`, running the work on its own bounded pool (see the
+/// [module docs](self)). Cloning is cheap: clones share the service and the pool.
+pub struct HttpService<S: ?Sized = ImageService> {
+    service: Arc<S>,
+    pool: Arc<Pool>,
+    retry_after: u32,
+}
+
+impl<S: ?Sized> Clone for HttpService<S> {
+    fn clone(&self) -> Self {
+        HttpService {
+            service: Arc::clone(&self.service),
+            pool: Arc::clone(&self.pool),
+            retry_after: self.retry_after,
+        }
+    }
+}
+
+impl<S: ?Sized> std::fmt::Debug for HttpService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpService")
+            .field("workers", &self.pool.workers)
+            .field("queue", &self.pool.queue)
+            .field("retry_after", &self.retry_after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures an [`HttpService`]: pool size, queue length, `Retry-After`.
+pub struct HttpServiceBuilder<S: ?Sized> {
+    service: Arc<S>,
+    workers: Option<usize>,
+    queue: Option<usize>,
+    retry_after: u32,
+}
+
+impl<S: ?Sized> std::fmt::Debug for HttpServiceBuilder<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpServiceBuilder")
+            .field("workers", &self.workers)
+            .field("queue", &self.queue)
+            .field("retry_after", &self.retry_after)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: PersonImageService + ?Sized + 'static> HttpService<S> {
+    /// The service with the default pool: one worker per core, a queue of
+    /// [`DEFAULT_QUEUE_PER_WORKER`] per worker. Fails only when a thread cannot be started.
+    pub fn new(service: Arc<S>) -> Result<Self> {
+        Self::builder(service).build()
+    }
+
+    /// Starts configuring the service over `service` (an `Arc<ImageService>`, or any
+    /// [`PersonImageService`], `Arc<dyn PersonImageService>` included).
+    pub fn builder(service: Arc<S>) -> HttpServiceBuilder<S> {
+        HttpServiceBuilder {
+            service,
+            workers: None,
+            queue: None,
+            retry_after: DEFAULT_RETRY_AFTER_SECONDS,
+        }
+    }
+
+    /// The number of worker threads.
+    pub fn workers(&self) -> usize {
+        self.pool.workers
+    }
+
+    /// How many admitted requests may wait for a worker before new ones are shed.
+    pub fn queue(&self) -> usize {
+        self.pool.queue
+    }
+}
+
+impl<S: PersonImageService + ?Sized + 'static> HttpServiceBuilder<S> {
+    /// Worker threads (default: `std::thread::available_parallelism`, one per core; at least 1).
+    /// Rendering is CPU-bound, so more threads than cores add memory (each keeps scratch buffers),
+    /// not throughput; more may pay off when the store is slow (network), since a worker waits
+    /// for it.
+    #[must_use]
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = Some(workers.max(1));
+        self
+    }
+
+    /// Requests that may wait for a free worker (default [`DEFAULT_QUEUE_PER_WORKER`] per
+    /// worker). Beyond it requests are answered 503 at once. 0 admits a request only when a worker
+    /// is idle. A queued request waits at most about `queue / workers` renders.
+    #[must_use]
+    pub fn queue(mut self, queue: usize) -> Self {
+        self.queue = Some(queue);
+        self
+    }
+
+    /// The `Retry-After` seconds sent with a shed request's 503 (default
+    /// [`DEFAULT_RETRY_AFTER_SECONDS`]).
+    #[must_use]
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = seconds;
+        self
+    }
+
+    /// Starts the worker threads (named `person-image-N`). Fails only when a thread cannot be
+    /// started.
+    pub fn build(self) -> Result<HttpService<S>> {
+        let workers = self.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        let queue = self
+            .queue
+            .unwrap_or(workers.saturating_mul(DEFAULT_QUEUE_PER_WORKER));
+        let (sender, receiver) = sync_channel::<Job>(queue);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for index in 0..workers {
+            let receiver = Arc::clone(&receiver);
+            std::thread::Builder::new()
+                .name(format!("person-image-{index}"))
+                .spawn(move || work(&receiver))
+                .map_err(|error| Error::internal("starting a worker thread", error))?;
+        }
+        Ok(HttpService {
+            service: self.service,
+            pool: Arc::new(Pool {
+                sender,
+                workers,
+                queue,
+            }),
+            retry_after: self.retry_after,
+        })
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The sending side of the pool; the workers stop when it is dropped.
+struct Pool {
+    sender: SyncSender<Job>,
+    workers: usize,
+    queue: usize,
+}
+
+/// A worker: runs jobs until the pool is dropped. A panicking job (a bug) answers 500 (its
+/// one-shot sender is dropped) and the worker carries on.
+fn work(receiver: &Mutex<Receiver<Job>>) {
+    loop {
+        // One idle worker waits in `recv` while holding the lock; the others wait for the lock.
+        let job = match receiver.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(poisoned) => poisoned.into_inner().recv(),
+        };
+        match job {
+            Ok(job) => {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+impl<S, B> tower_service::Service<http::Request<B>> for HttpService<S>
+where
+    S: PersonImageService + ?Sized + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    /// Always ready: a request that finds the pool saturated is shed in `call` (503), not held
+    /// back.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<std::result::Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> ResponseFuture {
+        // The body is never read: GET and HEAD have none, other methods are a 405.
+        let (parts, _body) = request.into_parts();
+        let is_head = parts.method == http::Method::HEAD;
+        let (answer, answered) = oneshot::channel();
+        let service = Arc::clone(&self.service);
+        #[cfg(feature = "tracing")]
+        let parent = tracing::Span::current();
+        let job: Job = Box::new(move || {
+            if answer.is_closed() {
+                return; // Nobody is waiting any more.
+            }
+            let respond = || respond_http(&*service, &parts.method, &parts.uri, &parts.headers);
+            #[cfg(feature = "tracing")]
+            let response = parent.in_scope(respond);
+            #[cfg(not(feature = "tracing"))]
+            let response = respond();
+            let _ = answer.send(response);
+        });
+        match self.pool.sender.try_send(job) {
+            Ok(()) => ResponseFuture {
+                state: State::Waiting(answered),
+            },
+            Err(TrySendError::Full(_)) => {
+                crate::metrics::shed();
+                crate::metrics::request(503, "");
+                #[cfg(feature = "tracing")]
+                tracing::debug!(
+                    workers = self.pool.workers,
+                    queue = self.pool.queue,
+                    "request shed: the worker pool's queue is full"
+                );
+                ResponseFuture::ready(busy(self.retry_after, is_head))
+            }
+            // Workers never exit while the pool is alive (panics are caught): unreachable in
+            // practice, but an answer is still due.
+            Err(TrySendError::Disconnected(_)) => ResponseFuture::ready(internal_error()),
+        }
+    }
+}
+
+/// The future of an [`HttpService`] response: ready at once for a shed request, else the
+/// worker's answer.
+pub struct ResponseFuture {
+    state: State,
+}
+
+enum State {
+    Ready(Option<http::Response<Body>>),
+    Waiting(oneshot::Receiver<ImageResponse>),
+}
+
+impl ResponseFuture {
+    fn ready(response: http::Response<Body>) -> Self {
+        ResponseFuture {
+            state: State::Ready(Some(response)),
+        }
+    }
+}
+
+impl std::fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.state {
+            State::Ready(_) => "ready",
+            State::Waiting(_) => "waiting",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("state", &state)
+            .finish()
+    }
+}
+
+impl Future for ResponseFuture {
+    type Output = std::result::Result<http::Response<Body>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.state {
+            State::Ready(response) => {
+                Poll::Ready(Ok(response.take().unwrap_or_else(internal_error)))
+            }
+            State::Waiting(answered) => match Pin::new(answered).poll(cx) {
+                Poll::Ready(Ok(response)) => {
+                    let response: http::Response<Bytes> = response.into();
+                    Poll::Ready(Ok(response.map(Body::new)))
+                }
+                // The job panicked (a bug): its sender was dropped without an answer.
+                Poll::Ready(Err(_)) => Poll::Ready(Ok(internal_error())),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+/// The 503 of a shed request.
+fn busy(retry_after: u32, is_head: bool) -> http::Response<Body> {
+    json_response(503, BUSY_MESSAGE, is_head, Some(retry_after))
+}
+
+/// The 500 of a request whose worker failed to answer.
+fn internal_error() -> http::Response<Body> {
+    json_response(500, "internal error", false, None)
+}
+
+fn json_response(
+    status: u16,
+    message: &str,
+    is_head: bool,
+    retry_after: Option<u32>,
+) -> http::Response<Body> {
+    let body = format!("{{\"Message\":{}}}", json_string(message));
+    let mut response = http::Response::new(Body::new(if is_head {
+        Bytes::new()
+    } else {
+        Bytes::from(body.clone())
+    }));
+    *response.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(JSON_CONTENT_TYPE),
+    );
+    headers.insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(body.len()),
+    );
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    if let Some(seconds) = retry_after {
+        headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+    }
+    response
+}
