@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 runs=${RUNS:-20}
 port=${PORT:-18081}
 bash benches/images.sh >/dev/null
-cargo build --release --quiet --features tower --example serve
+cargo build --release --quiet --example serve
 dir=$(mktemp -d)
 cp target/bench-images/photo-22mp.jpg "$dir/1.jpg"
 cp tests/corpus/jpeg/baseline_hopper.jpg "$dir/2.jpg"

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 duration=${DURATION:-30}
 port=${PORT:-18080}
-cargo build --release --quiet --features tower --example serve
+cargo build --release --quiet --example serve
 target/release/examples/serve --addr 127.0.0.1:$port ${SERVE_ARGS:-} >/tmp/person-image-load.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

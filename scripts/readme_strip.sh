@@ -19,7 +19,7 @@ if ! command -v montage >/dev/null 2>&1; then
   timeout 900 apt-get install -y -qq imagemagick >/dev/null
 fi
 
-cargo build --release --features tower --example serve --quiet
+cargo build --release --example serve --quiet
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 
 work=$(mktemp -d)

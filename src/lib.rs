@@ -115,7 +115,7 @@
 //!   `target_height`), `resize` (both sizes) and `encode` (`format`, size, `frames`, `bytes`).
 //!   Failures are an event in the request span: 5xx at `error`, 4xx at `debug`. No field ever holds
 //!   a header value, credential, cookie, token, query string or principal.
-//! - `tower` (off): `tower::HttpService`, a `tower::Service<http::Request<B>>` answering
+//! - `tower` (default): `tower::HttpService`, a `tower::Service<http::Request<B>>` answering
 //!   `http::Response<Full<Bytes>>`, with its own bounded worker pool (one thread per core) and
 //!   load shedding (503 + `Retry-After` when its queue is full); mount it with axum's
 //!   `route_service`. Adds `tower-service`, `http-body-util` and tokio's `sync` module.

@@ -39,9 +39,9 @@ echo "chromium: $("$chromium_bin" --version 2>/dev/null || echo "$chromium_bin")
 # PROFILE=debug reuses the test build (CI); the default is the release build users run.
 profile=${PROFILE:-release}
 if [ "$profile" = release ]; then
-  cargo build --release --features tower --example serve --quiet
+  cargo build --release --example serve --quiet
 else
-  cargo build --features tower --example serve --quiet
+  cargo build --example serve --quiet
 fi
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 serve_bin=$target_dir/$profile/examples/serve
