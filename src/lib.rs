@@ -137,6 +137,10 @@ pub use locale::Locale;
 pub use negotiate::{negotiate, Negotiated, JSON_CONTENT_TYPE};
 pub use path::{parse_image_path, PersonId};
 pub use query::{Dimension, IfBlank, ImageQuery};
+/// The JPEG decoder alone, for `fuzz/fuzz_targets/jpeg_decode.rs` (built with `cfg(fuzzing)`).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use render::fuzz_jpeg_decode;
 pub use render::{
     render, PlaceholderKind, PngCompression, RenderOptions, RenderPlan, RenderRequest, Renderer,
     Source,

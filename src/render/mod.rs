@@ -3,6 +3,8 @@
 
 mod base64;
 mod decode;
+#[cfg(fuzzing)]
+pub use decode::fuzz_jpeg_decode;
 mod encode;
 pub(crate) mod geometry;
 mod picture;

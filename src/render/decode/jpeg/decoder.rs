@@ -523,8 +523,9 @@ fn decode_units(
     }
 }
 
-/// Decodes one sequential block into the `n×n` corner of `block` (dequantised). Returns whether
-/// any AC coefficient was stored. Coefficients past the corner are skipped without sign extension.
+/// Decodes one sequential block into `block` (dequantised, natural order). Returns whether any
+/// AC coefficient was stored. Coefficients the reduced IDCT does not read are skipped without
+/// sign extension or store; at 1/8 that is every AC coefficient.
 #[inline(always)]
 fn decode_block(
     bits: &mut BitReader,
@@ -532,30 +533,51 @@ fn decode_block(
     pred: &mut i32,
     block: &mut [i32; 64],
 ) -> bool {
-    let size = u32::from(bits.symbol(component.dc)).min(16);
-    *pred = pred.wrapping_add(bits.signed(size));
+    let mut hot = bits.refill(bits.hot());
+    let size = u32::from(component.dc.decode(&mut hot)).min(16);
+    hot = bits.refill(hot);
+    *pred = pred.wrapping_add(hot.signed(size));
     block[0] = dequantise(*pred, component.quant[0]);
     let Some(ac) = component.ac else {
+        bits.set_hot(hot);
         return false;
     };
     let mut has_ac = false;
     let mut k = 1usize;
-    while k <= component.kmax {
-        let (run, value) = bits.ac(ac, true);
-        k += run as usize;
-        if k > 63 {
-            return has_ac;
+    if component.kmax > 0 {
+        while k < 64 {
+            hot = bits.refill(hot);
+            let (mut run, mut value, length) = ac.fast_ac(&hot);
+            if length != 0 {
+                hot.consume(length);
+            } else {
+                let symbol = ac.decode(&mut hot);
+                hot = bits.refill(hot);
+                let size = u32::from(symbol & 15);
+                run = u32::from(symbol >> 4);
+                if size == 0 && run != 15 {
+                    run = 64;
+                }
+                value = hot.signed(size);
+            }
+            k += run as usize;
+            if k > 63 {
+                break;
+            }
+            if value != 0 && component.slots[k] != NONE {
+                block[usize::from(ZIGZAG[k])] = dequantise(value, component.quant[k]);
+                has_ac = true;
+            }
+            k += 1;
         }
-        if value != 0 && component.slots[k] != NONE {
-            block[usize::from(ZIGZAG[k])] = dequantise(value, component.quant[k]);
-            has_ac = true;
+    } else {
+        // Only the lengths matter.
+        while k < 64 {
+            hot = bits.refill(hot);
+            k += ac.skip_ac(&mut hot, k);
         }
-        k += 1;
     }
-    while k < 64 {
-        let (run, _) = bits.ac(ac, false);
-        k += run as usize + 1;
-    }
+    bits.set_hot(hot);
     has_ac
 }
 

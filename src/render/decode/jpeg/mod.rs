@@ -229,10 +229,10 @@ fn to_pixels(decoded: decoder::Decoded) -> Result<Pixels> {
     }
 }
 
-/// For the fuzz target: decodes `bytes` at `eighths`/8 with the crate's decoder alone, under
-/// `limits`, and returns the decoded size.
+/// For the fuzz target only (`cfg(fuzzing)`): decodes `bytes` at `eighths`/8 with the crate's
+/// JPEG decoder alone (no fallback), under `limits`, and returns the decoded size.
 #[cfg(fuzzing)]
-pub(crate) fn fuzz_decode(bytes: &[u8], eighths: u32, limits: &Limits) -> Result<(u32, u32)> {
+pub fn fuzz_decode(bytes: &[u8], eighths: u32, limits: &Limits) -> Result<(u32, u32)> {
     let decoded = decoder::decode(bytes, eighths, limits, 2)?;
     Ok((decoded.width as u32, decoded.height as u32))
 }
