@@ -37,7 +37,7 @@ pub(super) struct BitReader<'a> {
 
 /// Whether any byte of `word` is `0xFF`.
 #[inline(always)]
-fn has_ff(word: u64) -> bool {
+pub(super) fn has_ff(word: u64) -> bool {
     let inverted = !word;
     (inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080) != 0
 }
