@@ -110,18 +110,30 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// Bytes this thread's scratch holds on to.
+#[cfg(test)]
+pub(super) fn scratch_bytes() -> usize {
+    SCRATCH.with(|cell| {
+        let scratch = cell.borrow();
+        let planes: usize = scratch.planes.iter().map(Vec::capacity).sum();
+        let coefs: usize = scratch.coefs.iter().map(|v| v.capacity() * 2).sum();
+        let masks: usize = scratch.masks.iter().map(|v| v.capacity() * 8).sum();
+        planes + coefs + masks + scratch.rows.capacity() + scratch.sums.capacity() * 2
+    })
+}
+
 /// A buffer of exactly `len` elements of `value`, reusing `vec`'s allocation.
 fn reuse<T: Copy>(vec: &mut Vec<T>, len: usize, value: T) {
     vec.clear();
     vec.resize(len, value);
 }
 
-/// Gives back memory when a buffer is far larger than this decode needed (after a big image,
-/// a thread that then sees only small ones should not keep the big buffers).
-fn trim<T>(vec: &mut Vec<T>, used: usize) {
+/// Gives back memory when a buffer is far larger than this decode needed, its length (after a
+/// big image, a thread that then sees only small ones should not keep the big buffers).
+fn trim<T>(vec: &mut Vec<T>) {
+    let used = vec.len();
     let bytes = vec.capacity() * std::mem::size_of::<T>();
-    if bytes > (1 << 20) && vec.capacity() > used.saturating_mul(4) {
-        vec.clear();
+    if bytes > (256 << 10) && vec.capacity() > used.saturating_mul(4) {
         vec.shrink_to(used);
     }
 }
@@ -298,12 +310,18 @@ fn decode_with(
         }
     }
     let decoded = output(&frame, &components, &geometry, &tables, scratch);
-    let used: usize = components.iter().map(|c| c.stride * c.bh * c.n).sum();
     for index in 0..4 {
-        trim(&mut scratch.planes[index], used);
-        trim(&mut scratch.coefs[index], used);
-        trim(&mut scratch.masks[index], used);
+        if index >= components.len() {
+            scratch.planes[index].clear();
+            scratch.coefs[index].clear();
+            scratch.masks[index].clear();
+        }
+        trim(&mut scratch.planes[index]);
+        trim(&mut scratch.coefs[index]);
+        trim(&mut scratch.masks[index]);
     }
+    trim(&mut scratch.rows);
+    trim(&mut scratch.sums);
     Ok(decoded)
 }
 
@@ -367,6 +385,8 @@ fn allocate(frame: &Frame, components: &[Component], scratch: &mut Scratch) {
         } else {
             let len = component.stride * component.bh * component.n;
             reuse(&mut scratch.planes[index], len, 128);
+            scratch.coefs[index].clear();
+            scratch.masks[index].clear();
         }
     }
 }

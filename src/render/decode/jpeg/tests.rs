@@ -460,3 +460,25 @@ fn truncation_keeps_the_decoded_part() {
     let last = &decoded.data[decoded.data.len() - row..];
     assert!(last.iter().all(|&v| v.abs_diff(128) <= 1), "grey fill");
 }
+
+/// A thread's scratch grows for a big decode and gives the memory back after a small one.
+#[test]
+fn scratch_shrinks_after_a_small_decode() {
+    std::thread::spawn(|| {
+        let big = corpus_bytes("jpeg/progressive_cat.jpg");
+        let photo = corpus_bytes("jpeg/exif_orientation_1.jpg");
+        decoder::decode(&photo, 8, &Limits::default(), 1).unwrap();
+        decoder::decode(&big, 8, &Limits::default(), 1).unwrap();
+        let after_big = decoder::scratch_bytes();
+        assert!(after_big > 0);
+        let tiny = corpus_bytes("bad/tiny_1x1.jpg");
+        decoder::decode(&tiny, 8, &Limits::default(), 1).unwrap();
+        let after_tiny = decoder::scratch_bytes();
+        assert!(after_tiny < (1 << 20), "{after_tiny} bytes kept");
+        // Reused, not reallocated, for the same size again.
+        decoder::decode(&photo, 8, &Limits::default(), 1).unwrap();
+        assert!(decoder::scratch_bytes() >= 1200 * 1800);
+    })
+    .join()
+    .unwrap();
+}
