@@ -482,3 +482,29 @@ fn scratch_shrinks_after_a_small_decode() {
     .join()
     .unwrap();
 }
+
+/// Sampling factors of 3 are declined and the fallback (jpeg-decoder) decodes the file.
+#[test]
+fn sampling_factor_three_falls_back() {
+    require_djpeg();
+    let dir = temp_dir("sampling3");
+    let path = make_jpeg(
+        &dir,
+        "jpeg/exif_orientation_1.jpg",
+        96,
+        64,
+        &["-sample", "3x1"],
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    let error = decoder::decode(&bytes, 8, &Limits::default(), 1)
+        .err()
+        .expect("declined");
+    assert!(matches!(error, Error::UnsupportedFormat { .. }), "{error}");
+    let picture = decode(&bytes, (48, 32), &Limits::default()).unwrap();
+    assert_eq!(picture.dimensions(), (48, 32));
+    // The lossless file, declined by the decoder, is decoded by the fallback.
+    let lossless = corpus_bytes("jpeg/lossless_sof3_testimgl.jpg");
+    let picture = decode(&lossless, (64, 42), &Limits::default()).unwrap();
+    assert_eq!(picture.dimensions(), (64, 42));
+    let _ = std::fs::remove_dir_all(dir);
+}
