@@ -16,10 +16,11 @@ seed() {
     render) find tests/corpus -type f \( -name '*.jpg' -o -name '*.png' -o -name '*.gif' -o -name '*.tif*' -o -name '*.bmp' -o -name '*.webp' \) -size -200k -exec cp {} "$dir/" \; ;;
     parse_target) printf '/api/v1/Person/1/Image?w=64&h=32&type=png&ifBlank=SrNoPhoto' > "$dir/seed1"; printf '/API/v1/person/7/IMAGE?W=0&IfBlank=2&type=image%%2Fjpeg' > "$dir/seed2"; printf 'http://h/api/v1/Person/-3/Image/?h=%%31' > "$dir/seed3" ;;
     service) printf '\0\1\1\0w=64&type=gif\0' > "$dir/seed0"; find tests/corpus -type f -size -100k | head -40 | while read -r f; do { printf '\0\1\1\0w=32\0'; cat "$f"; } > "$dir/$(basename "$f").seed"; done ;;
+    jpeg_decode) find tests/corpus -type f -name '*.jpg' -size -200k | while read -r f; do for s in 0 1 2 3; do { printf "\\x0$s"; cat "$f"; } > "$dir/$(basename "$f").$s"; done; done ;;
     parse_headers) printf 'Basic ZGVtbzpkZW1v\0t\0XSRF-TOKEN=t; s=1\0app\0image/png;q=0.5, */*;q=0.1\0"abc", W/"x"\0sv-SE,en;q=0.8\0nb\0nb-NO\0Europe/Oslo' > "$dir/seed1" ;;
   esac
 }
-for target in parse_target parse_headers render service; do
+for target in parse_target parse_headers render service jpeg_decode; do
   seed "$target"
   echo "== $target (${per_target}s)"
   cargo fuzz run "$target" --release -- -max_total_time="$per_target" -rss_limit_mb=2048 -timeout=10 2>&1 \

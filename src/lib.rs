@@ -193,6 +193,10 @@ pub use error::{BoxError, Error, LimitKind, Result};
 pub use format::OutputFormat;
 pub use limits::Limits;
 pub use person_id::PersonId;
+/// The JPEG decoder alone, for `fuzz/fuzz_targets/jpeg_decode.rs` (built with `cfg(fuzzing)`).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use render::fuzz_jpeg_decode;
 pub use render::render;
 pub use request::{Dimension, IfBlank, ImageQuery, ImageRequest, Method};
 pub use response::ImageResponse;

@@ -8,6 +8,8 @@
 //! "no photo" artwork.
 
 mod decode;
+#[cfg(fuzzing)]
+pub use decode::fuzz_jpeg_decode;
 mod encode;
 mod geometry;
 mod negotiate;

@@ -10,6 +10,8 @@
 mod animation;
 mod colour;
 mod jpeg;
+#[cfg(fuzzing)]
+pub use jpeg::fuzz_decode as fuzz_jpeg_decode;
 mod orientation;
 mod probe;
 mod still;

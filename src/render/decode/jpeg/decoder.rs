@@ -110,18 +110,30 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// Bytes this thread's scratch holds on to.
+#[cfg(test)]
+pub(super) fn scratch_bytes() -> usize {
+    SCRATCH.with(|cell| {
+        let scratch = cell.borrow();
+        let planes: usize = scratch.planes.iter().map(Vec::capacity).sum();
+        let coefs: usize = scratch.coefs.iter().map(|v| v.capacity() * 2).sum();
+        let masks: usize = scratch.masks.iter().map(|v| v.capacity() * 8).sum();
+        planes + coefs + masks + scratch.rows.capacity() + scratch.sums.capacity() * 2
+    })
+}
+
 /// A buffer of exactly `len` elements of `value`, reusing `vec`'s allocation.
 fn reuse<T: Copy>(vec: &mut Vec<T>, len: usize, value: T) {
     vec.clear();
     vec.resize(len, value);
 }
 
-/// Gives back memory when a buffer is far larger than this decode needed (after a big image,
-/// a thread that then sees only small ones should not keep the big buffers).
-fn trim<T>(vec: &mut Vec<T>, used: usize) {
+/// Gives back memory when a buffer is far larger than this decode needed, its length (after a
+/// big image, a thread that then sees only small ones should not keep the big buffers).
+fn trim<T>(vec: &mut Vec<T>) {
+    let used = vec.len();
     let bytes = vec.capacity() * std::mem::size_of::<T>();
-    if bytes > (1 << 20) && vec.capacity() > used.saturating_mul(4) {
-        vec.clear();
+    if bytes > (256 << 10) && vec.capacity() > used.saturating_mul(4) {
         vec.shrink_to(used);
     }
 }
@@ -298,12 +310,18 @@ fn decode_with(
         }
     }
     let decoded = output(&frame, &components, &geometry, &tables, scratch);
-    let used: usize = components.iter().map(|c| c.stride * c.bh * c.n).sum();
     for index in 0..4 {
-        trim(&mut scratch.planes[index], used);
-        trim(&mut scratch.coefs[index], used);
-        trim(&mut scratch.masks[index], used);
+        if index >= components.len() {
+            scratch.planes[index].clear();
+            scratch.coefs[index].clear();
+            scratch.masks[index].clear();
+        }
+        trim(&mut scratch.planes[index]);
+        trim(&mut scratch.coefs[index]);
+        trim(&mut scratch.masks[index]);
     }
+    trim(&mut scratch.rows);
+    trim(&mut scratch.sums);
     Ok(decoded)
 }
 
@@ -367,6 +385,8 @@ fn allocate(frame: &Frame, components: &[Component], scratch: &mut Scratch) {
         } else {
             let len = component.stride * component.bh * component.n;
             reuse(&mut scratch.planes[index], len, 128);
+            scratch.coefs[index].clear();
+            scratch.masks[index].clear();
         }
     }
 }
@@ -523,8 +543,9 @@ fn decode_units(
     }
 }
 
-/// Decodes one sequential block into the `n×n` corner of `block` (dequantised). Returns whether
-/// any AC coefficient was stored. Coefficients past the corner are skipped without sign extension.
+/// Decodes one sequential block into `block` (dequantised, natural order). Returns whether any
+/// AC coefficient was stored. Coefficients the reduced IDCT does not read are skipped without
+/// sign extension or store; at 1/8 that is every AC coefficient.
 #[inline(always)]
 fn decode_block(
     bits: &mut BitReader,
@@ -532,30 +553,51 @@ fn decode_block(
     pred: &mut i32,
     block: &mut [i32; 64],
 ) -> bool {
-    let size = u32::from(bits.symbol(component.dc)).min(16);
-    *pred = pred.wrapping_add(bits.signed(size));
+    let mut hot = bits.refill(bits.hot());
+    let size = u32::from(component.dc.decode(&mut hot)).min(16);
+    hot = bits.refill(hot);
+    *pred = pred.wrapping_add(hot.signed(size));
     block[0] = dequantise(*pred, component.quant[0]);
     let Some(ac) = component.ac else {
+        bits.set_hot(hot);
         return false;
     };
     let mut has_ac = false;
     let mut k = 1usize;
-    while k <= component.kmax {
-        let (run, value) = bits.ac(ac, true);
-        k += run as usize;
-        if k > 63 {
-            return has_ac;
+    if component.kmax > 0 {
+        while k < 64 {
+            hot = bits.refill(hot);
+            let (mut run, mut value, length) = ac.fast_ac(&hot);
+            if length != 0 {
+                hot.consume(length);
+            } else {
+                let symbol = ac.decode(&mut hot);
+                hot = bits.refill(hot);
+                let size = u32::from(symbol & 15);
+                run = u32::from(symbol >> 4);
+                if size == 0 && run != 15 {
+                    run = 64;
+                }
+                value = hot.signed(size);
+            }
+            k += run as usize;
+            if k > 63 {
+                break;
+            }
+            if value != 0 && component.slots[k] != NONE {
+                block[usize::from(ZIGZAG[k])] = dequantise(value, component.quant[k]);
+                has_ac = true;
+            }
+            k += 1;
         }
-        if value != 0 && component.slots[k] != NONE {
-            block[usize::from(ZIGZAG[k])] = dequantise(value, component.quant[k]);
-            has_ac = true;
+    } else {
+        // Only the lengths matter.
+        while k < 64 {
+            hot = bits.refill(hot);
+            k += ac.skip_ac(&mut hot, k);
         }
-        k += 1;
     }
-    while k < 64 {
-        let (run, _) = bits.ac(ac, false);
-        k += run as usize + 1;
-    }
+    bits.set_hot(hot);
     has_ac
 }
 

@@ -14,6 +14,9 @@ use crate::{Error, Result};
 /// Bits looked at by the one-lookup decode.
 pub(super) const LOOKAHEAD: u32 = 10;
 const FAST_SIZE: usize = 1 << LOOKAHEAD;
+/// Bits looked at to skip coefficients.
+const SKIP_BITS: u32 = 12;
+const SKIP_SIZE: usize = 1 << SKIP_BITS;
 
 /// Reads bits from entropy-coded data.
 pub(super) struct BitReader<'a> {
@@ -34,12 +37,95 @@ pub(super) struct BitReader<'a> {
 
 /// Whether any byte of `word` is `0xFF`.
 #[inline(always)]
-fn has_ff(word: u64) -> bool {
+pub(super) fn has_ff(word: u64) -> bool {
     let inverted = !word;
     (inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080) != 0
 }
 
+/// The bits a [`BitReader`] holds, copied into locals while decoding a block so that they stay
+/// in registers (the reader itself is only touched to refill).
+#[derive(Clone, Copy)]
+pub(super) struct Hot {
+    pub(super) acc: u64,
+    pub(super) count: u32,
+}
+
+impl Hot {
+    /// The next `n` (1 to 32) bits, not consumed.
+    #[inline(always)]
+    pub(super) fn peek(&self, n: u32) -> u32 {
+        (self.acc >> (64 - n)) as u32
+    }
+
+    #[inline(always)]
+    pub(super) fn consume(&mut self, n: u32) {
+        self.acc <<= n;
+        self.count -= n;
+    }
+
+    /// The next `n` (0 to 16) bits as a signed magnitude; at least `n` bits must be there.
+    #[inline(always)]
+    pub(super) fn signed(&mut self, n: u32) -> i32 {
+        if n == 0 {
+            return 0;
+        }
+        let value = self.peek(n);
+        self.consume(n);
+        extend(value, n)
+    }
+}
+
 impl<'a> BitReader<'a> {
+    /// The buffered bits, for decoding from locals.
+    #[inline(always)]
+    pub(super) fn hot(&self) -> Hot {
+        Hot {
+            acc: self.acc,
+            count: self.count,
+        }
+    }
+
+    /// Takes back the buffered bits after decoding from locals.
+    #[inline(always)]
+    pub(super) fn set_hot(&mut self, hot: Hot) {
+        self.acc = hot.acc;
+        self.count = hot.count;
+        if self.count < self.padding {
+            self.exhausted = true;
+            self.padding = self.count;
+        }
+    }
+
+    /// Makes at least 32 bits available in `hot`.
+    #[inline(always)]
+    pub(super) fn refill(&mut self, hot: Hot) -> Hot {
+        if hot.count >= 32 {
+            return hot;
+        }
+        if !self.at_marker {
+            if let Some(bytes) = self.data.get(self.pos..self.pos + 8) {
+                let word = u64::from_be_bytes(bytes.try_into().unwrap_or([0; 8]));
+                if !has_ff(word) {
+                    let take = (64 - hot.count) / 8;
+                    self.pos += take as usize;
+                    return Hot {
+                        acc: hot.acc | (word >> (64 - 8 * take)) << (64 - hot.count - 8 * take),
+                        count: hot.count + 8 * take,
+                    };
+                }
+            }
+        }
+        self.refill_slow(hot)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refill_slow(&mut self, hot: Hot) -> Hot {
+        self.set_hot(hot);
+        self.fill_slow();
+        self.hot()
+    }
+
     pub(super) fn new(data: &'a [u8], pos: usize) -> Self {
         BitReader {
             data,
@@ -180,44 +266,9 @@ impl<'a> BitReader<'a> {
 
     #[cold]
     fn symbol_slow(&mut self, table: &HuffmanTable) -> u8 {
-        let look = self.peek(16) as i32;
-        for length in LOOKAHEAD + 1..=16 {
-            let code = look >> (16 - length);
-            if code <= table.max_code[length as usize] {
-                self.consume(length);
-                let index = code + table.offset[length as usize];
-                return table.values[(index as usize) & 0xFF];
-            }
-        }
-        // No code matches: corrupt data. libjpeg warns and yields 0; drop the bits so that
-        // decoding moves on.
-        self.consume(16);
-        0
-    }
-
-    /// Decodes an AC symbol with its extra bits: `(zero run, value)`. End of block gives a run
-    /// of 64, ZRL a run of 15 and value 0. With `want_value` false the value is left 0 (its bits
-    /// are still consumed).
-    #[inline(always)]
-    pub(super) fn ac(&mut self, table: &HuffmanTable, want_value: bool) -> (u32, i32) {
-        self.fill();
-        let look = self.peek(LOOKAHEAD) as usize;
-        let entry = table.ac[look];
-        if entry.length != 0 {
-            self.consume(u32::from(entry.length));
-            return (u32::from(entry.run), i32::from(entry.value));
-        }
-        let symbol = self.symbol(table);
-        let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
-        if size == 0 {
-            return (if run == 15 { 15 } else { 64 }, 0);
-        }
-        if want_value {
-            (run, self.signed(size))
-        } else {
-            self.bits(size);
-            (run, 0)
-        }
+        let (symbol, length) = table.decode_slow(self.acc);
+        self.consume(length);
+        symbol
     }
 
     /// Skips to just after the next restart marker (RST0–7), dropping buffered bits. Returns
@@ -274,6 +325,9 @@ pub(super) struct HuffmanTable {
     fast: Box<[u16; FAST_SIZE]>,
     /// Run and value at once, for AC tables (empty entries elsewhere).
     ac: Box<[FastAc; FAST_SIZE]>,
+    /// For skipping AC coefficients, indexed by the next [`SKIP_BITS`] bits: one or two whole
+    /// coefficients (code and extra bits) at once, see [`skip_entry`]; 0 for longer codes.
+    skip: Box<[u32; SKIP_SIZE]>,
     /// Largest code of each length, -1 when there is none.
     max_code: [i32; 17],
     /// Index into `values` minus the first code of each length.
@@ -291,6 +345,7 @@ impl HuffmanTable {
         let mut table = HuffmanTable {
             fast: Box::new([0; FAST_SIZE]),
             ac: Box::new([FastAc::default(); FAST_SIZE]),
+            skip: Box::new([0; SKIP_SIZE]),
             max_code: [-1; 17],
             offset: [0; 17],
             values: [0; 256],
@@ -324,7 +379,120 @@ impl HuffmanTable {
             }
             code <<= 1;
         }
+        if is_ac {
+            for look in 0..SKIP_SIZE {
+                table.skip[look] = table.skip_entry(look as u64);
+            }
+        }
         Ok(table)
+    }
+
+    /// `(symbol, code length)` at the top of `acc`.
+    fn code(&self, acc: u64) -> (u8, u32) {
+        let entry = self.fast[(acc >> (64 - LOOKAHEAD)) as usize];
+        if entry != 0 {
+            (entry as u8, u32::from(entry >> 8))
+        } else {
+            self.decode_slow(acc)
+        }
+    }
+
+    /// The skip entry for the [`SKIP_BITS`] bits `look`: bits 0–4 the length of the first
+    /// coefficient (code and extra bits), 5–11 how far it advances the position (run + 1, 16 for
+    /// ZRL, 64 for end of block), 12–16 and 17–24 the same for the first two coefficients
+    /// together (just the first when the second's code does not fit the bits left).
+    fn skip_entry(&self, look: u64) -> u32 {
+        let advance = |symbol: u8| match (symbol >> 4, symbol & 15) {
+            (15, 0) => 16u32,
+            (_, 0) => 64,
+            (run, _) => u32::from(run) + 1,
+        };
+        let acc = look << (64 - SKIP_BITS);
+        let (first, length) = self.code(acc);
+        if length > SKIP_BITS {
+            return 0;
+        }
+        let bits1 = length + u32::from(first & 15);
+        let advance1 = advance(first);
+        let single = bits1 | advance1 << 5 | bits1 << 12 | advance1 << 17;
+        if bits1 >= SKIP_BITS || advance1 == 64 {
+            return single;
+        }
+        let (second, length2) = self.code(acc << bits1);
+        if length2 > SKIP_BITS - bits1 {
+            return single;
+        }
+        let bits2 = bits1 + length2 + u32::from(second & 15);
+        bits1 | advance1 << 5 | bits2 << 12 | (advance1 + advance(second)) << 17
+    }
+}
+
+impl HuffmanTable {
+    /// Decodes one symbol from `hot` (which must hold at least 16 bits).
+    #[inline(always)]
+    pub(super) fn decode(&self, hot: &mut Hot) -> u8 {
+        let entry = self.fast[hot.peek(LOOKAHEAD) as usize];
+        if entry != 0 {
+            hot.consume(u32::from(entry >> 8));
+            return entry as u8;
+        }
+        let (symbol, length) = self.decode_slow(hot.acc);
+        hot.consume(length);
+        symbol
+    }
+
+    /// The AC lookup at once: `(run, value, bits)`, `bits` 0 when the code and its extra bits do
+    /// not fit the lookahead. End of block has run 64, ZRL run 15 and value 0.
+    #[inline(always)]
+    pub(super) fn fast_ac(&self, hot: &Hot) -> (u32, i32, u32) {
+        let entry = self.ac[hot.peek(LOOKAHEAD) as usize];
+        (
+            u32::from(entry.run),
+            i32::from(entry.value),
+            u32::from(entry.length),
+        )
+    }
+
+    /// Skips one or two AC coefficients of a block at position `k`: how far the position
+    /// advances (64 or more at the end of the block). `hot` must hold at least 32 bits.
+    #[inline(always)]
+    pub(super) fn skip_ac(&self, hot: &mut Hot, k: usize) -> usize {
+        let entry = self.skip[hot.peek(SKIP_BITS) as usize];
+        if entry != 0 {
+            let advance1 = ((entry >> 5) & 127) as usize;
+            // Both only when the first does not end the block.
+            if k + advance1 < 64 {
+                hot.consume((entry >> 12) & 31);
+                return (entry >> 17) as usize;
+            }
+            hot.consume(entry & 31);
+            return advance1;
+        }
+        let symbol = self.decode(hot);
+        let (run, size) = (usize::from(symbol >> 4), u32::from(symbol & 15));
+        hot.consume(size);
+        match (run, size) {
+            (15, 0) => 16,
+            (_, 0) => 64,
+            _ => run + 1,
+        }
+    }
+
+    /// A code longer than the lookahead: `(symbol, length)` from the top bits of `acc`.
+    #[cold]
+    #[inline(never)]
+    fn decode_slow(&self, acc: u64) -> (u8, u32) {
+        let look = (acc >> 48) as i32;
+        for length in LOOKAHEAD + 1..=16 {
+            let code = look >> (16 - length);
+            if code <= self.max_code[length as usize] {
+                let index = code + self.offset[length as usize];
+                return (self.values[(index as usize) & 0xFF], length);
+            }
+        }
+        // No code matches: corrupt data. libjpeg warns and yields 0; drop the bits so that
+        // decoding moves on.
+        (0, 16)
     }
 }
 

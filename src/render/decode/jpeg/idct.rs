@@ -60,6 +60,12 @@ pub(super) fn idct2(c: &[i32; 64], out: &mut [u8], stride: usize) {
     // Pass 1, down each used column: output rows 0 and 1.
     let mut work = [[0i32; 8]; 2];
     for u in USED2 {
+        if c[8 + u] == 0 && c[24 + u] == 0 && c[40 + u] == 0 && c[56 + u] == 0 {
+            let value = (c[u] * K2[0] + PASS1_ROUND) >> PASS1_SHIFT;
+            work[0][u] = value;
+            work[1][u] = value;
+            continue;
+        }
         let even = c[u] * K2[0];
         let odd = c[8 + u] * K2[1] + c[24 + u] * K2[3] + c[40 + u] * K2[5] + c[56 + u] * K2[7];
         work[0][u] = (even + odd + PASS1_ROUND) >> PASS1_SHIFT;
@@ -80,6 +86,13 @@ pub(super) fn idct4(c: &[i32; 64], out: &mut [u8], stride: usize) {
     for u in USED4 {
         let (c0, c1, c2, c3) = (c[u], c[8 + u], c[16 + u], c[24 + u]);
         let (c5, c6, c7) = (c[40 + u], c[48 + u], c[56 + u]);
+        if c1 == 0 && c2 == 0 && c3 == 0 && c5 == 0 && c6 == 0 && c7 == 0 {
+            let value = (c0 * K4[0][0] + PASS1_ROUND) >> PASS1_SHIFT;
+            for row in work.iter_mut() {
+                row[u] = value;
+            }
+            continue;
+        }
         for x in 0..2 {
             let k = &K4[x];
             let even = c0 * k[0] + c2 * k[2] + c6 * k[6];

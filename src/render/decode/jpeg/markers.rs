@@ -15,8 +15,7 @@ pub(super) const ZIGZAG: [u8; 64] = [
 /// entropy-coded bytes, stuffed `FF 00` and fill bytes.
 pub(super) fn next_marker(data: &[u8], mut pos: usize) -> Option<(usize, u8)> {
     loop {
-        let offset = data.get(pos..)?.iter().position(|&b| b == 0xFF)?;
-        pos += offset;
+        pos = find_ff(data, pos)?;
         let mut next = pos + 1;
         while data.get(next) == Some(&0xFF) {
             next += 1;
@@ -27,6 +26,19 @@ pub(super) fn next_marker(data: &[u8], mut pos: usize) -> Option<(usize, u8)> {
             Some(&code) => return Some((next - 1, code)),
         }
     }
+}
+
+/// The position of the next `0xFF` at or after `pos`, sixteen bytes per step.
+fn find_ff(data: &[u8], mut pos: usize) -> Option<usize> {
+    while let Some(chunk) = data.get(pos..pos + 16) {
+        let (a, b) = chunk.split_at(8);
+        let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]));
+        if super::huffman::has_ff(word(a)) || super::huffman::has_ff(word(b)) {
+            break;
+        }
+        pos += 16;
+    }
+    Some(pos + data.get(pos..)?.iter().position(|&b| b == 0xFF)?)
 }
 
 /// Like [`next_marker`] but also skips restart markers: the end of a scan's data.

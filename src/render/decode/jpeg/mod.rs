@@ -14,16 +14,24 @@
 //!
 //! # Fallback
 //!
-//! What it declines goes to `jpeg-decoder` (then `image`'s zune-jpeg), as before:
+//! What it declines goes to `jpeg-decoder` (then `image`'s zune-jpeg), as before; each row is
+//! tested in `tests.rs`:
 //! - lossless JPEG (SOF3), which `jpeg-decoder` decodes;
-//! - hierarchical and other processes (SOF5–7, SOF13–15), which both fallbacks refuse too;
-//! - sampling factors other than 1, 2 or 4;
+//! - sampling factors other than 1, 2 or 4 (3, say), which `jpeg-decoder` decodes;
 //! - a progressive file whose refinement scan needs coefficients of a band it skipped (a scan
 //!   order no encoder we know writes);
-//! - files it cannot parse (corrupt marker segments), where the fallbacks may still recover.
+//! - files whose marker segments it cannot parse (corrupt tables, a scan before the frame…),
+//!   where the fallbacks may still recover something.
 //!
-//! Arithmetic-coded and 12-bit JPEG are refused by [`read_header`] already (a clean 422), as
-//! before: neither fallback decodes them.
+//! Refused by [`read_header`] before any decoder runs (a clean 422, as before, since neither
+//! fallback decodes them): arithmetic coding (SOF9–11), 12-bit samples, the hierarchical and
+//! differential processes (SOF5–7, SOF13–15).
+//!
+//! # Threads
+//!
+//! The crate-internal `decoder::decode(bytes, eighths, limits, threads)` takes the number of
+//! threads restart intervals may use (1: the calling thread only); the render path passes
+//! `std::thread::available_parallelism()`.
 
 mod decoder;
 mod huffman;
@@ -229,10 +237,10 @@ fn to_pixels(decoded: decoder::Decoded) -> Result<Pixels> {
     }
 }
 
-/// For the fuzz target: decodes `bytes` at `eighths`/8 with the crate's decoder alone, under
-/// `limits`, and returns the decoded size.
+/// For the fuzz target only (`cfg(fuzzing)`): decodes `bytes` at `eighths`/8 with the crate's
+/// JPEG decoder alone (no fallback), under `limits`, and returns the decoded size.
 #[cfg(fuzzing)]
-pub(crate) fn fuzz_decode(bytes: &[u8], eighths: u32, limits: &Limits) -> Result<(u32, u32)> {
+pub fn fuzz_decode(bytes: &[u8], eighths: u32, limits: &Limits) -> Result<(u32, u32)> {
     let decoded = decoder::decode(bytes, eighths, limits, 2)?;
     Ok((decoded.width as u32, decoded.height as u32))
 }

@@ -460,3 +460,51 @@ fn truncation_keeps_the_decoded_part() {
     let last = &decoded.data[decoded.data.len() - row..];
     assert!(last.iter().all(|&v| v.abs_diff(128) <= 1), "grey fill");
 }
+
+/// A thread's scratch grows for a big decode and gives the memory back after a small one.
+#[test]
+fn scratch_shrinks_after_a_small_decode() {
+    std::thread::spawn(|| {
+        let big = corpus_bytes("jpeg/progressive_cat.jpg");
+        let photo = corpus_bytes("jpeg/exif_orientation_1.jpg");
+        decoder::decode(&photo, 8, &Limits::default(), 1).unwrap();
+        decoder::decode(&big, 8, &Limits::default(), 1).unwrap();
+        let after_big = decoder::scratch_bytes();
+        assert!(after_big > 0);
+        let tiny = corpus_bytes("bad/tiny_1x1.jpg");
+        decoder::decode(&tiny, 8, &Limits::default(), 1).unwrap();
+        let after_tiny = decoder::scratch_bytes();
+        assert!(after_tiny < (1 << 20), "{after_tiny} bytes kept");
+        // Reused, not reallocated, for the same size again.
+        decoder::decode(&photo, 8, &Limits::default(), 1).unwrap();
+        assert!(decoder::scratch_bytes() >= 1200 * 1800);
+    })
+    .join()
+    .unwrap();
+}
+
+/// Sampling factors of 3 are declined and the fallback (jpeg-decoder) decodes the file.
+#[test]
+fn sampling_factor_three_falls_back() {
+    require_djpeg();
+    let dir = temp_dir("sampling3");
+    let path = make_jpeg(
+        &dir,
+        "jpeg/exif_orientation_1.jpg",
+        96,
+        64,
+        &["-sample", "3x1"],
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    let error = decoder::decode(&bytes, 8, &Limits::default(), 1)
+        .err()
+        .expect("declined");
+    assert!(matches!(error, Error::UnsupportedFormat { .. }), "{error}");
+    let picture = decode(&bytes, (48, 32), &Limits::default()).unwrap();
+    assert_eq!(picture.dimensions(), (48, 32));
+    // The lossless file, declined by the decoder, is decoded by the fallback.
+    let lossless = corpus_bytes("jpeg/lossless_sof3_testimgl.jpg");
+    let picture = decode(&lossless, (64, 42), &Limits::default()).unwrap();
+    assert_eq!(picture.dimensions(), (64, 42));
+    let _ = std::fs::remove_dir_all(dir);
+}
