@@ -3,9 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use person_image::{Limits, OutputFormat};
-use person_image::Renderer;
 use person_image::render::{RenderOptions, RenderRequest};
+use person_image::{render, Limits, OutputFormat};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&[w, h, f], bytes)) = data.split_first_chunk::<3>().map(|(a, b)| (a, b)) else {
@@ -15,12 +14,12 @@ fuzz_target!(|data: &[u8]| {
         .max_source_pixels(4_000_000)
         .max_frames(16)
         .max_source_bytes(1 << 20);
-    let renderer = Renderer::new(RenderOptions::default().limits(limits));
     let mut request = RenderRequest::stored(bytes.to_vec())
         .width(u32::from(w))
-        .height(u32::from(h));
+        .height(u32::from(h))
+        .options(RenderOptions::default().limits(limits));
     request.format = OutputFormat::ALL.get(usize::from(f % 5)).copied();
-    match renderer.render(&request) {
+    match render(&request) {
         Ok(response) => assert_eq!(response.status, 200),
         Err(error) => assert!(matches!(error.status(), 422 | 500), "{error}"),
     }
