@@ -10,14 +10,13 @@ use std::sync::Arc;
 use http::Request;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use person_image::auth::StaticAuthenticator;
-use person_image::store::{ImageStore, InMemory};
+use person_image::store::ImageStore;
 use person_image::tower::HttpService;
-use person_image::{ImageResponse, ImageService, Method, PersonId};
+use person_image::{ImageResponse, ImageService, Method};
 use tower::{Service, ServiceExt};
 
 use common::gate::gated;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/persons");
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer demo-token");
 
 fn service(store: impl ImageStore + 'static, cache_bytes: u64) -> ImageService {
@@ -29,18 +28,7 @@ fn service(store: impl ImageStore + 'static, cache_bytes: u64) -> ImageService {
         .unwrap()
 }
 
-fn store() -> InMemory {
-    let store = InMemory::new();
-    store.insert(
-        PersonId(1),
-        std::fs::read(format!("{FIXTURES}/1.jpg")).unwrap(),
-    );
-    store.insert(
-        PersonId(2),
-        std::fs::read(format!("{FIXTURES}/2.png")).unwrap(),
-    );
-    store
-}
+use common::fixture_store as store;
 
 fn get(service: &ImageService, target: &str) -> ImageResponse {
     service.handle(Method::Get, target, [AUTH])

@@ -10,7 +10,7 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 
 use person_image::auth::StaticAuthenticator;
-use person_image::store::{Fetch, ImageInfo, ImageStore, InMemory, Lookup};
+use person_image::store::{Fetch, ImageInfo, ImageStore, Lookup};
 use person_image::{Error, ImageResponse, ImageService, Method, PersonId};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -140,18 +140,7 @@ impl Capture {
     }
 }
 
-fn store() -> InMemory {
-    let store = InMemory::new();
-    store.insert(
-        PersonId(1),
-        std::fs::read(format!("{FIXTURES}/1.jpg")).unwrap(),
-    );
-    store.insert(
-        PersonId(2),
-        std::fs::read(format!("{FIXTURES}/2.png")).unwrap(),
-    );
-    store
-}
+use common::fixture_store as store;
 
 fn service(store: impl ImageStore + 'static) -> ImageService {
     ImageService::builder()

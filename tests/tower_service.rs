@@ -9,9 +9,9 @@ use std::sync::Arc;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use person_image::auth::StaticAuthenticator;
-use person_image::store::{ImageStore, InMemory};
+use person_image::store::ImageStore;
 use person_image::tower::{HttpService, BUSY_MESSAGE};
-use person_image::{ImageService, PersonId, PersonImageService};
+use person_image::{ImageService, PersonImageService};
 use tower::{Service, ServiceExt};
 
 use common::gate::gated;
@@ -19,18 +19,7 @@ use common::gate::gated;
 const BEARER: &str = "Bearer demo-token";
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/persons");
 
-fn store() -> InMemory {
-    let store = InMemory::new();
-    store.insert(
-        PersonId(1),
-        std::fs::read(format!("{FIXTURES}/1.jpg")).unwrap(),
-    );
-    store.insert(
-        PersonId(2),
-        std::fs::read(format!("{FIXTURES}/2.png")).unwrap(),
-    );
-    store
-}
+use common::fixture_store as store;
 
 fn service(store: impl ImageStore + 'static) -> ImageService {
     ImageService::builder()

@@ -13,7 +13,7 @@ pub mod temp;
 #[path = "../../src/base64.rs"]
 pub mod base64;
 
-use person_image::store::{Fetch, ImageStore, Lookup, StoredImage};
+use person_image::store::{Fetch, ImageStore, InMemory, Lookup, StoredImage};
 use person_image::PersonId;
 
 /// Looks `person` up and fetches the photo, as one value for assertions, looking up again when
@@ -41,4 +41,16 @@ pub fn found(store: &dyn ImageStore, person: i32) -> StoredImage {
         }
     }
     panic!("person {person}: the photo changed on 100 fetches in a row")
+}
+
+/// The serve example's persons 1 (a JPEG photo) and 2 (a PNG portrait) from `fixtures/persons/`.
+pub fn fixture_store() -> InMemory {
+    let fixture = |name: &str| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/persons/").to_owned() + name;
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let store = InMemory::new();
+    store.insert(PersonId(1), fixture("1.jpg"));
+    store.insert(PersonId(2), fixture("2.png"));
+    store
 }
