@@ -284,36 +284,7 @@ pub(super) fn read_sos(segment: &[u8], frame: &Frame) -> Result<Scan> {
         u32::from(approx >> 4),
         u32::from(approx & 15),
     );
-    if frame.progressive {
-        let dc_scan = ss == 0;
-        if (dc_scan && se != 0)
-            || (!dc_scan && (se < ss || se > 63 || count != 1))
-            || ah > 13
-            || al > 13
-        {
-            return Err(Error::decode(
-                "JPEG progressive scan parameters are invalid",
-            ));
-        }
-    } else {
-        // Sequential scans cover the whole block whatever they say.
-        if count > 1
-            && components
-                .iter()
-                .map(|&(i, _, _)| frame.components[i].h * frame.components[i].v)
-                .sum::<usize>()
-                > 10
-        {
-            return Err(bad());
-        }
-        return Ok(Scan {
-            components,
-            ss: 0,
-            se: 63,
-            ah: 0,
-            al: 0,
-        });
-    }
+    // An interleaved scan's MCU holds at most 10 blocks (ITU T.81 B.2.3), whatever the process.
     if count > 1
         && components
             .iter()
@@ -322,6 +293,26 @@ pub(super) fn read_sos(segment: &[u8], frame: &Frame) -> Result<Scan> {
             > 10
     {
         return Err(bad());
+    }
+    if !frame.progressive {
+        // Sequential scans cover the whole block whatever they say.
+        return Ok(Scan {
+            components,
+            ss: 0,
+            se: 63,
+            ah: 0,
+            al: 0,
+        });
+    }
+    let dc_scan = ss == 0;
+    if (dc_scan && se != 0)
+        || (!dc_scan && (se < ss || se > 63 || count != 1))
+        || ah > 13
+        || al > 13
+    {
+        return Err(Error::decode(
+            "JPEG progressive scan parameters are invalid",
+        ));
     }
     Ok(Scan {
         components,
