@@ -62,8 +62,9 @@ pub enum Error {
     /// The request path is not `/api/v1/Person/{personId}/Image` (404).
     #[error("No such endpoint")]
     NoRoute,
-    /// The method is neither GET nor HEAD (405).
-    #[error("The method is not allowed: use GET or HEAD")]
+    /// The path does not take this method, or the service does not offer it (writes without a
+    /// writable store) (405).
+    #[error("The method is not allowed for this path")]
     MethodNotAllowed,
     /// The person does not exist (404, whatever `ifBlank` says).
     #[error("Person not found")]
@@ -80,6 +81,32 @@ pub enum Error {
         max: u64,
         /// What the image declares or holds.
         actual: u64,
+    },
+    /// The request body is larger than [`Limits::max_source_bytes`](crate::Limits::max_source_bytes)
+    /// (413); detected from `Content-Length` or while reading, before the whole body is buffered.
+    #[error("the request body exceeds the limit of {max} bytes")]
+    PayloadTooLarge {
+        /// The limit.
+        max: u64,
+    },
+    /// An upload whose bytes are not an image type this crate stores (415).
+    #[error("the upload is not a supported image: {reason}")]
+    UnsupportedMediaType {
+        /// What was found instead.
+        reason: String,
+    },
+    /// The request carries no image to store (400), in the vendor's words.
+    #[error("Image bitmap is missing from body or person id is not valid.")]
+    MissingImage,
+    /// An upload that is an image of a supported type but cannot be stored: undecodable,
+    /// truncated, or over a decode limit such as a decompression bomb (422). The stored photo is
+    /// untouched.
+    #[error("the uploaded image cannot be used")]
+    InvalidUpload {
+        /// Why, as the renderer said it (a [`Error::Decode`], [`Error::LimitExceeded`] or
+        /// [`Error::UnsupportedFormat`]).
+        #[source]
+        source: Box<Error>,
     },
     /// The stored image is in a format this crate cannot read (422).
     #[error("stored image is in an unsupported format: {reason}")]
@@ -136,12 +163,15 @@ impl Error {
     /// The HTTP status code this error answers with.
     pub fn status(&self) -> u16 {
         match self {
-            Error::InvalidParameter { .. } => 400,
+            Error::InvalidParameter { .. } | Error::MissingImage => 400,
             Error::Unauthenticated { .. } => 401,
             Error::Forbidden { .. } => 403,
             Error::NoRoute | Error::PersonNotFound | Error::ImageNotFound => 404,
             Error::MethodNotAllowed => 405,
-            Error::LimitExceeded { .. }
+            Error::PayloadTooLarge { .. } => 413,
+            Error::UnsupportedMediaType { .. } => 415,
+            Error::InvalidUpload { .. }
+            | Error::LimitExceeded { .. }
             | Error::UnsupportedFormat { .. }
             | Error::Decode { .. } => 422,
             Error::Encode { .. }
@@ -158,6 +188,18 @@ impl Error {
         self.status() == 422
     }
 
+    /// The same failure seen on an upload: the 422 family becomes [`Error::InvalidUpload`] (its
+    /// message speaks of the upload, not of a stored image); other errors stay as they are.
+    pub(crate) fn into_upload_error(self) -> Self {
+        if self.is_unrenderable() {
+            Error::InvalidUpload {
+                source: Box::new(self),
+            }
+        } else {
+            self
+        }
+    }
+
     /// The one-line message for the caller (the `Message` of the JSON error body).
     ///
     /// A 4xx says what was wrong, including the decoder's first line for an undecodable image; a
@@ -166,6 +208,11 @@ impl Error {
     pub fn message(&self) -> String {
         match self {
             Error::Decode { source } => format!("{self}: {}", one_line(source)),
+            Error::InvalidUpload { source } => {
+                let reason = source.message();
+                let reason = reason.strip_prefix("stored image ").unwrap_or(&reason);
+                format!("{self}: {reason}")
+            }
             Error::Store { .. } => "image store failed".to_owned(),
             Error::Internal { .. } => "internal error".to_owned(),
             _ => self.to_string(),
@@ -268,6 +315,15 @@ mod tests {
                 422,
             ),
             (Error::decode("broken"), 422),
+            (Error::MissingImage, 400),
+            (Error::PayloadTooLarge { max: 1 }, 413),
+            (
+                Error::UnsupportedMediaType {
+                    reason: "text".into(),
+                },
+                415,
+            ),
+            (Error::decode("broken").into_upload_error(), 422),
             (Error::encode("broken"), 500),
             (Error::store("reading", "down"), 500),
             (Error::internal("resizing", "bug"), 500),

@@ -196,6 +196,7 @@ mod format;
 pub mod headers;
 #[cfg(feature = "http")]
 mod http_interop;
+mod ingest;
 mod limits;
 mod metrics;
 mod observe;
@@ -217,6 +218,7 @@ mod test_pixels;
 
 pub use error::{BoxError, Error, LimitKind, Result};
 pub use format::OutputFormat;
+pub use ingest::{IngestPolicy, DEFAULT_MAX_STORED_SIDE};
 pub use limits::Limits;
 pub use person_id::PersonId;
 /// The JPEG decoder alone, for `fuzz/fuzz_targets/jpeg_decode.rs` (built with `cfg(fuzzing)`).
@@ -224,6 +226,9 @@ pub use person_id::PersonId;
 #[doc(hidden)]
 pub use render::fuzz_jpeg_decode;
 pub use render::render;
-pub use request::{Dimension, IfBlank, ImageQuery, ImageRequest, Method};
+pub use request::{
+    ApiRequest, BatchRequest, Dimension, IfBlank, ImageQuery, ImageRequest, Method, PersonRequest,
+    UploadRequest, UPLOAD_FIELD,
+};
 pub use response::ImageResponse;
 pub use service::{CacheStats, ImageService, ImageServiceBuilder, PersonImageService};

@@ -25,6 +25,8 @@ pub struct Limits {
     pub max_source_pixels: u64,
     /// Largest number of frames in an animated source (default 300).
     pub max_frames: u32,
+    /// Most persons one `GetPersonImages` batch may ask for (default 100). More is a 400.
+    pub max_batch_persons: usize,
 }
 
 impl Default for Limits {
@@ -34,6 +36,7 @@ impl Default for Limits {
             max_source_bytes: DEFAULT_MAX_SOURCE_BYTES,
             max_source_pixels: 64_000_000,
             max_frames: 300,
+            max_batch_persons: 100,
         }
     }
 }
@@ -47,7 +50,15 @@ impl Limits {
             max_source_bytes: u64::MAX,
             max_source_pixels: u64::MAX,
             max_frames: u32::MAX,
+            max_batch_persons: usize::MAX,
         }
+    }
+
+    /// Sets [`Limits::max_batch_persons`].
+    #[must_use]
+    pub fn max_batch_persons(mut self, persons: usize) -> Self {
+        self.max_batch_persons = persons;
+        self
     }
 
     /// Sets [`Limits::max_side`].

@@ -54,7 +54,7 @@ impl RequestSpan {
             #[cfg(feature = "tracing")]
             span: tracing::info_span!(
                 "person_image.request",
-                method = method_name(method),
+                method = method.as_str(),
                 person,
                 status = tracing::field::Empty,
                 bytes = tracing::field::Empty,
@@ -110,12 +110,4 @@ pub(crate) fn record_cache(outcome: &'static str) {
 pub(crate) fn record_passthrough(passthrough: bool) {
     #[cfg(feature = "tracing")]
     tracing::Span::current().record("passthrough", passthrough);
-}
-
-#[cfg(feature = "tracing")]
-fn method_name(method: Method) -> &'static str {
-    match method {
-        Method::Get => "GET",
-        Method::Head => "HEAD",
-    }
 }

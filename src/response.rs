@@ -50,6 +50,19 @@ impl ImageResponse {
         }
     }
 
+    /// A 200 response carrying a JSON document.
+    pub fn json(body: String) -> Self {
+        ImageResponse::ok(JSON_CONTENT_TYPE, Bytes::from(body))
+    }
+
+    /// A 204 No Content: no body, no `Content-Type`.
+    pub fn no_content() -> Self {
+        ImageResponse {
+            status: 204,
+            ..ImageResponse::ok(String::new(), Bytes::new())
+        }
+    }
+
     /// A 304 Not Modified: no body, no `Content-Type` or `Content-Length` sent.
     pub fn not_modified() -> Self {
         ImageResponse {
@@ -70,8 +83,9 @@ impl ImageResponse {
     /// Every header to send, names in their canonical case, in a stable order.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         let mut headers = Vec::with_capacity(9);
-        // A 304 describes the representation the client already has: no body headers.
-        if self.status != 304 {
+        // A 304 describes the representation the client already has, a 204 has none: no body
+        // headers.
+        if self.status != 304 && self.status != 204 {
             headers.push(("Content-Type", self.content_type.clone()));
             headers.push(("Content-Length", self.content_length.to_string()));
         }

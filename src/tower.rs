@@ -42,9 +42,13 @@
 //!
 //! # Bodies
 //!
-//! The endpoint only answers GET and HEAD, which carry no body: the request body is never read
-//! (any other method is answered 405 without reading a byte), so there is nothing to limit and a
-//! client cannot make the service buffer anything. Responses are one [`Body`] chunk,
+//! Only uploads (`PUT`/`POST …/Image`) and the batch call (`POST …/GetPersonImages`) have their
+//! body read, on the executor, before the request is queued, and never more than
+//! [`ApiRequest::body_limit`] bytes of it: a `Content-Length` above the limit is answered `413`
+//! without reading a byte, and a body that grows past it while streaming is cut off with a `413`
+//! there and then (a body that ends early or fails to arrive is a `400`). Every other request's
+//! body is never read, so a client cannot make the service buffer anything. Responses are one
+//! [`Body`] chunk,
 //! `http_body_util::Full<Bytes>` (the rendered image is in memory already; cached ones are shared,
 //! not copied).
 //!
@@ -61,10 +65,11 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
-use crate::http_interop::respond_http;
+use crate::http_interop::{respond_http, target};
+use crate::request::{ApiRequest, Method};
 use crate::response::{json_string, JSON_CONTENT_TYPE};
 use crate::service::{ImageService, PersonImageService};
-use crate::{Error, ImageResponse, Result};
+use crate::{BoxError, Error, ImageResponse, Result};
 
 /// The response body: the whole image (or JSON message) in one chunk.
 pub type Body = http_body_util::Full<Bytes>;
@@ -242,6 +247,9 @@ fn work(receiver: &Mutex<Receiver<Job>>) {
 impl<S, B> tower_service::Service<http::Request<B>> for HttpService<S>
 where
     S: PersonImageService + ?Sized + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
 {
     type Response = http::Response<Body>;
     type Error = Infallible;
@@ -254,8 +262,45 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> ResponseFuture {
-        // The body is never read: GET and HEAD have none, other methods are a 405.
-        let (parts, _body) = request.into_parts();
+        let (parts, body) = request.into_parts();
+        let limit = Method::from_http(&parts.method).map_or(0, |method| {
+            ApiRequest::body_limit(method, target(&parts.uri), &self.service.limits())
+        });
+        if limit == 0 {
+            return self.submit(parts, Bytes::new());
+        }
+        if declared_length(&parts.headers).is_some_and(|length| length > limit) {
+            return self.refuse(&parts, &Error::PayloadTooLarge { max: limit });
+        }
+        let mut this = self.clone();
+        let read = async move {
+            let body = match http_body_util::BodyExt::collect(http_body_util::Limited::new(
+                body,
+                limit as usize,
+            ))
+            .await
+            {
+                Ok(collected) => collected.to_bytes(),
+                Err(error) => {
+                    let error = if error.is::<http_body_util::LengthLimitError>() {
+                        Error::PayloadTooLarge { max: limit }
+                    } else {
+                        Error::invalid("body", "could not be read to its end")
+                    };
+                    return this.refuse(&parts, &error).await;
+                }
+            };
+            this.submit(parts, body).await
+        };
+        ResponseFuture {
+            state: State::Reading(Box::pin(read)),
+        }
+    }
+}
+
+impl<S: PersonImageService + ?Sized + 'static> HttpService<S> {
+    /// Queues the request for a worker, or sheds it with a 503 when the queue is full.
+    fn submit(&mut self, parts: http::request::Parts, body: Bytes) -> ResponseFuture {
         let is_head = parts.method == http::Method::HEAD;
         let (answer, answered) = oneshot::channel();
         let service = Arc::clone(&self.service);
@@ -265,7 +310,8 @@ where
             if answer.is_closed() {
                 return; // Nobody is waiting any more.
             }
-            let respond = || respond_http(&*service, &parts.method, &parts.uri, &parts.headers);
+            let respond =
+                || respond_http(&*service, &parts.method, &parts.uri, &parts.headers, body);
             #[cfg(feature = "tracing")]
             let response = parent.in_scope(respond);
             #[cfg(not(feature = "tracing"))]
@@ -292,6 +338,25 @@ where
             Err(TrySendError::Disconnected(_)) => ResponseFuture::ready(internal_error()),
         }
     }
+
+    /// Answers `error` at once (no work to queue), in its own request span, counted.
+    fn refuse(&self, parts: &http::request::Parts, error: &Error) -> ResponseFuture {
+        let method = Method::from_http(&parts.method).unwrap_or(Method::Get);
+        let response = crate::service::refuse_unparsed(&*self.service, error, method);
+        let response: http::Response<Bytes> = response.into();
+        ResponseFuture::ready(response.map(Body::new))
+    }
+}
+
+/// The `Content-Length` a request declares, when it declares one that parses.
+fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The future of an [`HttpService`] response: ready at once for a shed request, else the
@@ -302,8 +367,12 @@ pub struct ResponseFuture {
 
 enum State {
     Ready(Option<http::Response<Body>>),
+    /// Reading an upload's or a batch's body, then waiting for the worker.
+    Reading(Pin<Box<dyn Future<Output = ReadyResponse> + Send>>),
     Waiting(oneshot::Receiver<ImageResponse>),
 }
+
+type ReadyResponse = std::result::Result<http::Response<Body>, Infallible>;
 
 impl ResponseFuture {
     fn ready(response: http::Response<Body>) -> Self {
@@ -317,6 +386,7 @@ impl std::fmt::Debug for ResponseFuture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let state = match self.state {
             State::Ready(_) => "ready",
+            State::Reading(_) => "reading",
             State::Waiting(_) => "waiting",
         };
         f.debug_struct("ResponseFuture")
@@ -333,6 +403,7 @@ impl Future for ResponseFuture {
             State::Ready(response) => {
                 Poll::Ready(Ok(response.take().unwrap_or_else(internal_error)))
             }
+            State::Reading(read) => read.as_mut().poll(cx),
             State::Waiting(answered) => match Pin::new(answered).poll(cx) {
                 Poll::Ready(Ok(response)) => {
                     let response: http::Response<Bytes> = response.into();

@@ -495,7 +495,12 @@ impl Authenticator for FailingAuthenticator {
             "directory down",
         )))
     }
-    fn authorize(&self, _principal: &Principal, _person: PersonId) -> person_image::Result<()> {
+    fn authorize(
+        &self,
+        _principal: &Principal,
+        _person: PersonId,
+        _action: person_image::auth::Action,
+    ) -> person_image::Result<()> {
         Ok(())
     }
 }

@@ -106,7 +106,7 @@ async fn counters_and_histograms_move() {
     let request = || {
         Request::get("/api/v1/Person/1/Image")
             .header("Authorization", "Bearer demo-token")
-            .body(())
+            .body(String::new())
             .unwrap()
     };
     let held = ServiceExt::<Request<()>>::ready(&mut http)

@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use person_image::auth::{
-    Authenticator, CallerIdentity, Credentials, Principal, Secret, StaticAuthenticator,
+    Action, Authenticator, CallerIdentity, Credentials, Principal, Secret, StaticAuthenticator,
 };
 use person_image::store::{
     check_conformance, check_replaced_between_calls, check_writes, ConformanceFixture, Deleted,
@@ -340,10 +340,43 @@ fn app_token_can_be_required() {
 fn deny_answers_403_for_that_pair_only() {
     let auth = configured();
     let alice = Principal::new("alice");
-    let error = auth.authorize(&alice, PersonId(13)).unwrap_err();
+    let error = auth
+        .authorize(&alice, PersonId(13), Action::ReadImage)
+        .unwrap_err();
     assert_eq!(error.status(), 403);
-    assert!(auth.authorize(&alice, PersonId(14)).is_ok());
-    assert!(auth.authorize(&Principal::new("bob"), PersonId(13)).is_ok());
+    assert!(auth
+        .authorize(&alice, PersonId(14), Action::ReadImage)
+        .is_ok());
+    assert!(auth
+        .authorize(&Principal::new("bob"), PersonId(13), Action::ReadImage)
+        .is_ok());
+    let denied_write = auth.authorize(&alice, PersonId(13), Action::ReplaceImage);
+    assert_eq!(denied_write.unwrap_err().status(), 403);
+}
+
+#[test]
+fn read_only_principals_read_but_never_write() {
+    let auth = configured().read_only("bob");
+    let bob = Principal::new("bob");
+    for action in [Action::ReadImage, Action::ReadInfo] {
+        assert!(
+            auth.authorize(&bob, PersonId(1), action).is_ok(),
+            "{action:?}"
+        );
+    }
+    for action in [Action::ReplaceImage, Action::DeleteImage] {
+        let error = auth.authorize(&bob, PersonId(1), action).unwrap_err();
+        assert_eq!(error.status(), 403, "{action:?}");
+        assert!(
+            error.message().contains("bob may not"),
+            "{}",
+            error.message()
+        );
+    }
+    let alice = Principal::new("alice");
+    assert!(auth
+        .authorize(&alice, PersonId(1), Action::DeleteImage)
+        .is_ok());
 }
 
 #[test]
@@ -387,7 +420,8 @@ fn trait_objects_are_shareable() {
         for _ in 0..4 {
             scope.spawn(|| {
                 let principal = auth.authenticate(&basic("alice", SECRETS[0])).unwrap();
-                auth.authorize(&principal, PersonId(1)).unwrap();
+                auth.authorize(&principal, PersonId(1), Action::ReadImage)
+                    .unwrap();
                 assert!(matches!(store.lookup(PersonId(1)), Ok(Lookup::Found(_))));
             });
         }

@@ -1,4 +1,5 @@
-//! The `tower` service: answers through `tower::ServiceExt::oneshot`, ignores request bodies,
+//! The `tower` service: answers through `tower::ServiceExt::oneshot`, never reads the bodies of
+//! calls without one,
 //! works over any `PersonImageService`, and sheds load with a 503 when its pool is saturated
 //! (saturated deterministically by a store that holds lookups at a barrier).
 
@@ -29,10 +30,10 @@ fn service(store: impl ImageStore + 'static) -> ImageService {
         .unwrap()
 }
 
-fn get(target: &str) -> Request<()> {
+fn get(target: &str) -> Request<String> {
     Request::get(target)
         .header("Authorization", BEARER)
-        .body(())
+        .body(String::new())
         .unwrap()
 }
 
@@ -66,7 +67,7 @@ async fn answers_get_and_head_through_oneshot() {
 
     let head = Request::head("/api/v1/Person/2/Image")
         .header("Authorization", BEARER)
-        .body(())
+        .body(String::new())
         .unwrap();
     let response = http.clone().oneshot(head).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -80,7 +81,11 @@ async fn answers_get_and_head_through_oneshot() {
     // Errors keep their status and JSON message.
     let response = http
         .clone()
-        .oneshot(Request::get("/api/v1/Person/1/Image").body(()).unwrap())
+        .oneshot(
+            Request::get("/api/v1/Person/1/Image")
+                .body(String::new())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -94,8 +99,20 @@ async fn answers_get_and_head_through_oneshot() {
         .contains("\"Message\""));
 }
 
-/// A request body the service must never touch: not even an `http_body::Body`.
+/// A request body the service must never read: polling it panics.
 struct Unreadable;
+
+impl http_body::Body for Unreadable {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        panic!("the body of a request without one was read")
+    }
+}
 
 #[tokio::test]
 async fn never_reads_a_body_and_refuses_other_methods() {
@@ -107,9 +124,29 @@ async fn never_reads_a_body_and_refuses_other_methods() {
     let response = http.clone().oneshot(with_body).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 
+    for method in [
+        http::Method::PATCH,
+        http::Method::DELETE,
+        http::Method::OPTIONS,
+    ] {
+        let request = Request::builder()
+            .method(method.clone())
+            .uri("/api/v1/Person/2/Image")
+            .header("Authorization", BEARER)
+            .body(Unreadable)
+            .unwrap();
+        let response = http.clone().oneshot(request).await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method}"
+        );
+    }
+
+    // A read-only service (no writable store) refuses uploads.
     let post = Request::post("/api/v1/Person/2/Image")
         .header("Authorization", BEARER)
-        .body(Unreadable)
+        .body(String::from("GIF89a"))
         .unwrap();
     let response = http.oneshot(post).await.unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
@@ -138,13 +175,13 @@ async fn sheds_load_with_503_when_the_pool_is_saturated() {
         .unwrap();
 
     // The only worker takes the first request and holds it at the gate.
-    let first = ServiceExt::<Request<()>>::ready(&mut http)
+    let first = ServiceExt::<Request<String>>::ready(&mut http)
         .await
         .unwrap()
         .call(get("/api/v1/Person/1/Image?w=40"));
     gate.wait_entered();
     // The second waits in the queue's one slot.
-    let second = ServiceExt::<Request<()>>::ready(&mut http)
+    let second = ServiceExt::<Request<String>>::ready(&mut http)
         .await
         .unwrap()
         .call(get("/api/v1/Person/1/Image?w=41"));

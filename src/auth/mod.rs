@@ -1,5 +1,6 @@
 //! Who may see what: the [`Authenticator`] trait and a configurable reference implementation.
 
+mod action;
 mod credentials;
 mod secret;
 mod static_auth;
@@ -7,6 +8,7 @@ mod static_auth;
 use crate::person_id::PersonId;
 use crate::Result;
 
+pub use action::Action;
 pub use credentials::{CallerIdentity, Credentials, CredentialsError};
 pub use secret::Secret;
 pub use static_auth::StaticAuthenticator;
@@ -34,8 +36,12 @@ pub trait Authenticator: Send + Sync {
     /// Who is calling, or 401.
     fn authenticate(&self, identity: &CallerIdentity) -> Result<Principal>;
 
-    /// Whether `principal` may see `person`'s photo, or 403.
-    fn authorize(&self, principal: &Principal, person: PersonId) -> Result<()>;
+    /// Whether `principal` may do `action` to `person`'s photo, or 403.
+    ///
+    /// Called after [`authenticate`](Self::authenticate) and before the store is touched. An
+    /// authenticator that only knows readers should refuse the actions that
+    /// [write](Action::is_write).
+    fn authorize(&self, principal: &Principal, person: PersonId, action: Action) -> Result<()>;
 
     /// The schemes this authenticator accepts, for `WWW-Authenticate` on a 401 (e.g. `Basic`).
     fn challenges(&self) -> Vec<String> {
@@ -47,8 +53,8 @@ impl<A: Authenticator + ?Sized> Authenticator for std::sync::Arc<A> {
     fn authenticate(&self, identity: &CallerIdentity) -> Result<Principal> {
         (**self).authenticate(identity)
     }
-    fn authorize(&self, principal: &Principal, person: PersonId) -> Result<()> {
-        (**self).authorize(principal, person)
+    fn authorize(&self, principal: &Principal, person: PersonId, action: Action) -> Result<()> {
+        (**self).authorize(principal, person, action)
     }
     fn challenges(&self) -> Vec<String> {
         (**self).challenges()

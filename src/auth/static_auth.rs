@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use super::secret::constant_time_eq;
-use super::{Authenticator, Principal};
+use super::{Action, Authenticator, Principal};
 use super::{CallerIdentity, Credentials, Secret};
 use crate::person_id::PersonId;
 use crate::{Error, Result};
@@ -18,11 +18,14 @@ use crate::{Error, Result};
 ///
 /// ```
 /// use person_image::PersonId;
-/// use person_image::auth::{Authenticator, CallerIdentity, Credentials, Secret, StaticAuthenticator};
+/// use person_image::auth::{
+///     Action, Authenticator, CallerIdentity, Credentials, Principal, Secret, StaticAuthenticator,
+/// };
 ///
 /// let auth = StaticAuthenticator::new()
 ///     .user("alice", "s3cret")
 ///     .bearer("token-123", "reporting-app")
+///     .read_only("reporting-app")
 ///     .deny("alice", PersonId(13));
 ///
 /// let identity = CallerIdentity {
@@ -33,8 +36,11 @@ use crate::{Error, Result};
 ///     app_token: None,
 /// };
 /// let alice = auth.authenticate(&identity)?;
-/// assert!(auth.authorize(&alice, PersonId(7)).is_ok());
-/// assert_eq!(auth.authorize(&alice, PersonId(13)).unwrap_err().status(), 403);
+/// assert!(auth.authorize(&alice, PersonId(7), Action::ReplaceImage).is_ok());
+/// assert_eq!(auth.authorize(&alice, PersonId(13), Action::ReadImage).unwrap_err().status(), 403);
+/// let reporting = Principal::new("reporting-app");
+/// assert!(auth.authorize(&reporting, PersonId(7), Action::ReadImage).is_ok());
+/// assert_eq!(auth.authorize(&reporting, PersonId(7), Action::DeleteImage).unwrap_err().status(), 403);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Default, Clone)]
@@ -45,6 +51,7 @@ pub struct StaticAuthenticator {
     sessions: Vec<SessionCookie>,
     app_token: Option<Secret>,
     denied: HashSet<(String, PersonId)>,
+    read_only: HashSet<String>,
 }
 
 /// A session cookie that identifies a principal.
@@ -106,7 +113,15 @@ impl StaticAuthenticator {
         self
     }
 
-    /// Refuses `principal` the photo of `person` (403). Everything else stays allowed.
+    /// Lets `principal` read photos and their info but not replace or delete them (403).
+    #[must_use]
+    pub fn read_only(mut self, principal: impl Into<String>) -> Self {
+        self.read_only.insert(principal.into());
+        self
+    }
+
+    /// Refuses `principal` every action on the photo of `person` (403). Everything else stays
+    /// allowed.
     #[must_use]
     pub fn deny(mut self, principal: impl Into<String>, person: PersonId) -> Self {
         self.denied.insert((principal.into(), person));
@@ -176,10 +191,12 @@ impl Authenticator for StaticAuthenticator {
         Ok(principal)
     }
 
-    fn authorize(&self, principal: &Principal, person: PersonId) -> Result<()> {
-        if self.denied.contains(&(principal.name.clone(), person)) {
+    fn authorize(&self, principal: &Principal, person: PersonId, action: Action) -> Result<()> {
+        let denied = self.denied.contains(&(principal.name.clone(), person))
+            || (action.is_write() && self.read_only.contains(&principal.name));
+        if denied {
             return Err(Error::forbidden(format!(
-                "{} may not see person {person}",
+                "{} may not {action} person {person}",
                 principal.name
             )));
         }
@@ -211,6 +228,7 @@ impl fmt::Debug for StaticAuthenticator {
             .field("session_cookies", &self.sessions.len())
             .field("requires_app_token", &self.app_token.is_some())
             .field("denied", &self.denied.len())
+            .field("read_only", &self.read_only.len())
             .finish()
     }
 }

@@ -1,4 +1,5 @@
-//! IMF-fixdate formatting for `Last-Modified` (RFC 9110 §5.6.7), without a date crate.
+//! Date formatting without a date crate: IMF-fixdate for `Last-Modified` (RFC 9110 §5.6.7), and
+//! RFC 3339 for JSON bodies.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,6 +17,20 @@ pub(crate) fn format(time: SystemTime) -> String {
     format!(
         "{weekday}, {day:02} {} {year:04} {hour:02}:{minute:02}:{second:02} GMT",
         MONTHS[(month - 1) as usize]
+    )
+}
+
+/// Formats `time` as RFC 3339 in UTC, `1994-11-06T08:49:37Z` (the JSON bodies' dates). Times
+/// before 1970 clamp to the epoch.
+pub(crate) fn format_rfc3339(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
     )
 }
 
@@ -38,6 +53,13 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn formats_rfc3339() {
+        let time = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(format_rfc3339(time), "1994-11-06T08:49:37Z");
+        assert_eq!(format_rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+    }
 
     #[test]
     fn formats_known_dates() {

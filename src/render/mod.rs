@@ -46,6 +46,8 @@ use crate::response::ImageResponse;
 use crate::Result;
 
 pub use crate::format::ImageFormat;
+pub(crate) use decode::{probe, SourceInfo};
+pub(crate) use geometry::fit;
 pub use options::{PngCompression, RenderOptions};
 pub use placeholder::PlaceholderKind;
 pub(crate) use plan::{passthrough_head, Plan, Rendered};

@@ -130,6 +130,32 @@ impl Plan {
         }
     }
 
+    /// A plan that decodes `bytes` (probed as `info`) and encodes them as `output` at `size`, even
+    /// when format and size are unchanged: what an upload's ingest uses to drop metadata and
+    /// downscale. Animated GIFs keep their frames.
+    pub(crate) fn reencode(
+        bytes: Bytes,
+        info: SourceInfo,
+        output: OutputFormat,
+        size: (u32, u32),
+        options: RenderOptions,
+    ) -> Self {
+        Plan {
+            work: Work::Convert {
+                bytes,
+                info,
+                output,
+                size,
+            },
+            negotiated: Negotiated {
+                format: output.as_image_format(),
+                json: false,
+                vary_accept: false,
+            },
+            options,
+        }
+    }
+
     /// Whether the stored bytes will be sent unchanged.
     pub(crate) fn is_passthrough(&self) -> bool {
         matches!(self.work, Work::Passthrough { .. })

@@ -1,5 +1,8 @@
 //! An image request parsed from method, target and headers: everything downstream reads typed values.
 
+mod api;
+mod batch;
+mod multipart;
 mod path;
 mod percent;
 mod query;
@@ -11,15 +14,41 @@ use crate::person_id::PersonId;
 use crate::{Error, Result};
 use path::parse_image_path;
 
+pub use api::{ApiRequest, BatchRequest, PersonRequest, UploadRequest, UPLOAD_FIELD};
 pub use query::{Dimension, IfBlank, ImageQuery};
 
-/// `GET` or `HEAD`.
+/// The HTTP methods the crate's calls use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Method {
-    /// Send the body.
+    /// Read; send the body.
     Get,
-    /// Same status and headers, no body.
+    /// Same status and headers as `GET`, no body.
     Head,
+    /// Upload a photo (raw or multipart body), or ask for a batch of photos.
+    Post,
+    /// Upload a photo (raw or multipart body).
+    Put,
+    /// Delete a photo.
+    Delete,
+}
+
+impl Method {
+    /// The method's name as sent on the wire (`GET`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// `GET` or `HEAD`: the methods that only read.
+    pub fn is_read(self) -> bool {
+        matches!(self, Method::Get | Method::Head)
+    }
 }
 
 /// A fully parsed request for a person's image.
@@ -48,8 +77,10 @@ impl ImageRequest {
     /// Parses a request from its parts. `target` is the path and query (`/api/v1/Person/7/Image?w=64`);
     /// header names are matched case-insensitively.
     ///
-    /// Returns `Error::NoRoute` (404) when the path is not the image path, and
-    /// `Error::InvalidParameter` (400) for a bad person id or query. Credentials are parsed here
+    /// Returns `Error::NoRoute` (404) when the path is not the image path,
+    /// `Error::MethodNotAllowed` (405) for a method other than GET and HEAD (see
+    /// [`ApiRequest::parse`] for the others), and `Error::InvalidParameter` (400) for a bad person
+    /// id or query. Credentials are parsed here
     /// but their error is kept in [`ImageRequest::identity`], so a 400 is reported before a 401.
     /// For single-valued headers the first line counts; `Accept`, `Cookie` and `If-None-Match`
     /// lines are all read.
@@ -76,14 +107,12 @@ impl ImageRequest {
         let Some((person, raw_query)) = parse_image_path(target)? else {
             return Err(Error::NoRoute);
         };
+        if !method.is_read() {
+            return Err(Error::MethodNotAllowed);
+        }
         let query = ImageQuery::parse(raw_query, limits)?;
         let headers = Headers::collect(headers);
-        let identity = CallerIdentity::from_headers(
-            headers.authorization,
-            headers.xsrf_token,
-            &headers.cookies,
-            headers.app_token,
-        );
+        let identity = headers.identity();
         let accept =
             (!headers.accept.is_empty()).then(|| AcceptList::parse(headers.accept.iter().copied()));
         let if_none_match = IfNoneMatch::parse(headers.if_none_match.iter().copied());
@@ -118,6 +147,7 @@ struct Headers<'a> {
     so_language: Option<&'a [u8]>,
     so_culture: Option<&'a [u8]>,
     so_time_zone: Option<&'a [u8]>,
+    content_type: Option<&'a [u8]>,
 }
 
 impl<'a> Headers<'a> {
@@ -148,9 +178,21 @@ impl<'a> Headers<'a> {
                 first(&mut found.so_culture);
             } else if name.eq_ignore_ascii_case("so-timezone") {
                 first(&mut found.so_time_zone);
+            } else if name.eq_ignore_ascii_case("content-type") {
+                first(&mut found.content_type);
             }
         }
         found
+    }
+
+    /// The caller's credentials, or the 401 their parsing produced.
+    fn identity(&self) -> std::result::Result<CallerIdentity, CredentialsError> {
+        CallerIdentity::from_headers(
+            self.authorization,
+            self.xsrf_token,
+            &self.cookies,
+            self.app_token,
+        )
     }
 }
 

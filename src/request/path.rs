@@ -1,47 +1,72 @@
-//! The request path `/api/v1/Person/{personId}/Image`.
+//! The request paths: `/api/v1/Person/{personId}/Image`, its `ImageInfo`, and the batch call.
 
 use super::percent::percent_decode;
 use crate::error::{truncate_for_message, Error};
 use crate::person_id::PersonId;
 use crate::Result;
 
-/// Splits a request target into the person id and the raw query string.
+/// The paths this crate answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// `/api/v1/Person/{personId}/Image`.
+    Image(PersonId),
+    /// `/api/v1/Person/{personId}/ImageInfo`.
+    ImageInfo(PersonId),
+    /// `/api/v1/Agents/Person/GetPersonImages`.
+    PersonImages,
+}
+
+/// Splits a request target into the route and the raw query string.
 ///
-/// The path must be `/api/v1/Person/{personId}/Image` (segments matched case-insensitively, one
-/// trailing slash tolerated); an absolute-form target (`http://host/api/...`) is reduced to its
-/// path first. The id segment is percent-decoded, then must be a decimal int32 (see
-/// [`PersonId`]'s `FromStr`), else 400. The query is returned raw, without `?` (empty when none).
+/// Paths are matched segment by segment, case-insensitively, one trailing slash tolerated; an
+/// absolute-form target (`http://host/api/...`) is reduced to its path first. A person id segment
+/// is percent-decoded, then must be a decimal int32 (see [`PersonId`]'s `FromStr`), else 400. The
+/// query is returned raw, without `?` (empty when none).
 ///
-/// Returns `Ok(None)` when the path is not an image path at all (so a router can 404).
-pub(crate) fn parse_image_path(target: &str) -> Result<Option<(PersonId, &str)>> {
+/// Returns `Ok(None)` when the path is none of ours (so a router can 404).
+pub(crate) fn parse_route(target: &str) -> Result<Option<(Route, &str)>> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let path = strip_scheme_and_authority(path);
     let path = path.strip_suffix('/').unwrap_or(path);
-    let mut segments = path.split('/');
-    let expected = ["", "api", "v1", "Person"];
-    for name in expected {
-        match segments.next() {
-            Some(segment) if segment.eq_ignore_ascii_case(name) => {}
-            _ => return Ok(None),
-        }
-    }
-    let (Some(id), Some(image), None) = (segments.next(), segments.next(), segments.next()) else {
-        return Ok(None);
+    let segments: Vec<&str> = path.split('/').collect();
+    let is = |index: usize, name: &str| {
+        segments
+            .get(index)
+            .is_some_and(|segment| segment.eq_ignore_ascii_case(name))
     };
-    if !image.eq_ignore_ascii_case("Image") {
+    if segments.len() < 4 || !(is(0, "") && is(1, "api") && is(2, "v1")) {
         return Ok(None);
     }
-    let decoded = percent_decode(id, false).ok_or_else(|| {
+    let route = match segments.len() {
+        6 if is(3, "Agents") && is(4, "Person") && is(5, "GetPersonImages") => Route::PersonImages,
+        6 if is(3, "Person") && is(5, "Image") => Route::Image(person_id(segments[4])?),
+        6 if is(3, "Person") && is(5, "ImageInfo") => Route::ImageInfo(person_id(segments[4])?),
+        _ => return Ok(None),
+    };
+    Ok(Some((route, query)))
+}
+
+/// Splits an image request target into the person id and the raw query string; `Ok(None)` for
+/// any other path, ours or not.
+pub(crate) fn parse_image_path(target: &str) -> Result<Option<(PersonId, &str)>> {
+    Ok(match parse_route(target)? {
+        Some((Route::Image(person), query)) => Some((person, query)),
+        _ => None,
+    })
+}
+
+/// The person id path segment, percent-decoded.
+fn person_id(segment: &str) -> Result<PersonId> {
+    let decoded = percent_decode(segment, false).ok_or_else(|| {
         Error::invalid(
             "personId",
             format!(
                 "must be a decimal int32, got invalid percent-encoding {:?}",
-                truncate_for_message(id)
+                truncate_for_message(segment)
             ),
         )
     })?;
-    let person = decoded.parse::<PersonId>()?;
-    Ok(Some((person, query)))
+    decoded.parse::<PersonId>()
 }
 
 /// `http://host:port/path` → `/path`; an origin-form path is returned unchanged.
@@ -119,6 +144,37 @@ mod tests {
     }
 
     #[test]
+    fn routes_the_other_calls() {
+        let cases = [
+            ("/api/v1/Person/7/ImageInfo", Route::ImageInfo(PersonId(7))),
+            ("/api/v1/person/7/imageinfo/", Route::ImageInfo(PersonId(7))),
+            ("/api/v1/Agents/Person/GetPersonImages", Route::PersonImages),
+            (
+                "/API/V1/agents/person/getpersonimages?x=1",
+                Route::PersonImages,
+            ),
+            ("/api/v1/Person/7/Image", Route::Image(PersonId(7))),
+        ];
+        for (target, route) in cases {
+            assert_eq!(parse_route(target).unwrap().unwrap().0, route, "{target}");
+        }
+        for target in [
+            "/api/v1/Agents/Person",
+            "/api/v1/Agents/Person/GetPersonImage",
+            "/api/v1/Agents/Contact/GetPersonImages",
+            "/api/v1/Person/7/ImageInfos",
+        ] {
+            assert_eq!(parse_route(target).unwrap(), None, "{target}");
+        }
+        assert_eq!(
+            parse_route("/api/v1/Person/x/ImageInfo")
+                .unwrap_err()
+                .status(),
+            400
+        );
+    }
+
+    #[test]
     fn bad_ids_are_400_naming_person_id() {
         let cases = [
             ("/api/v1/Person/seven/Image", "\"seven\""),
@@ -175,7 +231,7 @@ mod tests {
 
         #[test]
         fn path_parser_never_panics(target in "\\PC{0,120}") {
-            let _ = parse_image_path(&target);
+            let _ = parse_route(&target);
         }
     }
 }

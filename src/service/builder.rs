@@ -5,9 +5,10 @@ use std::sync::Arc;
 use super::cache::RenderCache;
 use super::ImageService;
 use crate::auth::Authenticator;
+use crate::ingest::IngestPolicy;
 use crate::limits::Limits;
 use crate::render::{PlaceholderKind, RenderOptions};
-use crate::store::ImageStore;
+use crate::store::{ImageStore, WritableStore};
 use crate::{Error, Result};
 
 /// Configures an [`ImageService`] with by-value setters; [`ImageServiceBuilder::build`] checks
@@ -15,6 +16,9 @@ use crate::{Error, Result};
 #[derive(Default)]
 pub struct ImageServiceBuilder {
     store: Option<Arc<dyn ImageStore>>,
+    writer: Option<Arc<dyn WritableStore>>,
+    ingest: IngestPolicy,
+    batch_workers: Option<usize>,
     authenticator: Option<Arc<dyn Authenticator>>,
     options: RenderOptions,
     max_age: Option<u32>,
@@ -26,6 +30,8 @@ impl std::fmt::Debug for ImageServiceBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ImageServiceBuilder")
             .field("has_store", &self.store.is_some())
+            .field("writable", &self.writer.is_some())
+            .field("ingest", &self.ingest)
             .field("has_authenticator", &self.authenticator.is_some())
             .field("options", &self.options)
             .finish_non_exhaustive()
@@ -33,11 +39,38 @@ impl std::fmt::Debug for ImageServiceBuilder {
 }
 
 impl ImageServiceBuilder {
-    /// The store photos come from (required). A store shared with other parts of the program is
+    /// The store photos come from (required, or [`writable_store`](Self::writable_store)), read
+    /// only: uploads and deletes are `405`. A store shared with other parts of the program is
     /// passed as an `Arc` (which is itself an [`ImageStore`]).
     #[must_use]
     pub fn store(mut self, store: impl ImageStore + 'static) -> Self {
+        self.writer = None;
         self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// A store photos come from and are written to (instead of [`store`](Self::store)): uploads
+    /// and deletes are answered only with one; without it they are `405`.
+    #[must_use]
+    pub fn writable_store(mut self, store: impl WritableStore + 'static) -> Self {
+        let store: Arc<dyn WritableStore> = Arc::new(store);
+        self.store = Some(store.clone());
+        self.writer = Some(store);
+        self
+    }
+
+    /// What uploads go through before they are stored (default [`IngestPolicy::default`]: strip
+    /// identifying metadata, at most 2048 px on a side).
+    #[must_use]
+    pub fn ingest_policy(mut self, policy: IngestPolicy) -> Self {
+        self.ingest = policy;
+        self
+    }
+
+    /// Threads one `GetPersonImages` batch renders on at most (default: one per core).
+    #[must_use]
+    pub fn batch_workers(mut self, workers: usize) -> Self {
+        self.batch_workers = Some(workers.max(1));
         self
     }
 
@@ -103,6 +136,11 @@ impl ImageServiceBuilder {
         let max_age = self.max_age.unwrap_or(3600);
         Ok(ImageService {
             store,
+            writer: self.writer,
+            ingest: self.ingest,
+            batch_workers: self.batch_workers.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            }),
             authenticator,
             options: self.options,
             cache_control: format!("private, max-age={max_age}"),

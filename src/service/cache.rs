@@ -109,6 +109,14 @@ impl RenderCache {
         &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS]
     }
 
+    /// Drops every variant of `person`'s photo, whatever its version: after a write they can never
+    /// be asked for again (keys carry the version), so they would only hold memory until evicted.
+    pub(crate) fn forget_person(&self, person: i32) {
+        for shard in &self.shards {
+            lock(shard).remove_person(person);
+        }
+    }
+
     /// The cached body for `key`, if there is one (counted as a hit); a miss is counted by the
     /// [`RenderCache::get_or_render`] that follows it.
     pub(crate) fn get(&self, key: &VariantKey) -> Option<Rendered> {
@@ -215,6 +223,23 @@ impl Flight {
 }
 
 impl Shard {
+    fn remove_person(&mut self, person: i32) {
+        let Shard {
+            entries,
+            recency,
+            bytes,
+            ..
+        } = self;
+        entries.retain(|key, entry| {
+            let keep = key.person != person;
+            if !keep {
+                recency.remove(&entry.last_used);
+                *bytes -= entry.response.body.len() as u64;
+            }
+            keep
+        });
+    }
+
     fn touch(&mut self, key: &VariantKey) -> Option<Rendered> {
         self.tick += 1;
         let tick = self.tick;
@@ -349,6 +374,26 @@ mod tests {
         });
         assert_eq!(renders.load(Ordering::SeqCst), 1);
         assert_eq!(cache.stats().hits, 7);
+    }
+
+    #[test]
+    fn forgetting_a_person_frees_all_of_its_variants_only() {
+        let cache = RenderCache::new(1 << 20);
+        for (person, variant) in [(1, "a"), (1, "b"), (2, "a")] {
+            let key = VariantKey {
+                person,
+                ..key(variant)
+            };
+            cache.get_or_render(key, || Ok(body(100))).unwrap();
+        }
+        cache.forget_person(1);
+        let stats = cache.stats();
+        assert_eq!((stats.entries, stats.bytes), (1, 100));
+        let kept = VariantKey {
+            person: 2,
+            ..key("a")
+        };
+        assert!(cache.get(&kept).is_some());
     }
 
     #[test]

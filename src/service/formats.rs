@@ -28,6 +28,12 @@ impl KnownFormats {
         formats.insert((person, version.to_owned()), format);
     }
 
+    /// Forgets every version of `person`'s photo (after a write).
+    pub(crate) fn forget_person(&self, person: i32) {
+        let mut formats = self.formats.lock().unwrap_or_else(PoisonError::into_inner);
+        formats.retain(|(owner, _), _| *owner != person);
+    }
+
     /// What the bytes of `person`'s photo at `version` are, if they were fetched before.
     pub(crate) fn get(&self, person: i32, version: &str) -> Option<Option<ImageFormat>> {
         let formats = self.formats.lock().unwrap_or_else(PoisonError::into_inner);

@@ -1,22 +1,30 @@
-//! The whole GET: authentication, store lookup, negotiation, rendering and caching headers (SPEC §2–§7).
+//! The endpoint family: the GET (authentication, store lookup, negotiation, rendering and caching
+//! headers, SPEC §2–§7), and the calls around it: upload, delete, info and the batch.
 
+mod batch;
 mod builder;
 mod cache;
 mod formats;
+mod info;
+mod writes;
 
 use std::sync::Arc;
 
-use crate::auth::{Authenticator, Principal};
+use crate::auth::{Action, Authenticator, CallerIdentity, CredentialsError, Principal};
 use crate::headers::ETag;
+use crate::ingest::IngestPolicy;
 use crate::limits::Limits;
 use crate::observe::{record_cache, record_passthrough, stage_span, RequestSpan};
+use crate::person_id::PersonId;
 use crate::render::{
     passthrough_head, ImageFormat, PlaceholderKind, Plan, RenderOptions, RenderRequest, Rendered,
     Source,
 };
-use crate::request::{IfBlank, ImageRequest, Method};
+use crate::request::{
+    ApiRequest, BatchRequest, IfBlank, ImageRequest, Method, PersonRequest, UploadRequest,
+};
 use crate::response::ImageResponse;
-use crate::store::{Fetch, ImageInfo, ImageStore, Lookup};
+use crate::store::{Fetch, ImageInfo, ImageStore, Lookup, WritableStore};
 use crate::{Error, Result};
 
 pub use builder::ImageServiceBuilder;
@@ -38,13 +46,40 @@ const NEGOTIATED_TYPES: [&str; 7] = [
     "application/json",
 ];
 
-/// Serves `GET /api/v1/Person/{personId}/Image`.
+/// Serves `GET /api/v1/Person/{personId}/Image`, and the calls around it.
 ///
 /// Implemented by [`ImageService`]; a trait so callers can wrap or mock the whole endpoint, and
-/// usable as `Arc<dyn PersonImageService>`.
+/// usable as `Arc<dyn PersonImageService>`. Only [`get_image`](Self::get_image) is required: a
+/// read-only implementation answers the writes `405` and the info and batch calls `404`.
 pub trait PersonImageService: Send + Sync {
     /// Answers one request, or the error that decides its status.
     fn get_image(&self, request: &ImageRequest) -> Result<ImageResponse>;
+
+    /// `PUT`/`POST …/Image`: validates the upload, stores it in place of the old photo and
+    /// answers the stored photo's info (`200`, JSON). Default: `405`.
+    fn replace_image(&self, request: &UploadRequest) -> Result<ImageResponse> {
+        let _ = request;
+        Err(Error::MethodNotAllowed)
+    }
+
+    /// `DELETE …/Image`: removes the photo (`204`). Default: `405`.
+    fn delete_image(&self, request: &PersonRequest) -> Result<ImageResponse> {
+        let _ = request;
+        Err(Error::MethodNotAllowed)
+    }
+
+    /// `GET`/`HEAD …/ImageInfo`: the stored photo's metadata as JSON. Default: `404`.
+    fn image_info(&self, request: &PersonRequest) -> Result<ImageResponse> {
+        let _ = request;
+        Err(Error::NoRoute)
+    }
+
+    /// `POST /api/v1/Agents/Person/GetPersonImages`: many persons' photos as PNG in one JSON
+    /// answer. Default: `404`.
+    fn person_images(&self, request: &BatchRequest) -> Result<ImageResponse> {
+        let _ = request;
+        Err(Error::NoRoute)
+    }
 
     /// The `WWW-Authenticate` challenges sent with a 401.
     fn challenges(&self) -> Vec<String> {
@@ -73,6 +108,36 @@ pub trait PersonImageService: Send + Sync {
         response
     }
 
+    /// Answers any call, turning an error into its response like [`respond`](Self::respond) (in
+    /// the same request span, counted the same way).
+    fn answer(&self, request: &ApiRequest) -> ImageResponse {
+        let call = match request {
+            ApiRequest::Image(request) => return self.respond(request),
+            ApiRequest::Upload(request) => Call::Upload(request),
+            ApiRequest::Delete(request) => Call::Delete(request),
+            ApiRequest::Info(request) => Call::Info(request),
+            ApiRequest::Batch(request) => Call::Batch(request),
+        };
+        let method = request.method();
+        let span = RequestSpan::new(method, request.person().map(PersonId::get));
+        let (response, error) = span.in_scope(|| {
+            let answered = match call {
+                Call::Upload(request) => self.replace_image(request),
+                Call::Delete(request) => self.delete_image(request),
+                Call::Info(request) => self.image_info(request),
+                Call::Batch(request) => self.person_images(request),
+            };
+            match answered {
+                Ok(response) if method == Method::Head => (response.without_body(), None),
+                Ok(response) => (response, None),
+                Err(error) => (self.error_response(&error, method), Some(error)),
+            }
+        });
+        span.finish(&response, error.as_ref());
+        crate::metrics::request(response.status, &response.content_type);
+        response
+    }
+
     /// The response for `error`, body dropped for HEAD.
     fn error_response(&self, error: &Error, method: Method) -> ImageResponse {
         let mut response = ImageResponse::from_error(error);
@@ -84,6 +149,14 @@ pub trait PersonImageService: Send + Sync {
         }
         response
     }
+}
+
+/// The calls [`PersonImageService::answer`] dispatches besides the image GET.
+enum Call<'a> {
+    Upload(&'a UploadRequest),
+    Delete(&'a PersonRequest),
+    Info(&'a PersonRequest),
+    Batch(&'a BatchRequest),
 }
 
 /// The reference [`PersonImageService`]: a store, an authenticator and the renderer.
@@ -105,6 +178,11 @@ pub trait PersonImageService: Send + Sync {
 #[derive(Clone)]
 pub struct ImageService {
     store: Arc<dyn ImageStore>,
+    /// The same store, when it can write: uploads and deletes are `405` without it.
+    writer: Option<Arc<dyn WritableStore>>,
+    ingest: IngestPolicy,
+    /// Threads a batch renders on at most.
+    batch_workers: usize,
     authenticator: Arc<dyn Authenticator>,
     options: RenderOptions,
     /// `private, max-age=N`, formatted once.
@@ -120,6 +198,8 @@ impl std::fmt::Debug for ImageService {
             .field("options", &self.options)
             .field("cache_control", &self.cache_control)
             .field("default_placeholder", &self.default_placeholder)
+            .field("writable", &self.writer.is_some())
+            .field("ingest", &self.ingest)
             .finish_non_exhaustive()
     }
 }
@@ -140,26 +220,53 @@ impl ImageService {
         &self.options.limits
     }
 
-    /// Parses a request (method, path and query, headers) and answers it; parse errors become
-    /// their 400/404 responses.
+    /// Parses a call without a body (method, path and query, headers) and answers it; parse
+    /// errors become their 400/404/405 responses. Uploads and batches carry a body: use
+    /// [`ImageService::handle_with_body`].
     pub fn handle<'a>(
         &self,
         method: Method,
         target: &str,
         headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     ) -> ImageResponse {
-        match ImageRequest::parse(method, target, headers, self.limits()) {
-            Ok(request) => self.respond(&request),
+        self.handle_with_body(method, target, headers, bytes::Bytes::new())
+    }
+
+    /// Parses any call, `body` included (read under [`ApiRequest::body_limit`]), and answers it.
+    pub fn handle_with_body<'a>(
+        &self,
+        method: Method,
+        target: &str,
+        headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+        body: bytes::Bytes,
+    ) -> ImageResponse {
+        match ApiRequest::parse(method, target, headers, body, self.limits()) {
+            Ok(request) => self.answer(&request),
             Err(error) => refuse_unparsed(self, &error, method),
         }
     }
 
-    fn authenticate(&self, request: &ImageRequest) -> Result<Principal> {
-        let _span = stage_span!("authenticate");
-        let identity = request.identity.as_ref().map_err(|error| error.clone())?;
-        let principal = self.authenticator.authenticate(identity)?;
-        self.authenticator.authorize(&principal, request.person)?;
+    /// Checks who calls and whether they may do `action` to `person`'s photo: 401 or 403 before
+    /// anything about the person is looked up (SPEC §2).
+    fn authorize(
+        &self,
+        identity: &std::result::Result<CallerIdentity, CredentialsError>,
+        person: PersonId,
+        action: Action,
+    ) -> Result<Principal> {
+        let principal = self.authenticate(identity)?;
+        self.authenticator.authorize(&principal, person, action)?;
         Ok(principal)
+    }
+
+    /// Who calls, or 401.
+    fn authenticate(
+        &self,
+        identity: &std::result::Result<CallerIdentity, CredentialsError>,
+    ) -> Result<Principal> {
+        let _span = stage_span!("authenticate");
+        let identity = identity.as_ref().map_err(|error| error.clone())?;
+        self.authenticator.authenticate(identity)
     }
 
     /// The store's metadata for `person`, in a `store.lookup` span, timed.
@@ -421,10 +528,12 @@ fn ok(rendered: Rendered) -> ImageResponse {
 
 /// Whether the request's `If-None-Match` matches `etag`.
 fn not_modified(request: &ImageRequest, etag: &ETag) -> bool {
-    request
-        .if_none_match
-        .as_ref()
-        .is_some_and(|condition| condition.matches(etag))
+    not_modified_for(request.if_none_match.as_ref(), etag)
+}
+
+/// Whether an `If-None-Match` condition (when sent) matches `etag`.
+fn not_modified_for(if_none_match: Option<&crate::headers::IfNoneMatch>, etag: &ETag) -> bool {
+    if_none_match.is_some_and(|condition| condition.matches(etag))
 }
 
 /// What the request asks of a stored photo, normalized: the sizes, and the `type` or else the
@@ -451,12 +560,28 @@ fn request_variant(request: &ImageRequest) -> String {
 impl PersonImageService for ImageService {
     fn get_image(&self, request: &ImageRequest) -> Result<ImageResponse> {
         // SPEC §2: nothing about the person is looked up before the caller is known and allowed.
-        self.authenticate(request)?;
+        self.authorize(&request.identity, request.person, Action::ReadImage)?;
         match self.lookup(request.person)? {
             Lookup::NoSuchPerson => Err(Error::PersonNotFound),
             Lookup::NoImage => self.serve_no_image(request),
             Lookup::Found(info) => self.serve_stored(request, info),
         }
+    }
+
+    fn replace_image(&self, request: &UploadRequest) -> Result<ImageResponse> {
+        self.replace(request)
+    }
+
+    fn delete_image(&self, request: &PersonRequest) -> Result<ImageResponse> {
+        self.delete(request)
+    }
+
+    fn image_info(&self, request: &PersonRequest) -> Result<ImageResponse> {
+        self.info(request)
+    }
+
+    fn person_images(&self, request: &BatchRequest) -> Result<ImageResponse> {
+        self.batch(request)
     }
 
     fn challenges(&self) -> Vec<String> {

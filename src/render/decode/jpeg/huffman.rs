@@ -339,7 +339,9 @@ impl HuffmanTable {
     /// Builds a table from the DHT code counts per length and the symbols.
     pub(super) fn new(counts: &[u8; 16], symbols: &[u8], is_ac: bool) -> Result<Self> {
         let bad = || Error::decode("JPEG Huffman table is invalid");
-        if symbols.len() > 256 || symbols.len() != counts.iter().map(|&c| usize::from(c)).sum() {
+        if symbols.len() > 256
+            || symbols.len() != counts.iter().map(|&c| usize::from(c)).sum::<usize>()
+        {
             return Err(bad());
         }
         let mut table = HuffmanTable {

@@ -1,0 +1,134 @@
+//! `POST /api/v1/Agents/Person/GetPersonImages`: a list view's photos in one call.
+//!
+//! Each person is answered like `GET …/Image?w=W&h=H&type=png` (same cache, same ETags), but a
+//! person who cannot be shown does not fail the batch: the answer has one entry per requested id,
+//! in request order, each with its own `Status`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use super::ImageService;
+use crate::auth::{Action, Principal};
+use crate::format::OutputFormat;
+use crate::headers::Locale;
+use crate::person_id::PersonId;
+use crate::request::{BatchRequest, IfBlank, ImageQuery, ImageRequest, Method};
+use crate::response::{json_string, ImageResponse};
+use crate::store::Lookup;
+use crate::{Error, Result};
+
+/// What happened to one person of a batch.
+enum Outcome {
+    Found(ImageResponse),
+    NoImage,
+    NoSuchPerson,
+    Forbidden,
+    NotRenderable(String),
+    Failed(String),
+}
+
+impl ImageService {
+    /// Authenticates once, then renders the persons on up to `batch_workers` threads.
+    pub(super) fn batch(&self, request: &BatchRequest) -> Result<ImageResponse> {
+        let principal = self.authenticate(&request.identity)?;
+        let persons = &request.persons;
+        let outcomes: Vec<Mutex<Option<Outcome>>> =
+            persons.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let work = || loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&person) = persons.get(index) else {
+                return;
+            };
+            let outcome = self.batch_entry(&principal, person, request);
+            *outcomes[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+        };
+        let threads = self.batch_workers.min(persons.len()).max(1);
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                scope.spawn(work);
+            }
+            work();
+        });
+        let mut body = String::from("[");
+        for (index, (person, outcome)) in persons.iter().zip(outcomes).enumerate() {
+            if index > 0 {
+                body.push(',');
+            }
+            let outcome = outcome
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| Outcome::Failed("not rendered".to_owned()));
+            write_entry(&mut body, *person, outcome);
+        }
+        body.push(']');
+        Ok(ImageResponse::json(body))
+    }
+
+    fn batch_entry(
+        &self,
+        principal: &Principal,
+        person: PersonId,
+        batch: &BatchRequest,
+    ) -> Outcome {
+        if self
+            .authenticator
+            .authorize(principal, person, Action::ReadImage)
+            .is_err()
+        {
+            return Outcome::Forbidden;
+        }
+        let request = ImageRequest {
+            method: Method::Get,
+            person,
+            query: ImageQuery {
+                width: batch.width,
+                height: batch.height,
+                format: Some(OutputFormat::Png),
+                if_blank: IfBlank::Null,
+            },
+            identity: batch.identity.clone(),
+            accept: None,
+            if_none_match: None,
+            locale: Locale::default(),
+        };
+        let answered = self.lookup(person).and_then(|found| match found {
+            Lookup::Found(info) => self.serve_stored(&request, info).map(Some),
+            Lookup::NoImage => Ok(None),
+            Lookup::NoSuchPerson => Err(Error::PersonNotFound),
+        });
+        match answered {
+            Ok(Some(response)) => Outcome::Found(response),
+            Ok(None) | Err(Error::ImageNotFound) => Outcome::NoImage,
+            Err(Error::PersonNotFound) => Outcome::NoSuchPerson,
+            Err(error) if error.is_unrenderable() => Outcome::NotRenderable(error.message()),
+            Err(error) => Outcome::Failed(error.message()),
+        }
+    }
+}
+
+/// Appends one entry: `{"PersonId":7,"Status":"Found","MimeType":"image/png","Image":"<base64>"}`,
+/// or the status (`NoImage`, `NoSuchPerson`, `Forbidden`, `NotRenderable`, `Failed`) with a
+/// `Message` where there is one.
+fn write_entry(body: &mut String, person: PersonId, outcome: Outcome) {
+    let (status, detail) = match outcome {
+        Outcome::Found(response) => {
+            body.push_str(&format!(
+                "{{\"PersonId\":{person},\"Status\":\"Found\",\"MimeType\":{},\"Image\":\"{}\"}}",
+                json_string(&response.content_type),
+                crate::base64::encode(&response.body)
+            ));
+            return;
+        }
+        Outcome::NoImage => ("NoImage", None),
+        Outcome::NoSuchPerson => ("NoSuchPerson", None),
+        Outcome::Forbidden => ("Forbidden", None),
+        Outcome::NotRenderable(message) => ("NotRenderable", Some(message)),
+        Outcome::Failed(message) => ("Failed", Some(message)),
+    };
+    body.push_str(&format!("{{\"PersonId\":{person},\"Status\":\"{status}\""));
+    if let Some(message) = detail {
+        body.push_str(&format!(",\"Message\":{}", json_string(&message)));
+    }
+    body.push('}');
+}

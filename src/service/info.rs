@@ -1,0 +1,82 @@
+//! `GET …/ImageInfo`: the stored photo's metadata as JSON, in the vendor's PascalCase style.
+
+use super::{not_modified_for, ImageService, FETCH_ATTEMPTS};
+use crate::auth::Action;
+use crate::format::ImageFormat;
+use crate::headers::{http_date, ETag};
+use crate::person_id::PersonId;
+use crate::render::probe;
+use crate::request::PersonRequest;
+use crate::response::{json_string, ImageResponse};
+use crate::store::{Fetch, ImageInfo, Lookup};
+use crate::{Error, Result};
+
+impl ImageService {
+    /// Looks the photo up, answers `304` from its version alone, else reads its header for the
+    /// width and height (as displayed, EXIF orientation applied).
+    pub(super) fn info(&self, request: &PersonRequest) -> Result<ImageResponse> {
+        self.authorize(&request.identity, request.person, Action::ReadInfo)?;
+        for _ in 0..FETCH_ATTEMPTS {
+            let info = match self.lookup(request.person)? {
+                Lookup::Found(info) => info,
+                Lookup::NoImage => return Err(Error::ImageNotFound),
+                Lookup::NoSuchPerson => return Err(Error::PersonNotFound),
+            };
+            let etag = ETag::new(&format!(
+                "{:016x}.info",
+                crate::digest::fnv1a64(info.version.as_bytes())
+            ));
+            let mut response = if not_modified_for(request.if_none_match.as_ref(), &etag) {
+                ImageResponse::not_modified()
+            } else {
+                let bytes = match self.fetch(request.person, &info)? {
+                    Fetch::Current(bytes) => bytes,
+                    Fetch::Changed => continue,
+                };
+                // A stored file that is no image we read still has its info; sizes are null.
+                let header = probe(&bytes, &self.options.limits).ok();
+                let format = ImageFormat::sniff(&bytes);
+                let size = header.map(|header| (header.width, header.height));
+                ImageResponse::json(info_json(request.person, &info, format, size))
+            };
+            response.etag = Some(etag);
+            response.last_modified = info.modified;
+            // Info changes with every upload: caches must ask again each time (a 304 is cheap).
+            response.cache_control = Some("private, no-cache".to_owned());
+            return Ok(response);
+        }
+        Err(Error::store(
+            format!("reading the photo of person {}", request.person),
+            "it was replaced on every attempt",
+        ))
+    }
+}
+
+/// The info document of a stored photo: `{"PersonId":7,"MimeType":"image/jpeg","Size":12345,
+/// "Width":1200,"Height":1800,"LastModified":"2026-11-29T03:00:00Z","Version":"…"}`. The MIME
+/// type is the true one (from the bytes) when known, else what the store declares; unknown
+/// values are `null`.
+pub(super) fn info_json(
+    person: PersonId,
+    info: &ImageInfo,
+    format: Option<ImageFormat>,
+    size: Option<(u32, u32)>,
+) -> String {
+    let mime = format
+        .map(ImageFormat::mime_type)
+        .or(info.declared_mime.as_deref())
+        .map_or_else(|| "null".to_owned(), json_string);
+    let (width, height) = size.map_or(("null".to_owned(), "null".to_owned()), |(w, h)| {
+        (w.to_string(), h.to_string())
+    });
+    let modified = info.modified.map_or_else(
+        || "null".to_owned(),
+        |time| json_string(&http_date::format_rfc3339(time)),
+    );
+    format!(
+        "{{\"PersonId\":{person},\"MimeType\":{mime},\"Size\":{},\"Width\":{width},\
+         \"Height\":{height},\"LastModified\":{modified},\"Version\":{}}}",
+        info.len,
+        json_string(&info.version)
+    )
+}

@@ -1,0 +1,76 @@
+//! Uploads and deletes: authorize the action, validate and ingest the photo, write it atomically
+//! through the [`WritableStore`](crate::store::WritableStore), and forget the old variants.
+
+use super::info::info_json;
+use super::ImageService;
+use crate::auth::Action;
+use crate::ingest::ingest;
+use crate::observe::stage_span;
+use crate::person_id::PersonId;
+use crate::render::probe;
+use crate::request::{PersonRequest, UploadRequest};
+use crate::response::ImageResponse;
+use crate::store::{Deleted, Lookup, Replaced};
+use crate::{Error, Result};
+
+impl ImageService {
+    /// `PUT`/`POST …/Image`. Nothing is written unless the upload is a whole image within the
+    /// limits, for a person who exists, from a caller allowed to replace the photo.
+    pub(super) fn replace(&self, request: &UploadRequest) -> Result<ImageResponse> {
+        let writer = self.writer.as_ref().ok_or(Error::MethodNotAllowed)?;
+        self.authorize(&request.identity, request.person, Action::ReplaceImage)?;
+        // Refused before the (CPU-heavy) validation: there is nobody to store it for.
+        if self.lookup(request.person)? == Lookup::NoSuchPerson {
+            return Err(Error::PersonNotFound);
+        }
+        let ingested = {
+            let _span = stage_span!("ingest", bytes = request.image.len());
+            ingest(request.image.clone(), &self.ingest, &self.options)?
+        };
+        // The header of what is stored, for the answer's width and height: no pixel is decoded.
+        let header = probe(&ingested.bytes, &self.options.limits)?;
+        let replaced = {
+            let _span = stage_span!("store.replace", person = request.person.get());
+            writer.replace(
+                request.person,
+                ingested.bytes,
+                Some(ingested.format.mime_type()),
+            )?
+        };
+        match replaced {
+            Replaced::Stored(info) => {
+                self.forget(request.person);
+                let size = Some((header.width, header.height));
+                let body = info_json(request.person, &info, Some(ingested.format), size);
+                Ok(ImageResponse::json(body))
+            }
+            Replaced::NoSuchPerson => Err(Error::PersonNotFound),
+        }
+    }
+
+    /// `DELETE …/Image`: `204` when the person now has no photo (also when they had none: the
+    /// call is idempotent), `404` when there is no such person.
+    pub(super) fn delete(&self, request: &PersonRequest) -> Result<ImageResponse> {
+        let writer = self.writer.as_ref().ok_or(Error::MethodNotAllowed)?;
+        self.authorize(&request.identity, request.person, Action::DeleteImage)?;
+        let deleted = {
+            let _span = stage_span!("store.delete", person = request.person.get());
+            writer.delete(request.person)?
+        };
+        match deleted {
+            Deleted::Removed | Deleted::HadNoImage => {
+                self.forget(request.person);
+                Ok(ImageResponse::no_content())
+            }
+            Deleted::NoSuchPerson => Err(Error::PersonNotFound),
+        }
+    }
+
+    /// Drops what the service remembers of `person`'s photo: rendered variants and its format.
+    fn forget(&self, person: PersonId) {
+        if let Some(cache) = &self.cache {
+            cache.forget_person(person.get());
+        }
+        self.known_formats.forget_person(person.get());
+    }
+}
