@@ -99,27 +99,12 @@ async fn answers_get_and_head_through_oneshot() {
         .contains("\"Message\""));
 }
 
-/// A request body the service must never read: polling it panics.
-struct Unreadable;
-
-impl http_body::Body for Unreadable {
-    type Data = bytes::Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
-        panic!("the body of a request without one was read")
-    }
-}
-
 #[tokio::test]
 async fn never_reads_a_body_and_refuses_other_methods() {
     let http = HttpService::new(Arc::new(service(store()))).unwrap();
     let with_body = Request::get("/api/v1/Person/2/Image")
         .header("Authorization", BEARER)
-        .body(Unreadable)
+        .body(common::body::Unreadable)
         .unwrap();
     let response = http.clone().oneshot(with_body).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -133,7 +118,7 @@ async fn never_reads_a_body_and_refuses_other_methods() {
             .method(method.clone())
             .uri("/api/v1/Person/2/Image")
             .header("Authorization", BEARER)
-            .body(Unreadable)
+            .body(common::body::Unreadable)
             .unwrap();
         let response = http.clone().oneshot(request).await.unwrap();
         assert_eq!(

@@ -2,6 +2,8 @@
 //! and uses only some of it.
 #![allow(dead_code, unreachable_pub)]
 
+#[cfg(feature = "tower")]
+pub mod body;
 pub mod corpus;
 pub mod counting;
 pub mod gate;
