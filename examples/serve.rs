@@ -1,7 +1,9 @@
 //! Run with: `cargo run --release --example serve` (then see README.md for curl lines).
 //!
 //! An axum server for `GET /api/v1/Person/{personId}/Image` over a directory of photos
-//! (`fixtures/persons/` by default), with demo credentials printed at start. `--help` lists the
+//! (`fixtures/persons/` by default), with demo credentials printed at start. With `--writable` it
+//! also takes uploads (`PUT`/`POST`) and deletes, written into that directory, so point
+//! `--images` at a copy; `…/ImageInfo` and the `GetPersonImages` batch are always served. `--help` lists the
 //! flags; with `--features sqlite`, `--sqlite FILE` serves from a database (see `import_sqlite`).
 //! The endpoint is the crate's `tower` service, mounted with `fallback_service`; with
 //! `--features metrics`, `GET /metrics` exports the counters in Prometheus text format.
@@ -13,9 +15,9 @@ use std::sync::Arc;
 use argh::FromArgs;
 use axum::Router;
 use person_image::auth::StaticAuthenticator;
-use person_image::store::{Directory, ImageStore};
+use person_image::store::{Directory, WritableStore};
 use person_image::tower::HttpService;
-use person_image::ImageService;
+use person_image::{ImageService, ImageServiceBuilder};
 
 // The binary's allocator (the library leaves it to the binary): jemalloc returns freed pages and
 // keeps a server's RSS near its live heap where glibc malloc's per-thread arenas fragment (see
@@ -23,7 +25,8 @@ use person_image::ImageService;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// Serve GET /api/v1/Person/{personId}/Image over a directory of photos.
+/// Serve /api/v1/Person/{personId}/Image (and its info, the batch, and with --writable uploads
+/// and deletes) over a directory of photos.
 #[derive(FromArgs, Debug)]
 pub struct Config {
     /// where to listen (default 127.0.0.1:8080)
@@ -52,6 +55,13 @@ pub struct Config {
     /// default session=demo-session)
     #[argh(option)]
     pub session: Vec<String>,
+    /// a read-only Basic user USER:PASS: may read, not upload or delete (repeatable; default
+    /// viewer:viewer)
+    #[argh(option)]
+    pub viewer: Vec<String>,
+    /// accept uploads and deletes, written into --images (or the database)
+    #[argh(switch)]
+    pub writable: bool,
     /// render cache size in MiB (default 64; 0 turns it off)
     #[argh(option, default = "64")]
     pub cache_mib: u64,
@@ -97,29 +107,45 @@ impl Config {
             let (name, value) = pair(&session, '=', "--session NAME=VALUE")?;
             auth = auth.session_cookie(name, value, "session-user");
         }
+        for viewer in or_demo(&self.viewer, "viewer:viewer") {
+            let (user, password) = pair(&viewer, ':', "--viewer USER:PASS")?;
+            auth = auth.user(user.clone(), password).read_only(user);
+        }
         Ok(auth)
     }
 
     /// The service over the photo directory, or the SQLite database when one is given.
     pub fn service(&self) -> Result<ImageService, String> {
-        let store: Box<dyn ImageStore> = match self.database() {
+        let builder = ImageService::builder()
+            .authenticator(self.authenticator()?)
+            .cache_bytes(self.cache_mib * 1024 * 1024);
+        let builder = match self.database() {
             // `open` would create a missing file: an empty database that answers 500 to all.
             #[cfg(feature = "sqlite")]
             Some(path) if !path.is_file() => {
                 return Err(format!("no database at {}", path.display()))
             }
             #[cfg(feature = "sqlite")]
-            Some(path) => {
-                Box::new(person_image::store::Sqlite::open(path).map_err(|e| e.to_string())?)
-            }
-            _ => Box::new(Directory::new(&self.images)),
+            Some(path) => self.with_store(
+                builder,
+                person_image::store::Sqlite::open(path).map_err(|e| e.to_string())?,
+            ),
+            _ => self.with_store(builder, Directory::new(&self.images)),
         };
-        ImageService::builder()
-            .store(store)
-            .authenticator(self.authenticator()?)
-            .cache_bytes(self.cache_mib * 1024 * 1024)
-            .build()
-            .map_err(|e| e.to_string())
+        builder.build().map_err(|e| e.to_string())
+    }
+
+    /// Serves from `store`, writing to it only with `--writable`.
+    fn with_store(
+        &self,
+        builder: ImageServiceBuilder,
+        store: impl WritableStore + 'static,
+    ) -> ImageServiceBuilder {
+        if self.writable {
+            builder.writable_store(store)
+        } else {
+            builder.store(store)
+        }
     }
 
     /// The tower service over [`Config::service`], with the configured pool.
@@ -194,7 +220,15 @@ fn main() -> Result<(), String> {
         println!(
             "demo credentials (unless flags replace them): Basic demo:demo, SOTicket 7T:demo,"
         );
-        println!("  Bearer demo-token, Cookie session=demo-session with the XSRF double-submit");
+        println!("  Bearer demo-token, Cookie session=demo-session with the XSRF double-submit;");
+        println!(
+            "  read-only: Basic viewer:viewer; uploads and deletes: {}",
+            if config.writable {
+                "on (--writable)"
+            } else {
+                "off (start with --writable)"
+            }
+        );
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

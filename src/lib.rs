@@ -33,7 +33,8 @@
 //! ## The crate at a glance
 //!
 //! At the root: [`ImageService`] (built with [`ImageServiceBuilder`], used through the
-//! [`PersonImageService`] trait), [`ImageRequest`] and [`ImageResponse`], [`Error`], [`PersonId`],
+//! [`PersonImageService`] trait), [`ImageRequest`] (and [`ApiRequest`] for every call) and
+//! [`ImageResponse`], [`Error`], [`PersonId`], [`IngestPolicy`],
 //! the query types ([`ImageQuery`], [`Dimension`], [`IfBlank`], [`OutputFormat`]), [`Limits`],
 //! and [`render()`], the pure rendering core. The plug points and the parts live in modules:
 //!
@@ -62,6 +63,26 @@
 //!    [`fetch`](store::ImageStore::fetch)es the photo, once; then negotiation (`type`, then
 //!    `Accept`, then the stored format) and the header decide passthrough or conversion, and only
 //!    then are pixels decoded, resized and encoded.
+//!
+//! ## The calls around the image
+//!
+//! [`ApiRequest::parse`] (what [`ImageService::handle_with_body`] and the `tower` service use)
+//! also routes the rest of the vendor's person-image API:
+//!
+//! - `PUT`/`POST …/Image` with the photo as the raw body or the `image` field of a
+//!   `multipart/form-data` body: validated (415 for what is not an image, 422 for a bomb or an
+//!   undecodable file, 413 above [`Limits::max_source_bytes`]), passed through the
+//!   [`IngestPolicy`] (identifying metadata removed, at most 2048 px on a side by default) and
+//!   written atomically through a [`WritableStore`](store::WritableStore)
+//!   ([`ImageServiceBuilder::writable_store`]); the answer is the stored photo's info.
+//! - `DELETE …/Image`: 204.
+//! - `GET …/ImageInfo`: `{"PersonId","MimeType","Size","Width","Height","LastModified","Version"}`.
+//! - `POST /api/v1/Agents/Person/GetPersonImages` with `{"PersonIds":[…],"ScaledWidth":w,
+//!   "ScaledHeight":h}`: every person's photo as PNG (base64) with a per-person `Status`, in
+//!   request order, rendered in parallel and sharing the single-image cache.
+//!
+//! The [`Authenticator`](auth::Authenticator) is told the [`Action`](auth::Action), so a
+//! read-only credential can be refused writes (403); nothing stored changes on any failure.
 //!
 //! ## Implementing a store
 //!

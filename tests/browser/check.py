@@ -161,6 +161,12 @@ def cases():
         auth="session", mode="plain")
     add("<img> P1 w=120, no XSRF", 1, {"w": 120, "plainimg": "bare"},
         {"loaded": False, "status": 401}, auth="session-no-xsrf", mode="plain")
+    # Last, since it gives person 5 a photo: the page fetches person 2's portrait, uploads it as
+    # multipart form data (cookie + XSRF), then shows person 5 at w=64.
+    add("upload to P5, then w=64", 5, {"w": 64},
+        {"status": 200, "ctype": "image/png", "uploaded": 200, **sized(fit(SOURCES[2], w=64))},
+        auth="session", mode="upload")
+    out[-1].update({"upload_from": "2/Image", "upload_to": "5/Image"})
     return out
 
 

@@ -7,7 +7,9 @@
 # loopback port, then tests/browser/check.py drives Chromium over the DevTools protocol: it loads
 # tests/browser/page.html on the server's own origin, the page fetches every case, shows it in an
 # <img> and measures it, and check.py compares naturalWidth/naturalHeight, Content-Type and more
-# with the SPEC geometry. Prints a table, saves a screenshot, exits non-zero on any mismatch.
+# with the SPEC geometry; the last case uploads a photo with fetch (multipart, cookie + XSRF) into
+# the server's copy of the fixtures and shows it. Prints a table, saves a screenshot, exits
+# non-zero on any mismatch.
 # Needs python3 (standard library only). Servers and Chromium are always stopped.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -48,12 +50,15 @@ serve_bin=$target_dir/$profile/examples/serve
 
 server_pid=
 log=$(mktemp)
+# The server writes uploads into its photo directory: give it a copy of the fixtures.
+photos=$(mktemp -d)
+cp fixtures/persons/* "$photos/"
 cleanup() {
   if [ -n "$server_pid" ]; then
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
-  rm -f "$log"
+  rm -rf "$log" "$photos"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -65,7 +70,7 @@ free_port() {
 # Start the server on a free port; retry if another process takes the port in between.
 for attempt in 1 2 3; do
   port=$(free_port)
-  "$serve_bin" --addr "127.0.0.1:$port" >"$log" 2>&1 &
+  "$serve_bin" --addr "127.0.0.1:$port" --images "$photos" --writable >"$log" 2>&1 &
   server_pid=$!
   up=
   for _ in $(seq 1 100); do  # up to 10 s
