@@ -74,6 +74,6 @@ pub fn render(request: &RenderRequest) -> Result<ImageResponse> {
     let plan = Plan::new(request)?;
     let rendered = plan.execute()?;
     let mut response = ImageResponse::ok(rendered.content_type, rendered.body);
-    response.vary_accept = plan.vary_accept();
+    response.vary = plan.vary();
     Ok(response)
 }

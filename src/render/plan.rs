@@ -8,7 +8,7 @@ use super::decode::{self, SourceInfo};
 use super::negotiate::{negotiate, Negotiated};
 use super::{encode, geometry, placeholder, PlaceholderKind, RenderOptions, RenderRequest, Source};
 use crate::format::{ImageFormat, OutputFormat};
-use crate::headers::AcceptList;
+use crate::headers::{AcceptList, Vary};
 use crate::observe::stage_span;
 use crate::request::Dimension;
 use crate::response::JSON_CONTENT_TYPE;
@@ -135,9 +135,13 @@ impl Plan {
         matches!(self.work, Work::Passthrough { .. })
     }
 
-    /// Whether the answer would differ under another `Accept` (the response sends `Vary: Accept`).
-    pub(crate) fn vary_accept(&self) -> bool {
-        self.negotiated.vary_accept
+    /// The request headers the answer depends on: `Accept` when it was negotiated.
+    pub(crate) fn vary(&self) -> Vary {
+        if self.negotiated.vary_accept {
+            Vary::ACCEPT
+        } else {
+            Vary::NONE
+        }
     }
 
     /// The normalized description of the output (format, size, JSON wrapping), stable across

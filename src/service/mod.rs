@@ -7,7 +7,7 @@ mod formats;
 use std::sync::Arc;
 
 use crate::auth::{Authenticator, Principal};
-use crate::headers::ETag;
+use crate::headers::{ETag, Vary};
 use crate::limits::Limits;
 use crate::observe::{record_cache, record_passthrough, stage_span, RequestSpan};
 use crate::render::{
@@ -377,7 +377,9 @@ impl ImageService {
         etag: ETag,
         modified: Option<std::time::SystemTime>,
     ) -> ImageResponse {
-        response.vary_accept = request.query.format.is_none();
+        if request.query.format.is_none() {
+            response.vary |= Vary::ACCEPT;
+        }
         response.etag = Some(etag);
         response.last_modified = modified;
         response.cache_control = Some(self.cache_control.clone());
