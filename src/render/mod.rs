@@ -5,8 +5,9 @@
 //! negotiation (`negotiate`) and the plan (`plan`: passthrough, conversion or placeholder,
 //! decided from the header alone), then `decode` (header probe with limits, shrink-on-load,
 //! colour), `resize` (SIMD Lanczos3), orientation, and `encode`; `placeholder` draws the
-//! "no photo" artwork.
+//! "no photo" artwork and `caption` its localized text.
 
+mod caption;
 mod decode;
 #[cfg(fuzzing)]
 pub use decode::fuzz_jpeg_decode;
@@ -46,6 +47,7 @@ use crate::response::ImageResponse;
 use crate::Result;
 
 pub use crate::format::ImageFormat;
+pub use caption::CaptionLanguage;
 pub use options::{PngCompression, RenderOptions};
 pub use placeholder::PlaceholderKind;
 pub(crate) use plan::{passthrough_head, Plan, Rendered};
@@ -53,8 +55,9 @@ pub use request::{RenderRequest, Source};
 
 /// Renders `request`: the stored bytes as they are, converted, or a placeholder, as negotiated.
 ///
-/// The response carries the body, `Content-Type`, `Content-Length` and, when the answer depends on
-/// `Accept`, `Vary: Accept`; caching headers are the service's business.
+/// The response carries the body, `Content-Type`, `Content-Length` and `Vary`: `Accept` when the
+/// answer depends on `Accept`, the language headers when it is a captioned placeholder; caching
+/// headers are the service's business.
 ///
 /// ```
 /// use person_image::render::RenderRequest;

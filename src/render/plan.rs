@@ -6,7 +6,10 @@ use bytes::Bytes;
 
 use super::decode::{self, SourceInfo};
 use super::negotiate::{negotiate, Negotiated};
-use super::{encode, geometry, placeholder, PlaceholderKind, RenderOptions, RenderRequest, Source};
+use super::{
+    encode, geometry, placeholder, CaptionLanguage, PlaceholderKind, RenderOptions, RenderRequest,
+    Source,
+};
 use crate::format::{ImageFormat, OutputFormat};
 use crate::headers::{AcceptList, Vary};
 use crate::observe::stage_span;
@@ -38,6 +41,8 @@ enum Work {
         kind: PlaceholderKind,
         output: OutputFormat,
         size: (u32, u32),
+        /// The caption's language, when this kind at this size carries one.
+        caption: Option<CaptionLanguage>,
     },
 }
 
@@ -62,7 +67,7 @@ impl Plan {
             options: request.options,
         };
         match &request.source {
-            Source::Placeholder(kind) => {
+            Source::Placeholder { kind, language } => {
                 let negotiated = negotiate(
                     request.format,
                     request.accept.as_ref(),
@@ -79,6 +84,7 @@ impl Plan {
                     kind: *kind,
                     output,
                     size,
+                    caption: placeholder::caption(*kind, size, *language),
                 };
                 Ok(plan(work, negotiated))
             }
@@ -135,12 +141,24 @@ impl Plan {
         matches!(self.work, Work::Passthrough { .. })
     }
 
-    /// The request headers the answer depends on: `Accept` when it was negotiated.
+    /// The request headers the answer depends on: `Accept` when it was negotiated, the language
+    /// headers when a caption is drawn.
     pub(crate) fn vary(&self) -> Vary {
+        let mut vary = Vary::NONE;
         if self.negotiated.vary_accept {
-            Vary::ACCEPT
-        } else {
-            Vary::NONE
+            vary |= Vary::ACCEPT;
+        }
+        if self.caption().is_some() {
+            vary |= Vary::LANGUAGE;
+        }
+        vary
+    }
+
+    /// The language of the placeholder caption to be drawn, if any.
+    pub(crate) fn caption(&self) -> Option<CaptionLanguage> {
+        match self.work {
+            Work::Placeholder { caption, .. } => caption,
+            _ => None,
         }
     }
 
@@ -153,8 +171,21 @@ impl Plan {
             Work::Convert { output, size, .. } => {
                 format!("{output}:{}x{}{json}", size.0, size.1)
             }
-            Work::Placeholder { kind, output, size } => {
-                format!("{}:{output}:{}x{}{json}", kind.as_str(), size.0, size.1)
+            Work::Placeholder {
+                kind,
+                output,
+                size,
+                caption,
+            } => {
+                // The language only where a caption is drawn: smaller placeholders share one key.
+                let caption =
+                    caption.map_or(String::new(), |language| format!(":{}", language.as_str()));
+                format!(
+                    "{}:{output}:{}x{}{caption}{json}",
+                    kind.as_str(),
+                    size.0,
+                    size.1
+                )
             }
         }
     }
@@ -192,9 +223,14 @@ impl Plan {
                 crate::metrics::render(info.format.as_str(), output.as_str(), timer);
                 (output.mime_type().to_owned(), exact_bytes(encoded))
             }
-            Work::Placeholder { kind, output, size } => {
+            Work::Placeholder {
+                kind,
+                output,
+                size,
+                caption,
+            } => {
                 let timer = crate::metrics::Timer::start();
-                let picture = placeholder::draw(*kind, size.0, size.1);
+                let picture = placeholder::draw(*kind, size.0, size.1, *caption);
                 let encoded = encode_in_span(&picture, *output, &self.options)?;
                 crate::metrics::render("placeholder", output.as_str(), timer);
                 (output.mime_type().to_owned(), exact_bytes(encoded))
