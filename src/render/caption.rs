@@ -200,7 +200,8 @@ pub(super) fn draw_text(
     Some((ink.min.x, ink.min.y, ink.max.x, ink.max.y))
 }
 
-/// Lays `text` out on one line from x = 0 at `scale`: advance widths plus the font's kerning.
+/// Lays `text` out on one line from x = 0 at `scale`: advance widths plus the font's `kern` table
+/// (the bundled subset has none, as its captions have no kerned pair; see `font/README.md`).
 fn set_line(font: &FontRef<'_>, scale: PxScale, text: &str) -> Vec<Glyph> {
     let scaled = font.as_scaled(scale);
     let mut x = 0.0;

@@ -337,3 +337,52 @@ fn exact_bytes(mut encoded: Vec<u8>) -> Bytes {
     encoded.shrink_to_fit();
     Bytes::from(encoded)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholder(kind: PlaceholderKind, side: u32, language: CaptionLanguage) -> Plan {
+        let request = RenderRequest {
+            source: Source::Placeholder { kind, language },
+            ..RenderRequest::placeholder(kind)
+        }
+        .width(side);
+        Plan::new(&request).unwrap()
+    }
+
+    #[test]
+    fn the_language_keys_and_varies_only_captioned_placeholders() {
+        let (german, french) = (CaptionLanguage::German, CaptionLanguage::French);
+        let captioned = placeholder(PlaceholderKind::NoPhoto, 96, german);
+        assert_eq!(captioned.variant_key(), "no-photo:png:96x96:de");
+        assert_eq!(captioned.vary(), Vary::ACCEPT | Vary::LANGUAGE);
+        assert_ne!(
+            captioned.variant_key(),
+            placeholder(PlaceholderKind::NoPhoto, 96, french).variant_key()
+        );
+        for kind in [PlaceholderKind::NoPhoto, PlaceholderKind::GenericFileIcon] {
+            let side = if kind == PlaceholderKind::NoPhoto {
+                95
+            } else {
+                400
+            };
+            let plan = placeholder(kind, side, german);
+            assert_eq!(plan.caption(), None, "{kind:?}");
+            assert_eq!(plan.vary(), Vary::ACCEPT, "{kind:?}");
+            assert_eq!(
+                plan.variant_key(),
+                placeholder(kind, side, french).variant_key()
+            );
+        }
+        let typed = RenderRequest {
+            source: Source::Placeholder {
+                kind: PlaceholderKind::NoPhotoWithBorder,
+                language: german,
+            },
+            ..RenderRequest::placeholder(PlaceholderKind::NoPhotoWithBorder)
+        }
+        .format(OutputFormat::Jpeg);
+        assert_eq!(Plan::new(&typed).unwrap().vary(), Vary::LANGUAGE);
+    }
+}
