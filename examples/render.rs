@@ -1,15 +1,16 @@
 //! Run with: `cargo run --release --example render -- INPUT [--w N] [--h N]
-//! [--type jpeg|png|gif|tiff] [--accept MEDIA] [--if-blank V] -o OUTPUT`
+//! [--type jpeg|png|gif|tiff] [--accept MEDIA] [--if-blank V] [--language TAG] -o OUTPUT`
 //!
 //! Renders one stored image the way the service would, with the same `render` core: handy to try
 //! options and for whole-process benchmarks. `INPUT` may be `none` (a person without a photo), in
-//! which case `--if-blank` picks the placeholder.
+//! which case `--if-blank` picks the placeholder and `--language` (`de`, `nb-NO`, ...) the language
+//! of its caption.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use person_image::headers::AcceptList;
-use person_image::render::{PlaceholderKind, RenderRequest, Source};
+use person_image::render::{CaptionLanguage, PlaceholderKind, RenderRequest, Source};
 use person_image::{render, IfBlank, OutputFormat};
 
 struct Args {
@@ -20,11 +21,12 @@ struct Args {
     format: Option<OutputFormat>,
     accept: Option<String>,
     if_blank: IfBlank,
+    language: CaptionLanguage,
     verbose: bool,
 }
 
 const USAGE: &str = "usage: render INPUT [--w N] [--h N] [--type jpeg|png|gif|tiff] \
-                     [--accept MEDIA] [--if-blank V] [-v] -o OUTPUT";
+                     [--accept MEDIA] [--if-blank V] [--language TAG] [-v] -o OUTPUT";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
@@ -38,6 +40,7 @@ fn parse_args() -> Result<Args, String> {
         format: None,
         accept: None,
         if_blank: IfBlank::Null,
+        language: CaptionLanguage::English,
         verbose: false,
     };
     while let Some(arg) = args.next() {
@@ -51,6 +54,11 @@ fn parse_args() -> Result<Args, String> {
             "--type" => parsed.format = Some(value()?.parse().map_err(|e| format!("{e}"))?),
             "--accept" => parsed.accept = Some(value()?),
             "--if-blank" => parsed.if_blank = value()?.parse().map_err(|e| format!("{e}"))?,
+            "--language" => {
+                let tag = value()?;
+                parsed.language = CaptionLanguage::from_tag(&tag)
+                    .ok_or_else(|| format!("--language: no caption in {tag:?}"))?;
+            }
             "-o" | "--output" => output = Some(value()?),
             "-v" | "--verbose" => parsed.verbose = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
@@ -67,7 +75,10 @@ fn run(args: &Args) -> Result<(), String> {
     let placeholder = PlaceholderKind::for_if_blank(args.if_blank, PlaceholderKind::NoPhoto);
     let source = if args.input == "none" {
         let kind = placeholder.ok_or("INPUT is none: give --if-blank to draw a placeholder")?;
-        Source::Placeholder(kind)
+        Source::Placeholder {
+            kind,
+            language: args.language,
+        }
     } else {
         let bytes = std::fs::read(&args.input).map_err(|e| format!("{}: {e}", args.input))?;
         Source::Stored {
@@ -94,7 +105,10 @@ fn run(args: &Args) -> Result<(), String> {
                 "cannot render {}: {error}; drawing the placeholder",
                 args.input
             );
-            request.source = Source::Placeholder(placeholder.unwrap_or(PlaceholderKind::NoPhoto));
+            request.source = Source::Placeholder {
+                kind: placeholder.unwrap_or(PlaceholderKind::NoPhoto),
+                language: args.language,
+            };
             render(&request)
         }
         other => other,

@@ -201,6 +201,10 @@
 //!   BMP or WebP that must be converted (a size was asked) becomes PNG or JPEG by the same rule.
 //! - `ClearPixel` is 1×1 unless both `w` and `h` are given; other placeholders are square when one
 //!   side is given and 128×128 when none is.
+//! - The "no photo" silhouettes carry a caption in the caller's language only when both sides are
+//!   at least 96 px (smaller text is not legible); only those name the language in their ETag and
+//!   add `Accept-Language, SO-Language, SO-Culture` to `Vary`. The caption's language is the
+//!   first of `SO-Language`, `SO-Culture` and `Accept-Language` with a caption, else English.
 //! - A stored image with unknown magic bytes is sent as stored (with its declared type) when no
 //!   conversion is asked; converting it is a 422.
 //! - 1-bit palette TIFF, 12-bit, arithmetic-coded and lossless JPEG are not decoded (422).

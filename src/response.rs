@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
-use crate::headers::ETag;
+use crate::headers::{ETag, Vary};
 use crate::Error;
 
 /// The media type of JSON bodies: errors (`{"Message": ...}`) and the base64 image when only JSON
@@ -28,8 +28,9 @@ pub struct ImageResponse {
     pub last_modified: Option<SystemTime>,
     /// `Cache-Control` value, e.g. `private, max-age=3600`.
     pub cache_control: Option<String>,
-    /// Whether `Vary: Accept` must be sent.
-    pub vary_accept: bool,
+    /// The request headers the answer depends on (`Accept`, the language headers), sent as
+    /// `Vary`.
+    pub vary: Vary,
     /// `WWW-Authenticate` challenges (on 401).
     pub www_authenticate: Vec<String>,
 }
@@ -45,7 +46,7 @@ impl ImageResponse {
             etag: None,
             last_modified: None,
             cache_control: None,
-            vary_accept: false,
+            vary: Vary::NONE,
             www_authenticate: Vec::new(),
         }
     }
@@ -99,8 +100,8 @@ impl ImageResponse {
         if let Some(cache_control) = &self.cache_control {
             headers.push(("Cache-Control", cache_control.clone()));
         }
-        if self.vary_accept {
-            headers.push(("Vary", "Accept".to_owned()));
+        if let Some(vary) = self.vary.header_value() {
+            headers.push(("Vary", vary));
         }
         for challenge in &self.www_authenticate {
             headers.push(("WWW-Authenticate", challenge.clone()));

@@ -262,6 +262,87 @@ async fn placeholders_answer_200_in_the_negotiated_format() {
     }
 }
 
+/// The `Vary` of a captioned placeholder without `type`.
+const VARY_CAPTIONED: &str = "Accept, Accept-Language, SO-Language, SO-Culture";
+
+#[tokio::test]
+async fn large_silhouettes_are_captioned_in_the_callers_language() {
+    let placeholder = |query: &str, headers: &[(&str, &str)]| {
+        let mut request = get(&format!("/api/v1/Person/5/Image?ifBlank=SrNoPhoto{query}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        demo(request)
+    };
+    // 128×128 (the default size) is above the threshold: each language is its own variant.
+    let english = placeholder("", &[]).await;
+    let german = placeholder("", &[("Accept-Language", "de-CH, en;q=0.5")]).await;
+    let norwegian = placeholder("", &[("SO-Language", "nb"), ("Accept-Language", "de")]).await;
+    let danish = placeholder("", &[("SO-Culture", "da-DK"), ("Accept-Language", "de")]).await;
+    let finnish = placeholder("", &[("Accept-Language", "fi")]).await;
+    let tags: Vec<&str> = [&english, &german, &norwegian, &danish]
+        .iter()
+        .map(|reply| reply.header("etag"))
+        .collect();
+    for (i, tag) in tags.iter().enumerate() {
+        assert!(!tags[..i].contains(tag), "{tags:?}");
+    }
+    assert_eq!(finnish.header("etag"), english.header("etag"), "fallback");
+    assert_eq!(finnish.body, english.body);
+    assert_ne!(german.body, english.body);
+    for reply in [&english, &german, &norwegian, &danish, &finnish] {
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.header("vary"), VARY_CAPTIONED);
+    }
+    let with_type = placeholder("&type=png", &[("Accept-Language", "de")]).await;
+    assert_eq!(
+        with_type.header("vary"),
+        "Accept-Language, SO-Language, SO-Culture"
+    );
+    let bordered = placeholder("&w=96", &[("Accept-Language", "sv")]).await;
+    let bordered_da = placeholder("&w=96", &[("Accept-Language", "da")]).await;
+    assert_ne!(bordered.header("etag"), bordered_da.header("etag"));
+    assert_eq!(bordered.header("vary"), VARY_CAPTIONED);
+
+    // A revalidation is answered only in the same language, and the 304 varies the same way.
+    let german_etag = german.header("etag");
+    let again = placeholder(
+        "",
+        &[("Accept-Language", "de"), ("If-None-Match", german_etag)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(again.header("vary"), VARY_CAPTIONED);
+    let french = placeholder(
+        "",
+        &[("Accept-Language", "fr"), ("If-None-Match", german_etag)],
+    )
+    .await;
+    assert_eq!(french.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn small_placeholders_and_icons_do_not_depend_on_the_language() {
+    let cases = [
+        "?ifBlank=SrNoPhoto&w=95",
+        "?ifBlank=SrNoPhoto&w=64&h=200",
+        "?ifBlank=SrNoPhotoWithBorder&w=300&h=95",
+        "?ifBlank=GenericFileIcon",
+        "?ifBlank=ClearPixel&w=200&h=200",
+    ];
+    for query in cases {
+        let uri = format!("/api/v1/Person/5/Image{query}");
+        let english = demo(get(&uri)).await;
+        let german = demo(get(&uri).header("Accept-Language", "de")).await;
+        let norwegian = demo(get(&uri).header("SO-Language", "nb")).await;
+        assert_eq!(english.status, StatusCode::OK, "{query}");
+        assert_eq!(german.header("etag"), english.header("etag"), "{query}");
+        assert_eq!(norwegian.header("etag"), english.header("etag"), "{query}");
+        assert_eq!(german.body, english.body, "{query}");
+        assert_eq!(german.header("vary"), "Accept", "{query}");
+    }
+}
+
 #[tokio::test]
 async fn resized_and_converted_output_decodes_to_the_box() {
     let cases = [

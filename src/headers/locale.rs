@@ -2,6 +2,7 @@
 //! `SO-TimeZone`).
 
 use super::syntax::parse_qvalue;
+use crate::render::CaptionLanguage;
 
 /// The request's locale. Unparseable headers leave fields `None`; they never fail a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -12,6 +13,10 @@ pub struct Locale {
     pub culture: Option<String>,
     /// The time zone code from `SO-TimeZone`, as sent.
     pub time_zone: Option<String>,
+    /// The language of the "no photo" placeholder's caption: the first of `SO-Language`,
+    /// `SO-Culture` and `Accept-Language` (its highest-q range with a caption) that names a
+    /// language with a caption, else English.
+    pub caption_language: CaptionLanguage,
 }
 
 /// At most this many `Accept-Language` members are examined.
@@ -30,15 +35,21 @@ impl Locale {
     /// - culture: `SO-Culture` when a language is set and it is 1–35 ASCII letters, digits, `-` or
     ///   `_`;
     /// - time zone: `SO-TimeZone` when it is 1–64 printable ASCII characters (inner spaces allowed,
-    ///   for Windows names like `W. Europe Standard Time`).
+    ///   for Windows names like `W. Europe Standard Time`);
+    /// - caption language: the primary subtag of `SO-Language`, else of `SO-Culture`, else of the
+    ///   highest-q `Accept-Language` range, taking only languages with a caption (so
+    ///   `fi, de;q=0.5` gives German and an unknown `SO-Language` defers to the other headers);
+    ///   English when none has one.
     ///
     /// Anything else leaves the field `None`; this never fails.
     ///
     /// ```
     /// use person_image::headers::Locale;
+    /// use person_image::render::CaptionLanguage;
     /// let locale = Locale::from_headers(Some(b"en-GB;q=0.8, sv"), None, Some(b"sv-SE"), None);
     /// assert_eq!(locale.language.as_deref(), Some("sv"));
     /// assert_eq!(locale.culture.as_deref(), Some("sv-SE"));
+    /// assert_eq!(locale.caption_language, CaptionLanguage::Swedish);
     /// ```
     pub fn from_headers(
         accept_language: Option<&[u8]>,
@@ -48,7 +59,12 @@ impl Locale {
     ) -> Self {
         let language = so_language
             .and_then(primary_language)
-            .or_else(|| accept_language.and_then(preferred_language));
+            .or_else(|| accept_language.and_then(|header| preferred(header, primary_language)));
+        let caption_language = so_language
+            .and_then(caption_language)
+            .or_else(|| so_culture.and_then(caption_language))
+            .or_else(|| accept_language.and_then(|header| preferred(header, caption_language)))
+            .unwrap_or_default();
         let culture = so_culture
             .filter(|_| language.is_some())
             .and_then(|value| {
@@ -68,6 +84,7 @@ impl Locale {
             language,
             culture,
             time_zone,
+            caption_language,
         }
     }
 }
@@ -101,9 +118,15 @@ fn primary_language(tag: &[u8]) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-/// The primary language of the highest-weighted usable `Accept-Language` range.
-fn preferred_language(header: &[u8]) -> Option<String> {
-    let mut best: Option<(u16, String)> = None;
+/// The caption language a language tag names, if it has a caption.
+fn caption_language(tag: &[u8]) -> Option<CaptionLanguage> {
+    primary_language(tag).and_then(|primary| CaptionLanguage::from_tag(&primary))
+}
+
+/// What `pick` makes of the highest-weighted `Accept-Language` range it accepts (first wins
+/// ties); ranges with q=0 or bad parameters are skipped.
+fn preferred<T>(header: &[u8], pick: impl Fn(&[u8]) -> Option<T>) -> Option<T> {
+    let mut best: Option<(u16, T)> = None;
     for member in header.split(|&b| b == b',').take(MAX_LANGUAGE_MEMBERS) {
         let mut pieces = member.split(|&b| b == b';');
         let Some(range) = pieces.next() else {
@@ -127,11 +150,11 @@ fn preferred_language(header: &[u8]) -> Option<String> {
         if !valid || quality == 0 || best.as_ref().is_some_and(|(q, _)| *q >= quality) {
             continue;
         }
-        if let Some(language) = primary_language(range) {
-            best = Some((quality, language));
+        if let Some(picked) = pick(range) {
+            best = Some((quality, picked));
         }
     }
-    best.map(|(_, language)| language)
+    best.map(|(_, picked)| picked)
 }
 
 #[cfg(test)]
@@ -180,6 +203,55 @@ mod tests {
                 language(accept_language, so_language).as_deref(),
                 expected,
                 "{accept_language:?} {so_language:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn picks_the_caption_language() {
+        use CaptionLanguage::*;
+        // (Accept-Language, SO-Language, SO-Culture) -> caption language
+        let cases = [
+            (None, None, None, English),
+            (Some("de"), None, None, German),
+            (Some("de-CH"), None, None, German),
+            (Some("nb"), None, None, Norwegian),
+            (Some("no"), None, None, Norwegian),
+            (Some("nn-NO"), None, None, Norwegian),
+            (Some("sv-SE"), None, None, Swedish),
+            (Some("da"), None, None, Danish),
+            (Some("nl-BE"), None, None, Dutch),
+            (Some("fr-CA"), None, None, French),
+            (Some("es-419"), None, None, Spanish),
+            (Some("en-GB"), None, None, English),
+            (Some("fi"), None, None, English),
+            (Some("*"), None, None, English),
+            (Some("fi, de;q=0.5"), None, None, German),
+            (Some("de;q=0.5, fr;q=0.8, en;q=0.1"), None, None, French),
+            (Some("sv;q=0.9, da;q=0.9"), None, None, Swedish),
+            (Some("de;q=0, nl"), None, None, Dutch),
+            (Some("de;q=0"), None, None, English),
+            (Some("de;q=oops, es;q=0.2"), None, None, Spanish),
+            (Some("de"), Some("sv"), None, Swedish),
+            (Some("de"), Some("nb-NO"), Some("da-DK"), Norwegian),
+            (Some("de"), None, Some("da-DK"), Danish),
+            (Some("de"), Some("fi"), Some("sv-FI"), Swedish),
+            (Some("nl"), Some("fi"), Some("fi-FI"), Dutch),
+            (Some("nl"), Some("garbage!"), None, Dutch),
+            (None, Some("fi"), None, English),
+            (None, None, Some("fr_FR"), French),
+            (None, None, Some("fr FR"), English),
+        ];
+        for (accept_language, so_language, so_culture, expected) in cases {
+            let locale = Locale::from_headers(
+                accept_language.map(str::as_bytes),
+                so_language.map(str::as_bytes),
+                so_culture.map(str::as_bytes),
+                None,
+            );
+            assert_eq!(
+                locale.caption_language, expected,
+                "{accept_language:?} {so_language:?} {so_culture:?}"
             );
         }
     }

@@ -8,7 +8,9 @@ mod etag;
 pub(crate) mod http_date;
 mod locale;
 pub(crate) mod syntax;
+mod vary;
 
 pub use accept::{AcceptList, MediaRange};
 pub use etag::{ETag, IfNoneMatch};
 pub use locale::Locale;
+pub use vary::Vary;

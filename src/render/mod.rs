@@ -5,8 +5,9 @@
 //! negotiation (`negotiate`) and the plan (`plan`: passthrough, conversion or placeholder,
 //! decided from the header alone), then `decode` (header probe with limits, shrink-on-load,
 //! colour), `resize` (SIMD Lanczos3), orientation, and `encode`; `placeholder` draws the
-//! "no photo" artwork.
+//! "no photo" artwork and `caption` its localized text.
 
+mod caption;
 mod decode;
 #[cfg(fuzzing)]
 pub use decode::fuzz_jpeg_decode;
@@ -46,6 +47,7 @@ use crate::response::ImageResponse;
 use crate::Result;
 
 pub use crate::format::ImageFormat;
+pub use caption::CaptionLanguage;
 pub(crate) use decode::{probe, SourceInfo};
 pub(crate) use geometry::fit;
 pub use options::{PngCompression, RenderOptions};
@@ -55,8 +57,9 @@ pub use request::{RenderRequest, Source};
 
 /// Renders `request`: the stored bytes as they are, converted, or a placeholder, as negotiated.
 ///
-/// The response carries the body, `Content-Type`, `Content-Length` and, when the answer depends on
-/// `Accept`, `Vary: Accept`; caching headers are the service's business.
+/// The response carries the body, `Content-Type`, `Content-Length` and `Vary`: `Accept` when the
+/// answer depends on `Accept`, the language headers when it is a captioned placeholder; caching
+/// headers are the service's business.
 ///
 /// ```
 /// use person_image::render::RenderRequest;
@@ -76,6 +79,6 @@ pub fn render(request: &RenderRequest) -> Result<ImageResponse> {
     let plan = Plan::new(request)?;
     let rendered = plan.execute()?;
     let mut response = ImageResponse::ok(rendered.content_type, rendered.body);
-    response.vary_accept = plan.vary_accept();
+    response.vary = plan.vary();
     Ok(response)
 }

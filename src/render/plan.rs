@@ -6,9 +6,12 @@ use bytes::Bytes;
 
 use super::decode::{self, SourceInfo};
 use super::negotiate::{negotiate, Negotiated};
-use super::{encode, geometry, placeholder, PlaceholderKind, RenderOptions, RenderRequest, Source};
+use super::{
+    encode, geometry, placeholder, CaptionLanguage, PlaceholderKind, RenderOptions, RenderRequest,
+    Source,
+};
 use crate::format::{ImageFormat, OutputFormat};
-use crate::headers::AcceptList;
+use crate::headers::{AcceptList, Vary};
 use crate::observe::stage_span;
 use crate::request::Dimension;
 use crate::response::JSON_CONTENT_TYPE;
@@ -38,6 +41,8 @@ enum Work {
         kind: PlaceholderKind,
         output: OutputFormat,
         size: (u32, u32),
+        /// The caption's language, when this kind at this size carries one.
+        caption: Option<CaptionLanguage>,
     },
 }
 
@@ -62,7 +67,7 @@ impl Plan {
             options: request.options,
         };
         match &request.source {
-            Source::Placeholder(kind) => {
+            Source::Placeholder { kind, language } => {
                 let negotiated = negotiate(
                     request.format,
                     request.accept.as_ref(),
@@ -79,6 +84,7 @@ impl Plan {
                     kind: *kind,
                     output,
                     size,
+                    caption: placeholder::caption(*kind, size, *language),
                 };
                 Ok(plan(work, negotiated))
             }
@@ -161,9 +167,25 @@ impl Plan {
         matches!(self.work, Work::Passthrough { .. })
     }
 
-    /// Whether the answer would differ under another `Accept` (the response sends `Vary: Accept`).
-    pub(crate) fn vary_accept(&self) -> bool {
-        self.negotiated.vary_accept
+    /// The request headers the answer depends on: `Accept` when it was negotiated, the language
+    /// headers when a caption is drawn.
+    pub(crate) fn vary(&self) -> Vary {
+        let mut vary = Vary::NONE;
+        if self.negotiated.vary_accept {
+            vary |= Vary::ACCEPT;
+        }
+        if self.caption().is_some() {
+            vary |= Vary::LANGUAGE;
+        }
+        vary
+    }
+
+    /// The language of the placeholder caption to be drawn, if any.
+    pub(crate) fn caption(&self) -> Option<CaptionLanguage> {
+        match self.work {
+            Work::Placeholder { caption, .. } => caption,
+            _ => None,
+        }
     }
 
     /// The normalized description of the output (format, size, JSON wrapping), stable across
@@ -175,8 +197,21 @@ impl Plan {
             Work::Convert { output, size, .. } => {
                 format!("{output}:{}x{}{json}", size.0, size.1)
             }
-            Work::Placeholder { kind, output, size } => {
-                format!("{}:{output}:{}x{}{json}", kind.as_str(), size.0, size.1)
+            Work::Placeholder {
+                kind,
+                output,
+                size,
+                caption,
+            } => {
+                // The language only where a caption is drawn: smaller placeholders share one key.
+                let caption =
+                    caption.map_or(String::new(), |language| format!(":{}", language.as_str()));
+                format!(
+                    "{}:{output}:{}x{}{caption}{json}",
+                    kind.as_str(),
+                    size.0,
+                    size.1
+                )
             }
         }
     }
@@ -214,9 +249,14 @@ impl Plan {
                 crate::metrics::render(info.format.as_str(), output.as_str(), timer);
                 (output.mime_type().to_owned(), exact_bytes(encoded))
             }
-            Work::Placeholder { kind, output, size } => {
+            Work::Placeholder {
+                kind,
+                output,
+                size,
+                caption,
+            } => {
                 let timer = crate::metrics::Timer::start();
-                let picture = placeholder::draw(*kind, size.0, size.1);
+                let picture = placeholder::draw(*kind, size.0, size.1, *caption);
                 let encoded = encode_in_span(&picture, *output, &self.options)?;
                 crate::metrics::render("placeholder", output.as_str(), timer);
                 (output.mime_type().to_owned(), exact_bytes(encoded))
@@ -322,4 +362,53 @@ fn encode_in_span(
 fn exact_bytes(mut encoded: Vec<u8>) -> Bytes {
     encoded.shrink_to_fit();
     Bytes::from(encoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholder(kind: PlaceholderKind, side: u32, language: CaptionLanguage) -> Plan {
+        let request = RenderRequest {
+            source: Source::Placeholder { kind, language },
+            ..RenderRequest::placeholder(kind)
+        }
+        .width(side);
+        Plan::new(&request).unwrap()
+    }
+
+    #[test]
+    fn the_language_keys_and_varies_only_captioned_placeholders() {
+        let (german, french) = (CaptionLanguage::German, CaptionLanguage::French);
+        let captioned = placeholder(PlaceholderKind::NoPhoto, 96, german);
+        assert_eq!(captioned.variant_key(), "no-photo:png:96x96:de");
+        assert_eq!(captioned.vary(), Vary::ACCEPT | Vary::LANGUAGE);
+        assert_ne!(
+            captioned.variant_key(),
+            placeholder(PlaceholderKind::NoPhoto, 96, french).variant_key()
+        );
+        for kind in [PlaceholderKind::NoPhoto, PlaceholderKind::GenericFileIcon] {
+            let side = if kind == PlaceholderKind::NoPhoto {
+                95
+            } else {
+                400
+            };
+            let plan = placeholder(kind, side, german);
+            assert_eq!(plan.caption(), None, "{kind:?}");
+            assert_eq!(plan.vary(), Vary::ACCEPT, "{kind:?}");
+            assert_eq!(
+                plan.variant_key(),
+                placeholder(kind, side, french).variant_key()
+            );
+        }
+        let typed = RenderRequest {
+            source: Source::Placeholder {
+                kind: PlaceholderKind::NoPhotoWithBorder,
+                language: german,
+            },
+            ..RenderRequest::placeholder(PlaceholderKind::NoPhotoWithBorder)
+        }
+        .format(OutputFormat::Jpeg);
+        assert_eq!(Plan::new(&typed).unwrap().vary(), Vary::LANGUAGE);
+    }
 }

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{PlaceholderKind, RenderOptions};
+use super::{CaptionLanguage, PlaceholderKind, RenderOptions};
 use crate::format::OutputFormat;
 use crate::headers::AcceptList;
 use crate::request::Dimension;
@@ -19,7 +19,13 @@ pub enum Source {
         declared_mime: Option<String>,
     },
     /// A placeholder drawn by the crate.
-    Placeholder(PlaceholderKind),
+    Placeholder {
+        /// Which artwork.
+        kind: PlaceholderKind,
+        /// The language of the "no photo" caption. Only silhouettes large enough to read it carry
+        /// one, so for every other placeholder the language changes nothing (not even the ETag).
+        language: CaptionLanguage,
+    },
 }
 
 /// Everything [`render`](super::render) needs: the source, what the caller asked for, and the
@@ -49,9 +55,13 @@ impl RenderRequest {
         })
     }
 
-    /// A request for a placeholder.
+    /// A request for a placeholder, captioned in English where it has a caption (set
+    /// [`Source::Placeholder`]'s `language` for another).
     pub fn placeholder(kind: PlaceholderKind) -> Self {
-        RenderRequest::from_source(Source::Placeholder(kind))
+        RenderRequest::from_source(Source::Placeholder {
+            kind,
+            language: CaptionLanguage::English,
+        })
     }
 
     fn from_source(source: Source) -> Self {

@@ -259,6 +259,7 @@ mod tests {
                 language: Some("da".into()),
                 culture: Some("da-DK".into()),
                 time_zone: Some("CET".into()),
+                caption_language: crate::render::CaptionLanguage::Danish,
             }
         );
     }

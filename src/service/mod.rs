@@ -11,7 +11,7 @@ mod writes;
 use std::sync::Arc;
 
 use crate::auth::{Action, Authenticator, CallerIdentity, CredentialsError, Principal};
-use crate::headers::ETag;
+use crate::headers::{ETag, Vary};
 use crate::ingest::IngestPolicy;
 use crate::limits::Limits;
 use crate::observe::{record_cache, record_passthrough, stage_span, RequestSpan};
@@ -307,17 +307,24 @@ impl ImageService {
         request: &ImageRequest,
         kind: PlaceholderKind,
     ) -> Result<ImageResponse> {
-        let plan = Plan::new(&self.render_request(request, Source::Placeholder(kind)))?;
+        let source = Source::Placeholder {
+            kind,
+            language: request.locale.caption_language,
+        };
+        let plan = Plan::new(&self.render_request(request, source))?;
+        // The variant key names the caption's language only when one is drawn (SPEC §6), and
+        // so do the ETag and the cache key built from it.
         let etag = ETag::new(&format!("ph.{}", plan.variant_key()));
+        // A captioned placeholder also varies by the language headers; 304s say so too.
+        let with_headers = |response, etag| {
+            let mut response = self.with_caching_headers(request, response, etag, None);
+            response.vary |= plan.vary();
+            response
+        };
         record_passthrough(false);
         if not_modified(request, &etag) {
             record_cache("not_modified");
-            return Ok(self.with_caching_headers(
-                request,
-                ImageResponse::not_modified(),
-                etag,
-                None,
-            ));
+            return Ok(with_headers(ImageResponse::not_modified(), etag));
         }
         let key = VariantKey {
             person: 0,
@@ -331,7 +338,7 @@ impl ImageService {
                 plan.execute()?
             }
         };
-        Ok(self.with_caching_headers(request, ok(rendered), etag, None))
+        Ok(with_headers(ok(rendered), etag))
     }
 
     /// Serves a stored photo, looking it up again when it was replaced between lookup and fetch.
@@ -484,7 +491,9 @@ impl ImageService {
         etag: ETag,
         modified: Option<std::time::SystemTime>,
     ) -> ImageResponse {
-        response.vary_accept = request.query.format.is_none();
+        if request.query.format.is_none() {
+            response.vary |= Vary::ACCEPT;
+        }
         response.etag = Some(etag);
         response.last_modified = modified;
         response.cache_control = Some(self.cache_control.clone());
