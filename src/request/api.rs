@@ -37,6 +37,9 @@ pub enum ApiRequest {
 }
 
 /// A new photo for a person: the raw body, or the `image` field of a `multipart/form-data` body.
+///
+/// The body is kept as sent; [`UploadRequest::image`] finds the photo in it, so a service checks
+/// first whether it takes uploads at all and who is calling, and only then reads the body.
 #[derive(Debug)]
 pub struct UploadRequest {
     /// `PUT` or `POST` (the same call).
@@ -45,11 +48,20 @@ pub struct UploadRequest {
     pub person: PersonId,
     /// The caller's credentials, or the 401 their parsing produced.
     pub identity: std::result::Result<CallerIdentity, CredentialsError>,
-    /// The photo's bytes as sent (not yet validated).
-    pub image: Bytes,
-    /// The type the client declared (the body's or the part's `Content-Type`); the service trusts
-    /// the bytes, not this.
-    pub declared_mime: Option<String>,
+    /// The body as sent.
+    pub body: Bytes,
+    /// The body's `Content-Type`, when sent.
+    pub content_type: Option<String>,
+}
+
+impl UploadRequest {
+    /// The photo: the `image` part of a `multipart/form-data` body, else the whole body; with the
+    /// type the client declared for it (the part's or the body's `Content-Type`; the service
+    /// trusts the bytes, not this). A 400 for a malformed multipart body or a body with two
+    /// `image` fields, [`Error::MissingImage`] when there is no photo.
+    pub fn image(&self) -> Result<(Bytes, Option<String>)> {
+        upload_image(self.body.clone(), self.content_type.as_deref())
+    }
 }
 
 /// A call about one person's photo that carries no body: delete, info.
@@ -98,7 +110,8 @@ impl ApiRequest {
     ///
     /// Errors: 404 for a path that is none of ours, 405 for a method the path does not take, 400
     /// for a bad id, query or body, 413 for a body over the limit, and the vendor's 400
-    /// ([`Error::MissingImage`]) for an upload without an image. As for reads, credentials are
+    /// ([`Error::MissingImage`], from [`UploadRequest::image`]) for an upload without an image.
+    /// As for reads, credentials are
     /// parsed here but their error waits in `identity`, so a 400 comes before a 401.
     ///
     /// ```
@@ -114,7 +127,9 @@ impl ApiRequest {
     /// )?;
     /// let ApiRequest::Upload(upload) = call else { unreachable!() };
     /// assert_eq!(upload.person.get(), 7);
-    /// assert_eq!(upload.declared_mime.as_deref(), Some("image/png"));
+    /// let (image, declared_mime) = upload.image()?;
+    /// assert_eq!(declared_mime.as_deref(), Some("image/png"));
+    /// assert!(image.starts_with(b"\x89PNG"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn parse<'a>(
@@ -139,13 +154,17 @@ impl ApiRequest {
             }
             (Route::Image(person), Method::Put | Method::Post) => {
                 let found = Headers::collect(headers);
-                let (image, declared_mime) = upload_image(body, found.content_type)?;
+                let content_type = found
+                    .content_type
+                    .and_then(|value| std::str::from_utf8(value).ok())
+                    .map(|value| value.trim().to_owned())
+                    .filter(|value| !value.is_empty());
                 Ok(ApiRequest::Upload(UploadRequest {
                     method,
                     person,
                     identity: found.identity(),
-                    image,
-                    declared_mime,
+                    body,
+                    content_type,
                 }))
             }
             (Route::Image(person), Method::Delete) => {
@@ -205,11 +224,7 @@ fn person_request<'a>(
 
 /// The photo of an upload body: the `image` part of a multipart body, else the whole body; with
 /// its declared type.
-fn upload_image(body: Bytes, content_type: Option<&[u8]>) -> Result<(Bytes, Option<String>)> {
-    let content_type = content_type
-        .and_then(|value| std::str::from_utf8(value).ok())
-        .map(str::trim)
-        .filter(|value| !value.is_empty());
+fn upload_image(body: Bytes, content_type: Option<&str>) -> Result<(Bytes, Option<String>)> {
     let (image, declared) = match content_type.map(form_data_boundary).transpose()?.flatten() {
         Some(boundary) => {
             let mut found = parts(&body, &boundary)?
@@ -307,7 +322,7 @@ mod tests {
         let ApiRequest::Upload(raw) = raw else {
             panic!()
         };
-        assert_eq!(&raw.image[..], b"\x89PNG");
+        assert_eq!(&raw.image().unwrap().0[..], b"\x89PNG");
         let body = "--b\r\nContent-Disposition: form-data; name=\"image\"; filename=\"x.gif\"\r\n\
                     Content-Type: image/gif\r\n\r\nGIF89a\r\n--b--\r\n";
         let call = parse(
@@ -320,8 +335,9 @@ mod tests {
         let ApiRequest::Upload(upload) = call else {
             panic!()
         };
-        assert_eq!(&upload.image[..], b"GIF89a");
-        assert_eq!(upload.declared_mime.as_deref(), Some("image/gif"));
+        let (image, declared_mime) = upload.image().unwrap();
+        assert_eq!(&image[..], b"GIF89a");
+        assert_eq!(declared_mime.as_deref(), Some("image/gif"));
     }
 
     #[test]
@@ -350,7 +366,12 @@ mod tests {
             ),
         ];
         for (content_type, body, expected) in cases {
-            let error = parse(Method::Put, target, content_type, body.as_bytes()).unwrap_err();
+            let ApiRequest::Upload(upload) =
+                parse(Method::Put, target, content_type, body.as_bytes()).unwrap()
+            else {
+                panic!()
+            };
+            let error = upload.image().unwrap_err();
             assert_eq!(error.status(), 400, "{body}");
             assert!(error.to_string().contains(expected), "{error}");
         }

@@ -19,13 +19,15 @@ impl ImageService {
     pub(super) fn replace(&self, request: &UploadRequest) -> Result<ImageResponse> {
         let writer = self.writer.as_ref().ok_or(Error::MethodNotAllowed)?;
         self.authorize(&request.identity, request.person, Action::ReplaceImage)?;
+        // The body is read only for a caller allowed to write.
+        let (image, _declared) = request.image()?;
         // Refused before the (CPU-heavy) validation: there is nobody to store it for.
         if self.lookup(request.person)? == Lookup::NoSuchPerson {
             return Err(Error::PersonNotFound);
         }
         let ingested = {
-            let _span = stage_span!("ingest", bytes = request.image.len());
-            ingest(request.image.clone(), &self.ingest, &self.options)?
+            let _span = stage_span!("ingest", bytes = image.len());
+            ingest(image, &self.ingest, &self.options)?
         };
         // The header of what is stored, for the answer's width and height: no pixel is decoded.
         let header = probe(&ingested.bytes, &self.options.limits)?;
