@@ -65,6 +65,10 @@ pub struct Config {
     /// render cache size in MiB (default 64; 0 turns it off)
     #[argh(option, default = "64")]
     pub cache_mib: u64,
+    /// memory renders in progress may hold, in MiB (default 48): with the cache, what bounds the
+    /// server's resident memory
+    #[argh(option, default = "48")]
+    pub render_mib: u64,
     /// render worker threads (default: one per core)
     #[argh(option)]
     pub workers: Option<usize>,
@@ -118,7 +122,8 @@ impl Config {
     pub fn service(&self) -> Result<ImageService, String> {
         let builder = ImageService::builder()
             .authenticator(self.authenticator()?)
-            .cache_bytes(self.cache_mib * 1024 * 1024);
+            .cache_bytes(self.cache_mib * 1024 * 1024)
+            .render_memory(self.render_mib * 1024 * 1024);
         let builder = match self.database() {
             // `open` would create a missing file: an empty database that answers 500 to all.
             #[cfg(feature = "sqlite")]

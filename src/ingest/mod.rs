@@ -82,6 +82,15 @@ impl IngestPolicy {
     }
 }
 
+/// About the most memory [`ingest`] holds for `image` (0 when its header does not read: then it
+/// is refused before anything is decoded).
+pub(crate) fn peak_bytes(image: &[u8], policy: &IngestPolicy, options: &RenderOptions) -> u64 {
+    probe(image, &options.limits).map_or(0, |info| {
+        let size = fit((info.width, info.height), policy.max_side, policy.max_side);
+        crate::render::peak_bytes(&info, size, info.format == ImageFormat::Gif)
+    })
+}
+
 /// A validated photo, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Ingested {

@@ -48,7 +48,7 @@ use crate::Result;
 
 pub use crate::format::ImageFormat;
 pub use caption::CaptionLanguage;
-pub(crate) use decode::{probe, SourceInfo};
+pub(crate) use decode::{peak_bytes, probe, SourceInfo};
 pub(crate) use geometry::fit;
 pub use options::{PngCompression, RenderOptions};
 pub use placeholder::PlaceholderKind;

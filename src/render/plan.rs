@@ -162,6 +162,18 @@ impl Plan {
         }
     }
 
+    /// About the most memory executing the plan holds at once (see [`decode::peak_bytes`]); 0 for
+    /// a passthrough.
+    pub(crate) fn peak_bytes(&self) -> u64 {
+        match &self.work {
+            Work::Passthrough { .. } => 0,
+            Work::Convert {
+                info, output, size, ..
+            } => decode::peak_bytes(info, *size, *output == OutputFormat::Gif),
+            Work::Placeholder { size, .. } => u64::from(size.0) * u64::from(size.1) * 8,
+        }
+    }
+
     /// Whether the stored bytes will be sent unchanged.
     pub(crate) fn is_passthrough(&self) -> bool {
         matches!(self.work, Work::Passthrough { .. })

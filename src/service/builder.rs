@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::budget::RenderBudget;
 use super::cache::RenderCache;
 use super::ImageService;
 use crate::auth::Authenticator;
@@ -10,6 +11,10 @@ use crate::limits::Limits;
 use crate::render::{PlaceholderKind, RenderOptions};
 use crate::store::{ImageStore, WritableStore};
 use crate::{Error, Result};
+
+/// The default of [`ImageServiceBuilder::render_memory`]: room for two large renders (a 22 MP
+/// JPEG to 1024 px needs about 45 MiB) or many small ones.
+const DEFAULT_RENDER_MEMORY: u64 = 128 * 1024 * 1024;
 
 /// Configures an [`ImageService`] with by-value setters; [`ImageServiceBuilder::build`] checks
 /// the configuration.
@@ -24,6 +29,7 @@ pub struct ImageServiceBuilder {
     max_age: Option<u32>,
     default_placeholder: Option<PlaceholderKind>,
     cache_bytes: Option<u64>,
+    render_memory: Option<u64>,
 }
 
 impl std::fmt::Debug for ImageServiceBuilder {
@@ -117,6 +123,17 @@ impl ImageServiceBuilder {
         self
     }
 
+    /// Memory that renders running at the same time may hold, in bytes (default 128 MiB). A render reserves what its header says it will need
+    /// (decoded pixels at the shrink-on-load scale, resize and encode buffers) and waits while
+    /// others hold the rest; one larger than the whole budget runs alone. With it, resident memory
+    /// is about the program, plus [`cache_bytes`](Self::cache_bytes), plus this, whatever the
+    /// number of worker threads.
+    #[must_use]
+    pub fn render_memory(mut self, bytes: u64) -> Self {
+        self.render_memory = Some(bytes);
+        self
+    }
+
     /// Builds the service, or says what is missing or inconsistent.
     pub fn build(self) -> Result<ImageService> {
         let store = self.store.ok_or_else(|| {
@@ -149,6 +166,9 @@ impl ImageServiceBuilder {
                 0 => None,
                 bytes => Some(Arc::new(RenderCache::new(bytes))),
             },
+            budget: Arc::new(RenderBudget::new(
+                self.render_memory.unwrap_or(DEFAULT_RENDER_MEMORY),
+            )),
             known_formats: Arc::default(),
         })
     }

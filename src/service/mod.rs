@@ -2,6 +2,7 @@
 //! headers, SPEC §2–§7), and the calls around it: upload, delete, info and the batch.
 
 mod batch;
+mod budget;
 mod builder;
 mod cache;
 mod formats;
@@ -27,6 +28,7 @@ use crate::response::ImageResponse;
 use crate::store::{Fetch, ImageInfo, ImageStore, Lookup, WritableStore};
 use crate::{Error, Result};
 
+use budget::RenderBudget;
 pub use builder::ImageServiceBuilder;
 pub use cache::CacheStats;
 use cache::{RenderCache, VariantKey};
@@ -189,6 +191,7 @@ pub struct ImageService {
     cache_control: String,
     default_placeholder: PlaceholderKind,
     cache: Option<Arc<RenderCache>>,
+    budget: Arc<RenderBudget>,
     known_formats: Arc<KnownFormats>,
 }
 
@@ -332,10 +335,10 @@ impl ImageService {
             variant: etag.as_str().to_owned(),
         };
         let rendered = match &self.cache {
-            Some(cache) => cached_render(cache, key, &plan)?,
+            Some(cache) => self.cached_render(cache, key, &plan)?,
             None => {
                 record_cache("none");
-                plan.execute()?
+                self.execute(&plan)?
             }
         };
         Ok(with_headers(ok(rendered), etag))
@@ -424,10 +427,10 @@ impl ImageService {
             record_passthrough(plan.is_passthrough());
             match &self.cache {
                 // Passthrough is already zero-copy: caching it would only cost memory.
-                Some(cache) if !plan.is_passthrough() => cached_render(cache, key, &plan),
+                Some(cache) if !plan.is_passthrough() => self.cached_render(cache, key, &plan),
                 _ => {
                     record_cache("none");
-                    plan.execute()
+                    self.execute(&plan)
                 }
             }
         });
@@ -463,6 +466,24 @@ impl ImageService {
         let mut response = ImageResponse::ok(content_type, bytes::Bytes::new());
         response.content_length = len;
         Some(response)
+    }
+
+    /// Executes `plan` once the render budget has room for it.
+    fn execute(&self, plan: &Plan) -> Result<Rendered> {
+        let _reservation = self.budget.reserve(plan.peak_bytes());
+        plan.execute()
+    }
+
+    /// The cached rendering for `key`, or `plan`'s; records whether this request rendered
+    /// (`miss`) or was answered by the cache or by another request's identical render (`hit`).
+    fn cached_render(&self, cache: &RenderCache, key: VariantKey, plan: &Plan) -> Result<Rendered> {
+        let mut rendered_here = false;
+        let rendered = cache.get_or_render(key, || {
+            rendered_here = true;
+            self.execute(plan)
+        });
+        record_cache(if rendered_here { "miss" } else { "hit" });
+        rendered
     }
 
     /// A person without a photo: the placeholder `ifBlank` asks for, or 404.
@@ -502,18 +523,6 @@ impl ImageService {
         }
         response
     }
-}
-
-/// The cached rendering for `key`, or `plan`'s; records whether this request rendered (`miss`)
-/// or was answered by the cache or by another request's identical render (`hit`).
-fn cached_render(cache: &RenderCache, key: VariantKey, plan: &Plan) -> Result<Rendered> {
-    let mut rendered_here = false;
-    let rendered = cache.get_or_render(key, || {
-        rendered_here = true;
-        plan.execute()
-    });
-    record_cache(if rendered_here { "miss" } else { "hit" });
-    rendered
 }
 
 /// The response to a request that did not parse (or used another method than GET and HEAD),

@@ -4,7 +4,7 @@
 use super::info::info_json;
 use super::ImageService;
 use crate::auth::Action;
-use crate::ingest::ingest;
+use crate::ingest;
 use crate::observe::stage_span;
 use crate::person_id::PersonId;
 use crate::render::probe;
@@ -27,7 +27,10 @@ impl ImageService {
         }
         let ingested = {
             let _span = stage_span!("ingest", bytes = image.len());
-            ingest(image, &self.ingest, &self.options)?
+            let _reservation =
+                self.budget
+                    .reserve(ingest::peak_bytes(&image, &self.ingest, &self.options));
+            ingest::ingest(image, &self.ingest, &self.options)?
         };
         // The header of what is stored, for the answer's width and height: no pixel is decoded.
         let header = probe(&ingested.bytes, &self.options.limits)?;

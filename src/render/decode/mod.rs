@@ -68,6 +68,30 @@ pub(crate) fn decode(
     }
 }
 
+/// About the most memory [`decode()`] (with the resize and the encode after it) holds at once for
+/// `info` at `target`: what a render budget reserves. Estimated from the header, generously:
+/// JPEG decodes at the shrink-on-load scale into planes, the interleaved picture and the resize
+/// buffers (about 9 bytes a decoded pixel); other formats decode at full size, possibly 16-bit
+/// with alpha, then convert (about 12 bytes a pixel); animations also keep their resized frames.
+pub(crate) fn peak_bytes(info: &SourceInfo, target: (u32, u32), keep_animation: bool) -> u64 {
+    let area = |(width, height): (u32, u32)| u64::from(width) * u64::from(height);
+    let output = area(target).saturating_mul(8);
+    let decoding = match info.format {
+        ImageFormat::Jpeg => {
+            let eighths = jpeg::dct_scale((info.width, info.height), target);
+            let scaled = |side: u32| side.saturating_mul(eighths).div_ceil(8);
+            area((scaled(info.width), scaled(info.height))).saturating_mul(9)
+        }
+        _ => area((info.width, info.height)).saturating_mul(12),
+    };
+    let frames = if keep_animation && matches!(info.format, ImageFormat::Gif | ImageFormat::WebP) {
+        area(target).saturating_mul(4 * 16)
+    } else {
+        0
+    };
+    decoding.saturating_add(output).saturating_add(frames)
+}
+
 /// The `image` crate's limits matching ours: no side above what the pixel budget allows, and an
 /// allocation cap of the budget at the widest pixel the codecs produce (16-bit RGBA).
 fn image_limits(limits: &Limits) -> image::Limits {

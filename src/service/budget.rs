@@ -1,0 +1,105 @@
+//! [`RenderBudget`]: a bound on the memory that renders running at the same time may hold, so a
+//! service's resident memory is the cache bound plus this budget plus the program itself, whatever
+//! the number of workers and whatever mix of photos they are given.
+
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+/// Memory reserved by renders in progress, at most `limit` bytes of it.
+#[derive(Debug)]
+pub(crate) struct RenderBudget {
+    limit: u64,
+    reserved: Mutex<u64>,
+    released: Condvar,
+}
+
+/// Memory reserved for one render; given back when dropped.
+#[derive(Debug)]
+pub(crate) struct Reservation<'a> {
+    budget: &'a RenderBudget,
+    bytes: u64,
+}
+
+impl RenderBudget {
+    /// A budget of `limit` bytes.
+    pub(crate) fn new(limit: u64) -> Self {
+        RenderBudget {
+            limit,
+            reserved: Mutex::new(0),
+            released: Condvar::new(),
+        }
+    }
+
+    /// Reserves `bytes`, waiting while other renders hold too much of the budget for them to fit.
+    /// A render larger than the whole budget runs once nothing else is reserved, alone, so every
+    /// render runs eventually and the budget is exceeded by one render at most.
+    pub(crate) fn reserve(&self, bytes: u64) -> Reservation<'_> {
+        let mut reserved = self.lock();
+        while *reserved > 0 && reserved.saturating_add(bytes) > self.limit {
+            reserved = self
+                .released
+                .wait(reserved)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *reserved = reserved.saturating_add(bytes);
+        Reservation {
+            budget: self,
+            bytes,
+        }
+    }
+
+    /// Bytes reserved right now.
+    #[cfg(test)]
+    fn reserved(&self) -> u64 {
+        *self.lock()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, u64> {
+        // A panic between lock and unlock cannot leave the count half-updated (each change is one
+        // statement), so a poisoned lock is safe to keep using.
+        self.reserved.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let mut reserved = self.budget.lock();
+        *reserved = reserved.saturating_sub(self.bytes);
+        drop(reserved);
+        self.budget.released.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn renders_wait_for_room_and_oversized_ones_run_alone() {
+        let budget = Arc::new(RenderBudget::new(100));
+        let held = budget.reserve(60);
+        assert_eq!(budget.reserved(), 60);
+        let most_at_once = Arc::new(AtomicU64::new(0));
+        let waiters: Vec<_> = [50u64, 30, 250]
+            .into_iter()
+            .map(|bytes| {
+                let (budget, most) = (Arc::clone(&budget), Arc::clone(&most_at_once));
+                std::thread::spawn(move || {
+                    let _reservation = budget.reserve(bytes);
+                    let now = budget.reserved();
+                    most.fetch_max(now, Ordering::SeqCst);
+                    // Over the limit only when one render alone is larger than the budget.
+                    assert!(now <= 100 || now == bytes, "{now} reserved with {bytes}");
+                })
+            })
+            .collect();
+        drop(held);
+        for waiter in waiters {
+            waiter.join().unwrap();
+        }
+        assert_eq!(budget.reserved(), 0);
+        assert!(most_at_once.load(Ordering::SeqCst) >= 250);
+    }
+}
