@@ -167,14 +167,15 @@
 //!
 //! - **The render cache**: at most [`ImageServiceBuilder::cache_bytes`] of response bodies (each
 //!   stored at its exact length), plus a few hundred bytes of key per entry.
-//! - **Per rendering thread**: while a request renders, its thread holds the stored photo's bytes,
-//!   the decoded pixels (a JPEG is decoded at 1/2, 1/4 or 1/8 scale when the target allows, other
-//!   formats at full size, at most [`Limits::max_source_pixels`] × 4 bytes), the resized pixels
-//!   and the encoded body: 20–30 MiB for a 22-megapixel PNG-with-alpha or a full-size JPEG
-//!   decode, a few MiB for a thumbnail. Between requests a thread keeps at most 4 MiB of resize
-//!   scratch and small, self-trimming JPEG scratch. Bound the number of threads that render at
-//!   once (the `tower` feature's pool defaults to one per core): memory grows with it,
-//!   throughput stops growing at the number of cores.
+//! - **Renders in progress**: at most [`ImageServiceBuilder::render_memory`] (default 128 MiB).
+//!   Each render reserves what its header says it will hold: the decoded pixels (a JPEG at 1/2,
+//!   1/4 or 1/8 scale when the target allows, about 9 bytes a decoded pixel with its planes and
+//!   resize buffers; other formats at full size, about 12), the resized pixels and the encoded
+//!   body; it waits while other renders hold the rest of the budget, and one larger than the whole
+//!   budget runs alone. A 22-megapixel JPEG to 1024 px reserves about 50 MiB (measured peak
+//!   48 MiB), to 256 px about 4 MiB. So the number of worker threads no longer decides the
+//!   memory, only the throughput (which stops growing at the number of cores). Between requests a
+//!   thread keeps at most 4 MiB of resize scratch and small, self-trimming JPEG scratch.
 //! - **The allocator's overhead**, which depends on the binary's global allocator, not on this
 //!   crate. The library does not choose one; the `serve` example uses jemalloc
 //!   (`tikv-jemallocator`). Under `benches/soak.sh` (16 clients, 10 000 requests over 5 475
@@ -184,8 +185,9 @@
 //!   multi-megabyte pixel buffers of every thread that once held one; with glibc, set
 //!   `MALLOC_ARENA_MAX=2` at least.
 //!
-//! As a rule, budget *cache bound + rendering threads × 25 MiB + 20 MiB* with jemalloc, and
-//! measure with `benches/soak.sh` (`CACHE_MIB=…`) before sizing a container.
+//! As a rule, budget *cache bound + render budget + 20 MiB* with jemalloc, and measure with
+//! `benches/soak.sh` (`CACHE_MIB=…`; the serve example's `--render-mib` defaults to 48) before
+//! sizing a container.
 //!
 //! ## Compatibility notes
 //!
