@@ -6,7 +6,8 @@ use bytes::Bytes;
 
 use super::decode::{self, SourceInfo};
 use super::negotiate::{negotiate, Negotiated};
-use super::{encode, geometry, placeholder, PlaceholderKind, RenderOptions, RenderRequest, Source};
+use super::encode::{self, Content};
+use super::{geometry, placeholder, PlaceholderKind, RenderOptions, RenderRequest, Source};
 use crate::format::{ImageFormat, OutputFormat};
 use crate::headers::AcceptList;
 use crate::observe::stage_span;
@@ -68,6 +69,7 @@ impl Plan {
                     request.accept.as_ref(),
                     ImageFormat::Png,
                     kind.has_alpha(),
+                    false,
                 );
                 let output = negotiated.format.as_output().unwrap_or(OutputFormat::Png);
                 let size = match (kind, width, height) {
@@ -94,8 +96,13 @@ impl Plan {
                 // Decide as much as possible before probing: passthrough needs no header at all
                 // unless a size was asked.
                 let alpha_hint = matches!(stored, ImageFormat::Png | ImageFormat::Gif);
-                let negotiated =
-                    negotiate(request.format, request.accept.as_ref(), stored, alpha_hint);
+                let negotiated = negotiate(
+                    request.format,
+                    request.accept.as_ref(),
+                    stored,
+                    alpha_hint,
+                    false,
+                );
                 if negotiated.format == stored && width.is_none() && height.is_none() {
                     return Ok(plan(passthrough(bytes, stored), negotiated));
                 }
@@ -105,6 +112,7 @@ impl Plan {
                     request.accept.as_ref(),
                     stored,
                     info.has_alpha,
+                    info.animated,
                 );
                 let size = geometry::fit((info.width, info.height), width, height);
                 if negotiated.format == stored && size == (info.width, info.height) {
@@ -170,7 +178,7 @@ impl Plan {
                 size,
             } => {
                 let timer = crate::metrics::Timer::start();
-                let keep_animation = *output == OutputFormat::Gif;
+                let keep_animation = output.keeps_animation();
                 let limits = &self.options.limits;
                 let picture = {
                     let _span = stage_span!(
@@ -184,14 +192,14 @@ impl Plan {
                     );
                     decode::decode(bytes, info, *size, keep_animation, limits)?
                 };
-                let encoded = encode_in_span(&picture, *output, &self.options)?;
+                let encoded = encode_in_span(&picture, *output, &self.options, Content::Photo)?;
                 crate::metrics::render(info.format.as_str(), output.as_str(), timer);
                 (output.mime_type().to_owned(), exact_bytes(encoded))
             }
             Work::Placeholder { kind, output, size } => {
                 let timer = crate::metrics::Timer::start();
                 let picture = placeholder::draw(*kind, size.0, size.1);
-                let encoded = encode_in_span(&picture, *output, &self.options)?;
+                let encoded = encode_in_span(&picture, *output, &self.options, Content::Artwork)?;
                 crate::metrics::render("placeholder", output.as_str(), timer);
                 (output.mime_type().to_owned(), exact_bytes(encoded))
             }
@@ -219,7 +227,9 @@ pub(crate) fn passthrough_head(
     len: u64,
 ) -> Option<(&'static str, u64)> {
     let alpha_hint = matches!(stored, ImageFormat::Png | ImageFormat::Gif);
-    let negotiated = negotiate(format, accept, stored, alpha_hint);
+    // Not knowing whether a GIF is animated, assume a still: that only makes WebP (so a
+    // conversion, so `None`) more likely.
+    let negotiated = negotiate(format, accept, stored, alpha_hint, false);
     if negotiated.format != stored || width.is_some() || height.is_some() {
         return None;
     }
@@ -273,6 +283,7 @@ fn encode_in_span(
     picture: &super::picture::Picture,
     output: OutputFormat,
     options: &RenderOptions,
+    content: Content,
 ) -> Result<Vec<u8>> {
     let (width, height) = picture
         .frames
@@ -286,7 +297,7 @@ fn encode_in_span(
         frames = picture.frames.len(),
         bytes = tracing::field::Empty,
     );
-    let encoded = encode::encode(picture, output, options)?;
+    let encoded = encode::encode(picture, output, options, content)?;
     span.record("bytes", encoded.len());
     Ok(encoded)
 }
