@@ -46,9 +46,9 @@ use crate::response::ImageResponse;
 use crate::Result;
 
 pub use crate::format::ImageFormat;
+pub(crate) use negotiate::webp_weight;
 pub use options::{PngCompression, RenderOptions};
 pub use placeholder::PlaceholderKind;
-pub(crate) use negotiate::webp_weight;
 pub(crate) use plan::{passthrough_head, Plan, Rendered};
 pub use request::{RenderRequest, Source};
 

@@ -8,9 +8,14 @@ use crate::response::JSON_CONTENT_TYPE;
 /// The result of negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Negotiated {
-    /// The image format to produce. May be a stored-only format (BMP, WebP) when the stored bytes
-    /// are sent as they are.
+    /// The image format to send. May be a stored-only format (BMP, or WebP without the `webp`
+    /// feature) when the stored bytes are sent as they are.
     pub(crate) format: ImageFormat,
+    /// The format to encode when the stored bytes cannot be sent as they are (another format or
+    /// size); `None` for the fallback, PNG when the image has alpha, else JPEG. WebP only when
+    /// `type` or a member of `Accept` named it (SPEC §4.1): a stored WebP resized for a client that
+    /// did not gets the fallback, as it did before WebP output existed.
+    pub(crate) output: Option<OutputFormat>,
     /// Wrap the image in a JSON string of its base64 (only `application/json` was acceptable).
     pub(crate) json: bool,
     /// The answer depends on `Accept`, so the response carries `Vary: Accept`.
@@ -34,13 +39,15 @@ pub(crate) fn negotiate(
     if let Some(format) = requested {
         return Negotiated {
             format: format.as_image_format(),
+            output: Some(format),
             json: false,
             vary_accept: false,
         };
     }
     // Without `type` the answer would change if an Accept header were sent: caches must know.
-    let chosen = |format, json| Negotiated {
+    let chosen = |format: ImageFormat, json| Negotiated {
         format,
+        output: format.as_output().filter(|output| !is_webp(*output)),
         json,
         vary_accept: true,
     };
@@ -48,9 +55,25 @@ pub(crate) fn negotiate(
         return chosen(stored, false);
     };
     let named_webp = if animated { 0 } else { webp_weight(accept) };
+    // SPEC §4.1: WebP replaces what §4 chooses at weight `quality` when the client named
+    // `image/webp` at a weight at least as high. Ties go to WebP: a browser sends
+    // `image/webp,*/*`, where the stored JPEG is as acceptable through `*/*`, and WebP is why it
+    // named the type.
+    let webp_or = |quality: u16, choice: Negotiated| {
+        if named_webp > 0 && named_webp >= quality {
+            Negotiated {
+                format: ImageFormat::WebP,
+                output: ImageFormat::WebP.as_output(),
+                json: false,
+                vary_accept: true,
+            }
+        } else {
+            choice
+        }
+    };
     let stored_quality = accept.quality(stored.mime_type());
     if stored_quality > 0 {
-        return chosen(prefer_webp(named_webp, stored_quality, stored), false);
+        return webp_or(stored_quality, chosen(stored, false));
     }
     let tie_order: [OutputFormat; 4] = if has_alpha {
         [
@@ -75,31 +98,17 @@ pub(crate) fn negotiate(
         }
     }
     if let Some((quality, format)) = best {
-        return chosen(
-            prefer_webp(named_webp, quality, format.as_image_format()),
-            false,
-        );
+        return webp_or(quality, chosen(format.as_image_format(), false));
     }
-    if named_webp > 0 {
-        return chosen(ImageFormat::WebP, false);
-    }
-    if accept.quality(JSON_CONTENT_TYPE) > 0 {
-        return chosen(stored, true);
-    }
+    // No other image format is acceptable: a named WebP beats JSON and disregarding Accept.
+    let json = accept.quality(JSON_CONTENT_TYPE) > 0;
     // Nothing fits: RFC 9110 lets us disregard Accept and send the stored format.
-    chosen(stored, false)
+    webp_or(0, chosen(stored, json))
 }
 
-/// SPEC §4.1: WebP replaces `choice` (chosen by §4 at weight `quality`) when the client named
-/// `image/webp` at a weight `named_webp` at least as high. Ties go to WebP: a browser sends
-/// `image/webp,*/*`, where the stored JPEG is as acceptable through `*/*`, and WebP is why it
-/// named the type. Without the `webp` feature `named_webp` is always 0.
-fn prefer_webp(named_webp: u16, quality: u16, choice: ImageFormat) -> ImageFormat {
-    if named_webp > 0 && named_webp >= quality {
-        ImageFormat::WebP
-    } else {
-        choice
-    }
+/// Whether `output` is WebP (never without the `webp` feature).
+fn is_webp(output: OutputFormat) -> bool {
+    output.as_image_format() == ImageFormat::WebP
 }
 
 /// The weight of a member of `accept` that names `image/webp` itself (no wildcard, no parameter;
@@ -256,9 +265,18 @@ mod tests {
         use ImageFormat::{Gif, Jpeg, Png, WebP};
         let chrome = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
         let firefox = "image/avif,image/webp,*/*";
-        let safari = "image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,\
+        let safari =
+            "image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,\
                       image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5";
-        let cases: Vec<(Option<&str>, Option<&str>, ImageFormat, bool, bool, ImageFormat, ImageFormat)> = vec![
+        let cases: Vec<(
+            Option<&str>,
+            Option<&str>,
+            ImageFormat,
+            bool,
+            bool,
+            ImageFormat,
+            ImageFormat,
+        )> = vec![
             // Browsers name WebP: they get it for photos, stills and placeholders alike.
             (None, Some(chrome), Jpeg, false, false, WebP, Jpeg),
             (None, Some(firefox), Jpeg, false, false, WebP, Jpeg),
@@ -271,23 +289,103 @@ mod tests {
             // An animated GIF stays GIF unless `type` asks for WebP.
             (None, Some(chrome), Gif, true, true, Gif, Gif),
             (None, Some("image/webp"), Gif, true, true, Gif, Gif),
-            (None, Some("image/webp;q=0.9, image/jpeg"), Gif, false, true, Jpeg, Jpeg),
+            (
+                None,
+                Some("image/webp;q=0.9, image/jpeg"),
+                Gif,
+                false,
+                true,
+                Jpeg,
+                Jpeg,
+            ),
             // The client's weights still rule: a format it prefers beats WebP.
-            (None, Some("image/jpeg, image/webp;q=0.9"), Jpeg, false, false, Jpeg, Jpeg),
-            (None, Some("image/png, image/webp;q=0.5"), Jpeg, false, false, Png, Png),
-            (None, Some("image/webp, image/png;q=0.5"), Jpeg, false, false, WebP, Png),
+            (
+                None,
+                Some("image/jpeg, image/webp;q=0.9"),
+                Jpeg,
+                false,
+                false,
+                Jpeg,
+                Jpeg,
+            ),
+            (
+                None,
+                Some("image/png, image/webp;q=0.5"),
+                Jpeg,
+                false,
+                false,
+                Png,
+                Png,
+            ),
+            (
+                None,
+                Some("image/webp, image/png;q=0.5"),
+                Jpeg,
+                false,
+                false,
+                WebP,
+                Png,
+            ),
             // The stored format outranks other outputs even at a lower q (§4), not a higher WebP.
-            (None, Some("image/webp;q=0.5, image/gif;q=0.1"), Gif, false, false, WebP, Gif),
-            (None, Some("image/webp;q=0, */*"), Jpeg, false, false, Jpeg, Jpeg),
+            (
+                None,
+                Some("image/webp;q=0.5, image/gif;q=0.1"),
+                Gif,
+                false,
+                false,
+                WebP,
+                Gif,
+            ),
+            (
+                None,
+                Some("image/webp;q=0, */*"),
+                Jpeg,
+                false,
+                false,
+                Jpeg,
+                Jpeg,
+            ),
             // WebP alone: chosen rather than disregarding Accept (SPEC §4.4).
             (None, Some("image/webp"), Jpeg, false, false, WebP, Jpeg),
-            (None, Some("image/webp, text/html"), Png, true, false, WebP, Png),
+            (
+                None,
+                Some("image/webp, text/html"),
+                Png,
+                true,
+                false,
+                WebP,
+                Png,
+            ),
             // Wildcards alone never mean WebP: SuperOffice and scripts get today's answers.
             (None, Some("*/*"), Jpeg, false, false, Jpeg, Jpeg),
             (None, Some("image/*"), Png, true, false, Png, Png),
-            (None, Some("image/png, image/jpeg, image/gif"), WebP, false, false, Jpeg, Jpeg),
-            (None, Some("image/png, image/jpeg, image/gif"), WebP, true, false, Png, Png),
-            (None, Some("image/webp;foo=bar, */*"), Jpeg, false, false, Jpeg, Jpeg),
+            (
+                None,
+                Some("image/png, image/jpeg, image/gif"),
+                WebP,
+                false,
+                false,
+                Jpeg,
+                Jpeg,
+            ),
+            (
+                None,
+                Some("image/png, image/jpeg, image/gif"),
+                WebP,
+                true,
+                false,
+                Png,
+                Png,
+            ),
+            (
+                None,
+                Some("image/webp;foo=bar, */*"),
+                Jpeg,
+                false,
+                false,
+                Jpeg,
+                Jpeg,
+            ),
             (None, None, Jpeg, false, false, Jpeg, Jpeg),
             // `type` decides alone, animation or not.
             (Some("png"), Some(chrome), Jpeg, false, false, Png, Png),
@@ -296,12 +394,19 @@ mod tests {
             let list = header.map(accept);
             let requested = requested.map(|name| name.parse::<OutputFormat>().unwrap());
             let got = negotiate(requested, list.as_ref(), stored, alpha, animated);
-            let expected = if cfg!(feature = "webp") { with_webp } else { without_webp };
+            let expected = if cfg!(feature = "webp") {
+                with_webp
+            } else {
+                without_webp
+            };
             assert_eq!(
                 (got.format, got.json, got.vary_accept),
                 (expected, false, requested.is_none()),
                 "Accept={header:?} stored={stored:?} alpha={alpha} animated={animated}"
             );
+            if expected == WebP && stored != WebP {
+                assert_eq!(got.output, WebP.as_output(), "Accept={header:?}");
+            }
         }
     }
 
@@ -311,11 +416,45 @@ mod tests {
     #[test]
     fn type_webp_overrides_accept_and_animation() {
         let list = accept("image/png");
-        let got = negotiate(Some(OutputFormat::WebP), Some(&list), ImageFormat::Gif, true, true);
+        let got = negotiate(
+            Some(OutputFormat::WebP),
+            Some(&list),
+            ImageFormat::Gif,
+            true,
+            true,
+        );
         assert_eq!(
             (got.format, got.json, got.vary_accept),
             (ImageFormat::WebP, false, false)
         );
+    }
+
+    /// A stored WebP that must be converted (resized) is re-encoded as WebP only for a client that
+    /// named it; `*/*` or no `Accept` get the fallback they got before WebP output existed.
+    #[test]
+    fn a_stored_webp_is_encoded_as_webp_only_when_named() {
+        let webp = if cfg!(feature = "webp") {
+            ImageFormat::WebP.as_output()
+        } else {
+            None
+        };
+        let cases = [
+            (None, None),
+            (Some("*/*"), None),
+            (Some("image/*"), None),
+            (Some("image/webp,*/*"), webp),
+            (Some("image/webp"), webp),
+        ];
+        for (header, output) in cases {
+            let list = header.map(accept);
+            let got = negotiate(None, list.as_ref(), ImageFormat::WebP, true, false);
+            assert_eq!(got.format, ImageFormat::WebP, "{header:?}");
+            assert_eq!(got.output, output, "{header:?}");
+        }
+        // Named WebP beats wrapping the stored image in JSON (with the feature).
+        let list = accept("image/webp, application/json");
+        let got = negotiate(None, Some(&list), ImageFormat::Png, true, false);
+        assert_eq!(got.json, !cfg!(feature = "webp"));
     }
 
     #[test]

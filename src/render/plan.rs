@@ -5,8 +5,8 @@
 use bytes::Bytes;
 
 use super::decode::{self, SourceInfo};
-use super::negotiate::{negotiate, Negotiated};
 use super::encode::{self, Content};
+use super::negotiate::{negotiate, Negotiated};
 use super::{geometry, placeholder, PlaceholderKind, RenderOptions, RenderRequest, Source};
 use crate::format::{ImageFormat, OutputFormat};
 use crate::headers::AcceptList;
@@ -71,7 +71,7 @@ impl Plan {
                     kind.has_alpha(),
                     false,
                 );
-                let output = negotiated.format.as_output().unwrap_or(OutputFormat::Png);
+                let output = negotiated.output.unwrap_or(OutputFormat::Png);
                 let size = match (kind, width, height) {
                     (PlaceholderKind::ClearPixel, Some(w), Some(h)) => (w, h),
                     (PlaceholderKind::ClearPixel, _, _) => (1, 1),
@@ -118,13 +118,14 @@ impl Plan {
                 if negotiated.format == stored && size == (info.width, info.height) {
                     return Ok(plan(passthrough(bytes, stored), negotiated));
                 }
-                let output = negotiated.format.as_output().unwrap_or(if info.has_alpha {
+                let output = negotiated.output.unwrap_or(if info.has_alpha {
                     OutputFormat::Png
                 } else {
                     OutputFormat::Jpeg
                 });
                 let negotiated = Negotiated {
                     format: output.as_image_format(),
+                    output: Some(output),
                     ..negotiated
                 };
                 let work = Work::Convert {
@@ -263,6 +264,7 @@ fn unknown_format(
             },
             Negotiated {
                 format: ImageFormat::Png,
+                output: None,
                 json: false,
                 vary_accept: request.format.is_none(),
             },

@@ -149,7 +149,10 @@ fn gif(bytes: &[u8], limits: &Limits) -> Result<(Probed, u64)> {
             _ => break,
         }
     }
-    Ok((((width, height), Orientation::NoTransforms, has_alpha), frames))
+    Ok((
+        ((width, height), Orientation::NoTransforms, has_alpha),
+        frames,
+    ))
 }
 
 fn colour_table_len(flags: u8) -> usize {

@@ -118,11 +118,10 @@ fn end_animation_at(bytes: &mut [u8], total_ms: u32) -> Result<()> {
         if &header[..4] == b"ANMF" {
             // Payload: x, y, width − 1, height − 1, duration (24 bits each), then flags.
             let duration_at = pos + 8 + 12;
-            let duration = le24(
-                bytes
-                    .get(duration_at..duration_at + 3)
-                    .ok_or_else(|| super::failure("libwebp wrote a short ANMF chunk".to_owned()))?,
-            );
+            let duration =
+                le24(bytes.get(duration_at..duration_at + 3).ok_or_else(|| {
+                    super::failure("libwebp wrote a short ANMF chunk".to_owned())
+                })?);
             if let Some((_, previous)) = last {
                 elapsed = elapsed.saturating_add(previous);
             }
@@ -278,7 +277,10 @@ mod tests {
                 }
             }
             let red = buffer.get_pixel(20, 10).0[0];
-            assert!(red.abs_diff((index * 50) as u8) <= 6, "frame {index}: red {red}");
+            assert!(
+                red.abs_diff((index * 50) as u8) <= 6,
+                "frame {index}: red {red}"
+            );
         }
     }
 
@@ -347,6 +349,9 @@ mod tests {
             ],
             repeat: Repeat::Infinite,
         };
-        assert_eq!(encode(&picture, 80, Content::Photo).unwrap_err().status(), 500);
+        assert_eq!(
+            encode(&picture, 80, Content::Photo).unwrap_err().status(),
+            500
+        );
     }
 }
