@@ -7,11 +7,16 @@
 //! JPEG composites alpha on the default white background). Prints a Markdown table (README:
 //! "WebP").
 
+#[allow(dead_code)]
+#[path = "../tests/common/pixels.rs"]
+mod pixels;
+
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use person_image::render::{RenderOptions, RenderRequest};
 use person_image::{render, OutputFormat};
+use pixels::psnr;
 use tracing::span::Id;
 use tracing::Subscriber;
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -77,16 +82,6 @@ fn on_white(bytes: &[u8]) -> Result<Vec<u8>, String> {
             [r, g, b].map(|c| ((c * a + 255 * (255 - a) + 127) / 255) as u8)
         })
         .collect())
-}
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let squared: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
-        .sum();
-    let mse = squared / a.len().max(1) as f64;
-    10.0 * (255.0f64.powi(2) / mse.max(1e-9)).log10()
 }
 
 fn main() -> Result<(), String> {

@@ -241,22 +241,12 @@ fn placeholders_are_lossless_webp() {
 
 // --- HTTP, through the serve example's router ---
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
-async fn get(router: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> Reply {
+/// The status, headers and body of one GET through `router`.
+async fn get(
+    router: &axum::Router,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, Vec<u8>) {
     let mut request = Request::get(uri).header("Authorization", "Basic ZGVtbzpkZW1v");
     for (name, value) in headers {
         request = request.header(*name, *value);
@@ -266,17 +256,17 @@ async fn get(router: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> Repl
         .oneshot(request.body(Body::empty()).unwrap())
         .await
         .expect("router answers");
-    Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec(),
-    }
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body").to_bytes().to_vec();
+    (parts.status, parts.headers, body)
+}
+
+/// A header's value, or "" when it is missing.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
 }
 
 fn demo_router() -> axum::Router {
@@ -288,74 +278,57 @@ fn demo_router() -> axum::Router {
 async fn http_negotiates_webp_for_browsers_with_its_own_etag() {
     let router = demo_router();
     let uri = "/api/v1/Person/1/Image?w=128";
-    let browser = get(&router, uri, &[("Accept", CHROMIUM)]).await;
-    assert_eq!(browser.status, StatusCode::OK);
-    assert_eq!(browser.header("content-type"), "image/webp");
-    assert!(browser.header("vary").contains("Accept"));
-    assert_eq!(rgba(&browser.body).width(), 128);
-    let etag = browser.header("etag").to_owned();
+    let (status, headers, webp) = get(&router, uri, &[("Accept", CHROMIUM)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), "image/webp");
+    assert!(header(&headers, "vary").contains("Accept"));
+    assert_eq!(rgba(&webp).width(), 128);
+    let etag = header(&headers, "etag").to_owned();
 
     // `*/*` gives `image/webp` the same q-value, but not the same answer: another ETag.
-    let wildcard = get(&router, uri, &[("Accept", "*/*")]).await;
-    assert_eq!(wildcard.header("content-type"), "image/jpeg");
-    assert_ne!(wildcard.header("etag"), etag);
-    let superoffice = get(
-        &router,
-        uri,
-        &[("Accept", "image/png, image/jpeg, image/gif")],
-    )
-    .await;
-    assert_eq!(superoffice.header("content-type"), "image/jpeg");
+    let (_, wildcard, _) = get(&router, uri, &[("Accept", "*/*")]).await;
+    assert_eq!(header(&wildcard, "content-type"), "image/jpeg");
+    assert_ne!(header(&wildcard, "etag"), etag);
+    let superoffice = [("Accept", "image/png, image/jpeg, image/gif")];
+    let (_, superoffice, _) = get(&router, uri, &superoffice).await;
+    assert_eq!(header(&superoffice, "content-type"), "image/jpeg");
 
     // Revalidation: the WebP ETag is current for the browser, not for the wildcard client.
-    let revalidated = get(
-        &router,
-        uri,
-        &[("Accept", CHROMIUM), ("If-None-Match", &etag)],
-    )
-    .await;
-    assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
-    let other = get(&router, uri, &[("Accept", "*/*"), ("If-None-Match", &etag)]).await;
-    assert_eq!(other.status, StatusCode::OK);
-    assert_eq!(other.header("content-type"), "image/jpeg");
+    let conditional = [("Accept", CHROMIUM), ("If-None-Match", etag.as_str())];
+    let (status, _, _) = get(&router, uri, &conditional).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    let conditional = [("Accept", "*/*"), ("If-None-Match", etag.as_str())];
+    let (status, headers, _) = get(&router, uri, &conditional).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), "image/jpeg");
 
     // From the render cache, the same bytes.
-    let again = get(&router, uri, &[("Accept", CHROMIUM)]).await;
-    assert_eq!(
-        (again.header("etag"), &again.body),
-        (etag.as_str(), &browser.body)
-    );
+    let (_, headers, again) = get(&router, uri, &[("Accept", CHROMIUM)]).await;
+    assert_eq!((header(&headers, "etag"), &again), (etag.as_str(), &webp));
 }
 
 #[tokio::test]
 async fn http_type_webp_is_webp_without_vary() {
     let router = demo_router();
-    let reply = get(
-        &router,
-        "/api/v1/Person/2/Image?type=webp&w=64",
-        &[("Accept", "image/png")],
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.header("content-type"), "image/webp");
-    assert!(!reply.header("vary").contains("Accept"));
-    assert_eq!(rgba(&reply.body).dimensions(), (64, 64));
+    let uri = "/api/v1/Person/2/Image?type=webp&w=64";
+    let (status, headers, body) = get(&router, uri, &[("Accept", "image/png")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), "image/webp");
+    assert!(!header(&headers, "vary").contains("Accept"));
+    assert_eq!(rgba(&body).dimensions(), (64, 64));
 
-    let animated = get(&router, "/api/v1/Person/4/Image?type=WEBP", &[]).await;
-    assert_eq!(animated.header("content-type"), "image/webp");
-    assert!(frames(&animated.body).len() > 1);
-    let browser = get(&router, "/api/v1/Person/4/Image", &[("Accept", CHROMIUM)]).await;
-    assert_eq!(browser.header("content-type"), "image/gif");
-    assert_eq!(browser.body, fixture("4.gif"));
+    let (_, headers, animated) = get(&router, "/api/v1/Person/4/Image?type=WEBP", &[]).await;
+    assert_eq!(header(&headers, "content-type"), "image/webp");
+    assert!(frames(&animated).len() > 1);
+    let browser = [("Accept", CHROMIUM)];
+    let (_, headers, gif) = get(&router, "/api/v1/Person/4/Image", &browser).await;
+    assert_eq!(header(&headers, "content-type"), "image/gif");
+    assert_eq!(gif, fixture("4.gif"));
 
-    let placeholder = get(
-        &router,
-        "/api/v1/Person/5/Image?ifBlank=SrNoPhoto",
-        &[("Accept", CHROMIUM)],
-    )
-    .await;
-    assert_eq!(placeholder.status, StatusCode::OK);
-    assert_eq!(placeholder.header("content-type"), "image/webp");
-    let decoded: DynamicImage = image::load_from_memory(&placeholder.body).unwrap();
-    assert!(decoded.width() > 0);
+    let uri = "/api/v1/Person/5/Image?ifBlank=SrNoPhoto";
+    let (status, headers, placeholder) = get(&router, uri, &browser).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), "image/webp");
+    let decoded: DynamicImage = image::load_from_memory(&placeholder).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (128, 128));
 }
