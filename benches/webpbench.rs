@@ -7,7 +7,6 @@
 //! JPEG composites alpha on the default white background). Prints a Markdown table (README:
 //! "WebP").
 
-#[allow(dead_code)]
 #[path = "../tests/common/pixels.rs"]
 mod pixels;
 

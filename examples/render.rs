@@ -2,8 +2,8 @@
 //! [--type jpeg|png|gif|tiff|webp] [--accept MEDIA] [--if-blank V] -o OUTPUT`
 //!
 //! Renders one stored image the way the service would, with the same `render` core: handy to try
-//! options and for whole-process benchmarks (`webp` needs `--features webp`). `INPUT` may be `none` (a person without a photo), in
-//! which case `--if-blank` picks the placeholder.
+//! options and for whole-process benchmarks (`webp` needs `--features webp`). `INPUT` may be
+//! `none` (a person without a photo), in which case `--if-blank` picks the placeholder.
 
 use std::process::ExitCode;
 use std::time::Instant;

@@ -12,8 +12,8 @@ use crate::{Error, Result};
 /// The largest side a WebP bitstream can hold (14 bits).
 const MAX_SIDE: u32 = 16383;
 
-/// libwebp's effort, 0 (fastest) to 6 (smallest): 4 is its own default, the size/speed balance
-/// `cwebp` uses; 6 saves a few per cent for about twice the time.
+/// libwebp's effort, 0 (fastest) to 6 (smallest): 4 is its own default and `cwebp`'s, the
+/// balance its authors tuned; README "WebP" has what it costs against JPEG.
 const METHOD: i32 = 4;
 
 /// Encodes `picture` at `quality` (1–100) for photos, losslessly for artwork. Animations keep
@@ -85,7 +85,8 @@ fn encode_animation(picture: &Picture, config: &WebPConfig) -> Result<Vec<u8>> {
     });
     let mut timestamp = 0u32;
     for (samples, layout, delay_ms) in &frames {
-        // At most 65 535 frames of at most 2^24 ms each: the sum fits an i32.
+        // libwebp's timestamps are i32 milliseconds: an animation longer than about 25 days is
+        // an error rather than a wrapped timestamp.
         let start = i32::try_from(timestamp).map_err(|_| failure_too_long())?;
         encoder.add_frame(AnimFrame::new(samples, *layout, width, height, start, None));
         timestamp = timestamp.saturating_add(*delay_ms);
@@ -127,7 +128,11 @@ fn end_animation_at(bytes: &mut [u8], total_ms: u32) -> Result<()> {
             }
             last = Some((duration_at, duration));
         }
-        pos = pos + 8 + length + (length & 1);
+        // Chunks are padded to an even length.
+        pos = pos
+            .saturating_add(8)
+            .saturating_add(length)
+            .saturating_add(length & 1);
     }
     // Every frame the same: libwebp wrote a still, which has no timing to fix.
     let Some((duration_at, _)) = last else {
