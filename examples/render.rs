@@ -1,10 +1,10 @@
 //! Run with: `cargo run --release --example render -- INPUT [--w N] [--h N]
-//! [--type jpeg|png|gif|tiff] [--accept MEDIA] [--if-blank V] [--language TAG] -o OUTPUT`
+//! [--type jpeg|png|gif|tiff|webp] [--accept MEDIA] [--if-blank V] [--language TAG] -o OUTPUT`
 //!
 //! Renders one stored image the way the service would, with the same `render` core: handy to try
-//! options and for whole-process benchmarks. `INPUT` may be `none` (a person without a photo), in
-//! which case `--if-blank` picks the placeholder and `--language` (`de`, `nb-NO`, ...) the language
-//! of its caption.
+//! options and for whole-process benchmarks (`webp` needs `--features webp`). `INPUT` may be
+//! `none` (a person without a photo), in which case `--if-blank` picks the placeholder and
+//! `--language` (`de`, `nb-NO`, ...) the language of its caption.
 
 use std::process::ExitCode;
 use std::time::Instant;

@@ -6,7 +6,8 @@
 //! `--images` at a copy; `…/ImageInfo` and the `GetPersonImages` batch are always served. `--help` lists the
 //! flags; with `--features sqlite`, `--sqlite FILE` serves from a database (see `import_sqlite`).
 //! The endpoint is the crate's `tower` service, mounted with `fallback_service`; with
-//! `--features metrics`, `GET /metrics` exports the counters in Prometheus text format.
+//! `--features metrics`, `GET /metrics` exports the counters in Prometheus text format; with
+//! `--features webp`, browsers (whose `Accept` names `image/webp`) get WebP and `type=webp` works.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

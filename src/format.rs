@@ -95,7 +95,11 @@ impl ImageFormat {
             ImageFormat::Png => Some(OutputFormat::Png),
             ImageFormat::Gif => Some(OutputFormat::Gif),
             ImageFormat::Tiff => Some(OutputFormat::Tiff),
-            ImageFormat::Bmp | ImageFormat::WebP => None,
+            #[cfg(feature = "webp")]
+            ImageFormat::WebP => Some(OutputFormat::WebP),
+            #[cfg(not(feature = "webp"))]
+            ImageFormat::WebP => None,
+            ImageFormat::Bmp => None,
         }
     }
 }
@@ -119,15 +123,31 @@ pub enum OutputFormat {
     Gif,
     /// TIFF, 8-bit RGB or RGBA, lossless compression.
     Tiff,
+    /// WebP (feature `webp`): lossy with alpha for photos, lossless for placeholders; animation
+    /// kept.
+    #[cfg(feature = "webp")]
+    WebP,
 }
 
 impl OutputFormat {
     /// Every output format, in the tie-break order of SPEC §4 (JPEG, PNG, GIF, TIFF).
+    #[cfg(not(feature = "webp"))]
     pub const ALL: [OutputFormat; 4] = [
         OutputFormat::Jpeg,
         OutputFormat::Png,
         OutputFormat::Gif,
         OutputFormat::Tiff,
+    ];
+
+    /// Every output format: the four of SPEC §4's tie-break order (JPEG, PNG, GIF, TIFF), then
+    /// WebP, which negotiation weighs by its own rule (SPEC §4.1).
+    #[cfg(feature = "webp")]
+    pub const ALL: [OutputFormat; 5] = [
+        OutputFormat::Jpeg,
+        OutputFormat::Png,
+        OutputFormat::Gif,
+        OutputFormat::Tiff,
+        OutputFormat::WebP,
     ];
 
     /// The MIME type sent as `Content-Type`.
@@ -142,6 +162,19 @@ impl OutputFormat {
             OutputFormat::Png => ImageFormat::Png,
             OutputFormat::Gif => ImageFormat::Gif,
             OutputFormat::Tiff => ImageFormat::Tiff,
+            #[cfg(feature = "webp")]
+            OutputFormat::WebP => ImageFormat::WebP,
+        }
+    }
+
+    /// Whether the format keeps every frame of an animated source (GIF, and WebP); the others
+    /// take the first frame.
+    pub(crate) fn keeps_animation(self) -> bool {
+        match self {
+            OutputFormat::Gif => true,
+            #[cfg(feature = "webp")]
+            OutputFormat::WebP => true,
+            _ => false,
         }
     }
 
@@ -150,14 +183,10 @@ impl OutputFormat {
         !matches!(self, OutputFormat::Jpeg)
     }
 
-    /// A short lowercase name (`jpeg`, `png`, `gif`, `tiff`), as used in cache keys and file names.
+    /// A short lowercase name (`jpeg`, `png`, `gif`, `tiff`, `webp`), as used in cache keys and
+    /// file names.
     pub fn as_str(self) -> &'static str {
-        match self {
-            OutputFormat::Jpeg => "jpeg",
-            OutputFormat::Png => "png",
-            OutputFormat::Gif => "gif",
-            OutputFormat::Tiff => "tiff",
-        }
+        self.as_image_format().as_str()
     }
 }
 
@@ -167,11 +196,19 @@ impl fmt::Display for OutputFormat {
     }
 }
 
+/// The values `type` accepts, as the 400 for any other value lists them.
+#[cfg(not(feature = "webp"))]
+const TYPE_NAMES: &str =
+    "JPEG, JPG, PNG, GIF, TIFF, TIF or image/jpeg, image/png, image/gif, image/tiff";
+#[cfg(feature = "webp")]
+const TYPE_NAMES: &str = "JPEG, JPG, PNG, GIF, TIFF, TIF, WEBP or image/jpeg, image/png, \
+     image/gif, image/tiff, image/webp";
+
 impl FromStr for OutputFormat {
     type Err = Error;
 
-    /// Parses the `type` parameter: `JPEG`/`JPG`, `PNG`, `GIF`, `TIFF`/`TIF` or a MIME form such as
-    /// `image/png`, case-insensitively.
+    /// Parses the `type` parameter: `JPEG`/`JPG`, `PNG`, `GIF`, `TIFF`/`TIF` (and `WEBP` with the
+    /// `webp` feature) or a MIME form such as `image/png`, case-insensitively.
     fn from_str(value: &str) -> Result<Self, Error> {
         let lower = value.trim().to_ascii_lowercase();
         let name = lower.strip_prefix("image/").unwrap_or(&lower);
@@ -180,11 +217,12 @@ impl FromStr for OutputFormat {
             "png" => Ok(OutputFormat::Png),
             "gif" => Ok(OutputFormat::Gif),
             "tiff" | "tif" => Ok(OutputFormat::Tiff),
+            #[cfg(feature = "webp")]
+            "webp" => Ok(OutputFormat::WebP),
             _ => Err(Error::invalid(
                 "type",
                 format!(
-                    "must be one of JPEG, JPG, PNG, GIF, TIFF, TIF or image/jpeg, image/png, \
-                     image/gif, image/tiff, got {:?}",
+                    "must be one of {TYPE_NAMES}, got {:?}",
                     crate::error::truncate_for_message(value)
                 ),
             )),
@@ -226,6 +264,10 @@ mod tests {
             ("TIF", OutputFormat::Tiff),
             ("tiff", OutputFormat::Tiff),
             ("image/tiff", OutputFormat::Tiff),
+            #[cfg(feature = "webp")]
+            ("WebP", OutputFormat::WebP),
+            #[cfg(feature = "webp")]
+            ("image/webp", OutputFormat::WebP),
         ];
         for (text, expected) in cases {
             assert_eq!(text.parse::<OutputFormat>().unwrap(), expected, "{text}");
@@ -234,7 +276,12 @@ mod tests {
 
     #[test]
     fn rejects_other_types_listing_the_accepted_values() {
-        for text in ["quis", "bmp", "image/webp", "", "jpegg"] {
+        // Without the `webp` feature WebP is refused like any unknown type, as before it existed.
+        #[cfg(not(feature = "webp"))]
+        let others = ["quis", "bmp", "image/webp", "webp", "", "jpegg"];
+        #[cfg(feature = "webp")]
+        let others = ["quis", "bmp", "", "jpegg", "webpp"];
+        for text in others {
             let error = text.parse::<OutputFormat>().unwrap_err();
             assert_eq!(error.status(), 400);
             let message = error.to_string();

@@ -154,6 +154,13 @@
 //!   | `person_image_cache_bytes` | gauge | |
 //!   | `person_image_shed_total` | counter | |
 //!
+//! - `webp` (off): WebP output through libwebp (the `webp` crate; libwebp's C is compiled with
+//!   `cc`, so it needs a C compiler): `type=webp`, and negotiation chooses WebP for clients whose
+//!   `Accept` names `image/webp` (browsers), never through `*/*` or `image/*` (SPEC §4.1). Photos
+//!   are lossy with alpha at [`RenderOptions::webp_quality`](render::RenderOptions) (default 80),
+//!   placeholders lossless; an animated GIF stays GIF unless `type=webp` asks, which keeps the
+//!   animation.
+//!
 //! ## Caching
 //!
 //! [`ImageService`] keeps rendered variants in memory (64 MiB by default,

@@ -389,7 +389,15 @@ async fn accept_negotiates_the_format() {
         ("image/gif;q=0.9, image/png;q=0.5", "image/gif"),
         ("image/*", "image/jpeg"),
         ("*/*", "image/jpeg"),
-        ("image/webp", "image/jpeg"),
+        // Named WebP: sent with the `webp` feature (SPEC §4.1), else Accept is disregarded.
+        (
+            "image/webp",
+            if cfg!(feature = "webp") {
+                "image/webp"
+            } else {
+                "image/jpeg"
+            },
+        ),
         ("aplication/json", "image/jpeg"),
         ("image/jpeg;q=0, image/tiff", "image/tiff"),
     ];

@@ -50,6 +50,7 @@ pub use crate::format::ImageFormat;
 pub use caption::CaptionLanguage;
 pub(crate) use decode::{peak_bytes, probe, SourceInfo};
 pub(crate) use geometry::fit;
+pub(crate) use negotiate::webp_weight;
 pub use options::{PngCompression, RenderOptions};
 pub use placeholder::PlaceholderKind;
 pub(crate) use plan::{passthrough_head, Plan, Rendered};

@@ -1,4 +1,5 @@
-//! Choosing what to send (SPEC §4): `type`, then `Accept`, then the stored format.
+//! Choosing what to send (SPEC §4): `type`, then `Accept`, then the stored format; with the
+//! `webp` feature, WebP for clients that name it (SPEC §4.1).
 
 use crate::format::{ImageFormat, OutputFormat};
 use crate::headers::AcceptList;
@@ -7,9 +8,14 @@ use crate::response::JSON_CONTENT_TYPE;
 /// The result of negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Negotiated {
-    /// The image format to produce. May be a stored-only format (BMP, WebP) when the stored bytes
-    /// are sent as they are.
+    /// The image format to send. May be a stored-only format (BMP, or WebP without the `webp`
+    /// feature) when the stored bytes are sent as they are.
     pub(crate) format: ImageFormat,
+    /// The format to encode when the stored bytes cannot be sent as they are (another format or
+    /// size); `None` for the fallback, PNG when the image has alpha, else JPEG. WebP only when
+    /// `type` or a member of `Accept` named it (SPEC §4.1): a stored WebP resized for a client that
+    /// did not gets the fallback, as it did before WebP output existed.
+    pub(crate) output: Option<OutputFormat>,
     /// Wrap the image in a JSON string of its base64 (only `application/json` was acceptable).
     pub(crate) json: bool,
     /// The answer depends on `Accept`, so the response carries `Vary: Accept`.
@@ -19,31 +25,55 @@ pub(crate) struct Negotiated {
 /// Picks the output for a request.
 ///
 /// `requested` is the `type` parameter; `stored` the true format of the source (for a placeholder,
-/// PNG); `has_alpha` whether the source may be transparent, which breaks q-value ties toward PNG.
+/// PNG); `has_alpha` whether the source may be transparent, which breaks q-value ties toward PNG;
+/// `animated` whether it is an animation, which WebP never replaces unless `type` asks for it.
+/// Callers that do not know yet pass `animated: false`: it can only make WebP more likely, so a
+/// passthrough decided without the header is still a passthrough once the header is read.
 pub(crate) fn negotiate(
     requested: Option<OutputFormat>,
     accept: Option<&AcceptList>,
     stored: ImageFormat,
     has_alpha: bool,
+    animated: bool,
 ) -> Negotiated {
     if let Some(format) = requested {
         return Negotiated {
             format: format.as_image_format(),
+            output: Some(format),
             json: false,
             vary_accept: false,
         };
     }
     // Without `type` the answer would change if an Accept header were sent: caches must know.
-    let chosen = |format, json| Negotiated {
+    let chosen = |format: ImageFormat, json| Negotiated {
         format,
+        output: format.as_output().filter(|output| !is_webp(*output)),
         json,
         vary_accept: true,
     };
     let Some(accept) = accept else {
         return chosen(stored, false);
     };
-    if accept.quality(stored.mime_type()) > 0 {
-        return chosen(stored, false);
+    let named_webp = if animated { 0 } else { webp_weight(accept) };
+    // SPEC §4.1: WebP replaces what §4 chooses at weight `quality` when the client named
+    // `image/webp` at a weight at least as high. Ties go to WebP: a browser sends
+    // `image/webp,*/*`, where the stored JPEG is as acceptable through `*/*`, and WebP is why it
+    // named the type.
+    let webp_or = |quality: u16, choice: Negotiated| {
+        if named_webp > 0 && named_webp >= quality {
+            Negotiated {
+                format: ImageFormat::WebP,
+                output: ImageFormat::WebP.as_output(),
+                json: false,
+                vary_accept: true,
+            }
+        } else {
+            choice
+        }
+    };
+    let stored_quality = accept.quality(stored.mime_type());
+    if stored_quality > 0 {
+        return webp_or(stored_quality, chosen(stored, false));
     }
     let tie_order: [OutputFormat; 4] = if has_alpha {
         [
@@ -67,14 +97,40 @@ pub(crate) fn negotiate(
             best = Some((quality, format));
         }
     }
-    if let Some((_, format)) = best {
-        return chosen(format.as_image_format(), false);
+    if let Some((quality, format)) = best {
+        return webp_or(quality, chosen(format.as_image_format(), false));
     }
-    if accept.quality(JSON_CONTENT_TYPE) > 0 {
-        return chosen(stored, true);
-    }
+    // No other image format is acceptable: a named WebP beats JSON and disregarding Accept.
+    let json = accept.quality(JSON_CONTENT_TYPE) > 0;
     // Nothing fits: RFC 9110 lets us disregard Accept and send the stored format.
-    chosen(stored, false)
+    webp_or(0, chosen(stored, json))
+}
+
+/// Whether `output` is WebP (never without the `webp` feature).
+fn is_webp(output: OutputFormat) -> bool {
+    output.as_image_format() == ImageFormat::WebP
+}
+
+/// The weight of a member of `accept` that names `image/webp` itself (no wildcard, no parameter;
+/// the first such member decides), 0 when none does or without the `webp` feature.
+///
+/// Wildcards do not count: `*/*` and `image/*` are what SuperOffice clients and scripts send, and
+/// they must keep getting the formats they get without WebP (a client that decodes WebP says so).
+/// The service keys its ETags and cache on this weight too, since `*/*` and `image/webp,*/*` give
+/// `image/webp` the same [`AcceptList::quality`] yet different answers.
+pub(crate) fn webp_weight(accept: &AcceptList) -> u16 {
+    if !cfg!(feature = "webp") {
+        return 0;
+    }
+    accept
+        .ranges()
+        .iter()
+        .find(|range| {
+            range.kind.eq_ignore_ascii_case("image")
+                && range.subtype.eq_ignore_ascii_case("webp")
+                && range.params.is_empty()
+        })
+        .map_or(0, |range| range.quality)
 }
 
 #[cfg(test)]
@@ -192,12 +248,224 @@ mod tests {
         ];
         for (requested, header, stored, alpha, (format, json, vary)) in cases {
             let list = header.map(accept);
-            let got = negotiate(requested, list.as_ref(), stored, alpha);
+            let got = negotiate(requested, list.as_ref(), stored, alpha, false);
             assert_eq!(
                 (got.format, got.json, got.vary_accept),
                 (format, json, vary),
                 "type={requested:?} Accept={header:?} stored={stored:?} alpha={alpha}"
             );
         }
+    }
+
+    /// SPEC §4.1 rows: (type, Accept, stored, has_alpha, animated) -> the format with the `webp`
+    /// feature, and without it (where every row must answer as if WebP output did not exist).
+    #[test]
+    #[allow(clippy::type_complexity)]
+    fn webp_rows() {
+        use ImageFormat::{Gif, Jpeg, Png, WebP};
+        let chrome = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+        let firefox = "image/avif,image/webp,*/*";
+        let safari =
+            "image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,\
+                      image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5";
+        let cases: Vec<(
+            Option<&str>,
+            Option<&str>,
+            ImageFormat,
+            bool,
+            bool,
+            ImageFormat,
+            ImageFormat,
+        )> = vec![
+            // Browsers name WebP: they get it for photos, stills and placeholders alike.
+            (None, Some(chrome), Jpeg, false, false, WebP, Jpeg),
+            (None, Some(firefox), Jpeg, false, false, WebP, Jpeg),
+            (None, Some(safari), Jpeg, false, false, WebP, Jpeg),
+            (None, Some("image/webp,*/*"), Png, true, false, WebP, Png),
+            (None, Some("image/webp,*/*"), Gif, true, false, WebP, Gif),
+            // A stored WebP stays what it is (passthrough when no size is asked).
+            (None, Some(firefox), WebP, true, false, WebP, WebP),
+            (None, Some("image/png"), WebP, true, false, Png, Png),
+            // An animated GIF stays GIF unless `type` asks for WebP.
+            (None, Some(chrome), Gif, true, true, Gif, Gif),
+            (None, Some("image/webp"), Gif, true, true, Gif, Gif),
+            (
+                None,
+                Some("image/webp;q=0.9, image/jpeg"),
+                Gif,
+                false,
+                true,
+                Jpeg,
+                Jpeg,
+            ),
+            // The client's weights still rule: a format it prefers beats WebP.
+            (
+                None,
+                Some("image/jpeg, image/webp;q=0.9"),
+                Jpeg,
+                false,
+                false,
+                Jpeg,
+                Jpeg,
+            ),
+            (
+                None,
+                Some("image/png, image/webp;q=0.5"),
+                Jpeg,
+                false,
+                false,
+                Png,
+                Png,
+            ),
+            (
+                None,
+                Some("image/webp, image/png;q=0.5"),
+                Jpeg,
+                false,
+                false,
+                WebP,
+                Png,
+            ),
+            // The stored format outranks other outputs even at a lower q (§4), not a higher WebP.
+            (
+                None,
+                Some("image/webp;q=0.5, image/gif;q=0.1"),
+                Gif,
+                false,
+                false,
+                WebP,
+                Gif,
+            ),
+            (
+                None,
+                Some("image/webp;q=0, */*"),
+                Jpeg,
+                false,
+                false,
+                Jpeg,
+                Jpeg,
+            ),
+            // WebP alone: chosen rather than disregarding Accept (SPEC §4.4).
+            (None, Some("image/webp"), Jpeg, false, false, WebP, Jpeg),
+            (
+                None,
+                Some("image/webp, text/html"),
+                Png,
+                true,
+                false,
+                WebP,
+                Png,
+            ),
+            // Wildcards alone never mean WebP: SuperOffice and scripts get today's answers.
+            (None, Some("*/*"), Jpeg, false, false, Jpeg, Jpeg),
+            (None, Some("image/*"), Png, true, false, Png, Png),
+            (
+                None,
+                Some("image/png, image/jpeg, image/gif"),
+                WebP,
+                false,
+                false,
+                Jpeg,
+                Jpeg,
+            ),
+            (
+                None,
+                Some("image/png, image/jpeg, image/gif"),
+                WebP,
+                true,
+                false,
+                Png,
+                Png,
+            ),
+            (
+                None,
+                Some("image/webp;foo=bar, */*"),
+                Jpeg,
+                false,
+                false,
+                Jpeg,
+                Jpeg,
+            ),
+            (None, None, Jpeg, false, false, Jpeg, Jpeg),
+            // `type` decides alone, animation or not.
+            (Some("png"), Some(chrome), Jpeg, false, false, Png, Png),
+        ];
+        for (requested, header, stored, alpha, animated, with_webp, without_webp) in cases {
+            let list = header.map(accept);
+            let requested = requested.map(|name| name.parse::<OutputFormat>().unwrap());
+            let got = negotiate(requested, list.as_ref(), stored, alpha, animated);
+            let expected = if cfg!(feature = "webp") {
+                with_webp
+            } else {
+                without_webp
+            };
+            assert_eq!(
+                (got.format, got.json, got.vary_accept),
+                (expected, false, requested.is_none()),
+                "Accept={header:?} stored={stored:?} alpha={alpha} animated={animated}"
+            );
+            if expected == WebP && stored != WebP {
+                assert_eq!(got.output, WebP.as_output(), "Accept={header:?}");
+            }
+        }
+    }
+
+    /// `type=webp` (feature `webp`): WebP even for an animated GIF and a client that lists only
+    /// PNG.
+    #[cfg(feature = "webp")]
+    #[test]
+    fn type_webp_overrides_accept_and_animation() {
+        let list = accept("image/png");
+        let got = negotiate(
+            Some(OutputFormat::WebP),
+            Some(&list),
+            ImageFormat::Gif,
+            true,
+            true,
+        );
+        assert_eq!(
+            (got.format, got.json, got.vary_accept),
+            (ImageFormat::WebP, false, false)
+        );
+    }
+
+    /// A stored WebP that must be converted (resized) is re-encoded as WebP only for a client that
+    /// named it; `*/*` or no `Accept` get the fallback they got before WebP output existed.
+    #[test]
+    fn a_stored_webp_is_encoded_as_webp_only_when_named() {
+        let webp = if cfg!(feature = "webp") {
+            ImageFormat::WebP.as_output()
+        } else {
+            None
+        };
+        let cases = [
+            (None, None),
+            (Some("*/*"), None),
+            (Some("image/*"), None),
+            (Some("image/webp,*/*"), webp),
+            (Some("image/webp"), webp),
+        ];
+        for (header, output) in cases {
+            let list = header.map(accept);
+            let got = negotiate(None, list.as_ref(), ImageFormat::WebP, true, false);
+            assert_eq!(got.format, ImageFormat::WebP, "{header:?}");
+            assert_eq!(got.output, output, "{header:?}");
+        }
+        // Named WebP beats wrapping the stored image in JSON (with the feature).
+        let list = accept("image/webp, application/json");
+        let got = negotiate(None, Some(&list), ImageFormat::Png, true, false);
+        assert_eq!(got.json, !cfg!(feature = "webp"));
+    }
+
+    #[test]
+    fn webp_weight_counts_only_a_member_naming_webp() {
+        let weight = |header: &str| webp_weight(&accept(header));
+        let on = |q: u16| if cfg!(feature = "webp") { q } else { 0 };
+        assert_eq!(weight("*/*"), 0);
+        assert_eq!(weight("image/*"), 0);
+        assert_eq!(weight("image/webp,*/*"), on(1000));
+        assert_eq!(weight("IMAGE/WebP;q=0.7"), on(700));
+        assert_eq!(weight("image/webp;q=0"), 0);
+        assert_eq!(weight("image/webp;v=1, image/webp;q=0.2"), on(200));
     }
 }

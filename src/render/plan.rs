@@ -5,10 +5,10 @@
 use bytes::Bytes;
 
 use super::decode::{self, SourceInfo};
+use super::encode::{self, Content};
 use super::negotiate::{negotiate, Negotiated};
 use super::{
-    encode, geometry, placeholder, CaptionLanguage, PlaceholderKind, RenderOptions, RenderRequest,
-    Source,
+    geometry, placeholder, CaptionLanguage, PlaceholderKind, RenderOptions, RenderRequest, Source,
 };
 use crate::format::{ImageFormat, OutputFormat};
 use crate::headers::{AcceptList, Vary};
@@ -73,8 +73,9 @@ impl Plan {
                     request.accept.as_ref(),
                     ImageFormat::Png,
                     kind.has_alpha(),
+                    false,
                 );
-                let output = negotiated.format.as_output().unwrap_or(OutputFormat::Png);
+                let output = negotiated.output.unwrap_or(OutputFormat::Png);
                 let size = match (kind, width, height) {
                     (PlaceholderKind::ClearPixel, Some(w), Some(h)) => (w, h),
                     (PlaceholderKind::ClearPixel, _, _) => (1, 1),
@@ -100,8 +101,13 @@ impl Plan {
                 // Decide as much as possible before probing: passthrough needs no header at all
                 // unless a size was asked.
                 let alpha_hint = matches!(stored, ImageFormat::Png | ImageFormat::Gif);
-                let negotiated =
-                    negotiate(request.format, request.accept.as_ref(), stored, alpha_hint);
+                let negotiated = negotiate(
+                    request.format,
+                    request.accept.as_ref(),
+                    stored,
+                    alpha_hint,
+                    false,
+                );
                 if negotiated.format == stored && width.is_none() && height.is_none() {
                     return Ok(plan(passthrough(bytes, stored), negotiated));
                 }
@@ -111,18 +117,20 @@ impl Plan {
                     request.accept.as_ref(),
                     stored,
                     info.has_alpha,
+                    info.animated,
                 );
                 let size = geometry::fit((info.width, info.height), width, height);
                 if negotiated.format == stored && size == (info.width, info.height) {
                     return Ok(plan(passthrough(bytes, stored), negotiated));
                 }
-                let output = negotiated.format.as_output().unwrap_or(if info.has_alpha {
+                let output = negotiated.output.unwrap_or(if info.has_alpha {
                     OutputFormat::Png
                 } else {
                     OutputFormat::Jpeg
                 });
                 let negotiated = Negotiated {
                     format: output.as_image_format(),
+                    output: Some(output),
                     ..negotiated
                 };
                 let work = Work::Convert {
@@ -155,6 +163,7 @@ impl Plan {
             },
             negotiated: Negotiated {
                 format: output.as_image_format(),
+                output: Some(output),
                 json: false,
                 vary_accept: false,
             },
@@ -243,7 +252,7 @@ impl Plan {
                 size,
             } => {
                 let timer = crate::metrics::Timer::start();
-                let keep_animation = *output == OutputFormat::Gif;
+                let keep_animation = output.keeps_animation();
                 let limits = &self.options.limits;
                 let picture = {
                     let _span = stage_span!(
@@ -257,7 +266,7 @@ impl Plan {
                     );
                     decode::decode(bytes, info, *size, keep_animation, limits)?
                 };
-                let encoded = encode_in_span(&picture, *output, &self.options)?;
+                let encoded = encode_in_span(&picture, *output, &self.options, Content::Photo)?;
                 crate::metrics::render(info.format.as_str(), output.as_str(), timer);
                 (output.mime_type().to_owned(), exact_bytes(encoded))
             }
@@ -269,7 +278,7 @@ impl Plan {
             } => {
                 let timer = crate::metrics::Timer::start();
                 let picture = placeholder::draw(*kind, size.0, size.1, *caption);
-                let encoded = encode_in_span(&picture, *output, &self.options)?;
+                let encoded = encode_in_span(&picture, *output, &self.options, Content::Artwork)?;
                 crate::metrics::render("placeholder", output.as_str(), timer);
                 (output.mime_type().to_owned(), exact_bytes(encoded))
             }
@@ -297,7 +306,9 @@ pub(crate) fn passthrough_head(
     len: u64,
 ) -> Option<(&'static str, u64)> {
     let alpha_hint = matches!(stored, ImageFormat::Png | ImageFormat::Gif);
-    let negotiated = negotiate(format, accept, stored, alpha_hint);
+    // Not knowing whether a GIF is animated, assume a still: that only makes WebP (so a
+    // conversion, so `None`) more likely.
+    let negotiated = negotiate(format, accept, stored, alpha_hint, false);
     if negotiated.format != stored || width.is_some() || height.is_some() {
         return None;
     }
@@ -331,6 +342,7 @@ fn unknown_format(
             },
             Negotiated {
                 format: ImageFormat::Png,
+                output: None,
                 json: false,
                 vary_accept: request.format.is_none(),
             },
@@ -351,6 +363,7 @@ fn encode_in_span(
     picture: &super::picture::Picture,
     output: OutputFormat,
     options: &RenderOptions,
+    content: Content,
 ) -> Result<Vec<u8>> {
     let (width, height) = picture
         .frames
@@ -364,7 +377,7 @@ fn encode_in_span(
         frames = picture.frames.len(),
         bytes = tracing::field::Empty,
     );
-    let encoded = encode::encode(picture, output, options)?;
+    let encoded = encode::encode(picture, output, options, content)?;
     span.record("bytes", encoded.len());
     Ok(encoded)
 }

@@ -570,6 +570,12 @@ fn request_variant(request: &ImageRequest) -> String {
                 variant.push_str(&format!("{}.", accept.quality(media_type)));
             }
             variant.pop();
+            // SPEC §4.1 weighs a member naming `image/webp` apart from the wildcards that may
+            // give `image/webp` the same q-value; always 0 without the `webp` feature.
+            let named_webp = crate::render::webp_weight(accept);
+            if named_webp > 0 {
+                variant.push_str(&format!("w{named_webp}"));
+            }
         }
     }
     variant

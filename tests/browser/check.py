@@ -33,6 +33,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+# run.sh passes the serve example's cargo features: with `webp`, Chromium's <img> Accept
+# (image/avif,image/webp,...) gets WebP (SPEC §4.1), and type=webp is accepted.
+WEBP = "webp" in os.environ.get("SERVE_FEATURES", "").replace(",", " ").split()
+
 # Displayed sizes of fixtures/persons/ (person 3 after its EXIF orientation 6).
 SOURCES = {1: (1200, 1800), 2: (128, 128), 3: (1200, 1800), 4: (370, 285), 6: (386, 395)}
 
@@ -157,10 +161,36 @@ def cases():
     add("<img> P6 (img Accept)", 6, {"plainimg": "xsrf"},
         {"loaded": True, "ctype": "image/webp", **sized(SOURCES[6])}, auth="session", mode="plain")
     add("<img> P1 w=120 (img Accept)", 1, {"w": 120, "plainimg": "xsrf"},
-        {"loaded": True, "ctype": "image/jpeg", **sized(fit(SOURCES[1], w=120))},
+        {"loaded": True, "ctype": "image/webp" if WEBP else "image/jpeg",
+         **sized(fit(SOURCES[1], w=120))},
         auth="session", mode="plain")
     add("<img> P1 w=120, no XSRF", 1, {"w": 120, "plainimg": "bare"},
         {"loaded": False, "status": 401}, auth="session-no-xsrf", mode="plain")
+    if not WEBP:
+        # Without the feature WebP is no output format: type=webp is refused like any unknown type.
+        add("P1 type=webp: 400", 1, {"w": 64, "type": "webp"}, {"status": 400, "loaded": False})
+    else:
+        # WebP output (feature `webp`): negotiated for Chromium's <img>, asked for with type=webp.
+        add("<img> P2 w=64 (img Accept)", 2, {"w": 64, "plainimg": "xsrf"},
+            {"loaded": True, "ctype": "image/webp", **sized(fit(SOURCES[2], w=64))},
+            auth="session", mode="plain")
+        add("<img> P4 gif stays gif", 4, {"plainimg": "xsrf"},
+            {"loaded": True, "ctype": "image/gif", **sized(SOURCES[4])}, auth="session", mode="plain")
+        add("P1 w=64 Accept: webp,*/*", 1, {"w": 64},
+            {"status": 200, "ctype": "image/webp", "vary": "Accept", **sized(fit(SOURCES[1], w=64))},
+            accept="image/webp,*/*")
+        add("P1 webp w=100", 1, {"w": 100, "type": "webp"},
+            {"status": 200, "ctype": "image/webp", **sized(fit(SOURCES[1], w=100))})
+        add("P3 rotated webp h=120", 3, {"h": 120, "type": "webp"},
+            {"status": 200, "ctype": "image/webp", **sized(fit(SOURCES[3], h=120))}, mode="dataurl")
+        add("P6 webp w=100 (alpha)", 6, {"w": 100, "type": "webp"},
+            {"status": 200, "ctype": "image/webp", "corner": "transparent",
+             **sized(fit(SOURCES[6], w=100))}, corner=True)
+        add("P4 webp w=200 animated", 4, {"w": 200, "type": "webp"},
+            {"status": 200, "ctype": "image/webp", "minFrames": 2, **sized(fit(SOURCES[4], w=200))})
+        add("P5 SrNoPhoto w=96 webp", 5, {"ifBlank": "SrNoPhoto", "w": 96},
+            {"status": 200, "ctype": "image/webp", "vary": "Accept",
+             **sized(placeholder("SrNoPhoto", w=96))}, accept="image/webp,*/*")
     # Last, since it gives person 5 a photo: the page fetches person 2's portrait, uploads it as
     # multipart form data (cookie + XSRF), then shows person 5 at w=64.
     add("upload to P5, then w=64", 5, {"w": 64},
@@ -280,6 +310,8 @@ def check(case, got, network, xsrf):
         problems.append(f"{have} != {e['w']}x{e['h']}")
     if "frames" in e and got.get("frames") != e["frames"]:
         problems.append(f"frames {got.get('frames')} != {e['frames']}")
+    if "minFrames" in e and (got.get("frames") or 0) < e["minFrames"]:
+        problems.append(f"frames {got.get('frames')} < {e['minFrames']}")
     corner = got.get("corner")
     if e.get("corner") == "transparent" and not (corner and corner[3] == 0):
         problems.append(f"corner {corner} not transparent")

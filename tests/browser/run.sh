@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end browser test: the serve example + headless Chromium.
 #
-#   tests/browser/run.sh SCREENSHOT_PATH
+#   [SERVE_FEATURES=webp] [PROFILE=debug] tests/browser/run.sh SCREENSHOT_PATH
 #
 # Installs Chromium (Debian package) if missing, builds and starts `examples/serve.rs` on a free
 # loopback port, then tests/browser/check.py drives Chromium over the DevTools protocol: it loads
@@ -39,11 +39,16 @@ fi
 echo "chromium: $("$chromium_bin" --version 2>/dev/null || echo "$chromium_bin")"
 
 # PROFILE=debug reuses the test build (CI); the default is the release build users run.
+# SERVE_FEATURES (e.g. webp) builds the example with those cargo features; check.py reads it too
+# to expect WebP where the feature negotiates it.
 profile=${PROFILE:-release}
+export SERVE_FEATURES=${SERVE_FEATURES:-}
+features=()
+[ -n "$SERVE_FEATURES" ] && features=(--features "$SERVE_FEATURES")
 if [ "$profile" = release ]; then
-  cargo build --release --example serve --quiet
+  cargo build --release --example serve --quiet "${features[@]}"
 else
-  cargo build --example serve --quiet
+  cargo build --example serve --quiet "${features[@]}"
 fi
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 serve_bin=$target_dir/$profile/examples/serve

@@ -36,6 +36,9 @@ pub(crate) struct SourceInfo {
     pub(crate) height: u32,
     /// Whether the image may have transparency (an alpha channel, tRNS, a GIF transparent index).
     pub(crate) has_alpha: bool,
+    /// Whether it is a GIF or WebP animation (more than one frame): negotiation keeps it in its
+    /// format rather than choose WebP (SPEC §4.1).
+    pub(crate) animated: bool,
 }
 
 /// Reads the header of `bytes` and checks it against `limits` (bytes, pixels, frames where the

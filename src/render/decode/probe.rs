@@ -16,6 +16,8 @@ use crate::{Error, Result};
 
 /// Probes `bytes`, already sniffed as `format`.
 pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<SourceInfo> {
+    // Only GIF and WebP animations are decoded as such; an APNG renders its first frame.
+    let mut frames = 1;
     let (stored, orientation, has_alpha) = match format {
         ImageFormat::Jpeg => {
             let header = jpeg::read_header(bytes)?;
@@ -23,10 +25,14 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
             (size, header.orientation, false)
         }
         ImageFormat::Png => png(bytes, limits)?,
-        ImageFormat::Gif => gif(bytes, limits)?,
+        ImageFormat::Gif => {
+            let (probed, count) = gif(bytes, limits)?;
+            frames = count;
+            probed
+        }
         ImageFormat::Bmp => bmp(bytes)?,
         ImageFormat::WebP => {
-            webp_frames(bytes, limits)?;
+            frames = webp_frames(bytes, limits)?;
             with_image(bytes, format, limits)?
         }
         ImageFormat::Tiff => with_image(bytes, format, limits)?,
@@ -38,6 +44,7 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
         width,
         height,
         has_alpha,
+        animated: frames > 1,
     })
 }
 
@@ -103,8 +110,9 @@ fn png(bytes: &[u8], limits: &Limits) -> Result<Probed> {
 }
 
 /// GIF: the logical screen, then every block header: each frame's declared size, the number of
-/// frames, and the canvas pixels all frames together will cost once composited.
-fn gif(bytes: &[u8], limits: &Limits) -> Result<Probed> {
+/// frames (returned with the header), and the canvas pixels all frames together will cost once
+/// composited.
+fn gif(bytes: &[u8], limits: &Limits) -> Result<(Probed, u64)> {
     let invalid = || Error::decode("GIF header is truncated");
     let width = u32::from(le16(bytes, 6).ok_or_else(invalid)?);
     let height = u32::from(le16(bytes, 8).ok_or_else(invalid)?);
@@ -141,7 +149,10 @@ fn gif(bytes: &[u8], limits: &Limits) -> Result<Probed> {
             _ => break,
         }
     }
-    Ok(((width, height), Orientation::NoTransforms, has_alpha))
+    Ok((
+        ((width, height), Orientation::NoTransforms, has_alpha),
+        frames,
+    ))
 }
 
 fn colour_table_len(flags: u8) -> usize {
@@ -189,17 +200,17 @@ fn bmp(bytes: &[u8]) -> Result<Probed> {
 }
 
 /// WebP: counts ANMF chunks of an animation against the frame and summed pixel limits, using the
-/// canvas size of the VP8X chunk.
-fn webp_frames(bytes: &[u8], limits: &Limits) -> Result<()> {
+/// canvas size of the VP8X chunk; returns the count (1 for a still).
+fn webp_frames(bytes: &[u8], limits: &Limits) -> Result<u64> {
     if bytes.get(12..16) != Some(b"VP8X") {
-        return Ok(());
+        return Ok(1);
     }
     let canvas = |pos: usize| -> Option<u64> {
         let b = bytes.get(pos..pos + 3)?;
         Some(u64::from(u32::from_le_bytes([b[0], b[1], b[2], 0])) + 1)
     };
     let (Some(width), Some(height)) = (canvas(24), canvas(27)) else {
-        return Ok(());
+        return Ok(1);
     };
     limits.check_source_pixels(width * height)?;
     let mut frames = 0u64;
@@ -216,7 +227,7 @@ fn webp_frames(bytes: &[u8], limits: &Limits) -> Result<()> {
         };
         pos = next;
     }
-    Ok(())
+    Ok(frames.max(1))
 }
 
 /// TIFF and WebP: the codec's own header reader, under `image` limits.

@@ -1,4 +1,5 @@
-//! Pixels to bytes: JPEG, PNG, GIF (animated too) and TIFF, without metadata.
+//! Pixels to bytes: JPEG, PNG, GIF (animated too), TIFF and, with the `webp` feature, WebP
+//! (animated too), without metadata.
 //!
 //! Each format lives in its own file; this module checks what every encoder needs (a non-empty
 //! picture) and dispatches. No encoder writes EXIF, XMP, GPS or ICC data: person photos are
@@ -8,18 +9,32 @@ mod gif;
 mod jpeg;
 mod png;
 mod tiff;
+#[cfg(feature = "webp")]
+mod webp;
 
 use super::picture::{Frame, Picture, Pixels};
 use super::RenderOptions;
 use crate::format::OutputFormat;
 use crate::{Error, Result};
 
-/// Encodes `picture` as `format`. JPEG composites alpha over `options.background`; only GIF keeps
-/// every frame of an animation, the other formats take the first.
+/// What the pixels show, for the encoders that choose between lossy and lossless (WebP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "webp"), allow(dead_code))]
+pub(crate) enum Content {
+    /// A photo: lossy compression at the configured quality.
+    Photo,
+    /// Drawn artwork (placeholders): flat colours and hard edges, kept exact.
+    Artwork,
+}
+
+/// Encodes `picture` as `format`. JPEG composites alpha over `options.background`; only GIF and
+/// WebP keep every frame of an animation, the other formats take the first.
+#[cfg_attr(not(feature = "webp"), allow(unused_variables))]
 pub(crate) fn encode(
     picture: &Picture,
     format: OutputFormat,
     options: &RenderOptions,
+    content: Content,
 ) -> Result<Vec<u8>> {
     let first = first_frame(picture)?;
     match format {
@@ -27,6 +42,8 @@ pub(crate) fn encode(
         OutputFormat::Png => png::encode(&first.pixels, options.png_compression),
         OutputFormat::Gif => gif::encode(picture, options.gif_speed),
         OutputFormat::Tiff => tiff::encode(&first.pixels),
+        #[cfg(feature = "webp")]
+        OutputFormat::WebP => webp::encode(picture, options.webp_quality, content),
     }
 }
 
@@ -135,7 +152,7 @@ mod tests {
         let zero = Picture::still(Pixels::Rgb(RgbImage::new(0, 5)));
         for format in OutputFormat::ALL {
             for picture in [&no_frames, &zero] {
-                let error = encode(picture, format, &options).unwrap_err();
+                let error = encode(picture, format, &options, Content::Photo).unwrap_err();
                 assert_eq!(error.status(), 500, "{format}: {error}");
             }
         }
@@ -148,7 +165,7 @@ mod tests {
             for kind in KINDS {
                 for (width, height) in [(1, 1), (37, 21), (64, 48)] {
                     let picture = Picture::still(gradient(kind, width, height));
-                    let bytes = encode(&picture, format, &options).unwrap();
+                    let bytes = encode(&picture, format, &options, Content::Photo).unwrap();
                     let decoded = image::load_from_memory(&bytes)
                         .unwrap_or_else(|e| panic!("{format} {kind}: {e}"));
                     assert_eq!(
