@@ -526,7 +526,7 @@ fn decode_units(
     let start = range.start;
     let mut unit = start;
     while unit < range.end {
-        if restart > 0 && unit != start && unit % restart == 0 {
+        if restart > 0 && unit != start && unit.is_multiple_of(restart) {
             bits.restart(unit / restart);
             preds = [0; 4];
         }
@@ -631,15 +631,14 @@ fn decode_block_direct<const LANES: usize>(
     let mut acc: idct::Accumulators = [[0; 4]; 4];
     // Clamped like `dequantise`: a corrupt file's predictor may drift anywhere.
     let dc = i64::from((*pred).clamp(-32768, 32767));
-    for lane in 0..LANES {
-        acc[0][lane] = dc * direct.weights[0][lane];
+    for (sum, weight) in acc[0].iter_mut().zip(&direct.weights[0]).take(LANES) {
+        *sum = dc * weight;
     }
     if let Some(ac) = component.ac {
         hot = for_each_ac(bits, hot, ac, |k, value| {
-            let weights = &direct.weights[k];
             let class = &mut acc[usize::from(direct.class[k] & 3)];
-            for lane in 0..LANES {
-                class[lane] += i64::from(value) * weights[lane];
+            for (sum, weight) in class.iter_mut().zip(&direct.weights[k]).take(LANES) {
+                *sum += i64::from(value) * weight;
             }
         });
     }
@@ -855,7 +854,7 @@ fn progressive_scan(
     let mut preds = [0i32; 4];
     let mut unit = 0;
     while unit < units_x * units_y {
-        if restart > 0 && unit > 0 && unit % restart == 0 {
+        if restart > 0 && unit > 0 && unit.is_multiple_of(restart) {
             bits.restart(unit / restart);
             preds = [0; 4];
         }
@@ -982,7 +981,7 @@ fn ac_scan(
     let units = component.real_bw * component.real_bh;
     let mut unit = 0;
     while unit < units {
-        if restart > 0 && unit > 0 && unit % restart == 0 {
+        if restart > 0 && unit > 0 && unit.is_multiple_of(restart) {
             bits.restart(unit / restart);
             eobrun = 0;
         }

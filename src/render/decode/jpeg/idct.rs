@@ -291,9 +291,9 @@ mod tests {
                     let mut acc: Accumulators = [[0; 4]; 4];
                     for k in 0..64 {
                         let value = i64::from(c[usize::from(ZIGZAG[k])]);
-                        for lane in 0..4 {
-                            acc[usize::from(direct.class[k])][lane] +=
-                                value * direct.weights[k][lane];
+                        let class = &mut acc[usize::from(direct.class[k])];
+                        for (sum, weight) in class.iter_mut().zip(&direct.weights[k]) {
+                            *sum += value * weight;
                         }
                     }
                     if n == 2 {
