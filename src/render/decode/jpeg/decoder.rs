@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use super::huffman::{BitReader, HuffmanTable};
+use super::huffman::{BitReader, Hot, HuffmanTable};
 use super::markers::{self, Frame, Scan, Tables, ZIGZAG};
 use super::{idct, upsample};
 use crate::limits::Limits;
@@ -427,6 +427,8 @@ struct ScanComponent<'t> {
     h: usize,
     v: usize,
     stride: usize,
+    /// The direct 2×2 or 4×4 transform, when the component decodes at one of those sizes.
+    direct: Option<idct::Direct>,
 }
 
 /// A sequential scan: the scan's bytes start at `pos`. Returns where the next marker is.
@@ -456,6 +458,13 @@ fn sequential_scan(
             h: if interleaved { component.h } else { 1 },
             v: if interleaved { component.v } else { 1 },
             stride: component.stride,
+            direct: matches!(component.n, 2 | 4).then(|| {
+                idct::Direct::new(
+                    component.n,
+                    component.quant.as_ref().unwrap_or(&[1; 64]),
+                    &ZIGZAG,
+                )
+            }),
         });
     }
     let (units_x, units_y) = if interleaved {
@@ -515,23 +524,45 @@ fn decode_units(
     let mut preds = [0i32; 4];
     let mut block = [0i32; 64];
     let start = range.start;
-    for unit in range {
-        if restart > 0 && unit != start && unit % restart == 0 {
-            bits.restart();
+    let mut unit = start;
+    while unit < range.end {
+        if restart > 0 && unit != start && unit.is_multiple_of(restart) {
+            bits.restart(unit / restart);
             preds = [0; 4];
         }
         if bits.exhausted() {
-            break;
+            match resume_at(unit, restart) {
+                Some(next) => {
+                    unit = next;
+                    continue;
+                }
+                None => break,
+            }
         }
         let (ux, uy) = (unit % units_x, unit / units_x - row0);
         for (c, component) in plan.iter().enumerate() {
             let band = &mut *bands[c];
             for by in 0..component.v {
                 for bx in 0..component.h {
-                    let has_ac = decode_block(bits, component, &mut preds[c], &mut block);
                     let x = (ux * component.h + bx) * component.n;
                     let y = (uy * component.v + by) * component.n;
                     let offset = y * component.stride + x;
+                    if let Some(direct) = &component.direct {
+                        let acc = if component.n == 2 {
+                            decode_block_direct::<1>(bits, component, direct, &mut preds[c])
+                        } else {
+                            decode_block_direct::<4>(bits, component, direct, &mut preds[c])
+                        };
+                        if let Some(out) = band.get_mut(offset..) {
+                            if component.n == 2 {
+                                idct::direct2(&acc, out, component.stride);
+                            } else {
+                                idct::direct4(&acc, out, component.stride);
+                            }
+                        }
+                        continue;
+                    }
+                    let has_ac = decode_block(bits, component, &mut preds[c], &mut block);
                     if let Some(out) = band.get_mut(offset..) {
                         write_block(&mut block, component.n, has_ac, out, component.stride);
                     } else {
@@ -540,7 +571,15 @@ fn decode_units(
                 }
             }
         }
+        unit += 1;
     }
+}
+
+/// Where decoding goes on when the reader ran out of data (corrupt or missing) at `unit`: the
+/// start of the next restart interval, where it resynchronises (the rest of this interval stays
+/// grey, as with libjpeg), or `None` without restart markers (the rest of the scan stays grey).
+fn resume_at(unit: usize, restart: usize) -> Option<usize> {
+    (restart > 0).then(|| (unit / restart + 1) * restart)
 }
 
 /// Decodes one sequential block into `block` (dequantised, natural order). Returns whether any
@@ -553,45 +592,23 @@ fn decode_block(
     pred: &mut i32,
     block: &mut [i32; 64],
 ) -> bool {
-    let mut hot = bits.refill(bits.hot());
-    let size = u32::from(component.dc.decode(&mut hot)).min(16);
-    hot = bits.refill(hot);
-    *pred = pred.wrapping_add(hot.signed(size));
+    let mut hot = decode_dc(bits, component, pred);
     block[0] = dequantise(*pred, component.quant[0]);
     let Some(ac) = component.ac else {
         bits.set_hot(hot);
         return false;
     };
     let mut has_ac = false;
-    let mut k = 1usize;
     if component.kmax > 0 {
-        while k < 64 {
-            hot = bits.refill(hot);
-            let (mut run, mut value, length) = ac.fast_ac(&hot);
-            if length != 0 {
-                hot.consume(length);
-            } else {
-                let symbol = ac.decode(&mut hot);
-                hot = bits.refill(hot);
-                let size = u32::from(symbol & 15);
-                run = u32::from(symbol >> 4);
-                if size == 0 && run != 15 {
-                    run = 64;
-                }
-                value = hot.signed(size);
-            }
-            k += run as usize;
-            if k > 63 {
-                break;
-            }
+        hot = for_each_ac(bits, hot, ac, |k, value| {
             if value != 0 && component.slots[k] != NONE {
                 block[usize::from(ZIGZAG[k])] = dequantise(value, component.quant[k]);
                 has_ac = true;
             }
-            k += 1;
-        }
+        });
     } else {
         // Only the lengths matter.
+        let mut k = 1usize;
         while k < 64 {
             hot = bits.refill(hot);
             k += ac.skip_ac(&mut hot, k);
@@ -599,6 +616,79 @@ fn decode_block(
     }
     bits.set_hot(hot);
     has_ac
+}
+
+/// Decodes one sequential block straight into the accumulators of a [`idct::Direct`] transform
+/// with `LANES` lanes per class (1 for 2×2, 4 for 4×4).
+#[inline(always)]
+fn decode_block_direct<const LANES: usize>(
+    bits: &mut BitReader,
+    component: &ScanComponent,
+    direct: &idct::Direct,
+    pred: &mut i32,
+) -> idct::Accumulators {
+    let mut hot = decode_dc(bits, component, pred);
+    let mut acc: idct::Accumulators = [[0; 4]; 4];
+    // Clamped like `dequantise`: a corrupt file's predictor may drift anywhere.
+    let dc = i64::from((*pred).clamp(-32768, 32767));
+    for (sum, weight) in acc[0].iter_mut().zip(&direct.weights[0]).take(LANES) {
+        *sum = dc * weight;
+    }
+    if let Some(ac) = component.ac {
+        hot = for_each_ac(bits, hot, ac, |k, value| {
+            let class = &mut acc[usize::from(direct.class[k] & 3)];
+            for (sum, weight) in class.iter_mut().zip(&direct.weights[k]).take(LANES) {
+                *sum += i64::from(value) * weight;
+            }
+        });
+    }
+    bits.set_hot(hot);
+    acc
+}
+
+/// Decodes a block's DC difference into `pred`; returns the reader's bits.
+#[inline(always)]
+fn decode_dc(bits: &mut BitReader, component: &ScanComponent, pred: &mut i32) -> Hot {
+    let mut hot = bits.refill(bits.hot());
+    let size = u32::from(component.dc.decode(&mut hot)).min(16);
+    hot = bits.refill(hot);
+    *pred = pred.wrapping_add(hot.signed(size));
+    hot
+}
+
+/// Decodes a block's AC coefficients, calling `store(k, value)` for each coded one (zigzag
+/// position, value before dequantisation; a zero run of 16 calls it with 0).
+#[inline(always)]
+fn for_each_ac(
+    bits: &mut BitReader,
+    mut hot: Hot,
+    ac: &HuffmanTable,
+    mut store: impl FnMut(usize, i32),
+) -> Hot {
+    let mut k = 1usize;
+    while k < 64 {
+        hot = bits.refill(hot);
+        let (mut run, mut value, length) = ac.fast_ac(&hot);
+        if length != 0 {
+            hot.consume(length);
+        } else {
+            let symbol = ac.decode(&mut hot);
+            hot = bits.refill(hot);
+            let size = u32::from(symbol & 15);
+            run = u32::from(symbol >> 4);
+            if size == 0 && run != 15 {
+                run = 64;
+            }
+            value = hot.signed(size);
+        }
+        k += run as usize;
+        if k > 63 {
+            break;
+        }
+        store(k, value);
+        k += 1;
+    }
+    hot
 }
 
 /// Restart intervals in parallel: the scan is split at restart markers that start a unit row,
@@ -762,15 +852,24 @@ fn progressive_scan(
     let restart = tables.restart_interval;
     let mut bits = BitReader::new(bytes, pos);
     let mut preds = [0i32; 4];
-    for unit in 0..units_x * units_y {
-        if restart > 0 && unit > 0 && unit % restart == 0 {
-            bits.restart();
+    let mut unit = 0;
+    while unit < units_x * units_y {
+        if restart > 0 && unit > 0 && unit.is_multiple_of(restart) {
+            bits.restart(unit / restart);
             preds = [0; 4];
         }
         if bits.exhausted() {
-            break;
+            match resume_at(unit, restart) {
+                Some(next) => {
+                    unit = next;
+                    continue;
+                }
+                None => break,
+            }
         }
         let (ux, uy) = (unit % units_x, unit / units_x);
+        // The body may `continue`: the counter moves on first.
+        unit += 1;
         for (c, &(index, dc, h, v)) in plan.iter().enumerate() {
             let (h, v) = if interleaved { (h, v) } else { (1, 1) };
             let component = &components[index];
@@ -880,15 +979,24 @@ fn ac_scan(
     let masks = &mut scratch.masks[index];
     let mut eobrun = 0u32;
     let units = component.real_bw * component.real_bh;
-    for unit in 0..units {
-        if restart > 0 && unit > 0 && unit % restart == 0 {
-            bits.restart();
+    let mut unit = 0;
+    while unit < units {
+        if restart > 0 && unit > 0 && unit.is_multiple_of(restart) {
+            bits.restart(unit / restart);
             eobrun = 0;
         }
         if bits.exhausted() {
-            break;
+            match resume_at(unit, restart) {
+                Some(next) => {
+                    unit = next;
+                    continue;
+                }
+                None => break,
+            }
         }
         let block = (unit / component.real_bw) * component.bw + unit % component.real_bw;
+        // The body may `continue`: the counter moves on first.
+        unit += 1;
         let (Some(coef), Some(mask)) = (
             coefs.get_mut(block * kept..block * kept + kept),
             masks.get_mut(block),

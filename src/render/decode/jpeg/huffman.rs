@@ -271,30 +271,55 @@ impl<'a> BitReader<'a> {
         symbol
     }
 
-    /// Skips to just after the next restart marker (RST0–7), dropping buffered bits. Returns
-    /// false, staying on the marker, when the next marker is something else or there is none.
-    pub(super) fn restart(&mut self) -> bool {
+    /// Moves to the start of restart interval `interval` (1 or more: the one after marker
+    /// RST((interval − 1) mod 8)), dropping buffered bits. Returns false when that interval's
+    /// data is missing: the reader then stays on the next marker, reports itself
+    /// [`exhausted`](Self::exhausted) (the caller leaves the interval grey, as libjpeg does) and
+    /// the next call tries again from there.
+    ///
+    /// After corrupt data the reader may stand anywhere before the marker, or on a marker of a
+    /// later interval when markers were lost. The resynchronisation follows libjpeg's: the
+    /// expected RST is taken; one of the next two RSTs is left for its own interval (this one is
+    /// missing); one of the two before is stale and skipped; any other RST is taken as the
+    /// expected one (too far off to tell); any other marker ends the scan.
+    pub(super) fn restart(&mut self, interval: usize) -> bool {
         self.acc = 0;
         self.count = 0;
         self.padding = 0;
         self.exhausted = false;
         self.at_marker = false;
-        match super::markers::next_marker(self.data, self.pos) {
-            Some((at, 0xD0..=0xD7)) => {
-                self.pos = at + 2;
-                true
-            }
-            Some((at, _)) => {
-                self.pos = at;
-                self.at_marker = true;
-                false
-            }
-            None => {
-                self.pos = self.data.len();
-                self.at_marker = true;
-                false
+        let expected = ((interval.wrapping_sub(1)) & 7) as u8;
+        loop {
+            match super::markers::next_marker(self.data, self.pos) {
+                Some((at, code @ 0xD0..=0xD7)) => {
+                    let ahead = (code - 0xD0).wrapping_sub(expected) & 7;
+                    match ahead {
+                        // A later interval's marker: this interval is missing.
+                        1 | 2 => {
+                            self.pos = at;
+                            break;
+                        }
+                        // A marker this reader already passed the interval of: stale.
+                        6 | 7 => self.pos = at + 2,
+                        _ => {
+                            self.pos = at + 2;
+                            return true;
+                        }
+                    }
+                }
+                Some((at, _)) => {
+                    self.pos = at;
+                    break;
+                }
+                None => {
+                    self.pos = self.data.len();
+                    break;
+                }
             }
         }
+        self.at_marker = true;
+        self.exhausted = true;
+        false
     }
 }
 

@@ -508,3 +508,113 @@ fn sampling_factor_three_falls_back() {
     assert_eq!(picture.dimensions(), (64, 42));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The positions just after each RST marker of the first scan of `bytes`.
+fn restart_starts(bytes: &[u8]) -> Vec<usize> {
+    let mut pos = 2;
+    let mut starts = Vec::new();
+    while let Some((at, marker)) = markers::next_marker(bytes, pos) {
+        pos = at + 2;
+        match marker {
+            0xD0..=0xD7 if !starts.is_empty() => starts.push(pos),
+            0xDA => {
+                let length = usize::from(markers::read_u16(bytes, pos).unwrap());
+                pos += length;
+                starts.push(pos);
+            }
+            0xD9 => break,
+            _ if !starts.is_empty() => break,
+            _ => {}
+        }
+    }
+    starts
+}
+
+/// Corrupt restart intervals: the decoder resynchronises at the next RST marker, so only the
+/// damaged interval (one MCU row here) differs from the clean decode, on one thread and on two,
+/// and the picture stays close to what libjpeg-turbo recovers from the same bytes.
+#[test]
+fn corrupt_restart_interval_resynchronises_at_the_next_marker() {
+    require_djpeg();
+    let dir = temp_dir("resync");
+    let clean_path = make_jpeg(
+        &dir,
+        "jpeg/exif_orientation_1.jpg",
+        400,
+        480,
+        &["-sample", "2x2", "-restart", "1"],
+    );
+    let clean = std::fs::read(&clean_path).unwrap();
+    // Interval i (0-based) is MCU row i: rows 16·i..16·(i + 1) of the full picture.
+    let starts = restart_starts(&clean);
+    assert_eq!(starts.len(), 480 / 16, "one interval per MCU row");
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut noise = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % 255) as u8 // never 0xFF: no marker made up
+    };
+    let cases: Vec<(&str, Vec<u8>, usize)> = vec![
+        // Bytes lost in the middle of interval 5: the reader meets RST early.
+        (
+            "bytes lost",
+            [&clean[..starts[5] + 20], &clean[starts[5] + 60..]].concat(),
+            5,
+        ),
+        // Garbage in interval 10: the decode goes astray until the next marker.
+        (
+            "garbage",
+            {
+                let mut bytes = clean.clone();
+                for byte in &mut bytes[starts[10] + 10..starts[10] + 50] {
+                    *byte = noise();
+                }
+                bytes
+            },
+            10,
+        ),
+        // The marker before interval 15 lost: 14's data runs on into 15's.
+        (
+            "marker lost",
+            [&clean[..starts[15] - 2], &clean[starts[15]..]].concat(),
+            15,
+        ),
+    ];
+    for (what, bytes, damaged) in cases {
+        let path = dir.join(format!("damaged-{damaged}.jpg"));
+        std::fs::write(&path, &bytes).unwrap();
+        for eighths in SCALES {
+            let reference = decoder::decode(&clean, eighths, &Limits::default(), 1).unwrap();
+            let row = reference.width * 3;
+            // The damaged MCU row at this scale, one row of margin for the chroma filter.
+            let mcu = 16 * eighths as usize / 8;
+            let (first, last) = (
+                (damaged * mcu).saturating_sub(1),
+                ((damaged + 1) * mcu + 1).min(reference.height),
+            );
+            for threads in [1, 2] {
+                let ours = decoder::decode(&bytes, eighths, &Limits::default(), threads)
+                    .unwrap_or_else(|error| panic!("{what} at {eighths}/8: {error}"));
+                assert_eq!(
+                    (ours.width, ours.height),
+                    (reference.width, reference.height)
+                );
+                assert!(
+                    ours.data[..first * row] == reference.data[..first * row],
+                    "{what} at {eighths}/8, {threads} threads: rows before the damage"
+                );
+                assert!(
+                    ours.data[last * row..] == reference.data[last * row..],
+                    "{what} at {eighths}/8, {threads} threads: rows after the damage"
+                );
+            }
+            let ours = decoder::decode(&bytes, eighths, &Limits::default(), 1).unwrap();
+            let theirs = djpeg(&path, eighths).expect("djpeg recovers the file");
+            let score = psnr(&ours.data, &theirs.data);
+            println!("{what} at {eighths}/8: {score:.1} dB against djpeg");
+            assert!(score >= 30.0, "{what} at {eighths}/8: {score:.1} dB");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
