@@ -109,12 +109,12 @@ async fn counters_and_histograms_move() {
             .body(String::new())
             .unwrap()
     };
-    let held = ServiceExt::<Request<()>>::ready(&mut http)
+    let held = ServiceExt::<Request<String>>::ready(&mut http)
         .await
         .unwrap()
         .call(request());
     gate.wait_entered();
-    let queued = ServiceExt::<Request<()>>::ready(&mut http)
+    let queued = ServiceExt::<Request<String>>::ready(&mut http)
         .await
         .unwrap()
         .call(request());
