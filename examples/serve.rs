@@ -26,6 +26,14 @@ use person_image::{ImageService, ImageServiceBuilder};
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's options, read at its start (the symbol is jemalloc's `malloc_conf` with the
+/// `_rjem_` prefix tikv-jemallocator builds it with): a background thread returns freed pages
+/// after a second instead of ten, so RSS follows the live heap (cache + renders in progress)
+/// rather than its recent peaks. `_RJEM_MALLOC_CONF` in the environment still overrides it.
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static malloc_conf: &[u8; 60] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+
 /// Serve /api/v1/Person/{personId}/Image (and its info, the batch, and with --writable uploads
 /// and deletes) over a directory of photos.
 #[derive(FromArgs, Debug)]
