@@ -32,7 +32,8 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// rather than its recent peaks. `_RJEM_MALLOC_CONF` in the environment still overrides it.
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
-pub static malloc_conf: &[u8; 60] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+pub static malloc_conf: &[u8; 60] =
+    b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 /// Serve /api/v1/Person/{personId}/Image (and its info, the batch, and with --writable uploads
 /// and deletes) over a directory of photos.
