@@ -27,13 +27,13 @@ use person_image::{ImageService, ImageServiceBuilder};
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// jemalloc's options, read at its start (the symbol is jemalloc's `malloc_conf` with the
-/// `_rjem_` prefix tikv-jemallocator builds it with): a background thread returns freed pages
-/// after a second instead of ten, so RSS follows the live heap (cache + renders in progress)
-/// rather than its recent peaks. `_RJEM_MALLOC_CONF` in the environment still overrides it.
+/// `_rjem_` prefix tikv-jemallocator builds it with): freed pages go back to the system at once
+/// (no decay) rather than after ten seconds, so RSS follows the live heap (cache + renders in
+/// progress) instead of its recent peaks; in `benches/soak.sh` this took the 64 MiB-cache readings
+/// from 129–157 MiB to 77–123 MiB. `_RJEM_MALLOC_CONF` in the environment still overrides it.
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
-pub static malloc_conf: &[u8; 60] =
-    b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+pub static malloc_conf: &[u8; 57] = b"background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0\0";
 
 /// Serve /api/v1/Person/{personId}/Image (and its info, the batch, and with --writable uploads
 /// and deletes) over a directory of photos.
@@ -75,9 +75,9 @@ pub struct Config {
     /// render cache size in MiB (default 64; 0 turns it off)
     #[argh(option, default = "64")]
     pub cache_mib: u64,
-    /// memory renders in progress may hold, in MiB (default 48): with the cache, what bounds the
-    /// server's resident memory
-    #[argh(option, default = "48")]
+    /// memory renders in progress may hold, in MiB (default 32; a larger render runs alone): with
+    /// the cache, what bounds the server's resident memory
+    #[argh(option, default = "32")]
     pub render_mib: u64,
     /// render worker threads (default: one per core)
     #[argh(option)]
