@@ -20,7 +20,7 @@ mod png;
 use bytes::Bytes;
 
 use crate::format::{ImageFormat, OutputFormat};
-use crate::render::{fit, probe, Plan, RenderOptions};
+use crate::render::{decode, fit, probe, Plan, RenderOptions, SourceInfo};
 use crate::{Error, Result};
 
 /// The largest side of a stored photo under [`IngestPolicy::default`].
@@ -98,6 +98,8 @@ pub(crate) struct Ingested {
     pub(crate) bytes: Bytes,
     /// Their true format.
     pub(crate) format: ImageFormat,
+    /// Their size as displayed (EXIF orientation applied).
+    pub(crate) size: (u32, u32),
 }
 
 /// Validates `image` and applies `policy`; `options` carry the limits and the encoders' settings.
@@ -127,7 +129,11 @@ pub(crate) fn ingest(
             ImageFormat::Png if policy.strip_metadata => png::strip_metadata(&image)?,
             _ => image,
         };
-        return Ok(Ingested { bytes, format });
+        return Ok(Ingested {
+            bytes,
+            format,
+            size: (info.width, info.height),
+        });
     }
     let output = match format {
         ImageFormat::Jpeg => OutputFormat::Jpeg,
@@ -143,25 +149,22 @@ pub(crate) fn ingest(
     Ok(Ingested {
         bytes: rendered.body,
         format: output.as_image_format(),
+        size,
     })
 }
 
 /// Decodes `image` at a small size, so a truncated or corrupt file is refused before it is stored
-/// (shrink-on-load makes this cheap for JPEG, which still reads every entropy-coded byte).
-fn validate(image: &Bytes, info: crate::render::SourceInfo, options: &RenderOptions) -> Result<()> {
+/// (shrink-on-load makes this cheap for JPEG, which still reads every entropy-coded byte; every
+/// frame of a GIF is decoded). Nothing is encoded: only the decode can fail on bad input.
+fn validate(image: &Bytes, info: SourceInfo, options: &RenderOptions) -> Result<()> {
     const CHECK_SIDE: u32 = 64;
     let size = fit(
         (info.width, info.height),
         Some(CHECK_SIDE),
         Some(CHECK_SIDE),
     );
-    let output = if info.format == ImageFormat::Gif {
-        OutputFormat::Gif
-    } else {
-        OutputFormat::Png
-    };
-    Plan::reencode(image.clone(), info, output, size, *options)
-        .execute()
+    let keep_animation = info.format == ImageFormat::Gif;
+    decode(image, &info, size, keep_animation, &options.limits)
         .map(drop)
         .map_err(Error::into_upload_error)
 }

@@ -7,7 +7,6 @@ use crate::auth::Action;
 use crate::ingest;
 use crate::observe::stage_span;
 use crate::person_id::PersonId;
-use crate::render::probe;
 use crate::request::{PersonRequest, UploadRequest};
 use crate::response::ImageResponse;
 use crate::store::{Deleted, Lookup, Replaced};
@@ -32,8 +31,6 @@ impl ImageService {
                     .reserve(ingest::peak_bytes(&image, &self.ingest, &self.options));
             ingest::ingest(image, &self.ingest, &self.options)?
         };
-        // The header of what is stored, for the answer's width and height: no pixel is decoded.
-        let header = probe(&ingested.bytes, &self.options.limits)?;
         let replaced = {
             let _span = stage_span!("store.replace", person = request.person.get());
             writer.replace(
@@ -45,7 +42,7 @@ impl ImageService {
         match replaced {
             Replaced::Stored(info) => {
                 self.forget(request.person);
-                let size = Some((header.width, header.height));
+                let size = Some(ingested.size);
                 let body = info_json(request.person, &info, Some(ingested.format), size);
                 Ok(ImageResponse::json(body))
             }
