@@ -650,6 +650,12 @@ fn decode_block_direct<const LANES: usize>(
 #[inline(always)]
 fn decode_dc(bits: &mut BitReader, component: &ScanComponent, pred: &mut i32) -> Hot {
     let mut hot = bits.refill(bits.hot());
+    let fast = component.dc.fast(&hot);
+    if fast.length1() != 0 {
+        hot.consume(fast.length1());
+        *pred = pred.wrapping_add(i32::from(fast.value1));
+        return hot;
+    }
     let size = u32::from(component.dc.decode(&mut hot)).min(16);
     hot = bits.refill(hot);
     *pred = pred.wrapping_add(hot.signed(size));
@@ -657,7 +663,9 @@ fn decode_dc(bits: &mut BitReader, component: &ScanComponent, pred: &mut i32) ->
 }
 
 /// Decodes a block's AC coefficients, calling `store(k, value)` for each coded one (zigzag
-/// position, value before dequantisation; a zero run of 16 calls it with 0).
+/// position, value before dequantisation). It may also be called with a zero value: for a zero
+/// run of 16, and where a lookup held one coefficient instead of two (so that the two-at-once
+/// path needs no branch on how many it found).
 #[inline(always)]
 fn for_each_ac(
     bits: &mut BitReader,
@@ -668,20 +676,38 @@ fn for_each_ac(
     let mut k = 1usize;
     while k < 64 {
         hot = bits.refill(hot);
-        let (mut run, mut value, length) = ac.fast_ac(&hot);
-        if length != 0 {
-            hot.consume(length);
-        } else {
-            let symbol = ac.decode(&mut hot);
-            hot = bits.refill(hot);
-            let size = u32::from(symbol & 15);
-            run = u32::from(symbol >> 4);
-            if size == 0 && run != 15 {
-                run = 64;
+        let fast = ac.fast(&hot);
+        if fast.length1() != 0 {
+            k += usize::from(fast.run1);
+            if k > 63 {
+                hot.consume(fast.length1());
+                break;
             }
-            value = hot.signed(size);
+            store(k, i32::from(fast.value1));
+            k += 1;
+            if k > 63 {
+                // The block is full: a second coefficient would belong to the next block.
+                hot.consume(fast.length1());
+                break;
+            }
+            hot.consume(fast.length());
+            k += usize::from(fast.run2);
+            if k > 63 {
+                break;
+            }
+            store(k, i32::from(fast.value2));
+            k += usize::from(fast.advance2);
+            continue;
         }
-        k += run as usize;
+        let symbol = ac.decode(&mut hot);
+        hot = bits.refill(hot);
+        let size = u32::from(symbol & 15);
+        let mut run = usize::from(symbol >> 4);
+        if size == 0 && run != 15 {
+            run = 64;
+        }
+        let value = hot.signed(size);
+        k += run;
         if k > 63 {
             break;
         }

@@ -5,14 +5,16 @@
 //! slow path only. At a marker or the end of the data it feeds zero bits, as libjpeg does, and
 //! remembers that it did, so the caller can stop and leave the rest of the image grey.
 //!
-//! A table decodes any code of up to [`LOOKAHEAD`] bits with one lookup. AC tables also hold a
-//! second lookup that, when the code and its extra bits fit the lookahead together, yields the
-//! zero run and the sign-extended value at once.
+//! A table decodes any code of up to [`LOOKAHEAD`] bits with one lookup. A second lookup yields
+//! whole coefficients, code and extra bits together: the zero run and the sign-extended value,
+//! and for AC tables a second coefficient when both fit the lookahead. Small coefficients, the
+//! bulk of a photo's AC data, then cost half a lookup each: the chain of dependent lookups, one
+//! per symbol, is what bounds entropy decoding.
 
 use crate::{Error, Result};
 
 /// Bits looked at by the one-lookup decode.
-pub(super) const LOOKAHEAD: u32 = 10;
+pub(super) const LOOKAHEAD: u32 = 11;
 const FAST_SIZE: usize = 1 << LOOKAHEAD;
 /// Bits looked at to skip coefficients.
 const SKIP_BITS: u32 = 12;
@@ -334,13 +336,41 @@ pub(super) fn extend(value: u32, n: u32) -> i32 {
     }
 }
 
-/// One lookup of an AC table: code and extra bits together.
+/// One lookup of a table: up to two whole coefficients, codes and extra bits together.
+///
+/// For a DC table, the first coefficient is the DC difference and there is never a second.
+/// For an AC table, a second coefficient is there when the first does not end the block and
+/// both fit the lookahead; when it is not there, `run2`, `value2` and `advance2` are 0, so that
+/// a caller may store it regardless (a zero value at the current position) without a branch.
 #[derive(Clone, Copy, Default)]
-pub(super) struct FastAc {
-    value: i16,
-    run: u8,
-    /// Code plus extra bits; 0 when the entry does not apply.
-    length: u8,
+pub(super) struct Fast {
+    /// The first coefficient's value, sign-extended (0 for end of block and ZRL).
+    pub(super) value1: i16,
+    /// The second coefficient's value.
+    pub(super) value2: i16,
+    /// The zero run before the first coefficient: 64 for end of block, 15 for ZRL.
+    pub(super) run1: u8,
+    /// The zero run before the second coefficient, as `run1`.
+    pub(super) run2: u8,
+    /// 1 when the second coefficient is there.
+    pub(super) advance2: u8,
+    /// Bits of the first coefficient (low nibble) and of both (high nibble, equal when there is
+    /// no second); 0 when the first does not fit the lookahead.
+    lengths: u8,
+}
+
+impl Fast {
+    /// Bits of the first coefficient; 0 when the entry does not apply.
+    #[inline(always)]
+    pub(super) fn length1(&self) -> u32 {
+        u32::from(self.lengths & 15)
+    }
+
+    /// Bits of both coefficients.
+    #[inline(always)]
+    pub(super) fn length(&self) -> u32 {
+        u32::from(self.lengths >> 4)
+    }
 }
 
 /// A decoding table for one DHT table.
@@ -348,8 +378,8 @@ pub(super) struct HuffmanTable {
     /// `length << 8 | symbol` for codes up to [`LOOKAHEAD`] bits, indexed by the next bits;
     /// 0 for longer codes.
     fast: Box<[u16; FAST_SIZE]>,
-    /// Run and value at once, for AC tables (empty entries elsewhere).
-    ac: Box<[FastAc; FAST_SIZE]>,
+    /// Whole coefficients at once, indexed by the next [`LOOKAHEAD`] bits.
+    whole: Box<[Fast; FAST_SIZE]>,
     /// For skipping AC coefficients, indexed by the next [`SKIP_BITS`] bits: one or two whole
     /// coefficients (code and extra bits) at once, see [`skip_entry`]; 0 for longer codes.
     skip: Box<[u32; SKIP_SIZE]>,
@@ -371,7 +401,7 @@ impl HuffmanTable {
         }
         let mut table = HuffmanTable {
             fast: Box::new([0; FAST_SIZE]),
-            ac: Box::new([FastAc::default(); FAST_SIZE]),
+            whole: Box::new([Fast::default(); FAST_SIZE]),
             skip: Box::new([0; SKIP_SIZE]),
             max_code: [-1; 17],
             offset: [0; 17],
@@ -393,9 +423,6 @@ impl HuffmanTable {
                     let first = (code << shift) as usize;
                     for look in first..first + (1 << shift) {
                         table.fast[look] = (length as u16) << 8 | u16::from(symbol);
-                        if is_ac {
-                            table.ac[look] = fast_ac(symbol, length, look as u32);
-                        }
                     }
                 }
                 code += 1;
@@ -405,6 +432,9 @@ impl HuffmanTable {
                 table.max_code[length as usize] = code as i32 - 1;
             }
             code <<= 1;
+        }
+        for look in 0..FAST_SIZE {
+            table.whole[look] = table.whole_entry(look as u64, is_ac);
         }
         if is_ac {
             for look in 0..SKIP_SIZE {
@@ -455,6 +485,63 @@ impl HuffmanTable {
 }
 
 impl HuffmanTable {
+    /// The [`Fast`] entry for the [`LOOKAHEAD`] bits `look`.
+    fn whole_entry(&self, look: u64, is_ac: bool) -> Fast {
+        let acc = look << (64 - LOOKAHEAD);
+        let Some((run1, value1, bits1)) = coefficient(self.code(acc), acc, LOOKAHEAD, is_ac) else {
+            return Fast::default();
+        };
+        let single = Fast {
+            value1,
+            run1,
+            lengths: (bits1 | bits1 << 4) as u8,
+            ..Fast::default()
+        };
+        if !is_ac || run1 == 64 {
+            return single;
+        }
+        let rest = acc << bits1;
+        match coefficient(self.code(rest), rest, LOOKAHEAD - bits1, true) {
+            Some((run2, value2, bits2)) => Fast {
+                value2,
+                run2,
+                advance2: 1,
+                lengths: (bits1 | (bits1 + bits2) << 4) as u8,
+                ..single
+            },
+            None => single,
+        }
+    }
+}
+
+/// The coefficient coded at the top of `acc` as `(run, value, bits)` when its code `(symbol,
+/// length)` and extra bits fit in `room` bits; run 64 is end of block.
+fn coefficient(
+    (symbol, length): (u8, u32),
+    acc: u64,
+    room: u32,
+    is_ac: bool,
+) -> Option<(u8, i16, u32)> {
+    let (run, size) = if is_ac {
+        match (symbol >> 4, u32::from(symbol & 15)) {
+            (15, 0) => (15, 0),
+            (_, 0) => (64, 0),
+            (run, size) => (run, size),
+        }
+    } else {
+        (0, u32::from(symbol))
+    };
+    if length + size > room {
+        return None;
+    }
+    let value = match size {
+        0 => 0,
+        _ => extend(((acc << length) >> (64 - size)) as u32, size) as i16,
+    };
+    Some((run, value, length + size))
+}
+
+impl HuffmanTable {
     /// Decodes one symbol from `hot` (which must hold at least 16 bits).
     #[inline(always)]
     pub(super) fn decode(&self, hot: &mut Hot) -> u8 {
@@ -468,16 +555,10 @@ impl HuffmanTable {
         symbol
     }
 
-    /// The AC lookup at once: `(run, value, bits)`, `bits` 0 when the code and its extra bits do
-    /// not fit the lookahead. End of block has run 64, ZRL run 15 and value 0.
+    /// The whole-coefficient lookup at the top of `hot`.
     #[inline(always)]
-    pub(super) fn fast_ac(&self, hot: &Hot) -> (u32, i32, u32) {
-        let entry = self.ac[hot.peek(LOOKAHEAD) as usize];
-        (
-            u32::from(entry.run),
-            i32::from(entry.value),
-            u32::from(entry.length),
-        )
+    pub(super) fn fast(&self, hot: &Hot) -> Fast {
+        self.whole[hot.peek(LOOKAHEAD) as usize]
     }
 
     /// Skips one or two AC coefficients of a block at position `k`: how far the position
@@ -520,27 +601,5 @@ impl HuffmanTable {
         // No code matches: corrupt data. libjpeg warns and yields 0; drop the bits so that
         // decoding moves on.
         (0, 16)
-    }
-}
-
-/// The combined entry for AC `symbol` with a code of `length` bits, at lookahead `look`.
-fn fast_ac(symbol: u8, length: u32, look: u32) -> FastAc {
-    let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
-    if size == 0 {
-        let run = if run == 15 { 15 } else { 64 };
-        return FastAc {
-            value: 0,
-            run: run as u8,
-            length: length as u8,
-        };
-    }
-    if length + size > LOOKAHEAD {
-        return FastAc::default();
-    }
-    let extra = (look >> (LOOKAHEAD - length - size)) & ((1 << size) - 1);
-    FastAc {
-        value: extend(extra, size) as i16,
-        run: run as u8,
-        length: (length + size) as u8,
     }
 }
