@@ -13,6 +13,7 @@ ROUNDS = int(os.environ.get("ROUNDS", "5"))
 ITER = int(os.environ.get("ITER", "4"))
 EXAMPLES = "target/release/examples"
 HARNESS = "target/compare/vips_harness"
+LIBJPEG = "target/compare/libjpeg_harness"
 
 
 def run_lines(cmd):
@@ -27,6 +28,15 @@ def in_process(file, size, fmt):
         ours += run_lines([f"{EXAMPLES}/thumbbench", file, str(size), fmt, str(ITER + 1)])[1:]
         vips += run_lines([HARNESS, file, str(size), fmt, str(ITER + 1)])[1:]
     return statistics.median(ours), statistics.median(vips)
+
+
+def decode_only(file):
+    """Median ms of decoding alone at 1/8 scale for (ours, libjpeg-turbo), rounds interleaved."""
+    ours, turbo = [], []
+    for _ in range(ROUNDS):
+        ours += run_lines([f"{EXAMPLES}/decodebench", file, "256", str(ITER + 1)])[1:]
+        turbo += run_lines([LIBJPEG, file, "8", str(ITER + 1)])[1:]
+    return statistics.median(ours), statistics.median(turbo)
 
 
 def wall(cmd):
@@ -69,6 +79,10 @@ def main():
     for fmt in ["png", "gif", "tiff"]:
         ours, vips = in_process(f"{IMAGES}/photo-6mp.jpg", 256, fmt)
         rows.append((f"in-process photo-6mp.jpg -> 256 {fmt.upper()}", ours, vips, "ms", None))
+    decode_rows = []
+    for name in ["photo-22mp.jpg", "photo-22mp-restart.jpg", "photo-22mp-progressive.jpg"]:
+        ours, turbo = decode_only(f"{IMAGES}/{name}")
+        decode_rows.append((f"decode only {name} at 1/8", ours, turbo))
     big = f"{IMAGES}/photo-22mp.jpg"
     ours_rss = peak_rss_kib([f"{EXAMPLES}/render", big, "--w", "256", "-o", "target/compare/ours.jpg"])
     vips_rss = peak_rss_kib(["vipsthumbnail", big, "-s", "256x10000000",
@@ -92,6 +106,10 @@ def main():
             print(f"| {case} | {ours:.2f} {unit} | {vips:.2f} {unit} | {ratio:.2f}x | - | - |")
         else:
             print(f"| {case} | {ours:.2f} {unit} | {vips:.2f} {unit} | {ratio:.2f}x | <= {target:.2f}x | {'yes' if ratio <= target else 'no'} |")
+    print("\n| decode only (no resize, no encode) | person-image | libjpeg-turbo (as `djpeg -scale 1/8`) | ratio |")
+    print("|---|---|---|---|")
+    for case, ours, turbo in decode_rows:
+        print(f"| {case} | {ours:.2f} ms | {turbo:.2f} ms | {ours / turbo:.2f}x |")
     service = subprocess.run([f"{EXAMPLES}/servicebench"], check=True, capture_output=True, text=True).stdout
     print("\n" + service.strip())
 
