@@ -98,23 +98,24 @@ impl<'a> BitReader<'a> {
         }
     }
 
-    /// Makes at least 32 bits available in `hot`.
+    /// Makes at least 56 bits available in `hot`.
+    ///
+    /// Without a branch on how many bits are left, in the common case: the next eight bytes are
+    /// ORed in below the bits held, and the position moves on by the whole bytes that fit. Bits
+    /// past those bytes are set too, and set again, to the same values, by the next refill.
+    /// The eight bytes hold the marker's `0xFF` once the reader stands on a marker, so the test
+    /// for `0xFF` also sends that case to the slow path.
     #[inline(always)]
     pub(super) fn refill(&mut self, hot: Hot) -> Hot {
-        if hot.count >= 32 {
-            return hot;
-        }
-        if !self.at_marker {
-            if let Some(bytes) = self.data.get(self.pos..self.pos + 8) {
-                let word = u64::from_be_bytes(bytes.try_into().unwrap_or([0; 8]));
-                if !has_ff(word) {
-                    let take = (64 - hot.count) / 8;
-                    self.pos += take as usize;
-                    return Hot {
-                        acc: hot.acc | (word >> (64 - 8 * take)) << (64 - hot.count - 8 * take),
-                        count: hot.count + 8 * take,
-                    };
-                }
+        if let Some(bytes) = self.data.get(self.pos..self.pos + 8) {
+            let word = u64::from_be_bytes(bytes.try_into().unwrap_or([0xFF; 8]));
+            if !has_ff(word) {
+                // `count` is at most 63 (see `fill_slow`).
+                self.pos += ((63 - hot.count) >> 3) as usize;
+                return Hot {
+                    acc: hot.acc | word >> hot.count,
+                    count: hot.count | 56,
+                };
             }
         }
         self.refill_slow(hot)
@@ -174,7 +175,9 @@ impl<'a> BitReader<'a> {
 
     #[cold]
     fn fill_slow(&mut self) {
-        while self.count <= 56 {
+        // A fast refill may have set bits below the valid ones; bytes are ORed in here.
+        self.acc &= !(u64::MAX.checked_shr(self.count).unwrap_or(0));
+        while self.count < 56 {
             let mut byte = 0u8;
             if !self.at_marker {
                 match self.data.get(self.pos) {
