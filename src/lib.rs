@@ -124,11 +124,11 @@
 //!   and [`ImageService::handle_http`].
 //! - `sqlite` (off): `store::Sqlite`, photos in a SQLite database shaped like the CRM's (bundles
 //!   SQLite's C source, so it needs a C compiler).
-//! - `turbojpeg` (off): JPEG decoding at 1/4, 1/2 and full DCT scale of sequential files, and
-//!   JPEG encoding, through libjpeg-turbo (its SIMD is faster there than the crate's decoder);
-//!   needs cmake, nasm and a C compiler. Progressive files, 1/8-scale decodes (where the crate's
-//!   decoder is faster) and files it does not handle (CMYK, YCCK, lossless, errors) take the
-//!   pure-Rust path.
+//! - `turbojpeg` (off): JPEG decoding at 1/2 and full DCT scale of sequential files, and JPEG
+//!   encoding, through libjpeg-turbo (its SIMD IDCT is faster there than the crate's decoder);
+//!   needs cmake, nasm and a C compiler. Progressive files, 1/8- and 1/4-scale decodes (where
+//!   the crate's decoder is faster) and files it does not handle (CMYK, YCCK, lossless, errors)
+//!   take the pure-Rust path.
 //! - `object-store` (off): `store::Bucket`, photos in an `object_store` bucket (S3, GCS, Azure,
 //!   local files, memory), with its own small tokio runtime to bridge the synchronous store trait.
 //! - `tracing` (default): a `person_image.request` span per request (info level; fields `method`,

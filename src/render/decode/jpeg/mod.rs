@@ -271,13 +271,14 @@ mod turbo {
 
     /// Decodes at `eighths`/8 of the stored size (as [`super::dct_scale`] chose), or `None`.
     ///
-    /// Not for progressive files nor at 1/8 scale, where the crate's decoder is faster; at 1/4
-    /// and 1/2 libjpeg-turbo's SIMD is (interleaved medians, 256 px JPEG out, with turbo
-    /// against without: photo-6mp at 1/4 18.2 ms against 22.7, photo-3mp at 1/2 12.4 against
-    /// 16.1, but photo-22mp at 1/8 70.0 against 57.2, photo-22mp-restart 66.9 against 53.5 with
-    /// parallel restart intervals, photo-22mp-progressive 366 against 32 with DC scans only).
+    /// Only for sequential files at 1/2 and full scale, where libjpeg-turbo's SIMD IDCT is
+    /// ahead; at 1/8 and 1/4, and for progressive files, the crate's decoder is faster
+    /// (interleaved, 256 px JPEG out, lower-quartile times, with turbo against without:
+    /// photo-3mp at 1/2 8.8 ms against 10.8, photo-3mp to 1500 px at full scale 31 against
+    /// 55; but photo-6mp at 1/4 12.9 against 12.2, photo-6mp-444 at 1/4 24.4 against 18.1, and
+    /// at 1/8 and for progressive files the gap was larger still).
     pub(super) fn decode_scaled(bytes: &[u8], header: &Header, eighths: u32) -> Option<Pixels> {
-        if !matches!(header.components, 1 | 3) || header.progressive || eighths == 1 {
+        if !matches!(header.components, 1 | 3) || header.progressive || eighths < 4 {
             return None;
         }
         let mut decompressor = Decompressor::new().ok()?;
