@@ -64,6 +64,33 @@
 //!    `Accept`, then the stored format) and the header decide passthrough or conversion, and only
 //!    then are pixels decoded, resized and encoded.
 //!
+//! ## JPEG decoding
+//!
+//! JPEG, the common case, has a decoder of the crate's own, in safe Rust and built for
+//! thumbnails: it decodes at 1/8, 1/4, 1/2 or full scale (the smallest that still leaves twice the
+//! requested size, as libvips' shrink-on-load), runs reduced IDCTs on only the coefficients each
+//! scale reads, and skips the rest in the entropy decoder without storing them. A progressive file
+//! at 1/8 reads its DC scans only and jumps over the AC scans without decoding them; at 1/4 and
+//! 1/2 it keeps only the low frequencies each block needs. Files with restart markers decode their
+//! intervals in parallel (on at most `std::thread::available_parallelism()` threads) and
+//! resynchronise at the next marker after corrupt data. Baseline and extended sequential and
+//! progressive Huffman-coded JPEG with 1, 3 or 4 components (grey, YCbCr, RGB, CMYK, YCCK) and
+//! sampling factors 1, 2 and 4 are handled; truncated data leaves the missing part mid-grey, as
+//! libjpeg does.
+//!
+//! What it declines goes to `jpeg-decoder`, then `image`'s zune-jpeg:
+//! - lossless JPEG (SOF3);
+//! - sampling factors other than 1, 2 or 4 (3, say);
+//! - a progressive file whose refinement scan needs coefficients of a band it skipped (a scan
+//!   order no known encoder writes);
+//! - marker segments it cannot parse (corrupt tables, a scan before the frame), where a fallback
+//!   may still recover something.
+//!
+//! Arithmetic coding (SOF9–11), 12-bit samples and the hierarchical and differential processes
+//! are refused from the header, before any decoder runs, with
+//! [`Error::UnsupportedFormat`] (422). With the `turbojpeg` feature, libjpeg-turbo decodes
+//! sequential grey and YCbCr files at 1/2 and full scale, where its SIMD IDCT is faster.
+//!
 //! ## The calls around the image
 //!
 //! [`ApiRequest::parse`] (what [`ImageService::handle_with_body`] and the `tower` service use)
@@ -218,7 +245,8 @@
 //!   first of `SO-Language`, `SO-Culture` and `Accept-Language` with a caption, else English.
 //! - A stored image with unknown magic bytes is sent as stored (with its declared type) when no
 //!   conversion is asked; converting it is a 422.
-//! - 1-bit palette TIFF, 12-bit, arithmetic-coded and lossless JPEG are not decoded (422).
+//! - 1-bit palette TIFF and 12-bit, arithmetic-coded, hierarchical and differential JPEG are
+//!   not decoded (422); lossless JPEG is (by the fallback decoder, see [JPEG decoding](#jpeg-decoding)).
 //! - Truncated JPEGs render what the decoder recovered, as libjpeg does; other truncated files are 422.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
