@@ -32,7 +32,13 @@ impl RenderBudget {
     /// Reserves `bytes`, waiting while other renders hold too much of the budget for them to fit.
     /// A render larger than the whole budget runs once nothing else is reserved, alone, so every
     /// render runs eventually and the budget is exceeded by one render at most.
+    ///
+    /// Reserving nothing (a passthrough) takes neither the lock nor, on release, a wake-up of the
+    /// waiters: a condition variable's notify is a system call even when nobody waits.
     pub(crate) fn reserve(&self, bytes: u64) -> Reservation<'_> {
+        if bytes == 0 {
+            return Reservation { budget: self, bytes };
+        }
         let mut reserved = self.lock();
         while *reserved > 0 && reserved.saturating_add(bytes) > self.limit {
             reserved = self
@@ -62,6 +68,9 @@ impl RenderBudget {
 
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
+        if self.bytes == 0 {
+            return;
+        }
         let mut reserved = self.budget.lock();
         *reserved = reserved.saturating_sub(self.bytes);
         drop(reserved);
