@@ -37,7 +37,10 @@ impl RenderBudget {
     /// waiters: a condition variable's notify is a system call even when nobody waits.
     pub(crate) fn reserve(&self, bytes: u64) -> Reservation<'_> {
         if bytes == 0 {
-            return Reservation { budget: self, bytes };
+            return Reservation {
+                budget: self,
+                bytes,
+            };
         }
         let mut reserved = self.lock();
         while *reserved > 0 && reserved.saturating_add(bytes) > self.limit {
