@@ -666,6 +666,9 @@ fn decode_dc(bits: &mut BitReader, component: &ScanComponent, pred: &mut i32) ->
 /// position, value before dequantisation). It may also be called with a zero value: for a zero
 /// run of 16, and where a lookup held one coefficient instead of two (so that the two-at-once
 /// path needs no branch on how many it found).
+///
+/// A refill leaves at least 56 bits and one step takes at most 32 (11 on the fast path), so the
+/// reader is refilled once per two steps unless a long code used many bits.
 #[inline(always)]
 fn for_each_ac(
     bits: &mut BitReader,
@@ -674,47 +677,64 @@ fn for_each_ac(
     mut store: impl FnMut(usize, i32),
 ) -> Hot {
     let mut k = 1usize;
-    while k < 64 {
+    loop {
         hot = bits.refill(hot);
-        let fast = ac.fast(&hot);
-        if fast.length1() != 0 {
-            k += usize::from(fast.run1);
-            if k > 63 {
-                hot.consume(fast.length1());
-                break;
-            }
-            store(k, i32::from(fast.value1));
-            k += 1;
-            if k > 63 {
-                // The block is full: a second coefficient would belong to the next block.
-                hot.consume(fast.length1());
-                break;
-            }
-            hot.consume(fast.length());
-            k += usize::from(fast.run2);
-            if k > 63 {
-                break;
-            }
-            store(k, i32::from(fast.value2));
-            k += usize::from(fast.advance2);
-            continue;
-        }
-        let symbol = ac.decode(&mut hot);
-        hot = bits.refill(hot);
-        let size = u32::from(symbol & 15);
-        let mut run = usize::from(symbol >> 4);
-        if size == 0 && run != 15 {
-            run = 64;
-        }
-        let value = hot.signed(size);
-        k += run;
-        if k > 63 {
+        if !ac_step(&mut hot, &mut k, ac, &mut store) {
             break;
         }
-        store(k, value);
-        k += 1;
+        if hot.count >= 32 && !ac_step(&mut hot, &mut k, ac, &mut store) {
+            break;
+        }
     }
     hot
+}
+
+/// One lookup of [`for_each_ac`]: one or two coefficients from `hot` (which must hold at least
+/// 32 bits). Returns whether the block goes on.
+#[inline(always)]
+fn ac_step(
+    hot: &mut Hot,
+    k: &mut usize,
+    ac: &HuffmanTable,
+    store: &mut impl FnMut(usize, i32),
+) -> bool {
+    let fast = ac.fast(hot);
+    if fast.length1() != 0 {
+        *k += usize::from(fast.run1);
+        if *k > 63 {
+            hot.consume(fast.length1());
+            return false;
+        }
+        store(*k, i32::from(fast.value1));
+        *k += 1;
+        if *k > 63 {
+            // The block is full: a second coefficient would belong to the next block.
+            hot.consume(fast.length1());
+            return false;
+        }
+        hot.consume(fast.length());
+        *k += usize::from(fast.run2);
+        if *k > 63 {
+            return false;
+        }
+        store(*k, i32::from(fast.value2));
+        *k += usize::from(fast.advance2);
+        return *k < 64;
+    }
+    let symbol = ac.decode(hot);
+    let size = u32::from(symbol & 15);
+    let mut run = usize::from(symbol >> 4);
+    if size == 0 && run != 15 {
+        run = 64;
+    }
+    let value = hot.signed(size);
+    *k += run;
+    if *k > 63 {
+        return false;
+    }
+    store(*k, value);
+    *k += 1;
+    *k < 64
 }
 
 /// Restart intervals in parallel: the scan is split at restart markers that start a unit row,
