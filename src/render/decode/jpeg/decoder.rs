@@ -607,11 +607,15 @@ fn decode_block(
             }
         });
     } else {
-        // Only the lengths matter.
+        // Only the lengths matter. A skip takes at most 32 bits (12 from its table), so one
+        // refill serves two unless a long code used many bits.
         let mut k = 1usize;
         while k < 64 {
             hot = bits.refill(hot);
             k += ac.skip_ac(&mut hot, k);
+            if k < 64 && hot.count >= 32 {
+                k += ac.skip_ac(&mut hot, k);
+            }
         }
     }
     bits.set_hot(hot);
