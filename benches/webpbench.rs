@@ -9,18 +9,13 @@
 
 #[path = "../tests/common/pixels.rs"]
 mod pixels;
-
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+#[path = "span_timer.rs"]
+mod span_timer;
 
 use person_image::render::{RenderOptions, RenderRequest};
 use person_image::{render, OutputFormat};
 use pixels::psnr;
-use tracing::span::Id;
-use tracing::Subscriber;
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::Layer;
+use span_timer::SpanTimer;
 
 /// The still bench photos (distinct pixels: the 22 MP variants differ only in JPEG coding).
 const PHOTOS: [&str; 5] = [
@@ -32,37 +27,18 @@ const PHOTOS: [&str; 5] = [
 ];
 const WIDTHS: [u32; 2] = [128, 256];
 
-/// When the `encode` span was last entered, and how long it has been entered in total.
-static ENCODE: Mutex<(Option<Instant>, Duration)> = Mutex::new((None, Duration::ZERO));
-
-/// Times the crate's `encode` span (rendering runs on this thread, one span at a time).
-struct EncodeTimer;
-
-impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for EncodeTimer {
-    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        if ctx.span(id).is_some_and(|span| span.name() == "encode") {
-            ENCODE.lock().unwrap().0 = Some(Instant::now());
-        }
-    }
-
-    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
-        if ctx.span(id).is_some_and(|span| span.name() == "encode") {
-            let mut timer = ENCODE.lock().unwrap();
-            if let Some(start) = timer.0.take() {
-                timer.1 += start.elapsed();
-            }
-        }
-    }
-}
-
 /// Renders `request` `iterations` times: the body, and the median encode time in milliseconds.
-fn measure(request: &RenderRequest, iterations: usize) -> Result<(Vec<u8>, f64), String> {
+fn measure(
+    timer: &SpanTimer,
+    request: &RenderRequest,
+    iterations: usize,
+) -> Result<(Vec<u8>, f64), String> {
     let mut times = Vec::with_capacity(iterations);
     let mut body = Vec::new();
     for _ in 0..iterations {
-        *ENCODE.lock().unwrap() = (None, Duration::ZERO);
+        timer.reset();
         let response = render(request).map_err(|e| e.to_string())?;
-        times.push(ENCODE.lock().unwrap().1.as_secs_f64() * 1000.0);
+        times.push(timer.total("encode").as_secs_f64() * 1000.0);
         body = response.body.to_vec();
     }
     times.sort_by(f64::total_cmp);
@@ -90,8 +66,7 @@ fn main() -> Result<(), String> {
         Some(text) => text.parse().map_err(|e| format!("ITERATIONS: {e}"))?,
         None => 30,
     };
-    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(EncodeTimer))
-        .map_err(|e| e.to_string())?;
+    let timer = SpanTimer::install(&["encode"])?;
 
     println!("| photo | width | JPEG q85 bytes | WebP q80 bytes | WebP q85 bytes | JPEG q85 encode ms | WebP q80 encode ms | JPEG q85 PSNR | WebP q80 PSNR |");
     println!("|---|---|---|---|---|---|---|---|---|");
@@ -105,11 +80,11 @@ fn main() -> Result<(), String> {
                     .format(format)
                     .options(RenderOptions::default().webp_quality(webp_quality))
             };
-            let (reference, _) = measure(&request(OutputFormat::Png, 80), 1)?;
+            let (reference, _) = measure(&timer, &request(OutputFormat::Png, 80), 1)?;
             let reference = on_white(&reference)?;
-            let (jpeg, jpeg_ms) = measure(&request(OutputFormat::Jpeg, 80), iterations)?;
-            let (webp, webp_ms) = measure(&request(OutputFormat::WebP, 80), iterations)?;
-            let (webp85, _) = measure(&request(OutputFormat::WebP, 85), 1)?;
+            let (jpeg, jpeg_ms) = measure(&timer, &request(OutputFormat::Jpeg, 80), iterations)?;
+            let (webp, webp_ms) = measure(&timer, &request(OutputFormat::WebP, 80), iterations)?;
+            let (webp85, _) = measure(&timer, &request(OutputFormat::WebP, 85), 1)?;
             println!(
                 "| {name} | {width} | {} | {} ({:.0} %) | {} ({:.0} %) | {jpeg_ms:.2} | {webp_ms:.2} | {:.1} dB | {:.1} dB |",
                 jpeg.len(),

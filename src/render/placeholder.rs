@@ -642,26 +642,22 @@ mod tests {
                 "{kind:?}: solid stems"
             );
             // The band below the figure differs from the wordless artwork, and by language.
-            let band = below_figure_row(Canvas::new(128, 128));
-            let rows = |image: &RgbImage| {
+            let band = below_figure_row(Canvas::new(128, 128)) as usize;
+            // The pixels of rows `from..to`.
+            let rows = |image: &RgbImage, from: usize, to: usize| {
                 image
                     .rows()
-                    .skip(band as usize)
+                    .take(to)
+                    .skip(from)
                     .flatten()
                     .copied()
                     .collect::<Vec<_>>()
             };
-            assert_ne!(rows(english), rows(wordless), "{kind:?}");
-            assert_ne!(rows(english), rows(german), "{kind:?}");
+            let below = |image: &RgbImage| rows(image, band, usize::MAX);
+            assert_ne!(below(english), below(wordless), "{kind:?}");
+            assert_ne!(below(english), below(german), "{kind:?}");
             // The figure itself is the same in every language.
-            let above = |image: &RgbImage| {
-                image
-                    .rows()
-                    .take(band as usize)
-                    .flatten()
-                    .copied()
-                    .collect::<Vec<_>>()
-            };
+            let above = |image: &RgbImage| rows(image, 0, band);
             assert_eq!(above(english), above(german), "{kind:?}");
         }
     }

@@ -273,10 +273,10 @@ mod turbo {
     ///
     /// Only for sequential files at 1/2 and full scale, where libjpeg-turbo's SIMD IDCT is
     /// ahead; at 1/8 and 1/4, and for progressive files, the crate's decoder is faster
-    /// (interleaved, 256 px JPEG out, lower-quartile times, with turbo against without:
-    /// photo-3mp at 1/2 8.8 ms against 10.8, photo-3mp to 1500 px at full scale 31 against
-    /// 55; but photo-6mp at 1/4 12.9 against 12.2, photo-6mp-444 at 1/4 24.4 against 18.1, and
-    /// at 1/8 and for progressive files the gap was larger still).
+    /// (interleaved `thumbbench`, 256 px JPEG out, with turbo against without: photo-3mp at 1/2
+    /// 8.6 ms against 9.8, photo-3mp to 1500 px at full scale 31 against 55; but photo-6mp at
+    /// 1/4 12.9 against 12.2 and photo-6mp-444 at 1/4 24.4 against 18.1 even before the
+    /// decoder's last refill change, and at 1/8 and for progressive files the gap is larger).
     pub(super) fn decode_scaled(bytes: &[u8], header: &Header, eighths: u32) -> Option<Pixels> {
         if !matches!(header.components, 1 | 3) || header.progressive || eighths < 4 {
             return None;
