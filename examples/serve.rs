@@ -10,7 +10,8 @@
 //! `--features webp`, browsers (whose `Accept` names `image/webp`) get WebP and `type=webp` works.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use argh::FromArgs;
@@ -128,24 +129,30 @@ impl Config {
         Ok(auth)
     }
 
-    /// The service over the photo directory, or the SQLite database when one is given.
+    /// The service over the photo directory, or the SQLite database when one is given. Fails,
+    /// naming the flag and the path, when that directory or database is not there.
     pub fn service(&self) -> Result<ImageService, String> {
         let builder = ImageService::builder()
             .authenticator(self.authenticator()?)
             .cache_bytes(self.cache_mib * 1024 * 1024)
-            .render_memory(self.render_mib * 1024 * 1024);
+            .render_memory(self.render_mib * 1024 * 1024)
+            .read_only_hint("start the server with --writable");
         let builder = match self.database() {
             // `open` would create a missing file: an empty database that answers 500 to all.
             #[cfg(feature = "sqlite")]
-            Some(path) if !path.is_file() => {
-                return Err(format!("no database at {}", path.display()))
+            Some(path) => {
+                check_path("--sqlite", path, Expect::File)?;
+                self.with_store(
+                    builder,
+                    person_image::store::Sqlite::open(path).map_err(|e| e.to_string())?,
+                )
             }
-            #[cfg(feature = "sqlite")]
-            Some(path) => self.with_store(
-                builder,
-                person_image::store::Sqlite::open(path).map_err(|e| e.to_string())?,
-            ),
-            _ => self.with_store(builder, Directory::new(&self.images)),
+            // `Directory` takes a root that is not there yet (every person is then unknown, and a
+            // file is a 500 on every request): fine for a volume mounted later, not for a typo.
+            _ => {
+                check_path("--images", &self.images, Expect::Directory)?;
+                self.with_store(builder, Directory::new(&self.images))
+            }
         };
         builder.build().map_err(|e| e.to_string())
     }
@@ -183,6 +190,32 @@ impl Config {
     }
 }
 
+/// What a store flag must name.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Directory,
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    File,
+}
+
+/// `Ok` when `path` (given with `flag`) is an existing directory or file as `expect` says, else
+/// a message naming the flag, the path and what is wrong: `--images /no/such/dir: no such
+/// directory`, `--images Cargo.toml: not a directory`.
+fn check_path(flag: &str, path: &Path, expect: Expect) -> Result<(), String> {
+    let (kind, is_kind): (&str, fn(&std::fs::Metadata) -> bool) = match expect {
+        Expect::Directory => ("directory", std::fs::Metadata::is_dir),
+        Expect::File => ("file", std::fs::Metadata::is_file),
+    };
+    match std::fs::metadata(path) {
+        Ok(metadata) if is_kind(&metadata) => Ok(()),
+        Ok(_) => Err(format!("{flag} {}: not a {kind}", path.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            Err(format!("{flag} {}: no such {kind}", path.display()))
+        }
+        Err(error) => Err(format!("{flag} {}: {error}", path.display())),
+    }
+}
+
 /// The HTTP routes: every path goes to the image service, which matches
 /// `/api/v1/Person/{id}/Image` case-insensitively and answers 404 for anything else.
 pub fn router(service: HttpService) -> Router {
@@ -201,9 +234,21 @@ pub fn with_metrics(
     )
 }
 
-#[allow(dead_code)] // Tests include this file for `router` and `Config` only.
-fn main() -> Result<(), String> {
+#[allow(dead_code)] // Tests include this file for `router`, `Config` and `run` only.
+fn main() -> ExitCode {
     let config: Config = argh::from_env();
+    match run(&config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("serve: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the service (which checks the store flags), then listens until Ctrl-C; an error says
+/// why it did not start or stopped.
+pub fn run(config: &Config) -> Result<(), String> {
     // Rendering runs on the service's own pool (one thread per core unless --workers says
     // otherwise); the runtime only moves bytes.
     let app = router(config.http_service()?);

@@ -62,10 +62,20 @@ pub enum Error {
     /// The request path is not `/api/v1/Person/{personId}/Image` (404).
     #[error("No such endpoint")]
     NoRoute,
-    /// The path does not take this method, or the service does not offer it (writes without a
-    /// writable store) (405).
+    /// The path does not take this method (405).
     #[error("The method is not allowed for this path")]
     MethodNotAllowed,
+    /// An upload or delete to a service without a writable store (405, `Allow: GET, HEAD`).
+    #[error(
+        "This service is read-only: it does not accept uploads or deletes{}",
+        in_parentheses(hint)
+    )]
+    ReadOnly {
+        /// How the deployment turns writes on
+        /// ([`ImageServiceBuilder::read_only_hint`](crate::ImageServiceBuilder::read_only_hint)),
+        /// shown in parentheses after the message.
+        hint: Option<String>,
+    },
     /// The person does not exist (404, whatever `ifBlank` says).
     #[error("Person not found")]
     PersonNotFound,
@@ -167,7 +177,7 @@ impl Error {
             Error::Unauthenticated { .. } => 401,
             Error::Forbidden { .. } => 403,
             Error::NoRoute | Error::PersonNotFound | Error::ImageNotFound => 404,
-            Error::MethodNotAllowed => 405,
+            Error::MethodNotAllowed | Error::ReadOnly { .. } => 405,
             Error::PayloadTooLarge { .. } => 413,
             Error::UnsupportedMediaType { .. } => 415,
             Error::InvalidUpload { .. }
@@ -279,6 +289,12 @@ impl Error {
     }
 }
 
+/// ` (hint)`, or nothing.
+fn in_parentheses(hint: &Option<String>) -> String {
+    hint.as_ref()
+        .map_or_else(String::new, |hint| format!(" ({})", one_line(hint)))
+}
+
 /// The first line of an error's message, so messages stay one line.
 fn one_line(error: &dyn fmt::Display) -> String {
     let text = error.to_string();
@@ -317,6 +333,8 @@ mod tests {
             (Error::decode("broken"), 422),
             (Error::MissingImage, 400),
             (Error::PayloadTooLarge { max: 1 }, 413),
+            (Error::MethodNotAllowed, 405),
+            (Error::ReadOnly { hint: None }, 405),
             (
                 Error::UnsupportedMediaType {
                     reason: "text".into(),
@@ -345,6 +363,23 @@ mod tests {
         let source = std::error::Error::source(&error).unwrap().to_string();
         assert_eq!(source, "first line\nsecond line");
         assert_eq!(Error::ImageNotFound.message(), "Image not found");
+    }
+
+    #[test]
+    fn read_only_names_the_hint_when_there_is_one() {
+        let error = Error::ReadOnly { hint: None };
+        assert_eq!(
+            error.message(),
+            "This service is read-only: it does not accept uploads or deletes"
+        );
+        let error = Error::ReadOnly {
+            hint: Some("start the server with --writable\nand more".into()),
+        };
+        assert_eq!(
+            error.message(),
+            "This service is read-only: it does not accept uploads or deletes \
+             (start the server with --writable)"
+        );
     }
 
     #[test]

@@ -75,6 +75,7 @@ fn lowercase(name: &'static str) -> &'static str {
         "Cache-Control" => "cache-control",
         "Vary" => "vary",
         "WWW-Authenticate" => "www-authenticate",
+        "Allow" => "allow",
         _ => "x-unknown",
     }
 }

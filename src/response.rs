@@ -5,6 +5,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 
 use crate::headers::{ETag, Vary};
+use crate::request::Method;
 use crate::Error;
 
 /// The media type of JSON bodies: errors (`{"Message": ...}`) and the base64 image when only JSON
@@ -33,6 +34,9 @@ pub struct ImageResponse {
     pub vary: Vary,
     /// `WWW-Authenticate` challenges (on 401).
     pub www_authenticate: Vec<String>,
+    /// The methods the target takes, sent as `Allow` when not empty: on the 405 of a write to a
+    /// read-only service ([`Error::ReadOnly`]), `GET, HEAD`.
+    pub allow: Vec<Method>,
 }
 
 impl ImageResponse {
@@ -48,6 +52,7 @@ impl ImageResponse {
             cache_control: None,
             vary: Vary::NONE,
             www_authenticate: Vec::new(),
+            allow: Vec::new(),
         }
     }
 
@@ -75,8 +80,13 @@ impl ImageResponse {
     /// The error as a response: its status and a `{"Message": "..."}` JSON body (the vendor's shape).
     pub fn from_error(error: &Error) -> Self {
         let body = Bytes::from(format!("{{\"Message\":{}}}", json_string(&error.message())));
+        let allow = match error {
+            Error::ReadOnly { .. } => vec![Method::Get, Method::Head],
+            _ => Vec::new(),
+        };
         ImageResponse {
             status: error.status(),
+            allow,
             ..ImageResponse::ok(JSON_CONTENT_TYPE, body)
         }
     }
@@ -105,6 +115,10 @@ impl ImageResponse {
         }
         for challenge in &self.www_authenticate {
             headers.push(("WWW-Authenticate", challenge.clone()));
+        }
+        if !self.allow.is_empty() {
+            let methods: Vec<&str> = self.allow.iter().map(|method| method.as_str()).collect();
+            headers.push(("Allow", methods.join(", ")));
         }
         headers
     }
@@ -145,6 +159,21 @@ mod tests {
         assert_eq!(response.status, 404);
         assert_eq!(&response.body[..], br#"{"Message":"Image not found"}"#);
         assert_eq!(response.content_length, response.body.len() as u64);
+    }
+
+    #[test]
+    fn a_read_only_refusal_says_what_is_allowed() {
+        let response = ImageResponse::from_error(&Error::ReadOnly { hint: None });
+        assert_eq!(response.status, 405);
+        assert!(response
+            .headers()
+            .contains(&("Allow", "GET, HEAD".to_owned())));
+        assert_eq!(
+            &response.body[..],
+            br#"{"Message":"This service is read-only: it does not accept uploads or deletes"}"#
+        );
+        let response = ImageResponse::from_error(&Error::MethodNotAllowed);
+        assert!(response.headers().iter().all(|(name, _)| *name != "Allow"));
     }
 
     #[test]

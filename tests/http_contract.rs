@@ -178,6 +178,79 @@ async fn unauthenticated_requests_get_401_with_challenges() {
 }
 
 #[tokio::test]
+async fn no_credentials_at_all_name_the_ways_in() {
+    let challenges = |reply: &Reply| -> Vec<String> {
+        reply
+            .headers
+            .get_all("www-authenticate")
+            .iter()
+            .map(|value| value.to_str().unwrap().to_owned())
+            .collect()
+    };
+    // The demo authenticator: every way the serve example is configured with.
+    let reply = demo(Request::get("/api/v1/Person/1/Image")).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        reply.message(),
+        r#"{"Message":"Unauthenticated: no credentials sent; authenticate with Basic, SOTicket, Bearer, or a session cookie with the X-XSRF-TOKEN header"}"#
+    );
+    assert_eq!(
+        challenges(&reply),
+        [r#"Basic realm="person-image""#, "SOTicket", "Bearer"]
+    );
+    // Only what the authenticator accepts.
+    let reply = send(
+        router_with(
+            InMemory::new(),
+            StaticAuthenticator::new().bearer("t", "app"),
+        ),
+        Request::get("/api/v1/Person/1/Image")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        reply.message(),
+        r#"{"Message":"Unauthenticated: no credentials sent; authenticate with Bearer"}"#
+    );
+    assert_eq!(challenges(&reply), ["Bearer"]);
+    // A custom authenticator keeps the trait's defaults: the schemes of its challenges.
+    let reply = send(
+        router_with(InMemory::new(), FailingAuthenticator),
+        Request::head("/api/v1/Person/1/Image")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(challenges(&reply), ["Basic", "SOTicket", "Bearer"]);
+    let reply = send(
+        router_with(InMemory::new(), FailingAuthenticator),
+        Request::get("/api/v1/Person/1/ImageInfo")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        reply
+            .message()
+            .contains("no credentials sent; authenticate with Basic, SOTicket, or Bearer"),
+        "{}",
+        reply.message()
+    );
+    // A session cookie without the XSRF header is a session attempt: the XSRF check says why.
+    let reply =
+        demo(Request::get("/api/v1/Person/1/Image").header("Cookie", "session=demo-session")).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        reply.message().contains("XSRF token missing"),
+        "{}",
+        reply.message()
+    );
+    assert_eq!(challenges(&reply).len(), 3);
+}
+
+#[tokio::test]
 async fn invalid_parameters_are_400_naming_the_parameter() {
     let cases = [
         ("/api/v1/Person/abc/Image", "personId"),
@@ -620,10 +693,90 @@ async fn store_and_authenticator_failures_are_500() {
 }
 
 #[tokio::test]
+async fn writes_to_a_read_only_service_are_405_saying_so() {
+    // The serve example without --writable: its hint names the flag; credentials or not.
+    for method in ["PUT", "POST", "DELETE"] {
+        for auth in [Some(BASIC_DEMO), None] {
+            let mut request = Request::builder()
+                .method(method)
+                .uri("/api/v1/Person/1/Image")
+                .header("Content-Type", "image/png");
+            if let Some(auth) = auth {
+                request = request.header("Authorization", auth);
+            }
+            let reply = demo(request).await;
+            assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
+            assert_eq!(reply.header("allow"), "GET, HEAD", "{method}");
+            assert_eq!(
+                reply.message(),
+                r#"{"Message":"This service is read-only: it does not accept uploads or deletes (start the server with --writable)"}"#,
+                "{method}"
+            );
+        }
+    }
+    // The library alone says it without a hint.
+    let reply = send(
+        router_with(
+            InMemory::new(),
+            StaticAuthenticator::new().user("demo", "demo"),
+        ),
+        Request::delete("/api/v1/Person/1/Image")
+            .header("Authorization", BASIC_DEMO)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.header("allow"), "GET, HEAD");
+    assert_eq!(
+        reply.message(),
+        r#"{"Message":"This service is read-only: it does not accept uploads or deletes"}"#
+    );
+}
+
+#[tokio::test]
 async fn other_methods_are_405() {
     let reply =
-        demo(Request::post("/api/v1/Person/1/Image").header("Authorization", BASIC_DEMO)).await;
+        demo(Request::patch("/api/v1/Person/1/Image").header("Authorization", BASIC_DEMO)).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    let reply =
+        demo(Request::delete("/api/v1/Person/1/ImageInfo").header("Authorization", BASIC_DEMO))
+            .await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        reply.message().contains("not allowed for this path"),
+        "{}",
+        reply.message()
+    );
+}
+
+/// The serve example's flags as the command line gives them.
+fn serve_config(args: &[&str]) -> serve::Config {
+    <serve::Config as argh::FromArgs>::from_args(&["serve"], args).expect("flags parse")
+}
+
+#[test]
+fn serve_refuses_a_missing_or_non_directory_images_path() {
+    let error = serve_config(&["--images", "/no/such/dir"])
+        .service()
+        .unwrap_err();
+    assert_eq!(error, "--images /no/such/dir: no such directory");
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let error = serve_config(&["--images", file]).service().unwrap_err();
+    assert_eq!(error, format!("--images {file}: not a directory"));
+    assert!(serve_config(&["--images", FIXTURES]).service().is_ok());
+}
+
+#[test]
+fn serve_checks_images_before_binding_the_port() {
+    // The port is taken: had `run` tried to listen first, it would say so instead.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let config = serve_config(&["--addr", &addr, "--images", "/no/such/dir"]);
+    assert_eq!(
+        serve::run(&config).unwrap_err(),
+        "--images /no/such/dir: no such directory"
+    );
 }
 
 fn router_with(

@@ -22,12 +22,24 @@ const XSRF_COOKIE: &str = "XSRF-TOKEN";
 #[error("Unauthenticated: {reason}")]
 pub struct CredentialsError {
     reason: String,
+    /// The request carried no credentials at all (see [`CredentialsError::is_missing`]).
+    missing: bool,
 }
 
 impl CredentialsError {
     fn new(reason: impl Into<String>) -> Self {
         CredentialsError {
             reason: reason.into(),
+            missing: false,
+        }
+    }
+
+    /// The request carried nothing to authenticate with: no `Authorization` header, no
+    /// `X-XSRF-TOKEN` header and no cookie.
+    fn missing() -> Self {
+        CredentialsError {
+            reason: format!("{NO_CREDENTIALS}; {}", ways_to_authenticate(&DEFAULT_WAYS)),
+            missing: true,
         }
     }
 
@@ -35,6 +47,57 @@ impl CredentialsError {
     pub fn reason(&self) -> &str {
         &self.reason
     }
+
+    /// Whether the request carried no credentials at all: no `Authorization` header, no
+    /// `X-XSRF-TOKEN` header and no cookie (a cookie without the XSRF header is a session
+    /// attempt, and its error names the XSRF check instead).
+    ///
+    /// [`reason`](Self::reason) then names every way the parser takes (`Basic`, `SOTicket`,
+    /// `Bearer`, a session cookie with the XSRF header); [`ImageService`](crate::ImageService)
+    /// answers instead with the ways its authenticator accepts
+    /// ([`Authenticator::ways_to_authenticate`](super::Authenticator::ways_to_authenticate)).
+    pub fn is_missing(&self) -> bool {
+        self.missing
+    }
+
+    /// The 401 of a request without credentials, naming `ways` (from
+    /// [`Authenticator::ways_to_authenticate`](super::Authenticator::ways_to_authenticate)).
+    pub(crate) fn no_credentials(ways: &[String]) -> Self {
+        let reason = match ways {
+            [] => format!("{NO_CREDENTIALS}, and this service accepts none"),
+            ways => format!("{NO_CREDENTIALS}; {}", ways_to_authenticate(ways)),
+        };
+        CredentialsError {
+            reason,
+            missing: true,
+        }
+    }
+}
+
+/// The start of the reason of a request without credentials.
+const NO_CREDENTIALS: &str = "no credentials sent";
+
+/// What the credentials parser accepts, for the reason of [`CredentialsError::missing`].
+const DEFAULT_WAYS: [&str; 4] = ["Basic", "SOTicket", "Bearer", SESSION_WAY];
+
+/// How [`Authenticator::ways_to_authenticate`](super::Authenticator::ways_to_authenticate) names a
+/// session: the cookie plus the XSRF double-submit.
+pub(crate) const SESSION_WAY: &str = "a session cookie with the X-XSRF-TOKEN header";
+
+/// `authenticate with A, B, or C` (`A or B`, `A`).
+fn ways_to_authenticate<S: AsRef<str>>(ways: &[S]) -> String {
+    let mut text = String::from("authenticate with ");
+    for (index, way) in ways.iter().enumerate() {
+        if index > 0 {
+            text.push_str(match (ways.len(), index + 1 == ways.len()) {
+                (2, _) => " or ",
+                (_, true) => ", or ",
+                (_, false) => ", ",
+            });
+        }
+        text.push_str(way.as_ref());
+    }
+    text
 }
 
 impl From<CredentialsError> for Error {
@@ -85,7 +148,9 @@ impl CallerIdentity {
     /// `Authorization` accepts the schemes `Basic`, `SOTicket` and `Bearer` (any case). Without it,
     /// the `X-XSRF-TOKEN` header must equal an `XSRF-TOKEN` cookie, and the request's cookies become
     /// [`Credentials::Session`]. Every failure is a 401 whose message never contains a secret;
-    /// header values longer than 8 KiB or not UTF-8 are rejected.
+    /// header values longer than 8 KiB or not UTF-8 are rejected. A request with neither
+    /// `Authorization`, `X-XSRF-TOKEN` nor a cookie has no credentials at all: its error
+    /// [is missing](CredentialsError::is_missing) and names the ways to authenticate.
     ///
     /// ```
     /// use person_image::auth::{CallerIdentity, Credentials};
@@ -192,6 +257,10 @@ fn session_credentials(
     };
     let header = match xsrf_header {
         Some(value) => header_text("X-XSRF-TOKEN", value)?,
+        // Nothing at all: say how to authenticate rather than what the XSRF check wants.
+        None if parse_cookies(cookie_headers)?.is_empty() => {
+            return Err(CredentialsError::missing())
+        }
         None => return Err(missing()),
     };
     if header.is_empty() {
@@ -408,8 +477,8 @@ mod tests {
 
         type Case<'a> = (Option<&'a [u8]>, Vec<&'a [u8]>, &'a str);
         let cases: Vec<Case> = vec![
-            (None, vec![], "XSRF token missing"),
             (None, vec![b"XSRF-TOKEN=tok"], "XSRF token missing"),
+            (None, vec![b"session=s"], "XSRF token missing"),
             (Some(b"tok"), vec![], "XSRF token missing"),
             (Some(b""), vec![b"XSRF-TOKEN="], "XSRF token missing"),
             (Some(b"tok"), vec![b"XSRF-TOKEN="], "XSRF token missing"),
@@ -438,6 +507,54 @@ mod tests {
                 "{header:?} {cookies:?}: {message}"
             );
         }
+    }
+
+    #[test]
+    fn no_credentials_at_all_names_the_ways_in() {
+        let everything = "no credentials sent; authenticate with Basic, SOTicket, Bearer, or a \
+                          session cookie with the X-XSRF-TOKEN header";
+        let cookieless: [&[&[u8]]; 3] = [&[], &[b""], &[b" ; =x; noequals"]];
+        for cookies in cookieless {
+            let error = session(None, cookies).unwrap_err();
+            assert!(error.is_missing(), "{cookies:?}");
+            assert_eq!(error.reason(), everything);
+        }
+        // Anything of a session (a cookie, the XSRF header, even empty) is a session attempt.
+        type Attempt<'a> = (Option<&'a [u8]>, &'a [&'a [u8]]);
+        let attempts: [Attempt; 3] = [
+            (None, &[b"session=s"]),
+            (Some(b""), &[]),
+            (Some(b"tok"), &[]),
+        ];
+        for (header, cookies) in attempts {
+            let error = session(header, cookies).unwrap_err();
+            assert!(!error.is_missing(), "{header:?} {cookies:?}");
+            assert!(error.reason().contains("XSRF"), "{error}");
+        }
+        // As does any Authorization header, empty or malformed.
+        assert!(!auth(b"").unwrap_err().is_missing());
+
+        let ways = |ways: &[&str]| {
+            let ways: Vec<String> = ways.iter().map(|way| (*way).to_owned()).collect();
+            CredentialsError::no_credentials(&ways).to_string()
+        };
+        assert_eq!(
+            ways(&["Basic"]),
+            "Unauthenticated: no credentials sent; authenticate with Basic"
+        );
+        assert_eq!(
+            ways(&["Basic", "Bearer"]),
+            "Unauthenticated: no credentials sent; authenticate with Basic or Bearer"
+        );
+        assert_eq!(
+            ways(&["Basic", "Bearer", SESSION_WAY]),
+            "Unauthenticated: no credentials sent; authenticate with Basic, Bearer, or a session \
+             cookie with the X-XSRF-TOKEN header"
+        );
+        assert_eq!(
+            ways(&[]),
+            "Unauthenticated: no credentials sent, and this service accepts none"
+        );
     }
 
     #[test]

@@ -47,6 +47,21 @@ pub trait Authenticator: Send + Sync {
     fn challenges(&self) -> Vec<String> {
         vec!["Basic".into(), "SOTicket".into(), "Bearer".into()]
     }
+
+    /// The ways in, one short phrase each (`Basic`, `SOTicket`, `Bearer`, `a session cookie with
+    /// the X-XSRF-TOKEN header`), for the 401 of a request that sent no credentials at all
+    /// ([`CredentialsError::is_missing`]): `Unauthenticated: no credentials sent; authenticate
+    /// with Basic, Bearer, or a session cookie with the X-XSRF-TOKEN header`. Never a secret.
+    ///
+    /// Default: the scheme of each of [`challenges`](Self::challenges) (the text before its first
+    /// space). An authenticator that accepts sessions ([`Credentials::Session`]) should add them.
+    fn ways_to_authenticate(&self) -> Vec<String> {
+        self.challenges()
+            .iter()
+            .filter_map(|challenge| challenge.split_whitespace().next())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 impl<A: Authenticator + ?Sized> Authenticator for std::sync::Arc<A> {
@@ -58,5 +73,8 @@ impl<A: Authenticator + ?Sized> Authenticator for std::sync::Arc<A> {
     }
     fn challenges(&self) -> Vec<String> {
         (**self).challenges()
+    }
+    fn ways_to_authenticate(&self) -> Vec<String> {
+        (**self).ways_to_authenticate()
     }
 }

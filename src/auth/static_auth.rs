@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
+use super::credentials::SESSION_WAY;
 use super::secret::constant_time_eq;
 use super::{Action, Authenticator, Principal};
 use super::{CallerIdentity, Credentials, Secret};
@@ -216,6 +217,21 @@ impl Authenticator for StaticAuthenticator {
         }
         challenges
     }
+
+    /// The enabled schemes, then sessions when a session cookie is configured.
+    fn ways_to_authenticate(&self) -> Vec<String> {
+        let enabled = [
+            (!self.users.is_empty(), "Basic"),
+            (!self.tickets.is_empty(), "SOTicket"),
+            (!self.bearers.is_empty(), "Bearer"),
+            (!self.sessions.is_empty(), SESSION_WAY),
+        ];
+        enabled
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, way)| way.to_owned())
+            .collect()
+    }
 }
 
 impl fmt::Debug for StaticAuthenticator {
@@ -256,6 +272,23 @@ mod tests {
         assert_eq!(
             auth.challenges(),
             [r#"Basic realm="person-image""#, "Bearer"]
+        );
+    }
+
+    #[test]
+    fn ways_to_authenticate_list_only_enabled_ones() {
+        assert!(StaticAuthenticator::new().ways_to_authenticate().is_empty());
+        let auth = StaticAuthenticator::new().bearer("t", "p").user("u", "p");
+        assert_eq!(auth.ways_to_authenticate(), ["Basic", "Bearer"]);
+        let auth = auth.ticket("7T:x", "p").session_cookie("s", "v", "p");
+        assert_eq!(
+            auth.ways_to_authenticate(),
+            [
+                "Basic",
+                "SOTicket",
+                "Bearer",
+                "a session cookie with the X-XSRF-TOKEN header"
+            ]
         );
     }
 }

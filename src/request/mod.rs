@@ -295,7 +295,8 @@ mod tests {
         assert_eq!(request.locale, Locale::default());
         let error = request.identity.unwrap_err();
         assert_eq!(crate::Error::from(error.clone()).status(), 401);
-        assert!(error.to_string().contains("XSRF token missing"), "{error}");
+        assert!(error.is_missing(), "{error}");
+        assert!(error.to_string().contains("no credentials sent"), "{error}");
     }
 
     #[test]

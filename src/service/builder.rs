@@ -22,6 +22,7 @@ const DEFAULT_RENDER_MEMORY: u64 = 128 * 1024 * 1024;
 pub struct ImageServiceBuilder {
     store: Option<Arc<dyn ImageStore>>,
     writer: Option<Arc<dyn WritableStore>>,
+    read_only_hint: Option<String>,
     ingest: IngestPolicy,
     batch_workers: Option<usize>,
     authenticator: Option<Arc<dyn Authenticator>>,
@@ -62,6 +63,17 @@ impl ImageServiceBuilder {
         let store: Arc<dyn WritableStore> = Arc::new(store);
         self.store = Some(store.clone());
         self.writer = Some(store);
+        self
+    }
+
+    /// How this deployment turns writes on, added to the `405` ([`Error::ReadOnly`]) of an
+    /// upload or delete when the service has no [`writable_store`](Self::writable_store):
+    /// `This service is read-only: it does not accept uploads or deletes (<hint>)`. Without it
+    /// the message stops before the parenthesis. The serve example's hint is `start the server
+    /// with --writable`; the hint is sent to every caller, so name no secret or internal path.
+    #[must_use]
+    pub fn read_only_hint(mut self, hint: impl Into<String>) -> Self {
+        self.read_only_hint = Some(hint.into());
         self
     }
 
@@ -154,6 +166,7 @@ impl ImageServiceBuilder {
         Ok(ImageService {
             store,
             writer: self.writer,
+            read_only_hint: self.read_only_hint,
             ingest: self.ingest,
             batch_workers: self.batch_workers.unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)

@@ -58,16 +58,16 @@ pub trait PersonImageService: Send + Sync {
     fn get_image(&self, request: &ImageRequest) -> Result<ImageResponse>;
 
     /// `PUT`/`POST …/Image`: validates the upload, stores it in place of the old photo and
-    /// answers the stored photo's info (`200`, JSON). Default: `405`.
+    /// answers the stored photo's info (`200`, JSON). Default: `405` ([`Error::ReadOnly`]).
     fn replace_image(&self, request: &UploadRequest) -> Result<ImageResponse> {
         let _ = request;
-        Err(Error::MethodNotAllowed)
+        Err(Error::ReadOnly { hint: None })
     }
 
-    /// `DELETE …/Image`: removes the photo (`204`). Default: `405`.
+    /// `DELETE …/Image`: removes the photo (`204`). Default: `405` ([`Error::ReadOnly`]).
     fn delete_image(&self, request: &PersonRequest) -> Result<ImageResponse> {
         let _ = request;
-        Err(Error::MethodNotAllowed)
+        Err(Error::ReadOnly { hint: None })
     }
 
     /// `GET`/`HEAD …/ImageInfo`: the stored photo's metadata as JSON. Default: `404`.
@@ -182,6 +182,8 @@ pub struct ImageService {
     store: Arc<dyn ImageStore>,
     /// The same store, when it can write: uploads and deletes are `405` without it.
     writer: Option<Arc<dyn WritableStore>>,
+    /// Added to the message of that `405` ([`ImageServiceBuilder::read_only_hint`]).
+    read_only_hint: Option<String>,
     ingest: IngestPolicy,
     /// Threads a batch renders on at most.
     batch_workers: usize,
@@ -262,13 +264,20 @@ impl ImageService {
         Ok(principal)
     }
 
-    /// Who calls, or 401.
+    /// Who calls, or 401; without any credentials, the 401 names the ways the authenticator
+    /// accepts.
     fn authenticate(
         &self,
         identity: &std::result::Result<CallerIdentity, CredentialsError>,
     ) -> Result<Principal> {
         let _span = stage_span!("authenticate");
-        let identity = identity.as_ref().map_err(|error| error.clone())?;
+        let identity = identity.as_ref().map_err(|error| {
+            if error.is_missing() {
+                CredentialsError::no_credentials(&self.authenticator.ways_to_authenticate())
+            } else {
+                error.clone()
+            }
+        })?;
         self.authenticator.authenticate(identity)
     }
 

@@ -16,7 +16,7 @@ impl ImageService {
     /// `PUT`/`POST …/Image`. Nothing is written unless the upload is a whole image within the
     /// limits, for a person who exists, from a caller allowed to replace the photo.
     pub(super) fn replace(&self, request: &UploadRequest) -> Result<ImageResponse> {
-        let writer = self.writer.as_ref().ok_or(Error::MethodNotAllowed)?;
+        let writer = self.writer.as_ref().ok_or_else(|| self.read_only())?;
         self.authorize(&request.identity, request.person, Action::ReplaceImage)?;
         // The body is read only for a caller allowed to write.
         let (image, _declared) = request.image()?;
@@ -53,7 +53,7 @@ impl ImageService {
     /// `DELETE …/Image`: `204` when the person now has no photo (also when they had none: the
     /// call is idempotent), `404` when there is no such person.
     pub(super) fn delete(&self, request: &PersonRequest) -> Result<ImageResponse> {
-        let writer = self.writer.as_ref().ok_or(Error::MethodNotAllowed)?;
+        let writer = self.writer.as_ref().ok_or_else(|| self.read_only())?;
         self.authorize(&request.identity, request.person, Action::DeleteImage)?;
         let deleted = {
             let _span = stage_span!("store.delete", person = request.person.get());
@@ -65,6 +65,13 @@ impl ImageService {
                 Ok(ImageResponse::no_content())
             }
             Deleted::NoSuchPerson => Err(Error::PersonNotFound),
+        }
+    }
+
+    /// The `405` of a write to a service without a writable store.
+    fn read_only(&self) -> Error {
+        Error::ReadOnly {
+            hint: self.read_only_hint.clone(),
         }
     }
 

@@ -54,6 +54,10 @@ pub(crate) const NO_IMAGE_MARKER: &str = "none";
 ///   with [`Error::LimitExceeded`] at lookup, before it is read.
 /// * **Failures.** Any I/O error other than "not found" (permissions, a directory where a photo
 ///   should be) is [`Error::Store`] (500), never "no image".
+/// * **Root.** [`Directory::new`] does not look at `root`: while it does not exist every person
+///   is [`Lookup::NoSuchPerson`] (a volume mounted later is served once it is there), and a root
+///   that is a file makes every lookup an [`Error::Store`]. A program for which a mistyped path
+///   should stop the start checks it itself (the serve example refuses to start).
 ///
 /// * **Writes** ([`WritableStore`]). A new photo is written to a temporary file in the same
 ///   directory, synced, given a modification time later than the old photo's, and renamed over
