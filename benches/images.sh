@@ -1,68 +1,38 @@
 #!/usr/bin/env bash
 # Derives the large bench photos from the small sources in benches/images/ (see its README.md) into
 # target/bench-images/ (or $BENCH_IMAGES), then checks each one's size and JPEG sampling.
-# Idempotent: files that are already there are kept. Needs libvips-tools and libjpeg-turbo-progs
-# (installed from Debian when missing and when apt-get is available).
+# Idempotent: files that are already there are kept. All but the progressive photo are derived in
+# Rust (the `bench_photos` example, the same code the tests use); the progressive one is a
+# lossless rewrite by libjpeg-turbo's jpegtran. This is a benchmark script: it installs Debian's
+# libjpeg-turbo-progs when jpegtran is missing and apt-get is available. No test calls it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$root/benches/images"
 out="${BENCH_IMAGES:-$root/target/bench-images}"
 mkdir -p "$out"
 
-need=()
-command -v vips >/dev/null || need+=(libvips-tools)
-command -v jpegtran >/dev/null && command -v cjpeg >/dev/null || need+=(libjpeg-turbo-progs)
-if [ ${#need[@]} -gt 0 ]; then
+if ! command -v jpegtran >/dev/null; then
   if command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    echo "benches/images.sh: installing libjpeg-turbo-progs (jpegtran) from Debian" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjpeg-turbo-progs >/dev/null
   else
-    echo "benches/images.sh needs: ${need[*]}" >&2
+    echo "benches/images.sh needs jpegtran: Debian's libjpeg-turbo-progs" >&2
     exit 1
   fi
 fi
-
-# Each file is written under a temporary name and renamed, so an interrupted run leaves no
-# half-written photo that a later run would keep.
-make() {
-  local name="$1"; shift
-  [ -s "$out/$name" ] && return 0
-  "$@" "$out/.$name.tmp"
-  mv "$out/.$name.tmp" "$out/$name"
-}
 
 for name in photo-6mp.jpg alpha-3mp.png photo-800px.gif animated-10f.gif; do
   [ -s "$out/$name" ] || cp "$src/$name" "$out/$name"
 done
 
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+(cd "$root" && cargo run --quiet --release --example bench_photos -- "$out")
 
-# 22 MP: the centre 2720x2040 of photo-6mp.jpg tiled 2x2 with mirroring (so edges meet), 5440x4080,
-# quality 90, 4:2:0, no metadata.
-tile22() {
-  vips crop "$src/photo-6mp.jpg" "$tmp/a.v" 2 92 2720 2040
-  vips flip "$tmp/a.v" "$tmp/b.v" horizontal
-  vips flip "$tmp/a.v" "$tmp/c.v" vertical
-  vips rot "$tmp/a.v" "$tmp/d.v" d180
-  vips arrayjoin "$tmp/a.v $tmp/b.v $tmp/c.v $tmp/d.v" "$tmp/tiled.v" --across 2
-  vips jpegsave "$tmp/tiled.v" "$1" --Q 90 --strip --subsample-mode on
-}
-make photo-22mp.jpg tile22
-# 3 MP: the centre 1920x1440 of photo-6mp.jpg, quality 90, 4:2:0.
-crop3() {
-  vips crop "$src/photo-6mp.jpg" "$tmp/crop.v" 402 392 1920 1440
-  vips jpegsave "$tmp/crop.v" "$1" --Q 90 --strip --subsample-mode on
-}
-make photo-3mp.jpg crop3
-# Same pixels as photo-22mp.jpg, losslessly rewritten by jpegtran.
-progressive() { jpegtran -progressive -optimize -copy none -outfile "$1" "$out/photo-22mp.jpg"; }
-make photo-22mp-progressive.jpg progressive
-# A restart marker after every MCU row, same pixels.
-restart() { jpegtran -restart 1 -copy none -outfile "$1" "$out/photo-22mp.jpg"; }
-make photo-22mp-restart.jpg restart
-# photo-6mp.jpg decoded and re-encoded without chroma subsampling.
-full_chroma() { djpeg "$src/photo-6mp.jpg" | cjpeg -sample 1x1 -quality 92 -optimize -outfile "$1"; }
-make photo-6mp-444.jpg full_chroma
+# Same pixels as photo-22mp.jpg, losslessly rewritten by jpegtran (written under a temporary name
+# and renamed, so an interrupted run leaves no half-written photo that a later run would keep).
+if ! [ -s "$out/photo-22mp-progressive.jpg" ]; then
+  jpegtran -progressive -optimize -copy none -outfile "$out/.photo-22mp-progressive.jpg.tmp" "$out/photo-22mp.jpg"
+  mv "$out/.photo-22mp-progressive.jpg.tmp" "$out/photo-22mp-progressive.jpg"
+fi
 
 # Each derived photo must be what benches/images/README.md says it is.
 check() {

@@ -12,6 +12,8 @@ use person_image::render::RenderRequest;
 use person_image::store::InMemory;
 use person_image::{render, ImageRequest, ImageService, Limits, Method, OutputFormat, PersonId};
 
+#[path = "../tests/common/bench_photos.rs"]
+mod bench_photos;
 #[path = "../tests/common/corpus.rs"]
 mod corpus;
 

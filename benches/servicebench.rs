@@ -10,6 +10,8 @@ use person_image::auth::StaticAuthenticator;
 use person_image::store::InMemory;
 use person_image::{ImageService, Method, PersonId};
 
+#[path = "../tests/common/bench_photos.rs"]
+mod bench_photos;
 #[path = "../tests/common/corpus.rs"]
 mod corpus;
 

@@ -272,13 +272,14 @@ mod service;
 pub mod store;
 #[cfg(feature = "tower")]
 pub mod tower;
+/// The README's Rust snippets, compiled (and, but for the server, run) by `cargo test --doc`.
+#[cfg(all(doctest, feature = "tower"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeSnippets;
+
 // The test helpers the integration tests use too, compiled in from their one home.
 #[cfg(test)]
-#[path = "../tests/common/corpus.rs"]
-mod test_corpus;
-#[cfg(test)]
-#[path = "../tests/common/pixels.rs"]
-mod test_pixels;
+mod test_common;
 
 pub use error::{BoxError, Error, LimitKind, Result};
 pub use format::OutputFormat;

@@ -3,6 +3,7 @@
 mod common;
 
 use common::corpus::{corpus_bytes, corpus_dir, corpus_path};
+use common::reference::{Raster, Reference};
 
 use image::{DynamicImage, GenericImageView};
 use person_image::render::RenderRequest;
@@ -300,48 +301,59 @@ fn bombs_are_refused_by_limit() {
     }
 }
 
-fn psnr(a: &DynamicImage, b: &DynamicImage) -> f64 {
-    common::pixels::psnr(a.to_rgb8().as_raw(), b.to_rgb8().as_raw())
+/// libvips' thumbnail of the corpus file `path`, 100 px wide, as PNG with no metadata: run live
+/// (and recorded) by the opt-in suite, read from `tests/reference/vipsthumbnail/` otherwise.
+fn vipsthumbnail(path: &str) -> Reference {
+    #[cfg(feature = "reference-tools")]
+    {
+        let run = |args: &[&std::ffi::OsStr]| {
+            std::process::Command::new("vipsthumbnail")
+                .args(args)
+                .output()
+                .unwrap_or_else(|error| {
+                    panic!("vipsthumbnail does not run ({error}): install Debian's libvips-tools")
+                })
+        };
+        let version = run(&["--vips-version".as_ref()]);
+        eprintln!(
+            "reference: {}",
+            String::from_utf8_lossy(&version.stdout).trim()
+        );
+        let dir = common::temp::TempDir::new("vips");
+        let out = dir.path().join("reference.png");
+        let target = format!("{}[strip]", out.display());
+        let output = run(&[
+            corpus_path(path).as_os_str(),
+            "-s".as_ref(),
+            "100x100000".as_ref(),
+            "-o".as_ref(),
+            target.as_ref(),
+        ]);
+        assert!(output.status.success(), "vipsthumbnail failed on {path}");
+        Reference::record("vipsthumbnail", path, "w100", Raster::from_image_file(&out))
+    }
+    #[cfg(not(feature = "reference-tools"))]
+    Reference::load("vipsthumbnail", path, "w100")
 }
 
 #[test]
 fn close_to_libvips_reference() {
-    let output = std::process::Command::new("vipsthumbnail")
-        .arg("--vips-version")
-        .output()
-        .expect("vipsthumbnail runs (apt-get install libvips-tools; .ci/run does)");
-    eprintln!(
-        "reference: {}",
-        String::from_utf8_lossy(&output.stdout).trim()
-    );
-    let out_dir = std::env::temp_dir().join(format!("person-image-vips-{}", std::process::id()));
-    std::fs::create_dir_all(&out_dir).unwrap();
     for (path, min_psnr) in [
         ("jpeg/exif_orientation_6.jpg", 30.0),
         ("jpeg/progressive_cat.jpg", 30.0),
         ("png/hopper_rgb.png", 30.0),
         ("jpeg/icc_adobergb_person.jpg", 28.0),
     ] {
-        let reference = out_dir.join("ref.png");
-        let status = std::process::Command::new("vipsthumbnail")
-            .arg(corpus_path(path))
-            .args(["-s", "100x100000", "-o"])
-            .arg(format!("{}[strip]", reference.display()))
-            .status()
-            .unwrap();
-        assert!(status.success(), "vipsthumbnail failed on {path}");
-        let reference = image::open(&reference).unwrap();
+        let reference = vipsthumbnail(path);
         let ours = render(
             &RenderRequest::stored(read(path))
                 .width(100)
                 .format(OutputFormat::Png),
         )
         .unwrap();
-        let ours = decode(&ours.body);
-        assert_eq!(ours.dimensions(), reference.dimensions(), "{path}");
-        let score = psnr(&ours, &reference);
+        let ours = Raster::from_image(decode(&ours.body));
+        let score = reference.psnr(&ours, path);
         eprintln!("{path}: PSNR {score:.1} dB against vipsthumbnail");
         assert!(score > min_psnr, "{path}: PSNR {score:.1} dB < {min_psnr}");
     }
-    let _ = std::fs::remove_dir_all(out_dir);
 }

@@ -173,7 +173,7 @@ fn corrupt(reason: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_corpus::corpus_bytes as read;
+    use crate::test_common::corpus::corpus_bytes as read;
 
     /// The markers of the segments in `jpeg` before its first scan, with their first data bytes.
     fn segments(jpeg: &[u8]) -> Vec<(u8, Vec<u8>)> {

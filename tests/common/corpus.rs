@@ -1,14 +1,13 @@
 //! Where the tests' images live, resolved in one place: the real-world corpus in `tests/corpus/`
 //! (see its MANIFEST.tsv, LICENSES.md and SHA256SUMS) and the bench photos, whose small sources sit
-//! in `benches/images/` and whose large variants `benches/images.sh` derives into
-//! `target/bench-images/`. Nothing outside the repository is read.
+//! in `benches/images/` and whose large variants are derived into `target/bench-images/` on first
+//! use (`bench_photos.rs`). Nothing outside the repository is read, and no tool is run.
 //!
 //! Shared by the integration tests (`mod common;`), the library's unit tests and the benches
 //! (both through `#[path]`), so each function may be unused in some of them.
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The repository root.
 fn root() -> &'static Path {
@@ -51,22 +50,21 @@ const BENCH_SOURCES: [&str; 4] = [
     "animated-10f.gif",
 ];
 
-/// The path of a bench photo (see `benches/images/README.md`). Derived photos are made by
-/// `benches/images.sh` on first use; a failure there (e.g. libvips or libjpeg-turbo's tools
-/// missing) panics with the script's own message.
+/// The path of a bench photo (see `benches/images/README.md`). The derived photos are made in
+/// Rust on first use into `target/bench-images/` (see `bench_photos.rs`), so no tool is needed;
+/// the progressive photo only `benches/images.sh` makes, and no test uses it.
 pub fn bench_image(name: &str) -> PathBuf {
+    let sources = root().join("benches/images");
     if BENCH_SOURCES.contains(&name) {
-        return root().join("benches/images").join(name);
+        return sources.join(name);
     }
     let path = root().join("target/bench-images").join(name);
     if !path.is_file() {
-        let status = Command::new("bash")
-            .arg(root().join("benches/images.sh"))
-            .status()
-            .expect("bash runs benches/images.sh");
-        assert!(status.success(), "benches/images.sh failed ({status})");
+        let bytes = super::bench_photos::derive(name, &sources).unwrap_or_else(|| {
+            panic!("{name} is not derived in Rust: run `bash benches/images.sh`, which makes it")
+        });
+        super::bench_photos::write_atomically(&path, &bytes);
     }
-    assert!(path.is_file(), "benches/images.sh did not make {name}");
     path
 }
 

@@ -2,12 +2,14 @@
 //! and uses only some of it.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod bench_photos;
 #[cfg(feature = "tower")]
 pub mod body;
 pub mod corpus;
 pub mod counting;
 pub mod gate;
 pub mod pixels;
+pub mod reference;
 pub mod temp;
 
 /// Base64 for building `Basic` headers and reading JSON bodies: the crate's own implementation,

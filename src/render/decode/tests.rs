@@ -4,7 +4,7 @@ use super::*;
 use crate::render::picture::Pixels;
 use image::RgbImage;
 
-use crate::test_corpus::{bench_bytes, corpus_bytes as read, corpus_dir};
+use crate::test_common::corpus::{bench_bytes, corpus_bytes as read, corpus_dir};
 
 /// `(path, width, height)` of every file the manifest gives a size for; `None` sizes for `NA`.
 fn manifest() -> Vec<(String, Option<(u32, u32)>)> {
@@ -52,7 +52,7 @@ fn rgb(picture: &Picture) -> RgbImage {
 
 fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {
     assert_eq!(a.dimensions(), b.dimensions());
-    crate::test_pixels::mean_abs_diff(a.as_raw(), b.as_raw())
+    crate::test_common::pixels::mean_abs_diff(a.as_raw(), b.as_raw())
 }
 
 #[test]

@@ -115,7 +115,7 @@ mod tests {
     use super::*;
     use image::{DynamicImage, RgbaImage};
 
-    use crate::test_pixels::mean_abs_diff;
+    use crate::test_common::pixels::mean_abs_diff;
 
     #[test]
     fn round_trips_every_pixel_kind_closely() {

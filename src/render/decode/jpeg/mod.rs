@@ -418,7 +418,7 @@ mod turbo_tests {
 
     #[test]
     fn turbo_and_pure_rust_decodes_are_close() {
-        let bytes = crate::test_corpus::bench_bytes("photo-3mp.jpg");
+        let bytes = crate::test_common::corpus::bench_bytes("photo-3mp.jpg");
         let header = read_header(&bytes).unwrap();
         let source = (u32::from(header.width), u32::from(header.height));
         let target = (256, (256 * source.1).div_ceil(source.0));
@@ -433,7 +433,7 @@ mod turbo_tests {
             resize::resize(pure, target).unwrap(),
         );
         assert_eq!(turbo.dimensions(), target);
-        let mean = crate::test_pixels::mean_abs_diff(raw(&turbo), raw(&pure));
+        let mean = crate::test_common::pixels::mean_abs_diff(raw(&turbo), raw(&pure));
         assert!(mean < 4.0, "mean abs diff {mean}");
     }
 }
