@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use image::metadata::Orientation;
 
+use crate::render::jpeg_marker::{Marker, SegmentError, Segments};
 use crate::{Error, Result};
 
 /// Marker segments that are kept: what decoding needs (tables, frame and scan headers, restart
@@ -11,12 +12,12 @@ use crate::{Error, Result};
 /// without which CMYK/YCCK files decode with wrong colours. Everything else before or between
 /// scans goes: EXIF and XMP (`APP1`), IPTC/Photoshop (`APP13`), other applications' blocks and
 /// comments (`COM`).
-fn keep(marker: u8, data: &[u8]) -> bool {
+fn keep(marker: Marker, data: &[u8]) -> bool {
     match marker {
-        0xE0 => true,
-        0xE2 => data.starts_with(b"ICC_PROFILE\0"),
-        0xEE => data.starts_with(b"Adobe"),
-        0xE1 | 0xE3..=0xED | 0xEF | 0xFE => false,
+        Marker::App(0) => true,
+        Marker::App(2) => data.starts_with(b"ICC_PROFILE\0"),
+        Marker::App(14) => data.starts_with(b"Adobe"),
+        Marker::App(_) | Marker::Com => false,
         _ => true,
     }
 }
@@ -29,45 +30,36 @@ pub(super) fn strip_metadata(jpeg: &[u8]) -> Result<Bytes> {
     out.extend_from_slice(&[0xFF, 0xD8]);
     let mut orientation = Orientation::NoTransforms;
     let mut wrote_orientation = false;
-    let mut at = 2;
-    loop {
-        // Fill bytes (0xFF runs) may precede a marker.
-        let marker_at = at
-            + jpeg
-                .get(at..)
-                .ok_or_else(truncated)?
-                .iter()
-                .take_while(|&&byte| byte == 0xFF)
-                .count();
-        if marker_at == at || marker_at >= jpeg.len() {
-            return Err(truncated_or_corrupt(marker_at >= jpeg.len()));
+    // Where the entropy-coded data of the scan just read starts: it is copied byte for byte
+    // (stuffed bytes and restart markers included) when the next marker segment is reached.
+    let mut scan_data = None;
+    for segment in Segments::new(jpeg, 2) {
+        let segment = segment.map_err(|error| match error {
+            SegmentError::NotAMarker { .. } => corrupt("bytes between marker segments"),
+            SegmentError::BadLength { .. } => corrupt("a marker segment length below 2"),
+            SegmentError::Truncated { .. } => truncated(),
+        })?;
+        if let Some(from) = scan_data {
+            if matches!(segment.marker, Marker::Rst(_)) {
+                continue;
+            }
+            out.extend_from_slice(&jpeg[from..segment.at]);
+            scan_data = None;
         }
-        let marker = jpeg[marker_at];
-        match marker {
-            0xD9 => {
+        match segment.marker {
+            Marker::Eoi => {
                 out.extend_from_slice(&[0xFF, 0xD9]);
                 return Ok(Bytes::from(out));
             }
-            0xD0..=0xD7 | 0x01 => {
-                // Parameterless markers outside entropy data: copy.
-                out.extend_from_slice(&[0xFF, marker]);
-                at = marker_at + 1;
+            // Other standalone markers outside entropy-coded data: copied.
+            marker if marker.is_standalone() => {
+                out.extend_from_slice(&[0xFF, marker.code()]);
                 continue;
             }
             _ => {}
         }
-        let length_at = marker_at + 1;
-        let length = jpeg
-            .get(length_at..length_at + 2)
-            .map(|bytes| usize::from(u16::from_be_bytes([bytes[0], bytes[1]])))
-            .ok_or_else(truncated)?;
-        if length < 2 {
-            return Err(corrupt("a marker segment length below 2"));
-        }
-        let end = length_at + length;
-        let segment = jpeg.get(marker_at - 1..end).ok_or_else(truncated)?;
-        let data = &segment[4..];
-        if marker == 0xE1 && data.starts_with(b"Exif\0\0") {
+        let data = segment.data;
+        if segment.marker == Marker::App(1) && data.starts_with(b"Exif\0\0") {
             let found =
                 Orientation::from_exif_chunk(&data[6..]).unwrap_or(Orientation::NoTransforms);
             if orientation == Orientation::NoTransforms {
@@ -75,42 +67,18 @@ pub(super) fn strip_metadata(jpeg: &[u8]) -> Result<Bytes> {
             }
         }
         // The orientation goes where the EXIF block would be: after JFIF, before the tables.
-        if !wrote_orientation && !matches!(marker, 0xE0..=0xEF | 0xFE) {
+        if !wrote_orientation && !matches!(segment.marker, Marker::App(_) | Marker::Com) {
             write_orientation(&mut out, orientation);
             wrote_orientation = true;
         }
-        if keep(marker, data) {
-            out.extend_from_slice(segment);
+        if keep(segment.marker, data) {
+            out.extend_from_slice(&jpeg[segment.at..segment.end]);
         }
-        at = end;
-        if marker == 0xDA {
-            at = end_of_entropy_data(jpeg, at, &mut out)?;
-        }
-    }
-}
-
-/// Copies the entropy-coded data that starts at `from` (stuffed bytes and restart markers
-/// included) and returns where the next marker segment starts.
-fn end_of_entropy_data(jpeg: &[u8], from: usize, out: &mut Vec<u8>) -> Result<usize> {
-    let mut at = from;
-    loop {
-        let offset = jpeg
-            .get(at..)
-            .and_then(|rest| rest.iter().position(|&byte| byte == 0xFF))
-            .ok_or_else(truncated)?;
-        let marker_at = at + offset;
-        match jpeg.get(marker_at + 1) {
-            None => return Err(truncated()),
-            // A stuffed zero or a restart marker belongs to the data.
-            Some(0x00 | 0xD0..=0xD7) => at = marker_at + 2,
-            // Fill bytes before a marker.
-            Some(0xFF) => at = marker_at + 1,
-            Some(_) => {
-                out.extend_from_slice(&jpeg[from..marker_at]);
-                return Ok(marker_at);
-            }
+        if segment.marker == Marker::Sos {
+            scan_data = Some(segment.end);
         }
     }
+    Err(truncated())
 }
 
 /// Writes an `APP1` EXIF block holding only `orientation` (nothing when it is the default): a
@@ -154,18 +122,12 @@ fn write_orientation(out: &mut Vec<u8>, orientation: Orientation) {
     out.extend_from_slice(&tiff);
 }
 
+/// The refusal of a file that ends before its end-of-image marker.
 fn truncated() -> Error {
-    truncated_or_corrupt(true)
+    corrupt("the file ends before its end-of-image marker (truncated)")
 }
 
-fn truncated_or_corrupt(truncated: bool) -> Error {
-    if truncated {
-        corrupt("the file ends before its end-of-image marker (truncated)")
-    } else {
-        corrupt("bytes between marker segments")
-    }
-}
-
+/// The refusal of a corrupt upload, saying why.
 fn corrupt(reason: &str) -> Error {
     Error::decode(format!("JPEG: {reason}")).into_upload_error()
 }

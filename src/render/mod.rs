@@ -48,7 +48,7 @@ use crate::Result;
 
 pub use crate::format::ImageFormat;
 pub use caption::CaptionLanguage;
-pub(crate) use decode::{decode, peak_bytes, probe, SourceInfo};
+pub(crate) use decode::{decode, jpeg_marker, peak_bytes, probe, SourceInfo};
 pub(crate) use geometry::fit;
 pub(crate) use negotiate::webp_weight;
 pub use options::{PngCompression, RenderOptions};

@@ -12,6 +12,7 @@ mod colour;
 mod jpeg;
 #[cfg(fuzzing)]
 pub use jpeg::fuzz_decode as fuzz_jpeg_decode;
+pub(crate) use jpeg::marker as jpeg_marker;
 mod orientation;
 mod probe;
 mod still;

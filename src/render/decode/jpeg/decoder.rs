@@ -6,8 +6,9 @@
 
 use std::cell::RefCell;
 
+use super::headers::{self, Frame, Scan, Tables, ZIGZAG};
 use super::huffman::{BitReader, Hot, HuffmanTable};
-use super::markers::{self, Frame, Scan, Tables, ZIGZAG};
+use super::marker::{self, Marker, SegmentError, Segments};
 use super::{idct, upsample};
 use crate::limits::Limits;
 use crate::{Error, Result};
@@ -224,50 +225,38 @@ fn decode_with(
     let mut frame: Option<(Frame, Vec<Component>, Geometry)> = None;
     let mut scans = 0usize;
     let mut later = None;
-    let mut pos = 2usize;
-    while let Some((at, marker)) = markers::next_marker(bytes, pos) {
-        pos = at + 2;
-        match marker {
-            0xD8 | 0xD0..=0xD7 | 0x01 => continue,
-            0xD9 => break,
-            _ => {}
-        }
-        let Some(length) = markers::read_u16(bytes, pos) else {
-            if scans > 0 {
-                break;
+    let mut segments = Segments::lenient(bytes, 2);
+    while let Some(segment) = segments.next() {
+        let segment = match segment {
+            Ok(segment) => segment,
+            Err(SegmentError::BadLength { .. }) => {
+                return Err(Error::decode("JPEG segment with an invalid length"))
             }
-            return Err(truncated());
+            // Data cut short after a scan: decode what there is.
+            Err(_) if scans > 0 => break,
+            Err(_) => return Err(truncated()),
         };
-        let length = usize::from(length);
-        if length < 2 {
-            return Err(Error::decode("JPEG segment with an invalid length"));
-        }
-        let Some(segment) = bytes.get(pos + 2..pos + length) else {
-            if scans > 0 {
-                break;
-            }
-            return Err(truncated());
-        };
-        pos += length;
-        match marker {
-            0xC4 => tables.read_dht(segment)?,
-            0xDB => tables.read_dqt(segment)?,
-            0xDD => {
+        let data = segment.data;
+        match segment.marker {
+            Marker::Eoi => break,
+            Marker::Dht => tables.read_dht(data)?,
+            Marker::Dqt => tables.read_dqt(data)?,
+            Marker::Dri => {
                 tables.restart_interval =
-                    usize::from(markers::read_u16(segment, 0).ok_or_else(truncated)?);
+                    usize::from(marker::read_u16(data, 0).ok_or_else(truncated)?);
             }
-            0xE0..=0xEF => tables.read_app(marker, segment),
-            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+            Marker::App(_) => tables.read_app(segment.marker, data),
+            Marker::Sof(_) => {
                 if frame.is_some() {
                     return Err(Error::decode("JPEG has a second frame header"));
                 }
-                let parsed = markers::read_sof(marker, segment)?;
+                let parsed = headers::read_sof(segment.marker.code(), data)?;
                 limits.check_source_pixels(parsed.width as u64 * parsed.height as u64)?;
                 let (components, geometry) = layout(&parsed, n);
                 allocate(&parsed, &components, scratch);
                 frame = Some((parsed, components, geometry));
             }
-            0xDA => {
+            Marker::Sos => {
                 let Some((frame, components, geometry)) = frame.as_mut() else {
                     return Err(Error::decode("JPEG scan before the frame header"));
                 };
@@ -275,7 +264,7 @@ fn decode_with(
                 if scans > MAX_SCANS {
                     return Err(Error::decode("JPEG has too many scans"));
                 }
-                let scan = markers::read_sos(segment, frame)?;
+                let scan = headers::read_sos(data, frame)?;
                 for &(index, _, _) in &scan.components {
                     let component = &mut components[index];
                     if component.quant.is_none() {
@@ -285,7 +274,8 @@ fn decode_with(
                         );
                     }
                 }
-                pos = if frame.progressive {
+                let pos = segment.end;
+                let end = if frame.progressive {
                     progressive_scan(
                         bytes, pos, &scan, &tables, components, geometry, scratch, &mut later,
                     )?
@@ -294,6 +284,7 @@ fn decode_with(
                         bytes, pos, &scan, &tables, components, geometry, scratch, threads,
                     )?
                 };
+                segments.seek(end);
             }
             _ => {}
         }
@@ -765,17 +756,20 @@ fn parallel_restarts(
     // Where each interval's data starts.
     let mut starts = Vec::with_capacity(intervals);
     starts.push(pos);
-    let mut at = pos;
-    let end = loop {
-        match markers::next_marker(bytes, at) {
-            Some((marker_at, 0xD0..=0xD7)) => {
-                at = marker_at + 2;
-                starts.push(at);
+    let mut end = bytes.len();
+    for segment in Segments::lenient(bytes, pos) {
+        match segment {
+            Ok(segment) if matches!(segment.marker, Marker::Rst(_)) => starts.push(segment.end),
+            Ok(segment) => {
+                end = segment.at;
+                break;
             }
-            Some((marker_at, _)) => break marker_at,
-            None => break bytes.len(),
+            Err(error) => {
+                end = error.at();
+                break;
+            }
         }
-    };
+    }
     if starts.len() != intervals {
         return None;
     }
@@ -846,7 +840,7 @@ fn progressive_scan(
     scratch: &mut Scratch,
     later: &mut Option<Vec<LaterScan>>,
 ) -> Result<usize> {
-    let skip_to_end = || markers::end_of_scan(bytes, pos).map_or(bytes.len(), |(at, _)| at);
+    let skip_to_end = || marker::scan_end(bytes, pos);
     let missing = || Error::decode("JPEG Huffman table missing");
     if scan.ss > 0 {
         // AC scans hold one component.
@@ -967,32 +961,30 @@ type LaterScan = (usize, u8, usize, usize, u32);
 
 /// Every single-component AC scan header from `pos` on, reading marker segments only and
 /// skipping entropy-coded data.
-fn list_scans(bytes: &[u8], mut pos: usize) -> Vec<LaterScan> {
+fn list_scans(bytes: &[u8], pos: usize) -> Vec<LaterScan> {
     let mut scans = Vec::new();
-    while let Some((marker_at, marker)) = markers::end_of_scan(bytes, pos) {
-        pos = marker_at + 2;
-        if marker == 0xD9 || scans.len() > MAX_SCANS {
-            break;
-        }
-        let Some(length) = markers::read_u16(bytes, pos) else {
+    for segment in Segments::lenient(bytes, pos) {
+        let Ok(segment) = segment else {
             break;
         };
-        let Some(segment) = bytes.get(pos + 2..pos + usize::from(length)) else {
-            break;
-        };
-        pos += usize::from(length);
-        if marker == 0xDA {
-            if let [1, id, _, ss, se, approx, ..] = segment {
-                if *ss > 0 {
-                    scans.push((
-                        pos,
-                        *id,
-                        usize::from(*ss),
-                        usize::from(*se),
-                        u32::from(approx >> 4),
-                    ));
+        match segment.marker {
+            Marker::Rst(_) => continue,
+            Marker::Eoi => break,
+            _ if scans.len() > MAX_SCANS => break,
+            Marker::Sos => {
+                if let [1, id, _, ss, se, approx, ..] = segment.data {
+                    if *ss > 0 {
+                        scans.push((
+                            segment.end,
+                            *id,
+                            usize::from(*ss),
+                            usize::from(*se),
+                            u32::from(approx >> 4),
+                        ));
+                    }
                 }
             }
+            _ => {}
         }
     }
     scans

@@ -11,6 +11,7 @@
 //! bulk of a photo's AC data, then cost half a lookup each: the chain of dependent lookups, one
 //! per symbol, is what bounds entropy decoding.
 
+use super::marker::Marker;
 use crate::{Error, Result};
 
 /// Bits looked at by the one-lookup decode.
@@ -295,9 +296,9 @@ impl<'a> BitReader<'a> {
         self.at_marker = false;
         let expected = ((interval.wrapping_sub(1)) & 7) as u8;
         loop {
-            match super::markers::next_marker(self.data, self.pos) {
-                Some((at, code @ 0xD0..=0xD7)) => {
-                    let ahead = (code - 0xD0).wrapping_sub(expected) & 7;
+            match super::marker::next_marker(self.data, self.pos) {
+                Some((at, Marker::Rst(number))) => {
+                    let ahead = number.wrapping_sub(expected) & 7;
                     match ahead {
                         // A later interval's marker: this interval is missing.
                         1 | 2 => {

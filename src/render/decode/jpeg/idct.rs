@@ -246,7 +246,7 @@ pub(super) fn fill(value: u8, n: usize, out: &mut [u8], stride: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::markers::ZIGZAG;
+    use super::super::headers::ZIGZAG;
     use super::*;
 
     /// The transforms against the box average of the floating-point 8×8 IDCT.

@@ -40,9 +40,10 @@
 //! `std::thread::available_parallelism()`.
 
 mod decoder;
+mod headers;
 mod huffman;
 mod idct;
-mod markers;
+pub(crate) mod marker;
 #[cfg(test)]
 mod tests;
 mod upsample;
@@ -52,6 +53,7 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{GrayImage, ImageBuffer, ImageDecoder, RgbImage};
 use jpeg_decoder::PixelFormat;
+use marker::{Marker, SegmentError, Segments};
 
 use super::{check_area, colour, image_error, image_limits, orientation, resize};
 use crate::limits::Limits;
@@ -79,38 +81,36 @@ pub(super) struct Header {
 /// Scans the markers up to the first scan (SOS) for the frame header, EXIF and Adobe segments.
 pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
     let truncated = || Error::decode("JPEG header is truncated or has no frame header");
-    let mut pos = 2usize;
     let mut frame: Option<(u16, u16, u8, bool)> = None;
     let mut adobe_transform = None;
     let mut exif_orientation = None;
+    let mut segments = Segments::new(bytes, 2);
     loop {
-        if bytes.get(pos) != Some(&0xFF) {
-            return Err(Error::decode(format!("JPEG marker expected at byte {pos}")));
-        }
-        // Any number of 0xFF fill bytes may precede a marker code.
-        while bytes.get(pos) == Some(&0xFF) {
-            pos += 1;
-        }
-        let marker = *bytes.get(pos).ok_or_else(truncated)?;
-        pos += 1;
-        match marker {
-            0x01 | 0xD0..=0xD8 => continue,
-            0xD9 | 0xDA => break,
-            _ => {}
-        }
-        let length = usize::from(markers::read_u16(bytes, pos).ok_or_else(truncated)?);
-        if length < 2 {
-            return Err(Error::decode("JPEG segment with an invalid length"));
-        }
-        let segment = bytes.get(pos + 2..pos + length).ok_or_else(truncated)?;
-        pos += length;
-        match marker {
-            // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC).
-            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+        let segment = match segments.next() {
+            Some(Ok(segment)) => segment,
+            // Only what comes before the first scan matters.
+            Some(Err(error)) if error.marker() == Some(Marker::Sos) => break,
+            Some(Err(SegmentError::NotAMarker { at })) => {
+                return Err(Error::decode(format!("JPEG marker expected at byte {at}")))
+            }
+            None => {
+                let at = segments.position();
+                return Err(Error::decode(format!("JPEG marker expected at byte {at}")));
+            }
+            Some(Err(SegmentError::BadLength { .. })) => {
+                return Err(Error::decode("JPEG segment with an invalid length"))
+            }
+            Some(Err(SegmentError::Truncated { .. })) => return Err(truncated()),
+        };
+        let data = segment.data;
+        match segment.marker {
+            Marker::Eoi | Marker::Sos => break,
+            Marker::Sof(_) => {
                 if frame.is_some() {
                     continue;
                 }
-                let (precision, height, width, components) = match segment {
+                let marker = segment.marker.code();
+                let (precision, height, width, components) = match data {
                     [p, h0, h1, w0, w1, n, ..] => (
                         *p,
                         u16::from_be_bytes([*h0, *h1]),
@@ -144,13 +144,13 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
                 }
                 frame = Some((width, height, components, marker == 0xC2));
             }
-            0xE1 if exif_orientation.is_none() => {
-                if let Some(exif) = segment.strip_prefix(b"Exif\0\0") {
+            Marker::App(1) if exif_orientation.is_none() => {
+                if let Some(exif) = data.strip_prefix(b"Exif\0\0") {
                     exif_orientation = Some(orientation::from_exif(exif));
                 }
             }
-            0xEE => {
-                if let [b'A', b'd', b'o', b'b', b'e', rest @ ..] = segment {
+            Marker::App(14) => {
+                if let [b'A', b'd', b'o', b'b', b'e', rest @ ..] = data {
                     adobe_transform = rest.get(6).copied().or(Some(0));
                 }
             }

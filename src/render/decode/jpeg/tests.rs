@@ -545,18 +545,13 @@ fn sampling_factor_three_falls_back() {
 
 /// The positions just after each RST marker of the first scan of `bytes`.
 fn restart_starts(bytes: &[u8]) -> Vec<usize> {
-    let mut pos = 2;
     let mut starts = Vec::new();
-    while let Some((at, marker)) = markers::next_marker(bytes, pos) {
-        pos = at + 2;
-        match marker {
-            0xD0..=0xD7 if !starts.is_empty() => starts.push(pos),
-            0xDA => {
-                let length = usize::from(markers::read_u16(bytes, pos).unwrap());
-                pos += length;
-                starts.push(pos);
-            }
-            0xD9 => break,
+    for segment in marker::Segments::lenient(bytes, 2) {
+        let segment = segment.unwrap();
+        match segment.marker {
+            Marker::Rst(_) if !starts.is_empty() => starts.push(segment.end),
+            Marker::Sos => starts.push(segment.end),
+            Marker::Eoi => break,
             _ if !starts.is_empty() => break,
             _ => {}
         }

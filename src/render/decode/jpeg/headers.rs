@@ -1,7 +1,9 @@
-//! Marker segments: frame header (SOF), tables (DQT, DHT), restart interval (DRI), scan header
-//! (SOS), the Adobe and ICC application segments. Every length is checked against the data.
+//! The contents of marker segments: frame header (SOF, ITU T.81 B.2.2), scan header (SOS, B.2.3),
+//! quantisation and Huffman tables (DQT B.4, DHT B.4), the JFIF, Adobe and ICC application
+//! segments. Every length is checked against the segment.
 
 use super::huffman::HuffmanTable;
+use super::marker::Marker;
 use crate::{Error, Result};
 
 /// Zigzag position to natural (row-major) position in an 8×8 block.
@@ -10,46 +12,6 @@ pub(super) const ZIGZAG: [u8; 64] = [
     13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
     52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ];
-
-/// The position of the next marker at or after `pos` (its first `0xFF`) and its code, skipping
-/// entropy-coded bytes, stuffed `FF 00` and fill bytes.
-pub(super) fn next_marker(data: &[u8], mut pos: usize) -> Option<(usize, u8)> {
-    loop {
-        pos = find_ff(data, pos)?;
-        let mut next = pos + 1;
-        while data.get(next) == Some(&0xFF) {
-            next += 1;
-        }
-        match data.get(next) {
-            None => return None,
-            Some(0) => pos = next + 1,
-            Some(&code) => return Some((next - 1, code)),
-        }
-    }
-}
-
-/// The position of the next `0xFF` at or after `pos`, sixteen bytes per step.
-fn find_ff(data: &[u8], mut pos: usize) -> Option<usize> {
-    while let Some(chunk) = data.get(pos..pos + 16) {
-        let (a, b) = chunk.split_at(8);
-        let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]));
-        if super::huffman::has_ff(word(a)) || super::huffman::has_ff(word(b)) {
-            break;
-        }
-        pos += 16;
-    }
-    Some(pos + data.get(pos..)?.iter().position(|&b| b == 0xFF)?)
-}
-
-/// Like [`next_marker`] but also skips restart markers: the end of a scan's data.
-pub(super) fn end_of_scan(data: &[u8], mut pos: usize) -> Option<(usize, u8)> {
-    loop {
-        match next_marker(data, pos)? {
-            (at, 0xD0..=0xD7) => pos = at + 2,
-            found => return Some(found),
-        }
-    }
-}
 
 /// One component of the frame.
 #[derive(Debug, Clone)]
@@ -173,10 +135,10 @@ impl Tables {
         Ok(())
     }
 
-    pub(super) fn read_app(&mut self, marker: u8, segment: &[u8]) {
+    pub(super) fn read_app(&mut self, marker: Marker, segment: &[u8]) {
         match marker {
-            0xE0 if segment.starts_with(b"JFIF\0") => self.jfif = true,
-            0xE2 => {
+            Marker::App(0) if segment.starts_with(b"JFIF\0") => self.jfif = true,
+            Marker::App(2) => {
                 if let Some([sequence, count, rest @ ..]) = segment.strip_prefix(b"ICC_PROFILE\0") {
                     // A few bytes of bookkeeping per chunk; the bytes are bounded by the file.
                     if self.icc.len() < 256 {
@@ -184,7 +146,7 @@ impl Tables {
                     }
                 }
             }
-            0xEE => {
+            Marker::App(14) => {
                 if let [b'A', b'd', b'o', b'b', b'e', rest @ ..] = segment {
                     self.adobe_transform = rest.get(6).copied().or(Some(0));
                 }
@@ -321,10 +283,4 @@ pub(super) fn read_sos(segment: &[u8], frame: &Frame) -> Result<Scan> {
         ah,
         al,
     })
-}
-
-/// Reads a big-endian u16.
-pub(super) fn read_u16(bytes: &[u8], pos: usize) -> Option<u16> {
-    let pair = bytes.get(pos..pos + 2)?;
-    Some(u16::from_be_bytes([pair[0], pair[1]]))
 }
