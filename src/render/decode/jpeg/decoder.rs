@@ -246,11 +246,11 @@ fn decode_with(
                     usize::from(marker::read_u16(data, 0).ok_or_else(truncated)?);
             }
             Marker::App(_) => tables.read_app(segment.marker, data),
-            Marker::Sof(_) => {
+            Marker::Sof(process) => {
                 if frame.is_some() {
                     return Err(Error::decode("JPEG has a second frame header"));
                 }
-                let parsed = headers::read_sof(segment.marker.code(), data)?;
+                let parsed = headers::read_sof(process, data)?;
                 limits.check_source_pixels(parsed.width as u64 * parsed.height as u64)?;
                 let (components, geometry) = layout(&parsed, n);
                 allocate(&parsed, &components, scratch);

@@ -156,26 +156,69 @@ impl Tables {
     }
 }
 
-/// Reads a SOF segment of `marker`. Declines (as unsupported) what this decoder leaves to the
-/// fallback: lossless, arithmetic, hierarchical processes, precision other than 8 bits, and
-/// sampling factors outside 1, 2 or 4.
-pub(super) fn read_sof(marker: u8, segment: &[u8]) -> Result<Frame> {
+/// A frame header (SOF, ITU T.81 B.2.2) as written, before any check of what it asks for: the one
+/// parser of SOF segments, for the header probe and the decoder. The coding process is the `n` of
+/// the SOFn marker ([`Marker::Sof`]): 0 baseline, 1 extended, 2 progressive, 3 lossless; 9 to 11
+/// the same with arithmetic coding; 5 to 7 and 13 to 15 hierarchical.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct FrameHeader<'a> {
+    /// Bits per sample.
+    pub(super) precision: u8,
+    /// Lines (0: defined later by DNL).
+    pub(super) height: u16,
+    /// Samples per line.
+    pub(super) width: u16,
+    /// Number of components.
+    pub(super) count: u8,
+    /// The component specifications that follow (3 bytes each), possibly fewer than `count`.
+    specs: &'a [u8],
+}
+
+impl<'a> FrameHeader<'a> {
+    /// Reads the data of a SOFn segment; `None` when it is shorter than the fixed fields.
+    pub(super) fn parse(data: &'a [u8]) -> Option<Self> {
+        let [precision, h0, h1, w0, w1, count, specs @ ..] = data else {
+            return None;
+        };
+        Some(FrameHeader {
+            precision: *precision,
+            height: u16::from_be_bytes([*h0, *h1]),
+            width: u16::from_be_bytes([*w0, *w1]),
+            count: *count,
+            specs,
+        })
+    }
+
+    /// The component specifications, `[id, sampling factors (h << 4 | v), quantisation table]`
+    /// each; `None` when the segment holds fewer than `count`.
+    pub(super) fn components(&self) -> Option<impl Iterator<Item = [u8; 3]> + 'a> {
+        let specs = self.specs.get(..3 * usize::from(self.count))?;
+        Some(
+            specs
+                .chunks_exact(3)
+                .map(|spec| [spec[0], spec[1], spec[2]]),
+        )
+    }
+}
+
+/// Reads the SOFn segment of `process` for the decoder. Declines (as unsupported) what this
+/// decoder leaves to the fallback: lossless, arithmetic, hierarchical processes, precision other
+/// than 8 bits, and sampling factors outside 1, 2 or 4.
+pub(super) fn read_sof(process: u8, segment: &[u8]) -> Result<Frame> {
     let unsupported = |reason: String| Error::UnsupportedFormat { reason };
-    let progressive = match marker {
-        0xC0 | 0xC1 => false,
-        0xC2 => true,
-        0xC9..=0xCB => return Err(unsupported("arithmetic-coded JPEG".into())),
-        other => return Err(unsupported(format!("JPEG process SOF{}", other - 0xC0))),
+    let progressive = match process {
+        0 | 1 => false,
+        2 => true,
+        9..=11 => return Err(unsupported("arithmetic-coded JPEG".into())),
+        other => return Err(unsupported(format!("JPEG process SOF{other}"))),
     };
     let bad = || Error::decode("JPEG frame header is invalid");
-    let [precision, h0, h1, w0, w1, count, rest @ ..] = segment else {
-        return Err(bad());
-    };
-    if *precision != 8 {
+    let header = FrameHeader::parse(segment).ok_or_else(bad)?;
+    let (precision, count) = (header.precision, header.count);
+    if precision != 8 {
         return Err(unsupported(format!("{precision}-bit JPEG")));
     }
-    let height = usize::from(u16::from_be_bytes([*h0, *h1]));
-    let width = usize::from(u16::from_be_bytes([*w0, *w1]));
+    let (width, height) = (usize::from(header.width), usize::from(header.height));
     if width == 0 || height == 0 {
         return Err(Error::decode(
             "JPEG frame header declares an empty image (or DNL, unsupported)",
@@ -184,21 +227,20 @@ pub(super) fn read_sof(marker: u8, segment: &[u8]) -> Result<Frame> {
     if !matches!(count, 1 | 3 | 4) {
         return Err(unsupported(format!("JPEG with {count} components")));
     }
-    let specs = rest.get(..3 * usize::from(*count)).ok_or_else(bad)?;
-    let mut components = Vec::with_capacity(usize::from(*count));
-    for spec in specs.chunks_exact(3) {
-        let (h, v, quant) = (spec[1] >> 4, spec[1] & 15, spec[2]);
+    let mut components = Vec::with_capacity(usize::from(count));
+    for [id, factors, quant] in header.components().ok_or_else(bad)? {
+        let (h, v) = (factors >> 4, factors & 15);
         if !matches!(h, 1 | 2 | 4) || !matches!(v, 1 | 2 | 4) {
             return Err(unsupported(format!("JPEG sampling factors {h}x{v}")));
         }
         if quant > 3 {
             return Err(bad());
         }
-        if components.iter().any(|c: &FrameComponent| c.id == spec[0]) {
+        if components.iter().any(|c: &FrameComponent| c.id == id) {
             return Err(Error::decode("JPEG frame has two components with one id"));
         }
         components.push(FrameComponent {
-            id: spec[0],
+            id,
             h: usize::from(h),
             v: usize::from(v),
             quant: usize::from(quant),

@@ -50,6 +50,7 @@ mod upsample;
 
 use std::io::Cursor;
 
+use headers::FrameHeader;
 use image::metadata::Orientation;
 use image::{GrayImage, ImageBuffer, ImageDecoder, RgbImage};
 use jpeg_decoder::PixelFormat;
@@ -105,44 +106,37 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
         let data = segment.data;
         match segment.marker {
             Marker::Eoi | Marker::Sos => break,
-            Marker::Sof(_) => {
+            Marker::Sof(process) => {
                 if frame.is_some() {
                     continue;
                 }
-                let marker = segment.marker.code();
-                let (precision, height, width, components) = match data {
-                    [p, h0, h1, w0, w1, n, ..] => (
-                        *p,
-                        u16::from_be_bytes([*h0, *h1]),
-                        u16::from_be_bytes([*w0, *w1]),
-                        *n,
-                    ),
-                    _ => return Err(truncated()),
-                };
-                match marker {
-                    0xC0..=0xC3 => {}
-                    0xC9..=0xCB => {
+                let sof = FrameHeader::parse(data).ok_or_else(truncated)?;
+                match process {
+                    0..=3 => {}
+                    9..=11 => {
                         return Err(Error::UnsupportedFormat {
                             reason: "arithmetic-coded JPEG".into(),
                         })
                     }
                     _ => {
                         return Err(Error::UnsupportedFormat {
-                            reason: format!("JPEG process SOF{}", marker - 0xC0),
+                            reason: format!("JPEG process SOF{process}"),
                         })
                     }
                 }
-                if precision != 8 && marker != 0xC3 {
+                let precision = sof.precision;
+                if precision != 8 && process != 3 {
                     return Err(Error::UnsupportedFormat {
                         reason: format!("{precision}-bit JPEG"),
                     });
                 }
+                let components = sof.count;
                 if !matches!(components, 1 | 3 | 4) {
                     return Err(Error::UnsupportedFormat {
                         reason: format!("JPEG with {components} components"),
                     });
                 }
-                frame = Some((width, height, components, marker == 0xC2));
+                frame = Some((sof.width, sof.height, components, process == 2));
             }
             Marker::App(1) if exif_orientation.is_none() => {
                 if let Some(exif) = data.strip_prefix(b"Exif\0\0") {
