@@ -16,18 +16,26 @@ pub(super) const ZIGZAG: [u8; 64] = [
 /// One component of the frame.
 #[derive(Debug, Clone)]
 pub(super) struct FrameComponent {
+    /// The component identifier scans refer to.
     pub(super) id: u8,
+    /// Horizontal sampling factor (1, 2 or 4).
     pub(super) h: usize,
+    /// Vertical sampling factor (1, 2 or 4).
     pub(super) v: usize,
+    /// The quantisation table (0 to 3).
     pub(super) quant: usize,
 }
 
 /// The frame header.
 #[derive(Debug, Clone)]
 pub(super) struct Frame {
+    /// Progressive process (SOF2), else sequential.
     pub(super) progressive: bool,
+    /// Samples per line (not 0).
     pub(super) width: usize,
+    /// Lines (not 0).
     pub(super) height: usize,
+    /// The components, in frame order.
     pub(super) components: Vec<FrameComponent>,
 }
 
@@ -37,9 +45,13 @@ pub(super) struct Frame {
 pub(super) struct Scan {
     /// `(component index, DC table, AC table)`.
     pub(super) components: Vec<(usize, usize, usize)>,
+    /// Start of spectral selection (zigzag position; 0 in sequential scans).
     pub(super) ss: usize,
+    /// End of spectral selection (63 in sequential scans).
     pub(super) se: usize,
+    /// Successive approximation high bit: 0 in a first pass, else a refinement.
     pub(super) ah: u32,
+    /// Successive approximation low bit: the point transform.
     pub(super) al: u32,
 }
 
@@ -47,16 +59,22 @@ pub(super) struct Scan {
 pub(super) struct Tables {
     /// Quantisation tables in zigzag order.
     pub(super) quant: [Option<[u16; 64]>; 4],
+    /// DC Huffman tables.
     pub(super) dc: [Option<HuffmanTable>; 4],
+    /// AC Huffman tables.
     pub(super) ac: [Option<HuffmanTable>; 4],
+    /// Units (MCUs, or blocks of a non-interleaved scan) per restart interval; 0: none.
     pub(super) restart_interval: usize,
+    /// The Adobe APP14 transform flag, when that segment is present.
     pub(super) adobe_transform: Option<u8>,
+    /// A JFIF APP0 segment was seen (three components are then YCbCr).
     pub(super) jfif: bool,
     /// ICC chunks: `(sequence number, count, bytes)`.
     icc: Vec<(u8, u8, Vec<u8>)>,
 }
 
 impl Tables {
+    /// No tables yet.
     pub(super) fn new() -> Self {
         Tables {
             quant: [None; 4],
@@ -87,6 +105,7 @@ impl Tables {
         Some(profile)
     }
 
+    /// Reads a DQT segment (B.2.4.1): one or more 8- or 16-bit tables.
     pub(super) fn read_dqt(&mut self, mut segment: &[u8]) -> Result<()> {
         let bad = || Error::decode("JPEG quantisation table is invalid");
         while let Some((&info, rest)) = segment.split_first() {
@@ -110,6 +129,7 @@ impl Tables {
         Ok(())
     }
 
+    /// Reads a DHT segment (B.2.4.2): one or more DC or AC tables.
     pub(super) fn read_dht(&mut self, mut segment: &[u8]) -> Result<()> {
         let bad = || Error::decode("JPEG Huffman table segment is invalid");
         while let Some((&info, rest)) = segment.split_first() {
@@ -135,6 +155,7 @@ impl Tables {
         Ok(())
     }
 
+    /// Reads the application segments that matter to decoding: JFIF, ICC profile chunks, Adobe.
     pub(super) fn read_app(&mut self, marker: Marker, segment: &[u8]) {
         match marker {
             Marker::App(0) if segment.starts_with(b"JFIF\0") => self.jfif = true,

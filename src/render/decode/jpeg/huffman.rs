@@ -16,13 +16,16 @@ use crate::{Error, Result};
 
 /// Bits looked at by the one-lookup decode.
 pub(super) const LOOKAHEAD: u32 = 11;
+/// Entries of the one-lookup tables.
 const FAST_SIZE: usize = 1 << LOOKAHEAD;
 /// Bits looked at to skip coefficients.
 const SKIP_BITS: u32 = 12;
+/// Entries of the skip table.
 const SKIP_SIZE: usize = 1 << SKIP_BITS;
 
 /// Reads bits from entropy-coded data.
 pub(super) struct BitReader<'a> {
+    /// The whole file.
     data: &'a [u8],
     /// Next byte to read; at a marker it stays on that marker's `0xFF`.
     pos: usize,
@@ -49,7 +52,9 @@ pub(super) fn has_ff(word: u64) -> bool {
 /// in registers (the reader itself is only touched to refill).
 #[derive(Clone, Copy)]
 pub(super) struct Hot {
+    /// Bits not yet consumed, left-aligned.
     pub(super) acc: u64,
+    /// How many bits of `acc` are valid.
     pub(super) count: u32,
 }
 
@@ -60,6 +65,7 @@ impl Hot {
         (self.acc >> (64 - n)) as u32
     }
 
+    /// Drops `n` bits (at most `count`).
     #[inline(always)]
     pub(super) fn consume(&mut self, n: u32) {
         self.acc <<= n;
@@ -122,6 +128,7 @@ impl<'a> BitReader<'a> {
         self.refill_slow(hot)
     }
 
+    /// [`Self::refill`] near a marker or the end of the data, byte by byte.
     #[cold]
     #[inline(never)]
     fn refill_slow(&mut self, hot: Hot) -> Hot {
@@ -130,6 +137,7 @@ impl<'a> BitReader<'a> {
         self.hot()
     }
 
+    /// A reader of the entropy-coded data that starts at `pos`.
     pub(super) fn new(data: &'a [u8], pos: usize) -> Self {
         BitReader {
             data,
@@ -174,6 +182,7 @@ impl<'a> BitReader<'a> {
         self.fill_slow();
     }
 
+    /// Fills to 56 bits byte by byte: stuffed bytes, fill bytes, markers and the end of the data.
     #[cold]
     fn fill_slow(&mut self) {
         // A fast refill may have set bits below the valid ones; bytes are ORed in here.
@@ -270,6 +279,7 @@ impl<'a> BitReader<'a> {
         self.symbol_slow(table)
     }
 
+    /// [`Self::symbol`] for codes longer than the lookahead.
     #[cold]
     fn symbol_slow(&mut self, table: &HuffmanTable) -> u8 {
         let (symbol, length) = table.decode_slow(self.acc);
@@ -391,6 +401,7 @@ pub(super) struct HuffmanTable {
     max_code: [i32; 17],
     /// Index into `values` minus the first code of each length.
     offset: [i32; 17],
+    /// The symbols, in code order.
     values: [u8; 256],
 }
 

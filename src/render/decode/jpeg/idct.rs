@@ -27,15 +27,21 @@ const K4: [[i32; 8]; 2] = [
 /// And over four pixels: output 0 of a 2-point output (output 1 mirrors it).
 const K2: [i32; 8] = [2896, 2624, 0, -922, 0, 616, 0, -522];
 
-/// The frequencies a 2×2 output reads, and a 4×4 one.
+/// The frequencies a 2×2 output reads in each direction.
 const USED2: [usize; 5] = [0, 1, 3, 5, 7];
+/// The frequencies a 4×4 output reads in each direction.
 const USED4: [usize; 7] = [0, 1, 2, 3, 5, 6, 7];
 
+/// Fraction bits dropped after the first (column) pass.
 const PASS1_SHIFT: u32 = 11;
+/// Rounding for [`PASS1_SHIFT`].
 const PASS1_ROUND: i32 = 1 << (PASS1_SHIFT - 1);
+/// Fraction bits dropped after the second (row) pass.
 const PASS2_SHIFT: u32 = 15;
+/// Rounding for [`PASS2_SHIFT`], with the level shift of +128 folded in.
 const PASS2_ROUND: i32 = (1 << (PASS2_SHIFT - 1)) + (128 << PASS2_SHIFT);
 
+/// A second-pass sum to a pixel.
 #[inline(always)]
 fn clamp_pixel(value: i32) -> u8 {
     (value >> PASS2_SHIFT).clamp(0, 255) as u8
@@ -199,9 +205,12 @@ impl Direct {
     }
 }
 
+/// Fraction bits of the direct transform's accumulators.
 const DIRECT_SHIFT: u32 = 26;
+/// Rounding for [`DIRECT_SHIFT`], with the level shift of +128 folded in.
 const DIRECT_ROUND: i64 = (1 << (DIRECT_SHIFT - 1)) + (128 << DIRECT_SHIFT);
 
+/// A direct-transform accumulator to a pixel.
 #[inline(always)]
 fn direct_pixel(sum: i64) -> u8 {
     ((sum + DIRECT_ROUND) >> DIRECT_SHIFT).clamp(0, 255) as u8
@@ -241,6 +250,36 @@ pub(super) fn direct4(acc: &Accumulators, out: &mut [u8], stride: usize) {
 pub(super) fn fill(value: u8, n: usize, out: &mut [u8], stride: usize) {
     for y in 0..n {
         out[y * stride..y * stride + n].fill(value);
+    }
+}
+
+/// Dequantises and clamps (see the module notes for why ±8192 is enough).
+#[inline(always)]
+pub(super) fn dequantise(value: i32, quant: u16) -> i32 {
+    (value.clamp(-32768, 32767) * i32::from(quant)).clamp(-8192, 8191)
+}
+
+/// Writes one block's pixels: `block` holds the dequantised coefficients in natural order, of
+/// which the reduced IDCT reads those it needs; cleared afterwards.
+#[inline(always)]
+pub(super) fn write_block(
+    block: &mut [i32; 64],
+    n: usize,
+    has_ac: bool,
+    out: &mut [u8],
+    stride: usize,
+) {
+    match n {
+        1 => out[0] = idct1(block[0]),
+        _ if !has_ac => fill(dc_only(block[0]), n, out, stride),
+        2 => idct2(block, out, stride),
+        4 => idct4(block, out, stride),
+        _ => idct8(block, out, stride),
+    }
+    if has_ac {
+        block.fill(0);
+    } else {
+        block[0] = 0;
     }
 }
 

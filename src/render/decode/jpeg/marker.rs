@@ -160,7 +160,9 @@ impl SegmentError {
 /// at the end of the data, or after yielding an error.
 #[derive(Debug, Clone)]
 pub(crate) struct Segments<'a> {
+    /// The whole file.
     data: &'a [u8],
+    /// Where the next marker (or the bytes before it) starts.
     pos: usize,
     /// Any bytes may stand between segments.
     lenient: bool,

@@ -1,7 +1,7 @@
 //! JPEG: a marker scan for the header, and the crate's own decoder with DCT-domain
 //! shrink-on-load.
 //!
-//! The decoder ([`decoder`]) is specialised for thumbnails: it decodes at 1/8, 1/4, 1/2 or full
+//! The decoder is specialised for thumbnails: it decodes at 1/8, 1/4, 1/2 or full
 //! scale (the smallest that leaves twice the target, [`dct_scale`]), running reduced IDCTs on only
 //! the low-frequency coefficients each scale needs and skipping the rest in the entropy decoder
 //! without storing them. Progressive files keep a reduced coefficient store (one coefficient per
@@ -17,6 +17,21 @@
 //! Sequential blocks decoded at 2×2 or 4×4 (1/4 and 1/2 scale) never hold their coefficients:
 //! each decoded coefficient adds its dequantised share of the reduced IDCT to accumulators
 //! (`idct::Direct`), which removes the block buffer, its clearing and the separate transform.
+//!
+//! # Stages
+//!
+//! One file per stage, in the order a file goes through them:
+//! - [`marker`]: the typed [`Marker`] and the one walk over marker segments ([`Segments`]), also
+//!   used by [`read_header`] and by the upload metadata stripper;
+//! - [`headers`]: the segments' contents (frame and scan headers, tables, application segments);
+//! - [`decoder`]: the entry and its marker loop, which hands each scan to its stage;
+//! - [`layout`] and [`scratch`]: the frame's block grids at the reduced size, and the per-thread
+//!   buffers they are decoded into;
+//! - [`sequential`] and [`progressive`]: the scans, over [`huffman`] (bit reader, tables) and
+//!   [`idct`] (reduced transforms);
+//! - [`restart`]: the one loop over a scan's units with restart markers and resynchronisation,
+//!   and the parallel schedule of restart intervals;
+//! - [`output`]: upsampling ([`upsample`]) and colour into the decoded image.
 //!
 //! # Fallback
 //!
@@ -43,7 +58,13 @@ mod decoder;
 mod headers;
 mod huffman;
 mod idct;
+mod layout;
 pub(crate) mod marker;
+mod output;
+mod progressive;
+mod restart;
+mod scratch;
+mod sequential;
 #[cfg(test)]
 mod tests;
 mod upsample;

@@ -14,6 +14,7 @@ pub(super) fn ycc_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
     }
 }
 
+/// One YCbCr pixel to RGB (JFIF's equations, 16-bit fixed point).
 #[inline(always)]
 fn ycc_pixel(y: u8, cb: u8, cr: u8) -> [u8; 3] {
     let (y, cb, cr) = (i32::from(y), i32::from(cb) - 128, i32::from(cr) - 128);
@@ -64,13 +65,15 @@ pub(super) fn to_cmyk(rows: [&[u8]; 4], inverted: bool, ycck: bool, out: &mut [u
 /// How a component's plane becomes full-resolution rows.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Upsampler {
-    /// Horizontal and vertical ratio to the full-resolution rows.
+    /// Horizontal ratio to the full-resolution rows.
     pub(super) rx: usize,
+    /// Vertical ratio to the full-resolution rows.
     pub(super) ry: usize,
     /// Triangle filter (only for ratios of 1 or 2).
     pub(super) fancy: bool,
-    /// Valid size of the component's plane (beyond it lies block padding).
+    /// Valid width of the component's plane (beyond it lies block padding).
     pub(super) width: usize,
+    /// Valid height of the component's plane.
     pub(super) height: usize,
 }
 

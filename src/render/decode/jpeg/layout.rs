@@ -1,0 +1,172 @@
+//! The frame's layout at the reduced size: each component's block grid and reduced block size,
+//! and which coefficients (slots) each reduced block size reads.
+
+use super::headers::{Frame, ZIGZAG};
+
+/// No slot in a reduced block.
+pub(super) const NONE: u8 = 0xFF;
+
+/// For each reduced block size (index 0: 1×1, 1: 2×2, 2: 4×4, 3: 8×8): the index of each
+/// frequency among those the reduced IDCT reads ([`idct`](super::idct): 2×2 reads 0, 1, 3, 5, 7; 4×4 all but
+/// 4), or [`NONE`].
+const FREQUENCY_INDEX: [[u8; 8]; 4] = [
+    [0, NONE, NONE, NONE, NONE, NONE, NONE, NONE],
+    [0, 1, NONE, 2, NONE, 3, NONE, 4],
+    [0, 1, 2, 3, NONE, 4, 5, 6],
+    [0, 1, 2, 3, 4, 5, 6, 7],
+];
+
+/// How many frequencies per direction each size reads.
+const USED: [usize; 4] = [1, 5, 7, 8];
+
+/// For each size: the compact slot (in a progressive coefficient store) of each zigzag position,
+/// or [`NONE`] for the coefficients that size does not read.
+const SLOTS: [[u8; 64]; 4] = {
+    let mut slots = [[NONE; 64]; 4];
+    let mut size = 0;
+    while size < 4 {
+        let mut k = 0;
+        while k < 64 {
+            let (row, col) = (ZIGZAG[k] as usize / 8, ZIGZAG[k] as usize % 8);
+            let (r, c) = (FREQUENCY_INDEX[size][row], FREQUENCY_INDEX[size][col]);
+            if r != NONE && c != NONE {
+                slots[size][k] = (r as usize * USED[size] + c as usize) as u8;
+            }
+            k += 1;
+        }
+        size += 1;
+    }
+    slots
+};
+
+/// For each size: the natural (row-major 8×8) position of each compact slot.
+pub(super) const NATURAL_OF_SLOT: [[u8; 64]; 4] = {
+    let mut naturals = [[0; 64]; 4];
+    let mut size = 0;
+    while size < 4 {
+        let mut k = 0;
+        while k < 64 {
+            if SLOTS[size][k] != NONE {
+                naturals[size][SLOTS[size][k] as usize] = ZIGZAG[k];
+            }
+            k += 1;
+        }
+        size += 1;
+    }
+    naturals
+};
+
+/// The last zigzag position each size reads.
+const KMAX: [usize; 4] = [0, 63, 63, 63];
+
+/// The index of a reduced block size `n` (1, 2, 4 or 8) in the tables above.
+pub(super) fn size_index(n: usize) -> usize {
+    n.trailing_zeros() as usize
+}
+
+/// One frame component, with its geometry at the reduced size.
+pub(super) struct Component {
+    /// The component identifier scans refer to.
+    pub(super) id: u8,
+    /// Horizontal sampling factor.
+    pub(super) h: usize,
+    /// Vertical sampling factor.
+    pub(super) v: usize,
+    /// Its quantisation table.
+    pub(super) quant_id: usize,
+    /// Latched when the component's first scan starts.
+    pub(super) quant: Option<[u16; 64]>,
+    /// Pixels per block side in its plane (1, 2, 4 or 8).
+    pub(super) n: usize,
+    /// Blocks per line, padded to whole MCUs.
+    pub(super) bw: usize,
+    /// Blocks per column, padded to whole MCUs.
+    pub(super) bh: usize,
+    /// Blocks per line that hold the component's samples (a non-interleaved scan covers only
+    /// these).
+    pub(super) real_bw: usize,
+    /// Blocks per column that hold the component's samples.
+    pub(super) real_bh: usize,
+    /// Width of its plane: `bw · n`.
+    pub(super) stride: usize,
+    /// First scan positions whose scans were skipped (progressive, bit k = zigzag k).
+    pub(super) skipped: u64,
+}
+
+impl Component {
+    /// The compact slot of each zigzag position in this component's reduced blocks.
+    pub(super) fn slots(&self) -> &'static [u8; 64] {
+        &SLOTS[size_index(self.n)]
+    }
+
+    /// The last zigzag position this component's reduced blocks read.
+    pub(super) fn kmax(&self) -> usize {
+        KMAX[size_index(self.n)]
+    }
+
+    /// Coefficients kept per block in a progressive store.
+    pub(super) fn kept(&self) -> usize {
+        USED[size_index(self.n)] * USED[size_index(self.n)]
+    }
+}
+
+/// Frame-wide geometry.
+pub(super) struct Geometry {
+    /// Output scale in eighths (1, 2, 4, 8).
+    pub(super) n: usize,
+    /// MCUs per line.
+    pub(super) mcus_x: usize,
+    /// MCUs per column.
+    pub(super) mcus_y: usize,
+    /// The largest horizontal sampling factor.
+    pub(super) hmax: usize,
+    /// The largest vertical sampling factor.
+    pub(super) vmax: usize,
+}
+
+/// The components' block grids and reduced block sizes. Chroma is decoded at a larger block
+/// size when subsampled by a power of two (as libjpeg does), so that no upsampling is needed,
+/// except in progressive files at 1/8 where only DC is kept for every component.
+pub(super) fn layout(frame: &Frame, n: usize) -> (Vec<Component>, Geometry) {
+    let hmax = frame.components.iter().map(|c| c.h).max().unwrap_or(1);
+    let vmax = frame.components.iter().map(|c| c.v).max().unwrap_or(1);
+    let mcus_x = frame.width.div_ceil(8 * hmax);
+    let mcus_y = frame.height.div_ceil(8 * vmax);
+    let dc_only = frame.progressive && n == 1;
+    let components = frame
+        .components
+        .iter()
+        .map(|c| {
+            let mut size = n;
+            while !dc_only && size < 8 && (hmax * n).is_multiple_of(c.h * size * 2) {
+                if !(vmax * n).is_multiple_of(c.v * size * 2) {
+                    break;
+                }
+                size *= 2;
+            }
+            let (bw, bh) = (mcus_x * c.h, mcus_y * c.v);
+            Component {
+                id: c.id,
+                h: c.h,
+                v: c.v,
+                quant_id: c.quant,
+                quant: None,
+                n: size,
+                bw,
+                bh,
+                real_bw: (frame.width * c.h).div_ceil(hmax).div_ceil(8),
+                real_bh: (frame.height * c.v).div_ceil(vmax).div_ceil(8),
+                stride: bw * size,
+                skipped: 0,
+            }
+        })
+        .collect();
+    let geometry = Geometry {
+        n,
+        mcus_x,
+        mcus_y,
+        hmax,
+        vmax,
+    };
+    (components, geometry)
+}
