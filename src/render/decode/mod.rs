@@ -3,7 +3,9 @@
 //! [`probe()`] reads only headers (our own small parsers for JPEG, PNG, GIF and BMP; the codec's
 //! header reader for TIFF and WebP) and refuses oversized images before any decoder allocates.
 //! [`decode()`] turns the bytes into an 8-bit sRGB [`Picture`] of exactly the requested size:
-//! JPEG through `jpeg-decoder` with DCT scaling ([`jpeg`]), everything else through `image`
+//! JPEG through the crate's own decoder with shrink-on-load in the DCT domain, in stages
+//! ([`jpeg`]: markers, headers, sequential and progressive scans, restart intervals, output; what
+//! it declines goes to `jpeg-decoder`, then `image`), everything else through `image`
 //! ([`still`], [`animation`]), then ICC conversion ([`colour`]), the SIMD resample of the
 //! `resize` stage, and the EXIF orientation ([`orientation`]).
 

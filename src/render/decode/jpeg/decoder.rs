@@ -6,6 +6,7 @@
 //! Every buffer is bounded by the frame size, which the caller checked against [`Limits`]
 //! before anything is allocated.
 
+use super::error::{DecodeError, Result};
 use super::headers::{self, Frame, Tables};
 use super::layout::{layout, Component, Geometry};
 use super::marker::{self, Marker, SegmentError, Segments};
@@ -17,7 +18,6 @@ pub(super) use super::scratch::scratch_bytes;
 use super::scratch::{allocate, release, with_scratch, Scratch};
 use super::sequential::sequential_scan;
 use crate::limits::Limits;
-use crate::{Error, Result};
 
 /// Scans beyond this are refused: each scan may walk every block, so a flood of tiny scans would
 /// otherwise cost time out of proportion to the file size.
@@ -45,13 +45,13 @@ fn decode_with(
     scratch: &mut Scratch,
 ) -> Result<Decoded> {
     if bytes.get(..2) != Some(&[0xFF, 0xD8]) {
-        return Err(Error::decode("not a JPEG (no SOI marker)"));
+        return Err(DecodeError::Corrupt("not a JPEG (no SOI marker)"));
     }
     let n = match eighths {
         1 | 2 | 4 => eighths as usize,
         _ => 8,
     };
-    let truncated = || Error::decode("JPEG is truncated before its first scan");
+    let truncated = || DecodeError::Corrupt("JPEG is truncated before its first scan");
     let mut tables = Tables::new();
     let mut frame: Option<(Frame, Vec<Component>, Geometry)> = None;
     let mut scans = 0usize;
@@ -61,7 +61,7 @@ fn decode_with(
         let segment = match segment {
             Ok(segment) => segment,
             Err(SegmentError::BadLength { .. }) => {
-                return Err(Error::decode("JPEG segment with an invalid length"))
+                return Err(DecodeError::Corrupt("JPEG segment with an invalid length"))
             }
             // Data cut short after a scan: decode what there is.
             Err(_) if scans > 0 => break,
@@ -79,30 +79,32 @@ fn decode_with(
             Marker::App(_) => tables.read_app(segment.marker, data),
             Marker::Sof(process) => {
                 if frame.is_some() {
-                    return Err(Error::decode("JPEG has a second frame header"));
+                    return Err(DecodeError::Corrupt("JPEG has a second frame header"));
                 }
                 let parsed = headers::read_sof(process, data)?;
-                limits.check_source_pixels(parsed.width as u64 * parsed.height as u64)?;
+                limits
+                    .check_source_pixels(parsed.width as u64 * parsed.height as u64)
+                    .map_err(DecodeError::Limit)?;
                 let (components, geometry) = layout(&parsed, n);
                 allocate(&parsed, &components, scratch);
                 frame = Some((parsed, components, geometry));
             }
             Marker::Sos => {
                 let Some((frame, components, geometry)) = frame.as_mut() else {
-                    return Err(Error::decode("JPEG scan before the frame header"));
+                    return Err(DecodeError::Corrupt("JPEG scan before the frame header"));
                 };
                 scans += 1;
                 if scans > MAX_SCANS {
-                    return Err(Error::decode("JPEG has too many scans"));
+                    return Err(DecodeError::Corrupt("JPEG has too many scans"));
                 }
                 let scan = headers::read_sos(data, frame)?;
                 for &(index, _, _) in &scan.components {
                     let component = &mut components[index];
                     if component.quant.is_none() {
-                        component.quant = Some(
-                            tables.quant[component.quant_id]
-                                .ok_or_else(|| Error::decode("JPEG quantisation table missing"))?,
-                        );
+                        component.quant =
+                            Some(tables.quant[component.quant_id].ok_or_else(|| {
+                                DecodeError::Corrupt("JPEG quantisation table missing")
+                            })?);
                     }
                 }
                 let pos = segment.end;
@@ -121,10 +123,10 @@ fn decode_with(
         }
     }
     let Some((frame, components, geometry)) = frame else {
-        return Err(Error::decode("JPEG has no frame header"));
+        return Err(DecodeError::Corrupt("JPEG has no frame header"));
     };
     if scans == 0 {
-        return Err(Error::decode("JPEG has no scan"));
+        return Err(DecodeError::Corrupt("JPEG has no scan"));
     }
     if frame.progressive {
         for (index, component) in components.iter().enumerate() {

@@ -2,9 +2,9 @@
 //! quantisation and Huffman tables (DQT B.4, DHT B.4), the JFIF, Adobe and ICC application
 //! segments. Every length is checked against the segment.
 
+use super::error::{DecodeError, Result};
 use super::huffman::HuffmanTable;
 use super::marker::Marker;
-use crate::{Error, Result};
 
 /// Zigzag position to natural (row-major) position in an 8×8 block.
 pub(super) const ZIGZAG: [u8; 64] = [
@@ -107,7 +107,7 @@ impl Tables {
 
     /// Reads a DQT segment (B.2.4.1): one or more 8- or 16-bit tables.
     pub(super) fn read_dqt(&mut self, mut segment: &[u8]) -> Result<()> {
-        let bad = || Error::decode("JPEG quantisation table is invalid");
+        let bad = || DecodeError::Corrupt("JPEG quantisation table is invalid");
         while let Some((&info, rest)) = segment.split_first() {
             let (precision, id) = (info >> 4, usize::from(info & 15));
             if id > 3 || precision > 1 {
@@ -131,7 +131,7 @@ impl Tables {
 
     /// Reads a DHT segment (B.2.4.2): one or more DC or AC tables.
     pub(super) fn read_dht(&mut self, mut segment: &[u8]) -> Result<()> {
-        let bad = || Error::decode("JPEG Huffman table segment is invalid");
+        let bad = || DecodeError::Corrupt("JPEG Huffman table segment is invalid");
         while let Some((&info, rest)) = segment.split_first() {
             let (class, id) = (info >> 4, usize::from(info & 15));
             if class > 1 || id > 3 {
@@ -226,14 +226,14 @@ impl<'a> FrameHeader<'a> {
 /// decoder leaves to the fallback: lossless, arithmetic, hierarchical processes, precision other
 /// than 8 bits, and sampling factors outside 1, 2 or 4.
 pub(super) fn read_sof(process: u8, segment: &[u8]) -> Result<Frame> {
-    let unsupported = |reason: String| Error::UnsupportedFormat { reason };
+    let unsupported = DecodeError::Declined;
     let progressive = match process {
         0 | 1 => false,
         2 => true,
         9..=11 => return Err(unsupported("arithmetic-coded JPEG".into())),
         other => return Err(unsupported(format!("JPEG process SOF{other}"))),
     };
-    let bad = || Error::decode("JPEG frame header is invalid");
+    let bad = || DecodeError::Corrupt("JPEG frame header is invalid");
     let header = FrameHeader::parse(segment).ok_or_else(bad)?;
     let (precision, count) = (header.precision, header.count);
     if precision != 8 {
@@ -241,7 +241,7 @@ pub(super) fn read_sof(process: u8, segment: &[u8]) -> Result<Frame> {
     }
     let (width, height) = (usize::from(header.width), usize::from(header.height));
     if width == 0 || height == 0 {
-        return Err(Error::decode(
+        return Err(DecodeError::Corrupt(
             "JPEG frame header declares an empty image (or DNL, unsupported)",
         ));
     }
@@ -258,7 +258,9 @@ pub(super) fn read_sof(process: u8, segment: &[u8]) -> Result<Frame> {
             return Err(bad());
         }
         if components.iter().any(|c: &FrameComponent| c.id == id) {
-            return Err(Error::decode("JPEG frame has two components with one id"));
+            return Err(DecodeError::Corrupt(
+                "JPEG frame has two components with one id",
+            ));
         }
         components.push(FrameComponent {
             id,
@@ -277,7 +279,7 @@ pub(super) fn read_sof(process: u8, segment: &[u8]) -> Result<Frame> {
 
 /// Reads a SOS segment against `frame`, checking the progression parameters.
 pub(super) fn read_sos(segment: &[u8], frame: &Frame) -> Result<Scan> {
-    let bad = || Error::decode("JPEG scan header is invalid");
+    let bad = || DecodeError::Corrupt("JPEG scan header is invalid");
     let (&count, rest) = segment.split_first().ok_or_else(bad)?;
     let count = usize::from(count);
     if count == 0 || count > 4 {
@@ -335,7 +337,7 @@ pub(super) fn read_sos(segment: &[u8], frame: &Frame) -> Result<Scan> {
         || ah > 13
         || al > 13
     {
-        return Err(Error::decode(
+        return Err(DecodeError::Corrupt(
             "JPEG progressive scan parameters are invalid",
         ));
     }

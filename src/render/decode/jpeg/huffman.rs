@@ -11,8 +11,8 @@
 //! bulk of a photo's AC data, then cost half a lookup each: the chain of dependent lookups, one
 //! per symbol, is what bounds entropy decoding.
 
+use super::error::{DecodeError, Result};
 use super::marker::Marker;
-use crate::{Error, Result};
 
 /// Bits looked at by the one-lookup decode.
 pub(super) const LOOKAHEAD: u32 = 11;
@@ -408,7 +408,7 @@ pub(super) struct HuffmanTable {
 impl HuffmanTable {
     /// Builds a table from the DHT code counts per length and the symbols.
     pub(super) fn new(counts: &[u8; 16], symbols: &[u8], is_ac: bool) -> Result<Self> {
-        let bad = || Error::decode("JPEG Huffman table is invalid");
+        let bad = || DecodeError::Corrupt("JPEG Huffman table is invalid");
         if symbols.len() > 256
             || symbols.len() != counts.iter().map(|&c| usize::from(c)).sum::<usize>()
         {

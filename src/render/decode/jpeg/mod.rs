@@ -1,8 +1,8 @@
 //! JPEG: a marker scan for the header, and the crate's own decoder with DCT-domain
 //! shrink-on-load.
 //!
-//! The decoder is specialised for thumbnails: it decodes at 1/8, 1/4, 1/2 or full
-//! scale (the smallest that leaves twice the target, [`dct_scale`]), running reduced IDCTs on only
+//! The decoder is specialised for thumbnails: it decodes at 1/8, 1/4, 1/2 or full scale (the
+//! smallest that leaves twice the target, [`dct_scale`]), running reduced IDCTs on only
 //! the low-frequency coefficients each scale needs and skipping the rest in the entropy decoder
 //! without storing them. Progressive files keep a reduced coefficient store (one coefficient per
 //! block at 1/8, where AC scans are skipped without decoding them). Restart intervals decode in
@@ -35,14 +35,15 @@
 //!
 //! # Fallback
 //!
-//! What it declines goes to `jpeg-decoder` (then `image`'s zune-jpeg), as before; each row is
-//! tested in `tests.rs`:
-//! - lossless JPEG (SOF3), which `jpeg-decoder` decodes;
-//! - sampling factors other than 1, 2 or 4 (3, say), which `jpeg-decoder` decodes;
-//! - a progressive file whose refinement scan needs coefficients of a band it skipped (a scan
-//!   order no encoder we know writes);
-//! - files whose marker segments it cannot parse (corrupt tables, a scan before the frame…),
-//!   where the fallbacks may still recover something.
+//! The decoder reports its own errors ([`error`]'s `DecodeError`), and [`decode`] decides on
+//! them: a limit is final; what it declines (`Declined`) or cannot parse (`Corrupt`) goes to
+//! `jpeg-decoder` (then `image`'s zune-jpeg). Each row is tested in `tests.rs`:
+//! - declined: lossless JPEG (SOF3), which `jpeg-decoder` decodes;
+//! - declined: sampling factors other than 1, 2 or 4 (3, say), which `jpeg-decoder` decodes;
+//! - declined: a progressive file whose refinement scan needs coefficients of a band it skipped
+//!   (a scan order no encoder we know writes);
+//! - corrupt: files whose marker segments it cannot parse (corrupt tables, a scan before the
+//!   frame…), where the fallbacks may still recover something.
 //!
 //! Refused by [`read_header`] before any decoder runs (a clean 422, as before, since neither
 //! fallback decodes them): arithmetic coding (SOF9–11), 12-bit samples, the hierarchical and
@@ -55,6 +56,7 @@
 //! `std::thread::available_parallelism()`.
 
 mod decoder;
+mod error;
 mod headers;
 mod huffman;
 mod idct;
@@ -81,6 +83,7 @@ use super::{check_area, colour, image_error, image_limits, orientation, resize};
 use crate::limits::Limits;
 use crate::render::picture::{Picture, Pixels};
 use crate::{Error, Result};
+use error::DecodeError;
 
 /// What the JPEG markers before the first scan say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,12 +213,11 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
         Some(pixels) => pixels,
         None => match decode_native(bytes, dct_scale(source, stored_target), limits, threads()) {
             Ok(pixels) => pixels,
-            Err(error @ Error::LimitExceeded { .. }) => return Err(error),
-            Err(_) => match decode_scaled(bytes, &header, source, stored_target, limits) {
-                Ok(pixels) => pixels,
-                Err(error @ Error::LimitExceeded { .. }) => return Err(error),
-                Err(error) => decode_with_image(bytes, limits).map_err(|_| error)?,
-            },
+            Err(DecodeError::Limit(error)) => return Err(error),
+            // What it declines or cannot parse: the fallbacks may still decode it.
+            Err(DecodeError::Declined(_) | DecodeError::Corrupt(_)) => {
+                decode_fallback(bytes, &header, source, stored_target, limits)?
+            }
         },
     };
     let pixels = resize::resize(pixels, stored_target)?;
@@ -233,14 +235,35 @@ fn threads() -> usize {
 /// The crate's decoder at `eighths`/8 of the stored size, with the colour converted to sRGB
 /// (ICC profile, CMYK). `threads` caps the threads used for restart intervals (1: the calling
 /// thread only).
-fn decode_native(bytes: &[u8], eighths: u32, limits: &Limits, threads: usize) -> Result<Pixels> {
+fn decode_native(
+    bytes: &[u8],
+    eighths: u32,
+    limits: &Limits,
+    threads: usize,
+) -> Result<Pixels, DecodeError> {
     let decoded = decoder::decode(bytes, eighths, limits, threads)?;
     to_pixels(decoded)
 }
 
+/// The fallbacks for what the crate's decoder declines or cannot parse: `jpeg-decoder`, then
+/// `image` (zune-jpeg) unless `jpeg-decoder` hit a limit; the error is `jpeg-decoder`'s.
+fn decode_fallback(
+    bytes: &[u8],
+    header: &Header,
+    source: (u32, u32),
+    target: (u32, u32),
+    limits: &Limits,
+) -> Result<Pixels> {
+    match decode_scaled(bytes, header, source, target, limits) {
+        Ok(pixels) => Ok(pixels),
+        Err(error @ Error::LimitExceeded { .. }) => Err(error),
+        Err(error) => decode_with_image(bytes, limits).map_err(|_| error),
+    }
+}
+
 /// A decoded image to 8-bit sRGB pixels.
-fn to_pixels(decoded: decoder::Decoded) -> Result<Pixels> {
-    let short = || Error::decode("JPEG decoder returned fewer pixels than declared");
+fn to_pixels(decoded: decoder::Decoded) -> Result<Pixels, DecodeError> {
+    let short = || DecodeError::Corrupt("JPEG decoder returned fewer pixels than declared");
     let width = u32::try_from(decoded.width).map_err(|_| short())?;
     let height = u32::try_from(decoded.height).map_err(|_| short())?;
     match decoded.kind {

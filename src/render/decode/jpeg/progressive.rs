@@ -4,6 +4,7 @@
 //! refinement that is decoded needs them.
 
 use super::decoder::MAX_SCANS;
+use super::error::{DecodeError, Result};
 use super::headers::{Scan, Tables};
 use super::huffman::{BitReader, HuffmanTable};
 use super::idct::{dequantise, write_block};
@@ -11,7 +12,6 @@ use super::layout::{size_index, Component, Geometry, NATURAL_OF_SLOT, NONE};
 use super::marker::{self, Marker, Segments};
 use super::restart::for_each_unit;
 use super::scratch::{reuse, Scratch};
-use crate::{Error, Result};
 
 /// A progressive scan. Returns where the next marker is.
 #[allow(clippy::too_many_arguments)]
@@ -26,7 +26,7 @@ pub(super) fn progressive_scan(
     later: &mut Option<Vec<LaterScan>>,
 ) -> Result<usize> {
     let skip_to_end = || marker::scan_end(bytes, pos);
-    let missing = || Error::decode("JPEG Huffman table missing");
+    let missing = || DecodeError::Corrupt("JPEG Huffman table missing");
     if scan.ss > 0 {
         // AC scans hold one component.
         let index = scan.components[0].0;
@@ -44,9 +44,9 @@ pub(super) fn progressive_scan(
             return Ok(skip_to_end());
         }
         if scan.ah > 0 && component.skipped & band != 0 {
-            return Err(Error::UnsupportedFormat {
-                reason: "progressive JPEG refining a band this decoder skipped".into(),
-            });
+            return Err(DecodeError::Declined(
+                "progressive JPEG refining a band this decoder skipped".into(),
+            ));
         }
         let table = tables.ac[scan.components[0].2]
             .as_ref()

@@ -1,13 +1,13 @@
 //! Sequential (baseline and extended) scans: entropy decoding straight to pixels at the reduced
 //! size, one block at a time, skipping the coefficients the reduced IDCT does not read.
 
+use super::error::{DecodeError, Result};
 use super::headers::{Scan, Tables, ZIGZAG};
 use super::huffman::{BitReader, Hot, HuffmanTable};
 use super::idct::{self, dequantise, write_block};
 use super::layout::{Component, Geometry, NONE};
 use super::restart::{for_each_unit, parallel_restarts};
 use super::scratch::Scratch;
-use crate::{Error, Result};
 
 /// What one component needs during a scan.
 pub(super) struct ScanComponent<'t> {
@@ -45,7 +45,7 @@ pub(super) fn sequential_scan(
     scratch: &mut Scratch,
     threads: usize,
 ) -> Result<usize> {
-    let missing = || Error::decode("JPEG Huffman table missing");
+    let missing = || DecodeError::Corrupt("JPEG Huffman table missing");
     let interleaved = scan.components.len() > 1;
     let mut plan = Vec::with_capacity(scan.components.len());
     for &(index, dc, ac) in &scan.components {
