@@ -175,6 +175,22 @@ mod tests {
         }
     }
 
+    /// A stray SOI between segments is the standalone marker it is (as the decoder reads it):
+    /// copied, and the metadata segments after it still go.
+    #[test]
+    fn stray_start_of_image_is_a_standalone_marker() {
+        let original = read("jpeg/exif_orientation_1.jpg");
+        let xmp = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>";
+        let length = u16::try_from(xmp.len() + 2).unwrap().to_be_bytes();
+        let mut tagged = vec![0xFF, 0xD8, 0xFF, 0xD8, 0xFF, 0xE1, length[0], length[1]];
+        tagged.extend_from_slice(xmp);
+        tagged.extend_from_slice(&original[2..]);
+        let stripped = strip_metadata(&tagged).unwrap();
+        assert_eq!(stripped[..4], [0xFF, 0xD8, 0xFF, 0xD8]);
+        assert!(!stripped.windows(8).any(|w| w == b"xmpmeta/"));
+        assert_eq!(stripped[4..], strip_metadata(&original).unwrap()[2..]);
+    }
+
     #[test]
     fn truncated_files_are_refused() {
         let original = read("jpeg/exif_orientation_1.jpg");
