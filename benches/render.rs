@@ -10,6 +10,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use person_image::auth::StaticAuthenticator;
 use person_image::render::RenderRequest;
 use person_image::store::InMemory;
+use person_image::PersonImageServiceExt;
 use person_image::{render, ImageRequest, ImageService, Limits, Method, OutputFormat, PersonId};
 
 #[path = "../tests/common/bench_photos.rs"]
@@ -56,14 +57,28 @@ fn service_paths(c: &mut Criterion) {
         .build()
         .unwrap();
     let auth: [(&str, &[u8]); 1] = [("Authorization", b"Basic ZGVtbzpkZW1v")];
-    service.handle(Method::Get, "/api/v1/Person/1/Image?w=256", auth);
+    service.handle(
+        Method::Get,
+        "/api/v1/Person/1/Image?w=256",
+        auth,
+        bytes::Bytes::new(),
+        service.limits(),
+    );
     let mut group = c.benchmark_group("service GET");
     for (name, target) in [
         ("passthrough", "/api/v1/Person/1/Image"),
         ("cache hit w=256", "/api/v1/Person/1/Image?w=256"),
     ] {
         group.bench_function(name, |b| {
-            b.iter(|| service.handle(Method::Get, black_box(target), auth))
+            b.iter(|| {
+                service.handle(
+                    Method::Get,
+                    black_box(target),
+                    auth,
+                    bytes::Bytes::new(),
+                    service.limits(),
+                )
+            })
         });
     }
     group.finish();

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use person_image::auth::StaticAuthenticator;
 use person_image::store::InMemory;
+use person_image::PersonImageServiceExt;
 use person_image::{ImageService, Method, PersonId};
 
 #[path = "../tests/common/bench_photos.rs"]
@@ -41,7 +42,13 @@ fn per_request_us(service: &ImageService, target: &str, n: u32, batches: u32) ->
     for _ in 0..batches {
         let start = Instant::now();
         for _ in 0..n {
-            let response = service.handle(Method::Get, target, [AUTH]);
+            let response = service.handle(
+                Method::Get,
+                target,
+                [AUTH],
+                bytes::Bytes::new(),
+                service.limits(),
+            );
             assert_eq!(response.status, 200);
             std::hint::black_box(response);
         }
@@ -60,7 +67,13 @@ fn renders_per_second(service: &ImageService, threads: u32, per_thread: u32) -> 
                 for i in 0..per_thread {
                     // Distinct sizes keep every request a real render even with a cache.
                     let target = format!("/api/v1/Person/{}/Image?w={}", 1 + (i + t) % 2, 200 + i);
-                    let response = service.handle(Method::Get, &target, [AUTH]);
+                    let response = service.handle(
+                        Method::Get,
+                        &target,
+                        [AUTH],
+                        bytes::Bytes::new(),
+                        service.limits(),
+                    );
                     assert_eq!(response.status, 200);
                 }
             });
@@ -78,7 +91,13 @@ fn main() {
         return;
     }
     let passthrough = per_request_us(&cached, "/api/v1/Person/2/Image", 20_000, 7);
-    cached.handle(Method::Get, "/api/v1/Person/1/Image?w=256", [AUTH]);
+    cached.handle(
+        Method::Get,
+        "/api/v1/Person/1/Image?w=256",
+        [AUTH],
+        bytes::Bytes::new(),
+        cached.limits(),
+    );
     let hit = per_request_us(&cached, "/api/v1/Person/1/Image?w=256", 20_000, 7);
     let uncached = service(0);
     let one = renders_per_second(&uncached, 1, 16);

@@ -172,7 +172,9 @@ impl Config {
 
     /// The tower service over [`Config::service`], with the configured pool.
     pub fn http_service(&self) -> Result<HttpService, String> {
-        let mut builder = HttpService::builder(Arc::new(self.service()?));
+        let service = self.service()?;
+        let limits = *service.limits();
+        let mut builder = HttpService::builder(Arc::new(service), limits);
         if let Some(workers) = self.workers {
             builder = builder.workers(workers);
         }

@@ -52,6 +52,9 @@ pub enum Error {
     Unauthenticated {
         /// Why; never contains the secret itself.
         reason: String,
+        /// The `WWW-Authenticate` challenges the 401 carries: the service fills them in from its
+        /// [`Authenticator::challenges`](crate::auth::Authenticator::challenges).
+        challenges: Vec<String>,
     },
     /// Authenticated, but not allowed to see this person (403).
     #[error("Forbidden: {reason}")]
@@ -241,6 +244,18 @@ impl Error {
     pub fn unauthenticated(reason: impl Into<String>) -> Self {
         Error::Unauthenticated {
             reason: reason.into(),
+            challenges: Vec::new(),
+        }
+    }
+
+    /// This error with the `WWW-Authenticate` challenges a 401 sends; other errors are unchanged.
+    pub(crate) fn with_challenges(self, challenges: impl FnOnce() -> Vec<String>) -> Self {
+        match self {
+            Error::Unauthenticated { reason, .. } => Error::Unauthenticated {
+                reason,
+                challenges: challenges(),
+            },
+            other => other,
         }
     }
 

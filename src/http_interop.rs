@@ -4,9 +4,8 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 
 use crate::limits::Limits;
-use crate::request::{ApiRequest, ImageRequest, Method};
+use crate::request::{ImageRequest, Method};
 use crate::response::ImageResponse;
-use crate::service::{ImageService, PersonImageService};
 use crate::{Error, Result};
 
 impl Method {
@@ -77,52 +76,6 @@ fn lowercase(name: &'static str) -> &'static str {
         "WWW-Authenticate" => "www-authenticate",
         "Allow" => "allow",
         _ => "x-unknown",
-    }
-}
-
-impl ImageService {
-    /// Answers an `http` request whose body has been read (an upload's photo, a batch's JSON;
-    /// ignored by the other calls): parse, authenticate, do the work, respond. Errors become their
-    /// status with a `{"Message": "..."}` body. Read the body under [`ApiRequest::body_limit`]
-    /// (the [`tower`](crate::tower) service does).
-    ///
-    /// ```
-    /// # use person_image::{auth::StaticAuthenticator, store::InMemory, ImageService};
-    /// # let service = ImageService::builder().store(InMemory::new())
-    /// #     .authenticator(StaticAuthenticator::new().bearer("t", "me")).build()?;
-    /// let request = http::Request::get("/api/v1/Person/7/Image")
-    ///     .header("Authorization", "Bearer t")
-    ///     .body(bytes::Bytes::new())?;
-    /// assert_eq!(service.handle_http(request).status(), 404); // no such person
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn handle_http<B: Into<Bytes>>(&self, request: http::Request<B>) -> http::Response<Bytes> {
-        let (parts, body) = request.into_parts();
-        respond_http(self, &parts.method, &parts.uri, &parts.headers, body.into()).into()
-    }
-}
-
-/// Parses an `http` request (its body already read) under `service`'s limits and answers it; a
-/// method the crate never answers is a 405, a request that does not parse its 400, 404 or 413.
-pub(crate) fn respond_http<S: PersonImageService + ?Sized>(
-    service: &S,
-    method: &http::Method,
-    uri: &http::Uri,
-    headers: &http::HeaderMap,
-    body: Bytes,
-) -> ImageResponse {
-    let parsed = Method::from_http(method).and_then(|method| {
-        let headers = headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_bytes()));
-        ApiRequest::parse(method, target(uri), headers, body, &service.limits())
-    });
-    match parsed {
-        Ok(request) => service.answer(&request),
-        Err(error) => {
-            let method = Method::from_http(method).unwrap_or(Method::Get);
-            crate::service::refuse_unparsed(service, &error, method)
-        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! authentication; `Accept` negotiation; ETags, 304 and HEAD.
 //!
 //! ```
-//! use person_image::{ImageService, Method, PersonId};
+//! use person_image::{ImageService, Method, PersonId, PersonImageServiceExt};
 //! use person_image::auth::StaticAuthenticator;
 //! use person_image::store::InMemory;
 //!
@@ -22,6 +22,8 @@
 //!     Method::Get,
 //!     "/api/v1/Person/7/Image?w=64&type=jpeg",
 //!     [("Authorization", &b"Basic ZGVtbzpkZW1v"[..])],
+//!     bytes::Bytes::new(),
+//!     service.limits(),
 //! );
 //! assert_eq!(response.status, 200);
 //! assert_eq!(response.content_type, "image/jpeg");
@@ -32,8 +34,8 @@
 //!
 //! ## The crate at a glance
 //!
-//! At the root: [`ImageService`] (built with [`ImageServiceBuilder`], used through the
-//! [`PersonImageService`] trait), [`ImageRequest`] (and [`ApiRequest`] for every call) and
+//! At the root: [`ImageService`] (built with [`ImageServiceBuilder`], its operations in the
+//! [`PersonImageService`] trait, answered through [`PersonImageServiceExt`]), [`ImageRequest`] (and [`ApiRequest`] for every call) and
 //! [`ImageResponse`], [`Error`], [`PersonId`], [`IngestPolicy`],
 //! the query types ([`ImageQuery`], [`Dimension`], [`IfBlank`], [`OutputFormat`]), [`Limits`],
 //! and [`render()`], the pure rendering core. The plug points and the parts live in modules:
@@ -93,7 +95,7 @@
 //!
 //! ## The calls around the image
 //!
-//! [`ApiRequest::parse`] (what [`ImageService::handle_with_body`] and the `tower` service use)
+//! [`ApiRequest::parse`] (what [`PersonImageServiceExt::handle`] and the `tower` service use)
 //! also routes the rest of the vendor's person-image API:
 //!
 //! - `PUT`/`POST …/Image` with the photo as the raw body or the `image` field of a
@@ -148,7 +150,7 @@
 //! ## Feature flags
 //!
 //! - `http` (default): [`ImageRequest::from_http`], `From<ImageResponse> for http::Response<Bytes>`
-//!   and [`ImageService::handle_http`].
+//!   and [`PersonImageServiceExt::handle_http`].
 //! - `sqlite` (off): `store::Sqlite`, photos in a SQLite database shaped like the CRM's (bundles
 //!   SQLite's C source, so it needs a C compiler).
 //! - `turbojpeg` (off): JPEG decoding at 1/2 and full DCT scale of sequential files, and JPEG
@@ -296,4 +298,6 @@ pub use request::{
     UploadRequest, UPLOAD_FIELD,
 };
 pub use response::ImageResponse;
-pub use service::{CacheStats, ImageService, ImageServiceBuilder, PersonImageService};
+pub use service::{
+    CacheStats, ImageService, ImageServiceBuilder, PersonImageService, PersonImageServiceExt,
+};

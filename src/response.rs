@@ -77,16 +77,22 @@ impl ImageResponse {
         }
     }
 
-    /// The error as a response: its status and a `{"Message": "..."}` JSON body (the vendor's shape).
+    /// The error as a response: its status, a `{"Message": "..."}` JSON body (the vendor's shape),
+    /// `WWW-Authenticate` on a 401 and `Allow` on the 405 of a read-only service.
     pub fn from_error(error: &Error) -> Self {
         let body = Bytes::from(format!("{{\"Message\":{}}}", json_string(&error.message())));
         let allow = match error {
             Error::ReadOnly { .. } => vec![Method::Get, Method::Head],
             _ => Vec::new(),
         };
+        let www_authenticate = match error {
+            Error::Unauthenticated { challenges, .. } => challenges.clone(),
+            _ => Vec::new(),
+        };
         ImageResponse {
             status: error.status(),
             allow,
+            www_authenticate,
             ..ImageResponse::ok(JSON_CONTENT_TYPE, body)
         }
     }

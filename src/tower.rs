@@ -14,7 +14,8 @@
 //!     .authenticator(StaticAuthenticator::default().user("demo", "demo"))
 //!     .build()?;
 //! // One worker per core, 8 queued requests per worker, then 503 + Retry-After.
-//! let http = HttpService::builder(Arc::new(service)).workers(4).queue(32).build()?;
+//! let limits = *service.limits();
+//! let http = HttpService::builder(Arc::new(service), limits).workers(4).queue(32).build()?;
 //! // axum: Router::new().route_service("/api/v1/Person/{id}/Image", http)
 //! # let _ = http;
 //! # Ok(()) }
@@ -65,10 +66,11 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
-use crate::http_interop::{respond_http, target};
+use crate::http_interop::target;
+use crate::limits::Limits;
 use crate::request::{ApiRequest, Method};
 use crate::response::{json_string, JSON_CONTENT_TYPE};
-use crate::service::{ImageService, PersonImageService};
+use crate::service::{refuse, respond_http, ImageService, PersonImageService};
 use crate::{BoxError, Error, ImageResponse, Result};
 
 /// The response body: the whole image (or JSON message) in one chunk.
@@ -88,6 +90,8 @@ pub const BUSY_MESSAGE: &str = "the server is busy, retry later";
 /// [module docs](self)). Cloning is cheap: clones share the service and the pool.
 pub struct HttpService<S: ?Sized = ImageService> {
     service: Arc<S>,
+    /// What requests are parsed under (and bodies read under).
+    limits: Limits,
     pool: Arc<Pool>,
     retry_after: u32,
 }
@@ -96,6 +100,7 @@ impl<S: ?Sized> Clone for HttpService<S> {
     fn clone(&self) -> Self {
         HttpService {
             service: Arc::clone(&self.service),
+            limits: self.limits,
             pool: Arc::clone(&self.pool),
             retry_after: self.retry_after,
         }
@@ -115,6 +120,7 @@ impl<S: ?Sized> std::fmt::Debug for HttpService<S> {
 /// Configures an [`HttpService`]: pool size, queue length, `Retry-After`.
 pub struct HttpServiceBuilder<S: ?Sized> {
     service: Arc<S>,
+    limits: Limits,
     workers: Option<usize>,
     queue: Option<usize>,
     retry_after: u32,
@@ -133,15 +139,18 @@ impl<S: ?Sized> std::fmt::Debug for HttpServiceBuilder<S> {
 impl<S: PersonImageService + ?Sized + 'static> HttpService<S> {
     /// The service with the default pool: one worker per core, a queue of
     /// [`DEFAULT_QUEUE_PER_WORKER`] per worker. Fails only when a thread cannot be started.
-    pub fn new(service: Arc<S>) -> Result<Self> {
-        Self::builder(service).build()
+    pub fn new(service: Arc<S>, limits: Limits) -> Result<Self> {
+        Self::builder(service, limits).build()
     }
 
     /// Starts configuring the service over `service` (an `Arc<ImageService>`, or any
-    /// [`PersonImageService`], `Arc<dyn PersonImageService>` included).
-    pub fn builder(service: Arc<S>) -> HttpServiceBuilder<S> {
+    /// [`PersonImageService`], `Arc<dyn PersonImageService>` included), parsing requests and
+    /// reading bodies under `limits`: pass the service's own
+    /// ([`ImageService::limits`]), so that what parses is what the service renders.
+    pub fn builder(service: Arc<S>, limits: Limits) -> HttpServiceBuilder<S> {
         HttpServiceBuilder {
             service,
+            limits,
             workers: None,
             queue: None,
             retry_after: DEFAULT_RETRY_AFTER_SECONDS,
@@ -207,6 +216,7 @@ impl<S: PersonImageService + ?Sized + 'static> HttpServiceBuilder<S> {
         }
         Ok(HttpService {
             service: self.service,
+            limits: self.limits,
             pool: Arc::new(Pool {
                 sender,
                 workers,
@@ -264,7 +274,7 @@ where
     fn call(&mut self, request: http::Request<B>) -> ResponseFuture {
         let (parts, body) = request.into_parts();
         let limit = Method::from_http(&parts.method).map_or(0, |method| {
-            ApiRequest::body_limit(method, target(&parts.uri), &self.service.limits())
+            ApiRequest::body_limit(method, target(&parts.uri), &self.limits)
         });
         if limit == 0 {
             return self.submit(parts, Bytes::new());
@@ -304,14 +314,14 @@ impl<S: PersonImageService + ?Sized + 'static> HttpService<S> {
         let is_head = parts.method == http::Method::HEAD;
         let (answer, answered) = oneshot::channel();
         let service = Arc::clone(&self.service);
+        let limits = self.limits;
         #[cfg(feature = "tracing")]
         let parent = tracing::Span::current();
         let job: Job = Box::new(move || {
             if answer.is_closed() {
                 return; // Nobody is waiting any more.
             }
-            let respond =
-                || respond_http(&*service, &parts.method, &parts.uri, &parts.headers, body);
+            let respond = || respond_http(&*service, &parts, body, &limits);
             #[cfg(feature = "tracing")]
             let response = parent.in_scope(respond);
             #[cfg(not(feature = "tracing"))]
@@ -342,7 +352,7 @@ impl<S: PersonImageService + ?Sized + 'static> HttpService<S> {
     /// Answers `error` at once (no work to queue), in its own request span, counted.
     fn refuse(&self, parts: &http::request::Parts, error: &Error) -> ResponseFuture {
         let method = Method::from_http(&parts.method).unwrap_or(Method::Get);
-        let response = crate::service::refuse_unparsed(&*self.service, error, method);
+        let response = refuse(error, method);
         let response: http::Response<Bytes> = response.into();
         ResponseFuture::ready(response.map(Body::new))
     }

@@ -4,6 +4,7 @@ mod common;
 
 use person_image::auth::StaticAuthenticator;
 use person_image::store::InMemory;
+use person_image::PersonImageServiceExt;
 use person_image::{ImageService, Method, PersonId};
 
 const PHOTO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/persons/2.png");
@@ -270,7 +271,13 @@ fn hostile_request_table() {
             .headers
             .iter()
             .map(|(name, value)| (*name, value.as_slice()));
-        let response = service.handle(Method::Get, &case.target, headers);
+        let response = service.handle(
+            Method::Get,
+            &case.target,
+            headers,
+            bytes::Bytes::new(),
+            service.limits(),
+        );
         let message = String::from_utf8_lossy(&response.body).into_owned();
         assert_eq!(
             response.status,
@@ -357,6 +364,8 @@ fn secrets_never_appear_in_debug_or_errors() {
             Method::Get,
             "/api/v1/Person/1/Image",
             headers.iter().map(|(n, v)| (*n, v.as_bytes())),
+            bytes::Bytes::new(),
+            service.limits(),
         );
         let body = String::from_utf8_lossy(&response.body).into_owned();
         assert_eq!(response.status, 401);

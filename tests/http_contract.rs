@@ -61,7 +61,9 @@ async fn send(router: axum::Router, request: Request<Body>) -> Reply {
 
 fn demo_router() -> axum::Router {
     let service = serve::Config::default().service().expect("service builds");
-    serve::router(HttpService::new(Arc::new(service)).expect("workers start"))
+    serve::router(
+        HttpService::new(Arc::new(service.clone()), *service.limits()).expect("workers start"),
+    )
 }
 
 fn get(uri: &str) -> axum::http::request::Builder {
@@ -630,7 +632,9 @@ async fn store_is_not_asked_before_authentication() {
         .authenticator(StaticAuthenticator::default().user("demo", "demo"))
         .build()
         .unwrap();
-    let router = serve::router(HttpService::new(Arc::new(service)).expect("workers start"));
+    let router = serve::router(
+        HttpService::new(Arc::new(service.clone()), *service.limits()).expect("workers start"),
+    );
     for auth in ["", "Basic ZGVtbzp3cm9uZw==", "Bearer x"] {
         let mut request = Request::get("/api/v1/Person/1/Image");
         if !auth.is_empty() {
@@ -788,7 +792,9 @@ fn router_with(
         .authenticator(auth)
         .build()
         .unwrap();
-    serve::router(HttpService::new(Arc::new(service)).expect("workers start"))
+    serve::router(
+        HttpService::new(Arc::new(service.clone()), *service.limits()).expect("workers start"),
+    )
 }
 
 #[tokio::test]

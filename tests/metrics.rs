@@ -12,7 +12,8 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use person_image::auth::StaticAuthenticator;
 use person_image::store::ImageStore;
 use person_image::tower::HttpService;
-use person_image::{ImageResponse, ImageService, Method};
+use person_image::PersonImageServiceExt;
+use person_image::{ImageResponse, ImageService, Limits, Method};
 use tower::{Service, ServiceExt};
 
 use common::gate::gated;
@@ -31,7 +32,13 @@ fn service(store: impl ImageStore + 'static, cache_bytes: u64) -> ImageService {
 use common::fixture_store as store;
 
 fn get(service: &ImageService, target: &str) -> ImageResponse {
-    service.handle(Method::Get, target, [AUTH])
+    service.handle(
+        Method::Get,
+        target,
+        [AUTH],
+        bytes::Bytes::new(),
+        service.limits(),
+    )
 }
 
 /// `name{label=value,...}` → value, counters and gauges as numbers, histograms as sample counts.
@@ -92,13 +99,26 @@ async fn counters_and_histograms_move() {
         Method::Get,
         &targets[16],
         [AUTH, ("If-None-Match", etag.as_str().as_bytes())],
+        bytes::Bytes::new(),
+        cached.limits(),
     );
     assert_eq!(not_modified.status, 304);
-    assert_eq!(cached.handle(Method::Get, &targets[0], []).status, 401);
+    assert_eq!(
+        cached
+            .handle(
+                Method::Get,
+                &targets[0],
+                [],
+                bytes::Bytes::new(),
+                cached.limits()
+            )
+            .status,
+        401
+    );
 
     // One request shed by a saturated pool: one worker, held at the gate, and one queued.
     let (gated_store, gate) = gated(store(), 1);
-    let mut http = HttpService::builder(Arc::new(service(gated_store, 0)))
+    let mut http = HttpService::builder(Arc::new(service(gated_store, 0)), Limits::default())
         .workers(1)
         .queue(1)
         .build()

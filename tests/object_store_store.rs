@@ -14,6 +14,7 @@ use person_image::store::{
     check_conformance, check_replaced_between_calls, check_writes, Bucket, ConformanceFixture,
     ImageStore, Lookup,
 };
+use person_image::PersonImageServiceExt;
 use person_image::{Error, ImageService, Method, PersonId};
 
 use common::corpus::hopper;
@@ -248,6 +249,8 @@ fn serves_through_the_image_service() {
         Method::Get,
         "/api/v1/Person/1/Image",
         [("Authorization", &b"Basic ZGVtbzpkZW1v"[..])],
+        bytes::Bytes::new(),
+        service.limits(),
     );
     assert_eq!(response.status, 200);
     assert_eq!(response.body.as_ref(), hopper().as_slice());
@@ -255,6 +258,8 @@ fn serves_through_the_image_service() {
         Method::Get,
         "/api/v1/Person/3/Image",
         [("Authorization", &b"Basic ZGVtbzpkZW1v"[..])],
+        bytes::Bytes::new(),
+        service.limits(),
     );
     assert_eq!(none.status, 404);
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use person_image::auth::StaticAuthenticator;
 use person_image::store::{Fetch, ImageInfo, ImageStore, Lookup};
+use person_image::PersonImageServiceExt;
 use person_image::{Error, ImageResponse, ImageService, Method, PersonId};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -163,6 +164,8 @@ fn get(service: &ImageService, target: &str, headers: &[(&str, &str)]) -> ImageR
         headers
             .iter()
             .map(|(name, value)| (*name, value.as_bytes())),
+        bytes::Bytes::new(),
+        service.limits(),
     )
 }
 

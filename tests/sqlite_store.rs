@@ -11,6 +11,7 @@ use person_image::store::{
     check_conformance, check_replaced_between_calls, check_writes, ConformanceFixture, ImageStore,
     ImportSummary, Lookup, Sqlite, WritableStore,
 };
+use person_image::PersonImageServiceExt;
 use person_image::{Error, ImageService, Method, PersonId};
 
 fn manifest_path(relative: &str) -> PathBuf {
@@ -318,6 +319,8 @@ fn the_store_is_send_sync_debug_and_serves_requests() {
         Method::Get,
         "/api/v1/Person/7/Image",
         [("Authorization", &b"Basic ZGVtbzpkZW1v"[..])],
+        bytes::Bytes::new(),
+        service.limits(),
     );
     assert_eq!(response.status, 200);
     assert_eq!(response.body.as_ref(), hopper().as_slice());

@@ -10,6 +10,7 @@ mod common;
 use bytes::Bytes;
 use person_image::auth::StaticAuthenticator;
 use person_image::store::{Fetch, ImageInfo, ImageStore, Lookup, StoredImage};
+use person_image::PersonImageServiceExt;
 use person_image::{Error, ImageService, Method, PersonId};
 
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer t");
@@ -99,7 +100,13 @@ fn eight_threads_with_versions_swapping_underneath() {
     let mut expected: HashMap<String, Bytes> = HashMap::new();
     for _ in 0..2 {
         for target in TARGETS {
-            let response = reference.handle(Method::Get, target, [AUTH]);
+            let response = reference.handle(
+                Method::Get,
+                target,
+                [AUTH],
+                bytes::Bytes::new(),
+                reference.limits(),
+            );
             if let Some(etag) = &response.etag {
                 expected.insert(etag.as_str().to_owned(), response.body.clone());
             }
@@ -132,9 +139,21 @@ fn eight_threads_with_versions_swapping_underneath() {
                         let known = expected.keys().nth(i % expected.len()).unwrap().clone();
                         let condition = ("If-None-Match", known.as_bytes());
                         let response = if i % 5 == 0 {
-                            shared.handle(Method::Get, target, [AUTH, condition])
+                            shared.handle(
+                                Method::Get,
+                                target,
+                                [AUTH, condition],
+                                bytes::Bytes::new(),
+                                shared.limits(),
+                            )
                         } else {
-                            shared.handle(Method::Get, target, [AUTH])
+                            shared.handle(
+                                Method::Get,
+                                target,
+                                [AUTH],
+                                bytes::Bytes::new(),
+                                shared.limits(),
+                            )
                         };
                         match response.status {
                             200 => {
@@ -172,8 +191,20 @@ fn eight_threads_with_versions_swapping_underneath() {
     store.swap();
     let now = store.current.load(Ordering::SeqCst) % 2;
     for target in &TARGETS[..4] {
-        let response = shared.handle(Method::Get, target, [AUTH]);
-        let fresh = reference.handle(Method::Get, target, [AUTH]);
+        let response = shared.handle(
+            Method::Get,
+            target,
+            [AUTH],
+            bytes::Bytes::new(),
+            shared.limits(),
+        );
+        let fresh = reference.handle(
+            Method::Get,
+            target,
+            [AUTH],
+            bytes::Bytes::new(),
+            reference.limits(),
+        );
         assert_eq!(response.etag, fresh.etag, "{target} after swap to v{now}");
         assert_eq!(response.body, fresh.body);
     }
@@ -222,7 +253,13 @@ fn failing_and_slow_stores_give_500_then_recover() {
         stall: Duration::from_millis(150),
     });
     let service = service(store, 1 << 20);
-    let failed = service.handle(Method::Get, "/api/v1/Person/1/Image?w=50", [AUTH]);
+    let failed = service.handle(
+        Method::Get,
+        "/api/v1/Person/1/Image?w=50",
+        [AUTH],
+        bytes::Bytes::new(),
+        service.limits(),
+    );
     assert_eq!(failed.status, 500);
     assert!(!String::from_utf8_lossy(&failed.body).contains("reset"));
     assert_eq!(
@@ -231,7 +268,13 @@ fn failing_and_slow_stores_give_500_then_recover() {
         "nothing cached from a failure"
     );
     let started = Instant::now();
-    let slow = service.handle(Method::Get, "/api/v1/Person/1/Image?w=50", [AUTH]);
+    let slow = service.handle(
+        Method::Get,
+        "/api/v1/Person/1/Image?w=50",
+        [AUTH],
+        bytes::Bytes::new(),
+        service.limits(),
+    );
     assert_eq!(slow.status, 200);
     assert!(started.elapsed() >= Duration::from_millis(150));
     assert_eq!(service.cache_stats().unwrap().entries, 1);
@@ -275,7 +318,13 @@ fn a_store_changing_bytes_under_one_version_never_breaks_a_response() {
     });
     let service = service(store, 0);
     for _ in 0..6 {
-        let response = service.handle(Method::Get, "/api/v1/Person/1/Image?w=20", [AUTH]);
+        let response = service.handle(
+            Method::Get,
+            "/api/v1/Person/1/Image?w=20",
+            [AUTH],
+            bytes::Bytes::new(),
+            service.limits(),
+        );
         assert_eq!(response.status, 200);
         let image = image::load_from_memory(&response.body).unwrap();
         assert_eq!(image.width(), 20);

@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use person_image::auth::StaticAuthenticator;
 use person_image::store::ImageStore;
 use person_image::tower::{HttpService, BUSY_MESSAGE};
-use person_image::{ImageService, PersonImageService};
+use person_image::{ImageService, Limits, PersonImageService};
 use tower::{Service, ServiceExt};
 
 use common::gate::gated;
@@ -49,7 +49,7 @@ async fn body(response: http::Response<person_image::tower::Body>) -> Vec<u8> {
 
 #[tokio::test]
 async fn answers_get_and_head_through_oneshot() {
-    let http = HttpService::builder(Arc::new(service(store())))
+    let http = HttpService::builder(Arc::new(service(store())), Limits::default())
         .workers(2)
         .build()
         .unwrap();
@@ -101,7 +101,7 @@ async fn answers_get_and_head_through_oneshot() {
 
 #[tokio::test]
 async fn never_reads_a_body_and_refuses_other_methods() {
-    let http = HttpService::new(Arc::new(service(store()))).unwrap();
+    let http = HttpService::new(Arc::new(service(store())), Limits::default()).unwrap();
     let with_body = Request::get("/api/v1/Person/2/Image")
         .header("Authorization", BEARER)
         .body(common::body::Unreadable)
@@ -140,7 +140,10 @@ async fn never_reads_a_body_and_refuses_other_methods() {
 #[tokio::test]
 async fn serves_any_person_image_service() {
     let shared: Arc<dyn PersonImageService> = Arc::new(service(store()));
-    let http = HttpService::builder(shared).workers(1).build().unwrap();
+    let http = HttpService::builder(shared, Limits::default())
+        .workers(1)
+        .build()
+        .unwrap();
     let response = http
         .oneshot(get("/api/v1/Person/1/Image?w=32&type=jpeg"))
         .await
@@ -152,7 +155,7 @@ async fn serves_any_person_image_service() {
 #[tokio::test]
 async fn sheds_load_with_503_when_the_pool_is_saturated() {
     let (store, gate) = gated(store(), 1);
-    let mut http = HttpService::builder(Arc::new(service(store)))
+    let mut http = HttpService::builder(Arc::new(service(store)), Limits::default())
         .workers(1)
         .queue(1)
         .retry_after(7)

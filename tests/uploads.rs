@@ -43,7 +43,7 @@ fn http(store: InMemory) -> HttpService {
         .limits(Limits::default().max_source_bytes(20 * 1024 * 1024))
         .build()
         .unwrap();
-    HttpService::new(Arc::new(service)).unwrap()
+    HttpService::new(Arc::new(service.clone()), *service.limits()).unwrap()
 }
 
 struct Answer {
@@ -137,7 +137,7 @@ async fn hostile_uploads_get_their_status_and_change_nothing() {
             .limits(Limits::default().max_source_bytes(20 * 1024 * 1024))
             .build()
             .unwrap();
-        HttpService::new(Arc::new(service)).unwrap()
+        HttpService::new(Arc::new(service.clone()), *service.limits()).unwrap()
     };
     let before = version(&store, 1);
     let jpeg = corpus_bytes("jpeg/baseline_hopper.jpg");
@@ -403,7 +403,7 @@ async fn readers_cannot_write_and_writes_need_a_writable_store() {
         .authenticator(StaticAuthenticator::new().bearer("writer-token", "writer"))
         .build()
         .unwrap();
-    let read_only = HttpService::new(Arc::new(read_only)).unwrap();
+    let read_only = HttpService::new(Arc::new(read_only.clone()), *read_only.limits()).unwrap();
     let answer = send(&read_only, put(IMAGE, WRITER, "image/jpeg", jpeg)).await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
     let answer = send(&read_only, call("DELETE", IMAGE, WRITER)).await;
@@ -982,7 +982,7 @@ async fn content_length_lying_either_way_stores_nothing() {
         .authenticator(StaticAuthenticator::new().bearer("writer-token", "writer"))
         .build()
         .unwrap();
-    let http = HttpService::new(Arc::new(service)).unwrap();
+    let http = HttpService::new(Arc::new(service.clone()), *service.limits()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {

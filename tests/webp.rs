@@ -274,7 +274,9 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
 
 fn demo_router() -> axum::Router {
     let service = serve::Config::default().service().expect("service builds");
-    serve::router(HttpService::new(Arc::new(service)).expect("workers start"))
+    serve::router(
+        HttpService::new(Arc::new(service.clone()), *service.limits()).expect("workers start"),
+    )
 }
 
 #[tokio::test]

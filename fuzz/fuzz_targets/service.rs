@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use person_image::{ImageService, Limits, Method, PersonId};
+use person_image::{ImageService, Limits, Method, PersonId, PersonImageServiceExt};
 use person_image::auth::StaticAuthenticator;
 use person_image::store::InMemory;
 
@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
         ("Accept", ACCEPT[usize::from(accept) % ACCEPT.len()]),
     ];
     let method = if method % 2 == 0 { Method::Get } else { Method::Head };
-    let response = service.handle(method, &target, headers);
+    let response = service.handle(method, &target, headers, Default::default(), service.limits());
     assert!(
         matches!(response.status, 200 | 304 | 400 | 401 | 403 | 404 | 422 | 500),
         "status {}",

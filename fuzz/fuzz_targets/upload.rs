@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use person_image::auth::StaticAuthenticator;
 use person_image::store::{ImageStore, InMemory, Lookup};
-use person_image::{ImageService, Limits, Method, PersonId};
+use person_image::{ImageService, Limits, Method, PersonId, PersonImageServiceExt};
 use std::sync::Arc;
 
 const PHOTO: &[u8] = include_bytes!("../../fixtures/persons/2.png");
@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
         ("Authorization", &b"Bearer t"[..]),
         ("Content-Type", content_type.as_bytes()),
     ];
-    let response = service.handle_with_body(method, target, headers, body.to_vec().into());
+    let response = service.handle(method, target, headers, body.to_vec().into(), service.limits());
     assert!(
         matches!(response.status, 200 | 400 | 413 | 415 | 422),
         "{} {}",

@@ -104,6 +104,7 @@ impl From<CredentialsError> for Error {
     fn from(error: CredentialsError) -> Self {
         Error::Unauthenticated {
             reason: error.reason,
+            challenges: Vec::new(),
         }
     }
 }

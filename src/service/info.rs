@@ -1,6 +1,7 @@
 //! `GET …/ImageInfo`: the stored photo's metadata as JSON, in the vendor's PascalCase style.
 
-use super::{not_modified_for, ImageService, FETCH_ATTEMPTS};
+use super::get::{not_modified_for, FETCH_ATTEMPTS};
+use super::ImageService;
 use crate::auth::Action;
 use crate::format::ImageFormat;
 use crate::headers::{http_date, ETag};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use person_image::auth::StaticAuthenticator;
 use person_image::store::{Fetch, ImageInfo, ImageStore, Lookup};
+use person_image::PersonImageServiceExt;
 use person_image::{ImageResponse, ImageService, Method, PersonId};
 
 /// Counts lookups, fetches and fetched bytes of the store it wraps.
@@ -65,8 +66,20 @@ fn new_service(store: Arc<dyn ImageStore>) -> ImageService {
 
 fn get(service: &ImageService, method: Method, target: &str, etag: Option<&str>) -> ImageResponse {
     match etag {
-        Some(etag) => service.handle(method, target, [AUTH, ("If-None-Match", etag.as_bytes())]),
-        None => service.handle(method, target, [AUTH]),
+        Some(etag) => service.handle(
+            method,
+            target,
+            [AUTH, ("If-None-Match", etag.as_bytes())],
+            bytes::Bytes::new(),
+            service.limits(),
+        ),
+        None => service.handle(
+            method,
+            target,
+            [AUTH],
+            bytes::Bytes::new(),
+            service.limits(),
+        ),
     }
 }
 

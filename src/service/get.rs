@@ -1,0 +1,325 @@
+//! The image GET (SPEC §3–§7): store lookup, the ETag and `If-None-Match`, the render cache,
+//! passthrough or rendering, placeholders, and the caching headers.
+
+use super::cache::{RenderCache, VariantKey};
+use super::ImageService;
+use crate::auth::Action;
+use crate::headers::{ETag, Vary};
+use crate::observe::{record_cache, record_passthrough};
+use crate::render::{
+    passthrough_head, ImageFormat, PlaceholderKind, Plan, RenderRequest, Rendered, Source,
+};
+use crate::request::{IfBlank, ImageRequest, Method};
+use crate::response::ImageResponse;
+use crate::store::{Fetch, ImageInfo, Lookup};
+use crate::{Error, Result};
+
+/// How often a photo replaced between lookup and fetch is looked up again before giving up.
+pub(super) const FETCH_ATTEMPTS: usize = 3;
+
+/// The media types negotiation weighs (SPEC §4): their `Accept` q-values decide the output.
+const NEGOTIATED_TYPES: [&str; 7] = [
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/tiff",
+    "image/bmp",
+    "image/webp",
+    "application/json",
+];
+
+impl ImageService {
+    /// `GET`/`HEAD …/Image`: authorizes, looks the photo up and serves it, a placeholder or 404.
+    pub(super) fn get(&self, request: &ImageRequest) -> Result<ImageResponse> {
+        // SPEC §2: nothing about the person is looked up before the caller is known and allowed.
+        self.authorize(&request.identity, request.person, Action::ReadImage)?;
+        match self.lookup(request.person)? {
+            Lookup::NoSuchPerson => Err(Error::PersonNotFound),
+            Lookup::NoImage => self.serve_no_image(request),
+            Lookup::Found(info) => self.serve_stored(request, info),
+        }
+    }
+
+    fn placeholder_for(&self, if_blank: IfBlank) -> Option<PlaceholderKind> {
+        PlaceholderKind::for_if_blank(if_blank, self.default_placeholder)
+    }
+
+    fn render_request(&self, request: &ImageRequest, source: Source) -> RenderRequest {
+        RenderRequest {
+            source,
+            width: request.query.width,
+            height: request.query.height,
+            format: request.query.format,
+            accept: request.accept.clone(),
+            options: self.options,
+        }
+    }
+
+    fn serve_placeholder(
+        &self,
+        request: &ImageRequest,
+        kind: PlaceholderKind,
+    ) -> Result<ImageResponse> {
+        let source = Source::Placeholder {
+            kind,
+            language: request.locale.caption_language,
+        };
+        let plan = Plan::new(&self.render_request(request, source))?;
+        // The variant key names the caption's language only when one is drawn (SPEC §6), and
+        // so do the ETag and the cache key built from it.
+        let etag = ETag::new(&format!("ph.{}", plan.variant_key()));
+        // A captioned placeholder also varies by the language headers; 304s say so too.
+        let with_headers = |response, etag| {
+            let mut response = self.with_caching_headers(request, response, etag, None);
+            response.vary |= plan.vary();
+            response
+        };
+        record_passthrough(false);
+        if not_modified(request, &etag) {
+            record_cache("not_modified");
+            return Ok(with_headers(ImageResponse::not_modified(), etag));
+        }
+        let key = VariantKey {
+            person: 0,
+            version: String::new(),
+            variant: etag.as_str().to_owned(),
+        };
+        let rendered = match &self.cache {
+            Some(cache) => self.cached_render(cache, key, &plan)?,
+            None => {
+                record_cache("none");
+                self.execute(&plan)?
+            }
+        };
+        Ok(with_headers(ok(rendered), etag))
+    }
+
+    /// Serves a stored photo, looking it up again when it was replaced between lookup and fetch.
+    pub(super) fn serve_stored(
+        &self,
+        request: &ImageRequest,
+        mut info: ImageInfo,
+    ) -> Result<ImageResponse> {
+        for _ in 0..FETCH_ATTEMPTS {
+            if let Some(response) = self.serve_version(request, &info)? {
+                return Ok(response);
+            }
+            match self.lookup(request.person)? {
+                Lookup::Found(now) => info = now,
+                Lookup::NoImage => return self.serve_no_image(request),
+                Lookup::NoSuchPerson => return Err(Error::PersonNotFound),
+            }
+        }
+        Err(Error::store(
+            format!("reading the photo of person {}", request.person),
+            "it was replaced on every attempt",
+        ))
+    }
+
+    /// Serves the photo version `info` describes, or `None` when the store no longer has it.
+    ///
+    /// The ETag and the cache key come from the version and the request alone, so a 304, a cache
+    /// hit and (once the photo's format is known) a `HEAD` of the photo as stored answer without
+    /// fetching its bytes; a miss fetches them once.
+    fn serve_version(
+        &self,
+        request: &ImageRequest,
+        info: &ImageInfo,
+    ) -> Result<Option<ImageResponse>> {
+        let limits = &self.options.limits;
+        if let Err(error) =
+            limits.check_source_bytes(usize::try_from(info.len).unwrap_or(usize::MAX))
+        {
+            return self.unrenderable(request, error).map(Some);
+        }
+        let variant = request_variant(request);
+        let etag = ETag::new(&format!(
+            "{:016x}.{variant}",
+            crate::digest::fnv1a64(info.version.as_bytes())
+        ));
+        let modified = info.modified;
+        if not_modified(request, &etag) {
+            record_cache("not_modified");
+            let response = ImageResponse::not_modified();
+            return Ok(Some(
+                self.with_caching_headers(request, response, etag, modified),
+            ));
+        }
+        let key = VariantKey {
+            person: request.person.get(),
+            version: info.version.clone(),
+            variant,
+        };
+        if let Some(rendered) = self.cache.as_ref().and_then(|cache| cache.get(&key)) {
+            record_cache("hit");
+            return Ok(Some(self.with_caching_headers(
+                request,
+                ok(rendered),
+                etag,
+                modified,
+            )));
+        }
+        if let Some(response) = self.head_of_stored(request, info) {
+            record_cache("none");
+            record_passthrough(true);
+            return Ok(Some(
+                self.with_caching_headers(request, response, etag, modified),
+            ));
+        }
+        let bytes = match self.fetch(request.person, info)? {
+            Fetch::Current(bytes) => bytes,
+            Fetch::Changed => return Ok(None),
+        };
+        let person = request.person.get();
+        self.known_formats
+            .remember(person, &info.version, ImageFormat::sniff(&bytes));
+        let source = Source::Stored {
+            bytes,
+            declared_mime: info.declared_mime.clone(),
+        };
+        let rendered = Plan::new(&self.render_request(request, source)).and_then(|plan| {
+            record_passthrough(plan.is_passthrough());
+            match &self.cache {
+                // Passthrough is already zero-copy: caching it would only cost memory.
+                Some(cache) if !plan.is_passthrough() => self.cached_render(cache, key, &plan),
+                _ => {
+                    record_cache("none");
+                    self.execute(&plan)
+                }
+            }
+        });
+        match rendered {
+            Ok(rendered) => Ok(Some(self.with_caching_headers(
+                request,
+                ok(rendered),
+                etag,
+                modified,
+            ))),
+            Err(error) => self.unrenderable(request, error).map(Some),
+        }
+    }
+
+    /// A `HEAD` of a photo sent as stored, answered from its metadata and its format remembered
+    /// from an earlier fetch; `None` when the bytes are needed.
+    fn head_of_stored(&self, request: &ImageRequest, info: &ImageInfo) -> Option<ImageResponse> {
+        if request.method != Method::Head {
+            return None;
+        }
+        let stored = self
+            .known_formats
+            .get(request.person.get(), &info.version)??;
+        let query = &request.query;
+        let (content_type, len) = passthrough_head(
+            query.width,
+            query.height,
+            query.format,
+            request.accept.as_ref(),
+            stored,
+            info.len,
+        )?;
+        let mut response = ImageResponse::ok(content_type, bytes::Bytes::new());
+        response.content_length = len;
+        Some(response)
+    }
+
+    /// Executes `plan` once the render budget has room for it.
+    fn execute(&self, plan: &Plan) -> Result<Rendered> {
+        let _reservation = self.budget.reserve(plan.peak_bytes());
+        plan.execute()
+    }
+
+    /// The cached rendering for `key`, or `plan`'s; records whether this request rendered
+    /// (`miss`) or was answered by the cache or by another request's identical render (`hit`).
+    fn cached_render(&self, cache: &RenderCache, key: VariantKey, plan: &Plan) -> Result<Rendered> {
+        let mut rendered_here = false;
+        let rendered = cache.get_or_render(key, || {
+            rendered_here = true;
+            self.execute(plan)
+        });
+        record_cache(if rendered_here { "miss" } else { "hit" });
+        rendered
+    }
+
+    /// A person without a photo: the placeholder `ifBlank` asks for, or 404.
+    fn serve_no_image(&self, request: &ImageRequest) -> Result<ImageResponse> {
+        match self.placeholder_for(request.query.if_blank) {
+            Some(kind) => self.serve_placeholder(request, kind),
+            None => Err(Error::ImageNotFound),
+        }
+    }
+
+    /// A stored image that cannot be rendered: 422, unless `ifBlank` asks for a placeholder.
+    fn unrenderable(&self, request: &ImageRequest, error: Error) -> Result<ImageResponse> {
+        match self.placeholder_for(request.query.if_blank) {
+            Some(kind) if error.is_unrenderable() => self.serve_placeholder(request, kind),
+            _ => Err(error),
+        }
+    }
+
+    /// Adds what only the service knows: the entity tag, `Last-Modified`, `Cache-Control`, and
+    /// `Vary: Accept` whenever the answer would change under another `Accept` (no `type`, SPEC
+    /// §4); drops the body for `HEAD`.
+    fn with_caching_headers(
+        &self,
+        request: &ImageRequest,
+        mut response: ImageResponse,
+        etag: ETag,
+        modified: Option<std::time::SystemTime>,
+    ) -> ImageResponse {
+        if request.query.format.is_none() {
+            response.vary |= Vary::ACCEPT;
+        }
+        response.etag = Some(etag);
+        response.last_modified = modified;
+        response.cache_control = Some(self.cache_control.clone());
+        if request.method == Method::Head {
+            response = response.without_body();
+        }
+        response
+    }
+}
+
+/// A 200 carrying what was rendered.
+fn ok(rendered: Rendered) -> ImageResponse {
+    ImageResponse::ok(rendered.content_type, rendered.body)
+}
+
+/// Whether the request's `If-None-Match` matches `etag`.
+fn not_modified(request: &ImageRequest, etag: &ETag) -> bool {
+    not_modified_for(request.if_none_match.as_ref(), etag)
+}
+
+/// Whether an `If-None-Match` condition (when sent) matches `etag`.
+pub(super) fn not_modified_for(
+    if_none_match: Option<&crate::headers::IfNoneMatch>,
+    etag: &ETag,
+) -> bool {
+    if_none_match.is_some_and(|condition| condition.matches(etag))
+}
+
+/// What the request asks of a stored photo, normalized: the sizes, and the `type` or else the
+/// `Accept` weights negotiation reads. With the photo's version it determines the response, so it
+/// keys the ETag and the render cache without the photo's bytes.
+fn request_variant(request: &ImageRequest) -> String {
+    let query = &request.query;
+    let side = |side: Option<crate::request::Dimension>| side.map_or(0, |side| side.get());
+    let mut variant = format!("w{}h{}", side(query.width), side(query.height));
+    match (query.format, &request.accept) {
+        (Some(format), _) => variant.push_str(&format!("t{format}")),
+        (None, None) => variant.push_str("any"),
+        (None, Some(accept)) => {
+            variant.push('q');
+            for media_type in NEGOTIATED_TYPES {
+                variant.push_str(&format!("{}.", accept.quality(media_type)));
+            }
+            variant.pop();
+            // SPEC §4.1 weighs a member naming `image/webp` apart from the wildcards that may
+            // give `image/webp` the same q-value; always 0 without the `webp` feature.
+            let named_webp = crate::render::webp_weight(accept);
+            if named_webp > 0 {
+                variant.push_str(&format!("w{named_webp}"));
+            }
+        }
+    }
+    variant
+}
