@@ -68,11 +68,32 @@ pub(crate) fn render(input: &'static str, output: &'static str, timer: Timer) {
         .record(timer.seconds());
 }
 
-/// One store call (`lookup` or `fetch`), timed since `timer` started.
+/// The store calls that are timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoreOp {
+    /// [`ImageStore::lookup`](crate::store::ImageStore::lookup).
+    Lookup,
+    /// [`ImageStore::fetch`](crate::store::ImageStore::fetch).
+    Fetch,
+}
+
+impl StoreOp {
+    /// The `op` label: `lookup`, `fetch`.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    fn as_str(self) -> &'static str {
+        match self {
+            StoreOp::Lookup => "lookup",
+            StoreOp::Fetch => "fetch",
+        }
+    }
+}
+
+/// One store call, timed since `timer` started.
 #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
-pub(crate) fn store(op: &'static str, timer: Timer) {
+pub(crate) fn store(op: StoreOp, timer: Timer) {
     #[cfg(feature = "metrics")]
-    ::metrics::histogram!("person_image_store_seconds", "op" => op).record(timer.seconds());
+    ::metrics::histogram!("person_image_store_seconds", "op" => op.as_str())
+        .record(timer.seconds());
 }
 
 /// A render cache hit.

@@ -96,13 +96,37 @@ impl RequestSpan {
     }
 }
 
-/// Records how the render cache answered on the current request span: `hit`, `miss`,
-/// `not_modified` (304, nothing rendered) or `none` (no cache, or a passthrough, which is never
-/// cached).
+/// How the render cache answered a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CacheOutcome {
+    /// Answered from the cache, or by another request's identical render.
+    Hit,
+    /// Rendered here.
+    Miss,
+    /// A 304: nothing rendered.
+    NotModified,
+    /// No cache, or a passthrough (never cached).
+    None,
+}
+
+impl CacheOutcome {
+    /// The span field's value: `hit`, `miss`, `not_modified`, `none`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            CacheOutcome::Hit => "hit",
+            CacheOutcome::Miss => "miss",
+            CacheOutcome::NotModified => "not_modified",
+            CacheOutcome::None => "none",
+        }
+    }
+}
+
+/// Records how the render cache answered on the current request span.
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-pub(crate) fn record_cache(outcome: &'static str) {
+pub(crate) fn record_cache(outcome: CacheOutcome) {
     #[cfg(feature = "tracing")]
-    tracing::Span::current().record("cache", outcome);
+    tracing::Span::current().record("cache", outcome.as_str());
 }
 
 /// Records on the current request span whether the stored bytes are sent unchanged.

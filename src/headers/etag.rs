@@ -1,6 +1,7 @@
 //! Entity tags and `If-None-Match` (RFC 9110 §8.8.3, §13.1.2).
 
 use super::syntax::split_outside_quotes;
+use crate::render::Variant;
 
 /// A strong entity tag, stored in its header form (with quotes).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -24,6 +25,45 @@ impl ETag {
         }
         quoted.push('"');
         ETag(quoted)
+    }
+
+    /// The tag of a representation, the one format every replica computes alike:
+    /// `<subject>.<representation>`, the subject being the FNV-1a hash of the stored version (or
+    /// `ph` for placeholders, which belong to no photo): `"…16 hex….w64h0tjpeg"` for a photo,
+    /// `"…16 hex….info"` for its info, `"ph.no-photo:png:96x96:de"` for a placeholder.
+    pub(crate) fn for_variant(variant: &Variant) -> Self {
+        let version =
+            |version: &str| format!("{:016x}", crate::digest::fnv1a64(version.as_bytes()));
+        let side = |side: Option<crate::request::Dimension>| side.map_or(0, |side| side.get());
+        let (subject, representation) = match variant {
+            Variant::Photo {
+                version: stored,
+                width,
+                height,
+                preference,
+                ..
+            } => (
+                version(stored),
+                format!("w{}h{}{preference}", side(*width), side(*height)),
+            ),
+            Variant::Info { version: stored } => (version(stored), "info".to_owned()),
+            Variant::Placeholder {
+                kind,
+                output,
+                size: (width, height),
+                caption,
+                json,
+            } => {
+                let caption =
+                    caption.map_or(String::new(), |language| format!(":{}", language.as_str()));
+                let json = if *json { "+json" } else { "" };
+                (
+                    "ph".to_owned(),
+                    format!("{}:{output}:{width}x{height}{caption}{json}", kind.as_str()),
+                )
+            }
+        };
+        ETag::new(&format!("{subject}.{representation}"))
     }
 
     /// The header form, with quotes: `"abc"`.

@@ -20,6 +20,7 @@ mod placeholder;
 mod plan;
 mod request;
 mod resize;
+mod variant;
 
 /// The `resize` stage inside its own span: the decode stage calls [`resize::resize`] through
 /// this module (shrink-on-load decoders resize right after decoding).
@@ -50,11 +51,12 @@ pub use crate::format::ImageFormat;
 pub use caption::CaptionLanguage;
 pub(crate) use decode::{decode, jpeg_marker, peak_bytes, probe, SourceInfo};
 pub(crate) use geometry::fit;
-pub(crate) use negotiate::webp_weight;
+pub(crate) use negotiate::Preference;
 pub use options::{PngCompression, RenderOptions};
 pub use placeholder::PlaceholderKind;
 pub(crate) use plan::{passthrough_head, Plan, Rendered};
 pub use request::{RenderRequest, Source};
+pub(crate) use variant::Variant;
 
 /// Renders `request`: the stored bytes as they are, converted, or a placeholder, as negotiated.
 ///
@@ -77,7 +79,10 @@ pub use request::{RenderRequest, Source};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn render(request: &RenderRequest) -> Result<ImageResponse> {
-    let plan = Plan::new(request)?;
+    let plan = Plan::new(
+        request,
+        &Preference::new(request.format, request.accept.as_ref()),
+    )?;
     let rendered = plan.execute()?;
     let mut response = ImageResponse::ok(rendered.content_type, rendered.body);
     response.vary = plan.vary();

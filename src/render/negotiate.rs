@@ -1,9 +1,97 @@
 //! Choosing what to send (SPEC §4): `type`, then `Accept`, then the stored format; with the
 //! `webp` feature, WebP for clients that name it (SPEC §4.1).
 
+use std::fmt;
+
 use crate::format::{ImageFormat, OutputFormat};
 use crate::headers::AcceptList;
 use crate::response::JSON_CONTENT_TYPE;
+
+/// The media types whose `Accept` weights negotiation reads: every stored format, then JSON.
+const WEIGHED: [&str; 7] = [
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/tiff",
+    "image/bmp",
+    "image/webp",
+    JSON_CONTENT_TYPE,
+];
+
+/// What the request says about the output format, reduced to what negotiation reads: `type`, or
+/// the `Accept` weights of the formats negotiation weighs, or nothing. Computed once per request;
+/// with the stored format and the source's header it decides the output, so it also keys the
+/// ETag and the render cache before the photo is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Preference {
+    /// `type` was given: it decides alone.
+    Type(OutputFormat),
+    /// Neither `type` nor `Accept`: the stored format.
+    Any,
+    /// The `Accept` weights (0–1000) of [`WEIGHED`], in its order, and the weight of a member
+    /// naming `image/webp` itself ([`webp_weight`]), which wildcards may match at the same
+    /// q-value yet with another answer (SPEC §4.1).
+    Accept {
+        /// The weights of JPEG, PNG, GIF, TIFF, BMP, WebP and JSON.
+        weights: [u16; 7],
+        /// [`webp_weight`].
+        named_webp: u16,
+    },
+}
+
+impl Preference {
+    /// Reads the request's `type` and `Accept`.
+    pub(crate) fn new(format: Option<OutputFormat>, accept: Option<&AcceptList>) -> Self {
+        match (format, accept) {
+            (Some(format), _) => Preference::Type(format),
+            (None, None) => Preference::Any,
+            (None, Some(accept)) => Preference::Accept {
+                weights: WEIGHED.map(|media_type| accept.quality(media_type)),
+                named_webp: webp_weight(accept),
+            },
+        }
+    }
+}
+
+/// The weight `Accept` gives `format` (every format is in [`WEIGHED`]).
+fn weight(weights: &[u16; 7], format: ImageFormat) -> u16 {
+    let index = match format {
+        ImageFormat::Jpeg => 0,
+        ImageFormat::Png => 1,
+        ImageFormat::Gif => 2,
+        ImageFormat::Tiff => 3,
+        ImageFormat::Bmp => 4,
+        ImageFormat::WebP => 5,
+    };
+    weights[index]
+}
+
+/// The normalized form keyed on: `t<type>`, `any`, or `q` and the weights joined by dots, then
+/// `w<weight>` when a member names `image/webp`.
+impl fmt::Display for Preference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Preference::Type(format) => write!(f, "t{format}"),
+            Preference::Any => f.write_str("any"),
+            Preference::Accept {
+                weights,
+                named_webp,
+            } => {
+                f.write_str("q")?;
+                for (index, weight) in weights.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str(".")?;
+                    }
+                    write!(f, "{weight}")?;
+                }
+                if *named_webp > 0 {
+                    write!(f, "w{named_webp}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
 
 /// The result of negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,26 +112,32 @@ pub(crate) struct Negotiated {
 
 /// Picks the output for a request.
 ///
-/// `requested` is the `type` parameter; `stored` the true format of the source (for a placeholder,
-/// PNG); `has_alpha` whether the source may be transparent, which breaks q-value ties toward PNG;
+/// `preference` is what the request asked ([`Preference`]); `stored` the true format of the
+/// source (for a placeholder, PNG); `has_alpha` whether the source may be transparent, which breaks q-value ties toward PNG;
 /// `animated` whether it is an animation, which WebP never replaces unless `type` asks for it.
 /// Callers that do not know yet pass `animated: false`: it can only make WebP more likely, so a
 /// passthrough decided without the header is still a passthrough once the header is read.
 pub(crate) fn negotiate(
-    requested: Option<OutputFormat>,
-    accept: Option<&AcceptList>,
+    preference: &Preference,
     stored: ImageFormat,
     has_alpha: bool,
     animated: bool,
 ) -> Negotiated {
-    if let Some(format) = requested {
-        return Negotiated {
-            format: format.as_image_format(),
-            output: Some(format),
-            json: false,
-            vary_accept: false,
-        };
-    }
+    let (weights, named_webp) = match *preference {
+        Preference::Type(format) => {
+            return Negotiated {
+                format: format.as_image_format(),
+                output: Some(format),
+                json: false,
+                vary_accept: false,
+            }
+        }
+        Preference::Any => (None, 0),
+        Preference::Accept {
+            weights,
+            named_webp,
+        } => (Some(weights), named_webp),
+    };
     // Without `type` the answer would change if an Accept header were sent: caches must know.
     let chosen = |format: ImageFormat, json| Negotiated {
         format,
@@ -51,10 +145,10 @@ pub(crate) fn negotiate(
         json,
         vary_accept: true,
     };
-    let Some(accept) = accept else {
+    let Some(weights) = weights else {
         return chosen(stored, false);
     };
-    let named_webp = if animated { 0 } else { webp_weight(accept) };
+    let named_webp = if animated { 0 } else { named_webp };
     // SPEC §4.1: WebP replaces what §4 chooses at weight `quality` when the client named
     // `image/webp` at a weight at least as high. Ties go to WebP: a browser sends
     // `image/webp,*/*`, where the stored JPEG is as acceptable through `*/*`, and WebP is why it
@@ -71,7 +165,7 @@ pub(crate) fn negotiate(
             choice
         }
     };
-    let stored_quality = accept.quality(stored.mime_type());
+    let stored_quality = weight(&weights, stored);
     if stored_quality > 0 {
         return webp_or(stored_quality, chosen(stored, false));
     }
@@ -92,7 +186,7 @@ pub(crate) fn negotiate(
     };
     let mut best: Option<(u16, OutputFormat)> = None;
     for format in tie_order {
-        let quality = accept.quality(format.mime_type());
+        let quality = weight(&weights, format.as_image_format());
         if quality > 0 && best.is_none_or(|(q, _)| quality > q) {
             best = Some((quality, format));
         }
@@ -101,7 +195,7 @@ pub(crate) fn negotiate(
         return webp_or(quality, chosen(format.as_image_format(), false));
     }
     // No other image format is acceptable: a named WebP beats JSON and disregarding Accept.
-    let json = accept.quality(JSON_CONTENT_TYPE) > 0;
+    let json = weights[6] > 0;
     // Nothing fits: RFC 9110 lets us disregard Accept and send the stored format.
     webp_or(0, chosen(stored, json))
 }
@@ -116,9 +210,9 @@ fn is_webp(output: OutputFormat) -> bool {
 ///
 /// Wildcards do not count: `*/*` and `image/*` are what SuperOffice clients and scripts send, and
 /// they must keep getting the formats they get without WebP (a client that decodes WebP says so).
-/// The service keys its ETags and cache on this weight too, since `*/*` and `image/webp,*/*` give
-/// `image/webp` the same [`AcceptList::quality`] yet different answers.
-pub(crate) fn webp_weight(accept: &AcceptList) -> u16 {
+/// [`Preference`] keeps it beside the weights, since `*/*` and `image/webp,*/*` give `image/webp`
+/// the same [`AcceptList::quality`] yet different answers.
+fn webp_weight(accept: &AcceptList) -> u16 {
     if !cfg!(feature = "webp") {
         return 0;
     }
@@ -248,7 +342,12 @@ mod tests {
         ];
         for (requested, header, stored, alpha, (format, json, vary)) in cases {
             let list = header.map(accept);
-            let got = negotiate(requested, list.as_ref(), stored, alpha, false);
+            let got = negotiate(
+                &Preference::new(requested, list.as_ref()),
+                stored,
+                alpha,
+                false,
+            );
             assert_eq!(
                 (got.format, got.json, got.vary_accept),
                 (format, json, vary),
@@ -393,7 +492,8 @@ mod tests {
         for (requested, header, stored, alpha, animated, with_webp, without_webp) in cases {
             let list = header.map(accept);
             let requested = requested.map(|name| name.parse::<OutputFormat>().unwrap());
-            let got = negotiate(requested, list.as_ref(), stored, alpha, animated);
+            let preference = Preference::new(requested, list.as_ref());
+            let got = negotiate(&preference, stored, alpha, animated);
             let expected = if cfg!(feature = "webp") {
                 with_webp
             } else {
@@ -416,13 +516,8 @@ mod tests {
     #[test]
     fn type_webp_overrides_accept_and_animation() {
         let list = accept("image/png");
-        let got = negotiate(
-            Some(OutputFormat::WebP),
-            Some(&list),
-            ImageFormat::Gif,
-            true,
-            true,
-        );
+        let preference = Preference::new(Some(OutputFormat::WebP), Some(&list));
+        let got = negotiate(&preference, ImageFormat::Gif, true, true);
         assert_eq!(
             (got.format, got.json, got.vary_accept),
             (ImageFormat::WebP, false, false)
@@ -447,13 +542,19 @@ mod tests {
         ];
         for (header, output) in cases {
             let list = header.map(accept);
-            let got = negotiate(None, list.as_ref(), ImageFormat::WebP, true, false);
+            let preference = Preference::new(None, list.as_ref());
+            let got = negotiate(&preference, ImageFormat::WebP, true, false);
             assert_eq!(got.format, ImageFormat::WebP, "{header:?}");
             assert_eq!(got.output, output, "{header:?}");
         }
         // Named WebP beats wrapping the stored image in JSON (with the feature).
         let list = accept("image/webp, application/json");
-        let got = negotiate(None, Some(&list), ImageFormat::Png, true, false);
+        let got = negotiate(
+            &Preference::new(None, Some(&list)),
+            ImageFormat::Png,
+            true,
+            false,
+        );
         assert_eq!(got.json, !cfg!(feature = "webp"));
     }
 

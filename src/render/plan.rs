@@ -6,12 +6,13 @@ use bytes::Bytes;
 
 use super::decode::{self, SourceInfo};
 use super::encode::{self, Content};
-use super::negotiate::{negotiate, Negotiated};
+use super::negotiate::{negotiate, Negotiated, Preference};
 use super::{
     geometry, placeholder, CaptionLanguage, PlaceholderKind, RenderOptions, RenderRequest, Source,
+    Variant,
 };
 use crate::format::{ImageFormat, OutputFormat};
-use crate::headers::{AcceptList, Vary};
+use crate::headers::Vary;
 use crate::observe::stage_span;
 use crate::request::Dimension;
 use crate::response::JSON_CONTENT_TYPE;
@@ -54,9 +55,9 @@ pub(crate) struct Rendered {
 }
 
 impl Plan {
-    /// Plans `request`: negotiates, probes the source header (checking the limits) and computes the
-    /// output size. No pixel is decoded.
-    pub(crate) fn new(request: &RenderRequest) -> Result<Self> {
+    /// Plans `request`, whose `type` and `Accept` are read as `preference`: negotiates, probes the
+    /// source header (checking the limits) and computes the output size. No pixel is decoded.
+    pub(crate) fn new(request: &RenderRequest, preference: &Preference) -> Result<Self> {
         let (width, height) = (
             request.width.map(Dimension::get),
             request.height.map(Dimension::get),
@@ -68,13 +69,7 @@ impl Plan {
         };
         match &request.source {
             Source::Placeholder { kind, language } => {
-                let negotiated = negotiate(
-                    request.format,
-                    request.accept.as_ref(),
-                    ImageFormat::Png,
-                    kind.has_alpha(),
-                    false,
-                );
+                let negotiated = negotiate(preference, ImageFormat::Png, kind.has_alpha(), false);
                 let output = negotiated.output.unwrap_or(OutputFormat::Png);
                 let size = match (kind, width, height) {
                     (PlaceholderKind::ClearPixel, Some(w), Some(h)) => (w, h),
@@ -98,29 +93,16 @@ impl Plan {
                         unknown_format(request, bytes, declared_mime.as_deref())?;
                     return Ok(plan(work, negotiated));
                 };
-                // Decide as much as possible before probing: passthrough needs no header at all
-                // unless a size was asked.
-                let alpha_hint = matches!(stored, ImageFormat::Png | ImageFormat::Gif);
-                let negotiated = negotiate(
-                    request.format,
-                    request.accept.as_ref(),
-                    stored,
-                    alpha_hint,
-                    false,
-                );
-                if negotiated.format == stored && width.is_none() && height.is_none() {
+                if let Some(negotiated) =
+                    passthrough_by_format(preference, request.width, request.height, stored)
+                {
                     return Ok(plan(passthrough(bytes, stored), negotiated));
                 }
+                // The header's facts (transparency, animation, size) decide the rest.
                 let info = decode::probe(bytes, &request.options.limits)?;
-                let negotiated = negotiate(
-                    request.format,
-                    request.accept.as_ref(),
-                    stored,
-                    info.has_alpha,
-                    info.animated,
-                );
+                let negotiated = negotiate(preference, stored, info.has_alpha, info.animated);
                 let size = geometry::fit((info.width, info.height), width, height);
-                if negotiated.format == stored && size == (info.width, info.height) {
+                if keeps_stored(&negotiated, stored, size == (info.width, info.height)) {
                     return Ok(plan(passthrough(bytes, stored), negotiated));
                 }
                 let output = negotiated.output.unwrap_or(if info.has_alpha {
@@ -209,31 +191,23 @@ impl Plan {
         }
     }
 
-    /// The normalized description of the output (format, size, JSON wrapping), stable across
-    /// equivalent requests: used in ETags and cache keys.
-    pub(crate) fn variant_key(&self) -> String {
-        let json = if self.negotiated.json { "+json" } else { "" };
+    /// The placeholder this plan draws, as keyed and tagged; `None` for a stored photo (whose
+    /// variant is the request's, known before its bytes).
+    pub(crate) fn placeholder_variant(&self) -> Option<Variant> {
         match &self.work {
-            Work::Passthrough { content_type, .. } => format!("orig:{content_type}{json}"),
-            Work::Convert { output, size, .. } => {
-                format!("{output}:{}x{}{json}", size.0, size.1)
-            }
             Work::Placeholder {
                 kind,
                 output,
                 size,
                 caption,
-            } => {
-                // The language only where a caption is drawn: smaller placeholders share one key.
-                let caption =
-                    caption.map_or(String::new(), |language| format!(":{}", language.as_str()));
-                format!(
-                    "{}:{output}:{}x{}{caption}{json}",
-                    kind.as_str(),
-                    size.0,
-                    size.1
-                )
-            }
+            } => Some(Variant::Placeholder {
+                kind: *kind,
+                output: *output,
+                size: *size,
+                caption: *caption,
+                json: self.negotiated.json,
+            }),
+            Work::Passthrough { .. } | Work::Convert { .. } => None,
         }
     }
 
@@ -295,28 +269,45 @@ impl Plan {
 }
 
 /// The content type and length of the response that passes a stored image of format `stored` and
-/// `len` bytes through, decided without its bytes; `None` when `request` asks for a conversion.
-/// This is [`Plan::new`]'s passthrough rule, for answering `HEAD` without fetching the photo.
+/// `len` bytes through, decided from the store's metadata; `None` when the plan needs the bytes
+/// (a conversion, or a size asked). Answers a `HEAD` without fetching the photo, by the rule
+/// [`Plan::new`] starts with.
 pub(crate) fn passthrough_head(
+    preference: &Preference,
     width: Option<Dimension>,
     height: Option<Dimension>,
-    format: Option<OutputFormat>,
-    accept: Option<&AcceptList>,
     stored: ImageFormat,
     len: u64,
 ) -> Option<(&'static str, u64)> {
-    let alpha_hint = matches!(stored, ImageFormat::Png | ImageFormat::Gif);
-    // Not knowing whether a GIF is animated, assume a still: that only makes WebP (so a
-    // conversion, so `None`) more likely.
-    let negotiated = negotiate(format, accept, stored, alpha_hint, false);
-    if negotiated.format != stored || width.is_some() || height.is_some() {
-        return None;
-    }
+    let negotiated = passthrough_by_format(preference, width, height, stored)?;
     Some(if negotiated.json {
         (JSON_CONTENT_TYPE, len.div_ceil(3) * 4 + 2)
     } else {
         (stored.mime_type(), len)
     })
+}
+
+/// The passthrough rule before the header is read: negotiation keeps the stored format and no size
+/// is asked. Not knowing whether the photo is transparent or animated, it assumes what PNG and GIF
+/// may be and a still: transparency only breaks ties among other formats, and a still only makes
+/// WebP (so a conversion) more likely, so a passthrough decided here stays one once the header is
+/// read.
+fn passthrough_by_format(
+    preference: &Preference,
+    width: Option<Dimension>,
+    height: Option<Dimension>,
+    stored: ImageFormat,
+) -> Option<Negotiated> {
+    let alpha_hint = matches!(stored, ImageFormat::Png | ImageFormat::Gif);
+    let negotiated = negotiate(preference, stored, alpha_hint, false);
+    let no_size_asked = width.is_none() && height.is_none();
+    keeps_stored(&negotiated, stored, no_size_asked).then_some(negotiated)
+}
+
+/// The passthrough rule: the stored bytes go out as they are when negotiation keeps their format
+/// and the size stays.
+fn keeps_stored(negotiated: &Negotiated, stored: ImageFormat, same_size: bool) -> bool {
+    negotiated.format == stored && same_size
 }
 
 fn passthrough(bytes: &Bytes, stored: ImageFormat) -> Work {
@@ -392,6 +383,7 @@ fn exact_bytes(mut encoded: Vec<u8>) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::headers::ETag;
 
     fn placeholder(kind: PlaceholderKind, side: u32, language: CaptionLanguage) -> Plan {
         let request = RenderRequest {
@@ -399,18 +391,19 @@ mod tests {
             ..RenderRequest::placeholder(kind)
         }
         .width(side);
-        Plan::new(&request).unwrap()
+        Plan::new(&request, &Preference::new(None, None)).unwrap()
     }
 
     #[test]
     fn the_language_keys_and_varies_only_captioned_placeholders() {
         let (german, french) = (CaptionLanguage::German, CaptionLanguage::French);
         let captioned = placeholder(PlaceholderKind::NoPhoto, 96, german);
-        assert_eq!(captioned.variant_key(), "no-photo:png:96x96:de");
+        let tag = |plan: &Plan| ETag::for_variant(&plan.placeholder_variant().unwrap());
+        assert_eq!(tag(&captioned).opaque(), "ph.no-photo:png:96x96:de");
         assert_eq!(captioned.vary(), Vary::ACCEPT | Vary::LANGUAGE);
         assert_ne!(
-            captioned.variant_key(),
-            placeholder(PlaceholderKind::NoPhoto, 96, french).variant_key()
+            tag(&captioned),
+            tag(&placeholder(PlaceholderKind::NoPhoto, 96, french))
         );
         for kind in [PlaceholderKind::NoPhoto, PlaceholderKind::GenericFileIcon] {
             let side = if kind == PlaceholderKind::NoPhoto {
@@ -421,10 +414,7 @@ mod tests {
             let plan = placeholder(kind, side, german);
             assert_eq!(plan.caption(), None, "{kind:?}");
             assert_eq!(plan.vary(), Vary::ACCEPT, "{kind:?}");
-            assert_eq!(
-                plan.variant_key(),
-                placeholder(kind, side, french).variant_key()
-            );
+            assert_eq!(tag(&plan), tag(&placeholder(kind, side, french)));
         }
         let typed = RenderRequest {
             source: Source::Placeholder {
@@ -434,6 +424,10 @@ mod tests {
             ..RenderRequest::placeholder(PlaceholderKind::NoPhotoWithBorder)
         }
         .format(OutputFormat::Jpeg);
-        assert_eq!(Plan::new(&typed).unwrap().vary(), Vary::LANGUAGE);
+        let preference = Preference::new(Some(OutputFormat::Jpeg), None);
+        assert_eq!(
+            Plan::new(&typed, &preference).unwrap().vary(),
+            Vary::LANGUAGE
+        );
     }
 }

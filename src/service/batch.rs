@@ -93,7 +93,10 @@ impl ImageService {
             locale: Locale::default(),
         };
         let answered = self.lookup(person).and_then(|found| match found {
-            Lookup::Found(info) => self.serve_stored(&request, info).map(Some),
+            Lookup::Found(info) => {
+                let preference = super::get::preference(&request);
+                self.serve_stored(&request, &preference, info).map(Some)
+            }
             Lookup::NoImage => Ok(None),
             Lookup::NoSuchPerson => Err(Error::PersonNotFound),
         });

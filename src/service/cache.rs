@@ -5,7 +5,8 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use crate::render::Rendered;
+use crate::person_id::PersonId;
+use crate::render::{Rendered, Variant};
 use crate::Result;
 
 const SHARDS: usize = 16;
@@ -26,15 +27,6 @@ pub struct CacheStats {
     pub entries: u64,
 }
 
-/// Identifies one rendered variant: the person, the stored version and what the request asked
-/// for, so a new stored version can never be answered with an old rendering.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct VariantKey {
-    pub(crate) person: i32,
-    pub(crate) version: String,
-    pub(crate) variant: String,
-}
-
 /// Rendered bodies kept in memory, at most `max_bytes` of them in all.
 ///
 /// Sixteen independently locked shards keep threads from queueing on one lock; within a shard the
@@ -52,12 +44,12 @@ pub(crate) struct RenderCache {
 
 #[derive(Debug, Default)]
 struct Shard {
-    entries: HashMap<VariantKey, Entry>,
+    entries: HashMap<Variant, Entry>,
     /// Last use tick → key, oldest first.
-    recency: BTreeMap<u64, VariantKey>,
+    recency: BTreeMap<u64, Variant>,
     tick: u64,
     bytes: u64,
-    in_flight: HashMap<VariantKey, Arc<Flight>>,
+    in_flight: HashMap<Variant, Arc<Flight>>,
 }
 
 #[derive(Debug)]
@@ -105,13 +97,13 @@ impl RenderCache {
         }
     }
 
-    fn shard(&self, key: &VariantKey) -> &Mutex<Shard> {
+    fn shard(&self, key: &Variant) -> &Mutex<Shard> {
         &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS]
     }
 
     /// Drops every variant of `person`'s photo, whatever its version: after a write they can never
     /// be asked for again (keys carry the version), so they would only hold memory until evicted.
-    pub(crate) fn forget_person(&self, person: i32) {
+    pub(crate) fn forget_person(&self, person: PersonId) {
         for shard in &self.shards {
             lock(shard).remove_person(person);
         }
@@ -119,7 +111,7 @@ impl RenderCache {
 
     /// The cached body for `key`, if there is one (counted as a hit); a miss is counted by the
     /// [`RenderCache::get_or_render`] that follows it.
-    pub(crate) fn get(&self, key: &VariantKey) -> Option<Rendered> {
+    pub(crate) fn get(&self, key: &Variant) -> Option<Rendered> {
         let found = lock(self.shard(key)).touch(key);
         if found.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
@@ -131,7 +123,7 @@ impl RenderCache {
     /// The cached body for `key`, or `render`'s, which is then kept if it fits.
     pub(crate) fn get_or_render(
         &self,
-        key: VariantKey,
+        key: Variant,
         render: impl FnOnce() -> Result<Rendered>,
     ) -> Result<Rendered> {
         let shard_lock = self.shard(&key);
@@ -184,7 +176,7 @@ impl RenderCache {
 struct Leader<'a> {
     cache: &'a RenderCache,
     shard: &'a Mutex<Shard>,
-    key: Option<VariantKey>,
+    key: Option<Variant>,
     response: Option<Rendered>,
 }
 
@@ -223,7 +215,7 @@ impl Flight {
 }
 
 impl Shard {
-    fn remove_person(&mut self, person: i32) {
+    fn remove_person(&mut self, person: PersonId) {
         let Shard {
             entries,
             recency,
@@ -231,7 +223,7 @@ impl Shard {
             ..
         } = self;
         entries.retain(|key, entry| {
-            let keep = key.person != person;
+            let keep = key.person() != Some(person);
             if !keep {
                 recency.remove(&entry.last_used);
                 *bytes -= entry.response.body.len() as u64;
@@ -240,7 +232,7 @@ impl Shard {
         });
     }
 
-    fn touch(&mut self, key: &VariantKey) -> Option<Rendered> {
+    fn touch(&mut self, key: &Variant) -> Option<Rendered> {
         self.tick += 1;
         let tick = self.tick;
         let entry = self.entries.get_mut(key)?;
@@ -251,7 +243,7 @@ impl Shard {
     }
 
     /// Inserts and evicts down to `budget`; returns how many entries were evicted.
-    fn insert(&mut self, key: VariantKey, response: Rendered, budget: u64) -> u64 {
+    fn insert(&mut self, key: Variant, response: Rendered, budget: u64) -> u64 {
         let size = response.body.len() as u64;
         if size > budget {
             return 0;
@@ -298,12 +290,20 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
+    use crate::render::Preference;
 
-    fn key(variant: &str) -> VariantKey {
-        VariantKey {
-            person: 1,
-            version: "v1".into(),
-            variant: variant.into(),
+    /// A variant of person 1's photo, told apart by `version`.
+    fn key(version: &str) -> Variant {
+        photo(1, version)
+    }
+
+    fn photo(person: i32, version: &str) -> Variant {
+        Variant::Photo {
+            person: PersonId(person),
+            version: version.into(),
+            width: None,
+            height: None,
+            preference: Preference::Any,
         }
     }
 
@@ -380,19 +380,14 @@ mod tests {
     fn forgetting_a_person_frees_all_of_its_variants_only() {
         let cache = RenderCache::new(1 << 20);
         for (person, variant) in [(1, "a"), (1, "b"), (2, "a")] {
-            let key = VariantKey {
-                person,
-                ..key(variant)
-            };
-            cache.get_or_render(key, || Ok(body(100))).unwrap();
+            cache
+                .get_or_render(photo(person, variant), || Ok(body(100)))
+                .unwrap();
         }
-        cache.forget_person(1);
+        cache.forget_person(PersonId(1));
         let stats = cache.stats();
         assert_eq!((stats.entries, stats.bytes), (1, 100));
-        let kept = VariantKey {
-            person: 2,
-            ..key("a")
-        };
+        let kept = photo(2, "a");
         assert!(cache.get(&kept).is_some());
     }
 
@@ -400,10 +395,7 @@ mod tests {
     fn a_new_version_is_a_different_entry() {
         let cache = RenderCache::new(1 << 20);
         cache.get_or_render(key("a"), || Ok(body(1))).unwrap();
-        let newer = VariantKey {
-            version: "v2".into(),
-            ..key("a")
-        };
+        let newer = key("a-v2");
         let response = cache.get_or_render(newer, || Ok(body(2))).unwrap();
         assert_eq!(response.body.len(), 2);
     }

@@ -1,13 +1,14 @@
 //! The image GET (SPEC §3–§7): store lookup, the ETag and `If-None-Match`, the render cache,
 //! passthrough or rendering, placeholders, and the caching headers.
 
-use super::cache::{RenderCache, VariantKey};
+use super::cache::RenderCache;
 use super::ImageService;
 use crate::auth::Action;
 use crate::headers::{ETag, Vary};
-use crate::observe::{record_cache, record_passthrough};
+use crate::observe::{record_cache, record_passthrough, CacheOutcome};
 use crate::render::{
-    passthrough_head, ImageFormat, PlaceholderKind, Plan, RenderRequest, Rendered, Source,
+    passthrough_head, ImageFormat, PlaceholderKind, Plan, Preference, RenderRequest, Rendered,
+    Source, Variant,
 };
 use crate::request::{IfBlank, ImageRequest, Method};
 use crate::response::ImageResponse;
@@ -17,26 +18,16 @@ use crate::{Error, Result};
 /// How often a photo replaced between lookup and fetch is looked up again before giving up.
 pub(super) const FETCH_ATTEMPTS: usize = 3;
 
-/// The media types negotiation weighs (SPEC §4): their `Accept` q-values decide the output.
-const NEGOTIATED_TYPES: [&str; 7] = [
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/tiff",
-    "image/bmp",
-    "image/webp",
-    "application/json",
-];
-
 impl ImageService {
     /// `GET`/`HEAD …/Image`: authorizes, looks the photo up and serves it, a placeholder or 404.
     pub(super) fn get(&self, request: &ImageRequest) -> Result<ImageResponse> {
         // SPEC §2: nothing about the person is looked up before the caller is known and allowed.
         self.authorize(&request.identity, request.person, Action::ReadImage)?;
+        let preference = preference(request);
         match self.lookup(request.person)? {
             Lookup::NoSuchPerson => Err(Error::PersonNotFound),
-            Lookup::NoImage => self.serve_no_image(request),
-            Lookup::Found(info) => self.serve_stored(request, info),
+            Lookup::NoImage => self.serve_no_image(request, &preference),
+            Lookup::Found(info) => self.serve_stored(request, &preference, info),
         }
     }
 
@@ -58,16 +49,18 @@ impl ImageService {
     fn serve_placeholder(
         &self,
         request: &ImageRequest,
+        preference: &Preference,
         kind: PlaceholderKind,
     ) -> Result<ImageResponse> {
         let source = Source::Placeholder {
             kind,
             language: request.locale.caption_language,
         };
-        let plan = Plan::new(&self.render_request(request, source))?;
-        // The variant key names the caption's language only when one is drawn (SPEC §6), and
-        // so do the ETag and the cache key built from it.
-        let etag = ETag::new(&format!("ph.{}", plan.variant_key()));
+        let plan = Plan::new(&self.render_request(request, source), preference)?;
+        let variant = plan
+            .placeholder_variant()
+            .ok_or_else(|| Error::internal("planning a placeholder", "planned no placeholder"))?;
+        let etag = ETag::for_variant(&variant);
         // A captioned placeholder also varies by the language headers; 304s say so too.
         let with_headers = |response, etag| {
             let mut response = self.with_caching_headers(request, response, etag, None);
@@ -76,18 +69,13 @@ impl ImageService {
         };
         record_passthrough(false);
         if not_modified(request, &etag) {
-            record_cache("not_modified");
+            record_cache(CacheOutcome::NotModified);
             return Ok(with_headers(ImageResponse::not_modified(), etag));
         }
-        let key = VariantKey {
-            person: 0,
-            version: String::new(),
-            variant: etag.as_str().to_owned(),
-        };
         let rendered = match &self.cache {
-            Some(cache) => self.cached_render(cache, key, &plan)?,
+            Some(cache) => self.cached_render(cache, variant, &plan)?,
             None => {
-                record_cache("none");
+                record_cache(CacheOutcome::None);
                 self.execute(&plan)?
             }
         };
@@ -98,15 +86,16 @@ impl ImageService {
     pub(super) fn serve_stored(
         &self,
         request: &ImageRequest,
+        preference: &Preference,
         mut info: ImageInfo,
     ) -> Result<ImageResponse> {
         for _ in 0..FETCH_ATTEMPTS {
-            if let Some(response) = self.serve_version(request, &info)? {
+            if let Some(response) = self.serve_version(request, preference, &info)? {
                 return Ok(response);
             }
             match self.lookup(request.person)? {
                 Lookup::Found(now) => info = now,
-                Lookup::NoImage => return self.serve_no_image(request),
+                Lookup::NoImage => return self.serve_no_image(request, preference),
                 Lookup::NoSuchPerson => return Err(Error::PersonNotFound),
             }
         }
@@ -124,34 +113,33 @@ impl ImageService {
     fn serve_version(
         &self,
         request: &ImageRequest,
+        preference: &Preference,
         info: &ImageInfo,
     ) -> Result<Option<ImageResponse>> {
         let limits = &self.options.limits;
         if let Err(error) =
             limits.check_source_bytes(usize::try_from(info.len).unwrap_or(usize::MAX))
         {
-            return self.unrenderable(request, error).map(Some);
+            return self.unrenderable(request, preference, error).map(Some);
         }
-        let variant = request_variant(request);
-        let etag = ETag::new(&format!(
-            "{:016x}.{variant}",
-            crate::digest::fnv1a64(info.version.as_bytes())
-        ));
+        let variant = Variant::Photo {
+            person: request.person,
+            version: info.version.clone(),
+            width: request.query.width,
+            height: request.query.height,
+            preference: *preference,
+        };
+        let etag = ETag::for_variant(&variant);
         let modified = info.modified;
         if not_modified(request, &etag) {
-            record_cache("not_modified");
+            record_cache(CacheOutcome::NotModified);
             let response = ImageResponse::not_modified();
             return Ok(Some(
                 self.with_caching_headers(request, response, etag, modified),
             ));
         }
-        let key = VariantKey {
-            person: request.person.get(),
-            version: info.version.clone(),
-            variant,
-        };
-        if let Some(rendered) = self.cache.as_ref().and_then(|cache| cache.get(&key)) {
-            record_cache("hit");
+        if let Some(rendered) = self.cache.as_ref().and_then(|cache| cache.get(&variant)) {
+            record_cache(CacheOutcome::Hit);
             return Ok(Some(self.with_caching_headers(
                 request,
                 ok(rendered),
@@ -159,8 +147,8 @@ impl ImageService {
                 modified,
             )));
         }
-        if let Some(response) = self.head_of_stored(request, info) {
-            record_cache("none");
+        if let Some(response) = self.head_of_stored(request, preference, info) {
+            record_cache(CacheOutcome::None);
             record_passthrough(true);
             return Ok(Some(
                 self.with_caching_headers(request, response, etag, modified),
@@ -177,13 +165,14 @@ impl ImageService {
             bytes,
             declared_mime: info.declared_mime.clone(),
         };
-        let rendered = Plan::new(&self.render_request(request, source)).and_then(|plan| {
+        let plan = Plan::new(&self.render_request(request, source), preference);
+        let rendered = plan.and_then(|plan| {
             record_passthrough(plan.is_passthrough());
             match &self.cache {
                 // Passthrough is already zero-copy: caching it would only cost memory.
-                Some(cache) if !plan.is_passthrough() => self.cached_render(cache, key, &plan),
+                Some(cache) if !plan.is_passthrough() => self.cached_render(cache, variant, &plan),
                 _ => {
-                    record_cache("none");
+                    record_cache(CacheOutcome::None);
                     self.execute(&plan)
                 }
             }
@@ -195,13 +184,18 @@ impl ImageService {
                 etag,
                 modified,
             ))),
-            Err(error) => self.unrenderable(request, error).map(Some),
+            Err(error) => self.unrenderable(request, preference, error).map(Some),
         }
     }
 
     /// A `HEAD` of a photo sent as stored, answered from its metadata and its format remembered
     /// from an earlier fetch; `None` when the bytes are needed.
-    fn head_of_stored(&self, request: &ImageRequest, info: &ImageInfo) -> Option<ImageResponse> {
+    fn head_of_stored(
+        &self,
+        request: &ImageRequest,
+        preference: &Preference,
+        info: &ImageInfo,
+    ) -> Option<ImageResponse> {
         if request.method != Method::Head {
             return None;
         }
@@ -209,14 +203,8 @@ impl ImageService {
             .known_formats
             .get(request.person.get(), &info.version)??;
         let query = &request.query;
-        let (content_type, len) = passthrough_head(
-            query.width,
-            query.height,
-            query.format,
-            request.accept.as_ref(),
-            stored,
-            info.len,
-        )?;
+        let (content_type, len) =
+            passthrough_head(preference, query.width, query.height, stored, info.len)?;
         let mut response = ImageResponse::ok(content_type, bytes::Bytes::new());
         response.content_length = len;
         Some(response)
@@ -230,28 +218,43 @@ impl ImageService {
 
     /// The cached rendering for `key`, or `plan`'s; records whether this request rendered
     /// (`miss`) or was answered by the cache or by another request's identical render (`hit`).
-    fn cached_render(&self, cache: &RenderCache, key: VariantKey, plan: &Plan) -> Result<Rendered> {
+    fn cached_render(&self, cache: &RenderCache, key: Variant, plan: &Plan) -> Result<Rendered> {
         let mut rendered_here = false;
         let rendered = cache.get_or_render(key, || {
             rendered_here = true;
             self.execute(plan)
         });
-        record_cache(if rendered_here { "miss" } else { "hit" });
+        record_cache(if rendered_here {
+            CacheOutcome::Miss
+        } else {
+            CacheOutcome::Hit
+        });
         rendered
     }
 
     /// A person without a photo: the placeholder `ifBlank` asks for, or 404.
-    fn serve_no_image(&self, request: &ImageRequest) -> Result<ImageResponse> {
+    fn serve_no_image(
+        &self,
+        request: &ImageRequest,
+        preference: &Preference,
+    ) -> Result<ImageResponse> {
         match self.placeholder_for(request.query.if_blank) {
-            Some(kind) => self.serve_placeholder(request, kind),
+            Some(kind) => self.serve_placeholder(request, preference, kind),
             None => Err(Error::ImageNotFound),
         }
     }
 
     /// A stored image that cannot be rendered: 422, unless `ifBlank` asks for a placeholder.
-    fn unrenderable(&self, request: &ImageRequest, error: Error) -> Result<ImageResponse> {
+    fn unrenderable(
+        &self,
+        request: &ImageRequest,
+        preference: &Preference,
+        error: Error,
+    ) -> Result<ImageResponse> {
         match self.placeholder_for(request.query.if_blank) {
-            Some(kind) if error.is_unrenderable() => self.serve_placeholder(request, kind),
+            Some(kind) if error.is_unrenderable() => {
+                self.serve_placeholder(request, preference, kind)
+            }
             _ => Err(error),
         }
     }
@@ -297,29 +300,8 @@ pub(super) fn not_modified_for(
     if_none_match.is_some_and(|condition| condition.matches(etag))
 }
 
-/// What the request asks of a stored photo, normalized: the sizes, and the `type` or else the
-/// `Accept` weights negotiation reads. With the photo's version it determines the response, so it
-/// keys the ETag and the render cache without the photo's bytes.
-fn request_variant(request: &ImageRequest) -> String {
-    let query = &request.query;
-    let side = |side: Option<crate::request::Dimension>| side.map_or(0, |side| side.get());
-    let mut variant = format!("w{}h{}", side(query.width), side(query.height));
-    match (query.format, &request.accept) {
-        (Some(format), _) => variant.push_str(&format!("t{format}")),
-        (None, None) => variant.push_str("any"),
-        (None, Some(accept)) => {
-            variant.push('q');
-            for media_type in NEGOTIATED_TYPES {
-                variant.push_str(&format!("{}.", accept.quality(media_type)));
-            }
-            variant.pop();
-            // SPEC §4.1 weighs a member naming `image/webp` apart from the wildcards that may
-            // give `image/webp` the same q-value; always 0 without the `webp` feature.
-            let named_webp = crate::render::webp_weight(accept);
-            if named_webp > 0 {
-                variant.push_str(&format!("w{named_webp}"));
-            }
-        }
-    }
-    variant
+/// What the request asks about the output format, read once: it keys the ETag and the cache and
+/// is what negotiation decides from.
+pub(super) fn preference(request: &ImageRequest) -> Preference {
+    Preference::new(request.query.format, request.accept.as_ref())
 }

@@ -6,7 +6,7 @@ use crate::auth::Action;
 use crate::format::ImageFormat;
 use crate::headers::{http_date, ETag};
 use crate::person_id::PersonId;
-use crate::render::probe;
+use crate::render::{probe, Variant};
 use crate::request::PersonRequest;
 use crate::response::{json_string, ImageResponse};
 use crate::store::{Fetch, ImageInfo, Lookup};
@@ -23,10 +23,9 @@ impl ImageService {
                 Lookup::NoImage => return Err(Error::ImageNotFound),
                 Lookup::NoSuchPerson => return Err(Error::PersonNotFound),
             };
-            let etag = ETag::new(&format!(
-                "{:016x}.info",
-                crate::digest::fnv1a64(info.version.as_bytes())
-            ));
+            let etag = ETag::for_variant(&Variant::Info {
+                version: info.version.clone(),
+            });
             let mut response = if not_modified_for(request.if_none_match.as_ref(), &etag) {
                 ImageResponse::not_modified()
             } else {

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use crate::auth::{Action, Authenticator, CallerIdentity, CredentialsError, Principal};
 use crate::ingest::IngestPolicy;
 use crate::limits::Limits;
+use crate::metrics::StoreOp;
 use crate::observe::stage_span;
 use crate::person_id::PersonId;
 use crate::render::{PlaceholderKind, RenderOptions};
@@ -180,7 +181,7 @@ impl ImageService {
         let _span = stage_span!("store.lookup", person = person.get());
         let timer = crate::metrics::Timer::start();
         let found = self.store.lookup(person);
-        crate::metrics::store("lookup", timer);
+        crate::metrics::store(StoreOp::Lookup, timer);
         found
     }
 
@@ -189,7 +190,7 @@ impl ImageService {
         let _span = stage_span!("store.fetch", person = person.get(), bytes = info.len);
         let timer = crate::metrics::Timer::start();
         let fetched = self.store.fetch(person, info);
-        crate::metrics::store("fetch", timer);
+        crate::metrics::store(StoreOp::Fetch, timer);
         fetched
     }
 }

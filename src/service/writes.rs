@@ -78,7 +78,7 @@ impl ImageService {
     /// Drops what the service remembers of `person`'s photo: rendered variants and its format.
     fn forget(&self, person: PersonId) {
         if let Some(cache) = &self.cache {
-            cache.forget_person(person.get());
+            cache.forget_person(person);
         }
         self.known_formats.forget_person(person.get());
     }
