@@ -174,31 +174,32 @@ pub enum Error {
 
 impl Error {
     /// The HTTP status code this error answers with.
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
         match self {
-            Error::InvalidParameter { .. } | Error::MissingImage => 400,
-            Error::Unauthenticated { .. } => 401,
-            Error::Forbidden { .. } => 403,
-            Error::NoRoute | Error::PersonNotFound | Error::ImageNotFound => 404,
-            Error::MethodNotAllowed | Error::ReadOnly { .. } => 405,
-            Error::PayloadTooLarge { .. } => 413,
-            Error::UnsupportedMediaType { .. } => 415,
+            Error::InvalidParameter { .. } | Error::MissingImage => StatusCode::BAD_REQUEST,
+            Error::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            Error::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Error::NoRoute | Error::PersonNotFound | Error::ImageNotFound => StatusCode::NOT_FOUND,
+            Error::MethodNotAllowed | Error::ReadOnly { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::InvalidUpload { .. }
             | Error::LimitExceeded { .. }
             | Error::UnsupportedFormat { .. }
-            | Error::Decode { .. } => 422,
+            | Error::Decode { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Encode { .. }
             | Error::Store { .. }
             | Error::Authenticator { .. }
             | Error::Internal { .. }
-            | Error::Config(_) => 500,
+            | Error::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// Whether the stored image could not be rendered (the 422 family), which `ifBlank` may replace
     /// with a placeholder.
     pub fn is_unrenderable(&self) -> bool {
-        self.status() == 422
+        self.status() == http::StatusCode::UNPROCESSABLE_ENTITY
     }
 
     /// The same failure seen on an upload: the 422 family becomes [`Error::InvalidUpload`] (its

@@ -1,7 +1,7 @@
 //! One line each way between this crate and the `http` crate (axum, hyper, tower users).
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue};
+use http::header::HeaderValue;
 
 use crate::limits::Limits;
 use crate::request::{ImageRequest, Method};
@@ -48,34 +48,16 @@ impl ImageRequest {
 
 impl From<ImageResponse> for http::Response<Bytes> {
     fn from(response: ImageResponse) -> Self {
-        let status = http::StatusCode::from_u16(response.status)
-            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         let mut out = http::Response::new(response.body.clone());
-        *out.status_mut() = status;
+        *out.status_mut() = response.status;
         let headers = out.headers_mut();
         for (name, value) in response.headers() {
             // Every value the crate produces is visible ASCII; skip rather than panic if not.
             if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.append(HeaderName::from_static(lowercase(name)), value);
+                headers.append(name, value);
             }
         }
         out
-    }
-}
-
-/// `http` wants lowercase static header names.
-fn lowercase(name: &'static str) -> &'static str {
-    match name {
-        "Content-Type" => "content-type",
-        "Content-Length" => "content-length",
-        "X-Content-Type-Options" => "x-content-type-options",
-        "ETag" => "etag",
-        "Last-Modified" => "last-modified",
-        "Cache-Control" => "cache-control",
-        "Vary" => "vary",
-        "WWW-Authenticate" => "www-authenticate",
-        "Allow" => "allow",
-        _ => "x-unknown",
     }
 }
 

@@ -37,10 +37,10 @@ impl Timer {
 /// One answered request: its status, and the short name of its body's type (`none` when it
 /// carries no image or JSON string: errors, 304s).
 #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
-pub(crate) fn request(status: u16, content_type: &str) {
+pub(crate) fn request(status: http::StatusCode, content_type: &str) {
     #[cfg(feature = "metrics")]
     {
-        let format = match (status, content_type) {
+        let format = match (status.as_u16(), content_type) {
             (200, "image/jpeg") => "jpeg",
             (200, "image/png") => "png",
             (200, "image/gif") => "gif",
@@ -52,7 +52,7 @@ pub(crate) fn request(status: u16, content_type: &str) {
         };
         ::metrics::counter!(
             "person_image_requests_total",
-            "status" => status_label(status),
+            "status" => status_label(status.as_u16()),
             "format" => format,
         )
         .increment(1);

@@ -80,15 +80,17 @@ impl RequestSpan {
         #[cfg(feature = "tracing")]
         self.span.in_scope(|| {
             let span = &self.span;
-            span.record("status", response.status);
+            span.record("status", response.status.as_u16());
             span.record("bytes", response.content_length);
             span.record("content_type", response.content_type.as_str());
             match error {
-                Some(error) if error.status() >= 500 => {
-                    tracing::error!(status = error.status(), error = %error, "request failed")
+                Some(error) if error.status().is_server_error() => {
+                    let status = error.status().as_u16();
+                    tracing::error!(status, error = %error, "request failed")
                 }
                 Some(error) => {
-                    tracing::debug!(status = error.status(), error = %error, "request refused")
+                    let status = error.status().as_u16();
+                    tracing::debug!(status, error = %error, "request refused")
                 }
                 None => {}
             }

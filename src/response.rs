@@ -3,6 +3,8 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
+use http::header::{self, HeaderName};
+use http::StatusCode;
 
 use crate::headers::{ETag, Vary};
 use crate::request::Method;
@@ -16,7 +18,7 @@ pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageResponse {
     /// The HTTP status (200, 304, or an error status).
-    pub status: u16,
+    pub status: StatusCode,
     /// The media type of `body` (or of the body a GET would have sent, for HEAD and 304).
     pub content_type: String,
     /// The bytes to send; empty for HEAD and 304.
@@ -43,7 +45,7 @@ impl ImageResponse {
     /// A 200 response carrying `body` of type `content_type`.
     pub fn ok(content_type: impl Into<String>, body: Bytes) -> Self {
         ImageResponse {
-            status: 200,
+            status: StatusCode::OK,
             content_type: content_type.into(),
             content_length: body.len() as u64,
             body,
@@ -56,15 +58,17 @@ impl ImageResponse {
         }
     }
 
-    /// A 200 response carrying a JSON document.
-    pub fn json(body: String) -> Self {
+    /// A 200 response carrying `document` as JSON.
+    pub(crate) fn json(document: &impl serde::Serialize) -> Self {
+        // Serializing the crate's own documents (strings, numbers, null) cannot fail.
+        let body = serde_json::to_vec(document).unwrap_or_default();
         ImageResponse::ok(JSON_CONTENT_TYPE, Bytes::from(body))
     }
 
     /// A 204 No Content: no body, no `Content-Type`.
     pub fn no_content() -> Self {
         ImageResponse {
-            status: 204,
+            status: StatusCode::NO_CONTENT,
             ..ImageResponse::ok(String::new(), Bytes::new())
         }
     }
@@ -72,7 +76,7 @@ impl ImageResponse {
     /// A 304 Not Modified: no body, no `Content-Type` or `Content-Length` sent.
     pub fn not_modified() -> Self {
         ImageResponse {
-            status: 304,
+            status: StatusCode::NOT_MODIFIED,
             ..ImageResponse::ok(String::new(), Bytes::new())
         }
     }
@@ -80,7 +84,7 @@ impl ImageResponse {
     /// The error as a response: its status, a `{"Message": "..."}` JSON body (the vendor's shape),
     /// `WWW-Authenticate` on a 401 and `Allow` on the 405 of a read-only service.
     pub fn from_error(error: &Error) -> Self {
-        let body = Bytes::from(format!("{{\"Message\":{}}}", json_string(&error.message())));
+        let body = message_body(&error.message());
         let allow = match error {
             Error::ReadOnly { .. } => vec![Method::Get, Method::Head],
             _ => Vec::new(),
@@ -97,34 +101,35 @@ impl ImageResponse {
         }
     }
 
-    /// Every header to send, names in their canonical case, in a stable order.
-    pub fn headers(&self) -> Vec<(&'static str, String)> {
+    /// Every header to send, in a stable order.
+    pub fn headers(&self) -> Vec<(HeaderName, String)> {
         let mut headers = Vec::with_capacity(9);
         // A 304 describes the representation the client already has, a 204 has none: no body
         // headers.
-        if self.status != 304 && self.status != 204 {
-            headers.push(("Content-Type", self.content_type.clone()));
-            headers.push(("Content-Length", self.content_length.to_string()));
+        if self.status != StatusCode::NOT_MODIFIED && self.status != StatusCode::NO_CONTENT {
+            headers.push((header::CONTENT_TYPE, self.content_type.clone()));
+            headers.push((header::CONTENT_LENGTH, self.content_length.to_string()));
         }
-        headers.push(("X-Content-Type-Options", "nosniff".to_owned()));
+        headers.push((header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()));
         if let Some(etag) = &self.etag {
-            headers.push(("ETag", etag.as_str().to_owned()));
+            headers.push((header::ETAG, etag.as_str().to_owned()));
         }
         if let Some(modified) = self.last_modified {
-            headers.push(("Last-Modified", crate::headers::http_date::format(modified)));
+            let date = crate::headers::http_date::format(modified);
+            headers.push((header::LAST_MODIFIED, date));
         }
         if let Some(cache_control) = &self.cache_control {
-            headers.push(("Cache-Control", cache_control.clone()));
+            headers.push((header::CACHE_CONTROL, cache_control.clone()));
         }
         if let Some(vary) = self.vary.header_value() {
-            headers.push(("Vary", vary));
+            headers.push((header::VARY, vary));
         }
         for challenge in &self.www_authenticate {
-            headers.push(("WWW-Authenticate", challenge.clone()));
+            headers.push((header::WWW_AUTHENTICATE, challenge.clone()));
         }
         if !self.allow.is_empty() {
             let methods: Vec<&str> = self.allow.iter().map(|method| method.as_str()).collect();
-            headers.push(("Allow", methods.join(", ")));
+            headers.push((header::ALLOW, methods.join(", ")));
         }
         headers
     }
@@ -136,23 +141,24 @@ impl ImageResponse {
     }
 }
 
-/// `text` as a JSON string literal, quotes included.
-pub(crate) fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+/// A JSON object whose members keep the order given: the vendor's documents list them so.
+#[derive(Debug)]
+pub(crate) struct JsonObject(pub(crate) Vec<(&'static str, serde_json::Value)>);
+
+impl serde::Serialize for JsonObject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
         }
+        map.end()
     }
-    out.push('"');
-    out
+}
+
+/// The vendor's error body: `{"Message":"..."}`.
+pub(crate) fn message_body(message: &str) -> Bytes {
+    Bytes::from(serde_json::json!({ "Message": message }).to_string())
 }
 
 #[cfg(test)]
@@ -173,17 +179,23 @@ mod tests {
         assert_eq!(response.status, 405);
         assert!(response
             .headers()
-            .contains(&("Allow", "GET, HEAD".to_owned())));
+            .contains(&(header::ALLOW, "GET, HEAD".to_owned())));
         assert_eq!(
             &response.body[..],
             br#"{"Message":"This service is read-only: it does not accept uploads or deletes"}"#
         );
         let response = ImageResponse::from_error(&Error::MethodNotAllowed);
-        assert!(response.headers().iter().all(|(name, _)| *name != "Allow"));
+        assert!(response
+            .headers()
+            .iter()
+            .all(|(name, _)| *name != header::ALLOW));
     }
 
     #[test]
-    fn json_strings_escape_controls_and_quotes() {
-        assert_eq!(json_string("a\"b\\c\n\u{1}"), r#""a\"b\\c\n\u0001""#);
+    fn messages_escape_controls_and_quotes() {
+        assert_eq!(
+            &message_body("a\"b\\c\n\u{1}")[..],
+            br#"{"Message":"a\"b\\c\n\u0001"}"#
+        );
     }
 }

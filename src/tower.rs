@@ -69,7 +69,7 @@ use tokio::sync::oneshot;
 use crate::http_interop::target;
 use crate::limits::Limits;
 use crate::request::{ApiRequest, Method};
-use crate::response::{json_string, JSON_CONTENT_TYPE};
+use crate::response::{message_body, JSON_CONTENT_TYPE};
 use crate::service::{refuse, respond_http, ImageService, PersonImageService};
 use crate::{BoxError, Error, ImageResponse, Result};
 
@@ -334,7 +334,7 @@ impl<S: PersonImageService + ?Sized + 'static> HttpService<S> {
             },
             Err(TrySendError::Full(_)) => {
                 crate::metrics::shed();
-                crate::metrics::request(503, "");
+                crate::metrics::request(http::StatusCode::SERVICE_UNAVAILABLE, "");
                 #[cfg(feature = "tracing")]
                 tracing::debug!(
                     workers = self.pool.workers,
@@ -429,28 +429,34 @@ impl Future for ResponseFuture {
 
 /// The 503 of a shed request.
 fn busy(retry_after: u32, is_head: bool) -> http::Response<Body> {
-    json_response(503, BUSY_MESSAGE, is_head, Some(retry_after))
+    json_response(
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        BUSY_MESSAGE,
+        is_head,
+        Some(retry_after),
+    )
 }
 
 /// The 500 of a request whose worker failed to answer.
 fn internal_error() -> http::Response<Body> {
-    json_response(500, "internal error", false, None)
+    json_response(
+        http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error",
+        false,
+        None,
+    )
 }
 
 fn json_response(
-    status: u16,
+    status: http::StatusCode,
     message: &str,
     is_head: bool,
     retry_after: Option<u32>,
 ) -> http::Response<Body> {
-    let body = format!("{{\"Message\":{}}}", json_string(message));
-    let mut response = http::Response::new(Body::new(if is_head {
-        Bytes::new()
-    } else {
-        Bytes::from(body.clone())
-    }));
-    *response.status_mut() =
-        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let body = message_body(message);
+    let length = body.len();
+    let mut response = http::Response::new(Body::new(if is_head { Bytes::new() } else { body }));
+    *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
         http::header::CONTENT_TYPE,
@@ -458,7 +464,7 @@ fn json_response(
     );
     headers.insert(
         http::header::CONTENT_LENGTH,
-        http::HeaderValue::from(body.len()),
+        http::HeaderValue::from(length),
     );
     headers.insert(
         http::header::CACHE_CONTROL,

@@ -65,7 +65,9 @@ fn bombs_are_refused_within_a_few_mebibytes() {
                 .format(format);
             let mut status = 0;
             let peak = peak_during(|| {
-                status = render(&request).map_or_else(|e| e.status(), |r| r.status);
+                status = render(&request)
+                    .map_or_else(|e| e.status(), |r| r.status)
+                    .as_u16();
             });
             eprintln!(
                 "{name} as {format}: status {status}, peak heap {} KiB",

@@ -155,7 +155,7 @@ fn eight_threads_with_versions_swapping_underneath() {
                                 shared.limits(),
                             )
                         };
-                        match response.status {
+                        match response.status.as_u16() {
                             200 => {
                                 let etag = response.etag.as_ref().unwrap().as_str().to_owned();
                                 let truth = expected
@@ -260,7 +260,7 @@ fn failing_and_slow_stores_give_500_then_recover() {
         bytes::Bytes::new(),
         service.limits(),
     );
-    assert_eq!(failed.status, 500);
+    assert_eq!(failed.status.as_u16(), 500);
     assert!(!String::from_utf8_lossy(&failed.body).contains("reset"));
     assert_eq!(
         service.cache_stats().unwrap().entries,
@@ -275,7 +275,7 @@ fn failing_and_slow_stores_give_500_then_recover() {
         bytes::Bytes::new(),
         service.limits(),
     );
-    assert_eq!(slow.status, 200);
+    assert_eq!(slow.status.as_u16(), 200);
     assert!(started.elapsed() >= Duration::from_millis(150));
     assert_eq!(service.cache_stats().unwrap().entries, 1);
 }
@@ -325,7 +325,7 @@ fn a_store_changing_bytes_under_one_version_never_breaks_a_response() {
             bytes::Bytes::new(),
             service.limits(),
         );
-        assert_eq!(response.status, 200);
+        assert_eq!(response.status.as_u16(), 200);
         let image = image::load_from_memory(&response.body).unwrap();
         assert_eq!(image.width(), 20);
         assert_eq!(response.content_length, response.body.len() as u64);

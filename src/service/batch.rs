@@ -13,7 +13,7 @@ use crate::format::OutputFormat;
 use crate::headers::Locale;
 use crate::person_id::PersonId;
 use crate::request::{BatchRequest, IfBlank, ImageQuery, ImageRequest, Method};
-use crate::response::{json_string, ImageResponse};
+use crate::response::{ImageResponse, JsonObject};
 use crate::store::Lookup;
 use crate::{Error, Result};
 
@@ -50,19 +50,18 @@ impl ImageService {
             }
             work();
         });
-        let mut body = String::from("[");
-        for (index, (person, outcome)) in persons.iter().zip(outcomes).enumerate() {
-            if index > 0 {
-                body.push(',');
-            }
-            let outcome = outcome
-                .into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_else(|| Outcome::Failed("not rendered".to_owned()));
-            write_entry(&mut body, *person, outcome);
-        }
-        body.push(']');
-        Ok(ImageResponse::json(body))
+        let entries: Vec<JsonObject> = persons
+            .iter()
+            .zip(outcomes)
+            .map(|(person, outcome)| {
+                let outcome = outcome
+                    .into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(|| Outcome::Failed("not rendered".to_owned()));
+                entry(*person, outcome)
+            })
+            .collect();
+        Ok(ImageResponse::json(&entries))
     }
 
     fn batch_entry(
@@ -110,18 +109,18 @@ impl ImageService {
     }
 }
 
-/// Appends one entry: `{"PersonId":7,"Status":"Found","MimeType":"image/png","Image":"<base64>"}`,
-/// or the status (`NoImage`, `NoSuchPerson`, `Forbidden`, `NotRenderable`, `Failed`) with a
-/// `Message` where there is one.
-fn write_entry(body: &mut String, person: PersonId, outcome: Outcome) {
+/// One entry: `{"PersonId":7,"Status":"Found","MimeType":"image/png","Image":"<base64>"}`, or the
+/// status (`NoImage`, `NoSuchPerson`, `Forbidden`, `NotRenderable`, `Failed`) with a `Message`
+/// where there is one.
+fn entry(person: PersonId, outcome: Outcome) -> JsonObject {
     let (status, detail) = match outcome {
         Outcome::Found(response) => {
-            body.push_str(&format!(
-                "{{\"PersonId\":{person},\"Status\":\"Found\",\"MimeType\":{},\"Image\":\"{}\"}}",
-                json_string(&response.content_type),
-                crate::base64::encode(&response.body)
-            ));
-            return;
+            return JsonObject(vec![
+                ("PersonId", person.get().into()),
+                ("Status", "Found".into()),
+                ("MimeType", response.content_type.into()),
+                ("Image", crate::base64::encode(&response.body).into()),
+            ]);
         }
         Outcome::NoImage => ("NoImage", None),
         Outcome::NoSuchPerson => ("NoSuchPerson", None),
@@ -129,9 +128,9 @@ fn write_entry(body: &mut String, person: PersonId, outcome: Outcome) {
         Outcome::NotRenderable(message) => ("NotRenderable", Some(message)),
         Outcome::Failed(message) => ("Failed", Some(message)),
     };
-    body.push_str(&format!("{{\"PersonId\":{person},\"Status\":\"{status}\""));
+    let mut members = vec![("PersonId", person.get().into()), ("Status", status.into())];
     if let Some(message) = detail {
-        body.push_str(&format!(",\"Message\":{}", json_string(&message)));
+        members.push(("Message", message.into()));
     }
-    body.push('}');
+    JsonObject(members)
 }

@@ -8,7 +8,7 @@ use crate::headers::{http_date, ETag};
 use crate::person_id::PersonId;
 use crate::render::{probe, Variant};
 use crate::request::PersonRequest;
-use crate::response::{json_string, ImageResponse};
+use crate::response::{ImageResponse, JsonObject};
 use crate::store::{Fetch, ImageInfo, Lookup};
 use crate::{Error, Result};
 
@@ -37,7 +37,7 @@ impl ImageService {
                 let header = probe(&bytes, &self.options.limits).ok();
                 let format = ImageFormat::sniff(&bytes);
                 let size = header.map(|header| (header.width, header.height));
-                ImageResponse::json(info_json(request.person, &info, format, size))
+                ImageResponse::json(&info_json(request.person, &info, format, size))
             };
             response.etag = Some(etag);
             response.last_modified = info.modified;
@@ -61,22 +61,18 @@ pub(super) fn info_json(
     info: &ImageInfo,
     format: Option<ImageFormat>,
     size: Option<(u32, u32)>,
-) -> String {
+) -> JsonObject {
     let mime = format
         .map(ImageFormat::mime_type)
-        .or(info.declared_mime.as_deref())
-        .map_or_else(|| "null".to_owned(), json_string);
-    let (width, height) = size.map_or(("null".to_owned(), "null".to_owned()), |(w, h)| {
-        (w.to_string(), h.to_string())
-    });
-    let modified = info.modified.map_or_else(
-        || "null".to_owned(),
-        |time| json_string(&http_date::format_rfc3339(time)),
-    );
-    format!(
-        "{{\"PersonId\":{person},\"MimeType\":{mime},\"Size\":{},\"Width\":{width},\
-         \"Height\":{height},\"LastModified\":{modified},\"Version\":{}}}",
-        info.len,
-        json_string(&info.version)
-    )
+        .or(info.declared_mime.as_deref());
+    let modified = info.modified.map(http_date::format_rfc3339);
+    JsonObject(vec![
+        ("PersonId", person.get().into()),
+        ("MimeType", mime.into()),
+        ("Size", info.len.into()),
+        ("Width", size.map(|(width, _)| width).into()),
+        ("Height", size.map(|(_, height)| height).into()),
+        ("LastModified", modified.into()),
+        ("Version", info.version.as_str().into()),
+    ])
 }

@@ -44,7 +44,7 @@ impl ImageService {
                 self.forget(request.person);
                 let size = Some(ingested.size);
                 let body = info_json(request.person, &info, Some(ingested.format), size);
-                Ok(ImageResponse::json(body))
+                Ok(ImageResponse::json(&body))
             }
             Replaced::NoSuchPerson => Err(Error::PersonNotFound),
         }
