@@ -51,11 +51,8 @@ fn service_paths(c: &mut Criterion) {
     let photo = bench_bytes("photo-3mp.jpg");
     let store = InMemory::new();
     store.insert(PersonId(1), photo);
-    let service = ImageService::builder()
-        .store(store)
-        .authenticator(StaticAuthenticator::default().user("demo", "demo"))
-        .build()
-        .unwrap();
+    let service =
+        ImageService::builder(store, StaticAuthenticator::default().user("demo", "demo")).build();
     let auth: [(&str, &[u8]); 1] = [("Authorization", b"Basic ZGVtbzpkZW1v")];
     service.handle(
         Method::Get,

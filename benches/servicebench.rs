@@ -28,12 +28,12 @@ fn service(cache_bytes: u64) -> ImageService {
         let bytes = corpus::bench_bytes(name);
         store.insert(PersonId(id), bytes);
     }
-    ImageService::builder()
-        .store(store)
-        .authenticator(StaticAuthenticator::default().bearer("bench-token", "bench"))
-        .cache_bytes(cache_bytes)
-        .build()
-        .expect("service")
+    ImageService::builder(
+        store,
+        StaticAuthenticator::default().bearer("bench-token", "bench"),
+    )
+    .cache_bytes(cache_bytes)
+    .build()
 }
 
 /// Median microseconds per request over `batches` batches of `n` requests.

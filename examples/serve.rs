@@ -132,41 +132,41 @@ impl Config {
     /// The service over the photo directory, or the SQLite database when one is given. Fails,
     /// naming the flag and the path, when that directory or database is not there.
     pub fn service(&self) -> Result<ImageService, String> {
-        let builder = ImageService::builder()
-            .authenticator(self.authenticator()?)
-            .cache_bytes(self.cache_mib * 1024 * 1024)
-            .render_memory(self.render_mib * 1024 * 1024)
-            .read_only_hint("start the server with --writable");
+        let authenticator = self.authenticator()?;
         let builder = match self.database() {
             // `open` would create a missing file: an empty database that answers 500 to all.
             #[cfg(feature = "sqlite")]
             Some(path) => {
                 check_path("--sqlite", path, Expect::File)?;
-                self.with_store(
-                    builder,
+                self.builder(
                     person_image::store::Sqlite::open(path).map_err(|e| e.to_string())?,
+                    authenticator,
                 )
             }
             // `Directory` takes a root that is not there yet (every person is then unknown, and a
             // file is a 500 on every request): fine for a volume mounted later, not for a typo.
             _ => {
                 check_path("--images", &self.images, Expect::Directory)?;
-                self.with_store(builder, Directory::new(&self.images))
+                self.builder(Directory::new(&self.images), authenticator)
             }
         };
-        builder.build().map_err(|e| e.to_string())
+        Ok(builder
+            .cache_bytes(self.cache_mib * 1024 * 1024)
+            .render_memory(self.render_mib * 1024 * 1024)
+            .read_only_hint("start the server with --writable")
+            .build())
     }
 
-    /// Serves from `store`, writing to it only with `--writable`.
-    fn with_store(
+    /// A builder serving from `store`, writing to it only with `--writable`.
+    fn builder(
         &self,
-        builder: ImageServiceBuilder,
         store: impl WritableStore + 'static,
+        authenticator: StaticAuthenticator,
     ) -> ImageServiceBuilder {
         if self.writable {
-            builder.writable_store(store)
+            ImageService::writable_builder(store, authenticator)
         } else {
-            builder.store(store)
+            ImageService::builder(store, authenticator)
         }
     }
 

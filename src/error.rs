@@ -167,9 +167,6 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
-    /// The service was configured inconsistently (returned by the builder, never by a request).
-    #[error("invalid configuration: {0}")]
-    Config(String),
 }
 
 impl Error {
@@ -191,15 +188,20 @@ impl Error {
             Error::Encode { .. }
             | Error::Store { .. }
             | Error::Authenticator { .. }
-            | Error::Internal { .. }
-            | Error::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// Whether the stored image could not be rendered (the 422 family), which `ifBlank` may replace
     /// with a placeholder.
     pub fn is_unrenderable(&self) -> bool {
-        self.status() == http::StatusCode::UNPROCESSABLE_ENTITY
+        matches!(
+            self,
+            Error::InvalidUpload { .. }
+                | Error::LimitExceeded { .. }
+                | Error::UnsupportedFormat { .. }
+                | Error::Decode { .. }
+        )
     }
 
     /// The same failure seen on an upload: the 422 family becomes [`Error::InvalidUpload`] (its
@@ -365,6 +367,7 @@ mod tests {
         ];
         for (error, status) in cases {
             assert_eq!(error.status(), status, "{error}");
+            assert_eq!(error.is_unrenderable(), status == 422, "{error}");
         }
     }
 

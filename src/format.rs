@@ -88,19 +88,18 @@ impl ImageFormat {
         }
     }
 
-    /// The output format with the same encoding, if this crate can produce it.
+    /// The output format with the same encoding, if this build can produce it (WebP only with
+    /// the `webp` feature, see [`OutputFormat::is_enabled`]).
     pub fn as_output(self) -> Option<OutputFormat> {
         match self {
             ImageFormat::Jpeg => Some(OutputFormat::Jpeg),
             ImageFormat::Png => Some(OutputFormat::Png),
             ImageFormat::Gif => Some(OutputFormat::Gif),
             ImageFormat::Tiff => Some(OutputFormat::Tiff),
-            #[cfg(feature = "webp")]
             ImageFormat::WebP => Some(OutputFormat::WebP),
-            #[cfg(not(feature = "webp"))]
-            ImageFormat::WebP => None,
             ImageFormat::Bmp => None,
         }
+        .filter(|output| output.is_enabled())
     }
 }
 
@@ -112,6 +111,10 @@ impl fmt::Display for ImageFormat {
 }
 
 /// A format this crate can send: the values of the `type` parameter.
+///
+/// Every variant exists in every build; [`OutputFormat::is_enabled`] says whether this build
+/// can encode it (WebP needs the `webp` feature). A request for a disabled format is a 400 that
+/// names the feature, and negotiation never picks one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum OutputFormat {
@@ -123,25 +126,15 @@ pub enum OutputFormat {
     Gif,
     /// TIFF, 8-bit RGB or RGBA, lossless compression.
     Tiff,
-    /// WebP (feature `webp`): lossy with alpha for photos, lossless for placeholders; animation
-    /// kept.
-    #[cfg(feature = "webp")]
+    /// WebP (encoded only with the `webp` feature): lossy with alpha for photos, lossless for
+    /// placeholders; animation kept.
     WebP,
 }
 
 impl OutputFormat {
-    /// Every output format, in the tie-break order of SPEC §4 (JPEG, PNG, GIF, TIFF).
-    #[cfg(not(feature = "webp"))]
-    pub const ALL: [OutputFormat; 4] = [
-        OutputFormat::Jpeg,
-        OutputFormat::Png,
-        OutputFormat::Gif,
-        OutputFormat::Tiff,
-    ];
-
-    /// Every output format: the four of SPEC §4's tie-break order (JPEG, PNG, GIF, TIFF), then
-    /// WebP, which negotiation weighs by its own rule (SPEC §4.1).
-    #[cfg(feature = "webp")]
+    /// Every output format, enabled or not: the four of SPEC §4's tie-break order (JPEG, PNG,
+    /// GIF, TIFF), then WebP, which negotiation weighs by its own rule (SPEC §4.1).
+    /// [`OutputFormat::enabled`] gives those this build encodes.
     pub const ALL: [OutputFormat; 5] = [
         OutputFormat::Jpeg,
         OutputFormat::Png,
@@ -149,6 +142,49 @@ impl OutputFormat {
         OutputFormat::Tiff,
         OutputFormat::WebP,
     ];
+
+    /// Whether this build can encode the format: WebP only with the `webp` feature, the others
+    /// always (as `image::ImageFormat::reading_enabled` says for `image`'s features).
+    ///
+    /// ```
+    /// use person_image::OutputFormat;
+    /// assert!(OutputFormat::Png.is_enabled());
+    /// assert_eq!(OutputFormat::WebP.is_enabled(), cfg!(feature = "webp"));
+    /// ```
+    pub const fn is_enabled(self) -> bool {
+        match self {
+            OutputFormat::Jpeg | OutputFormat::Png | OutputFormat::Gif | OutputFormat::Tiff => true,
+            OutputFormat::WebP => cfg!(feature = "webp"),
+        }
+    }
+
+    /// The formats of [`OutputFormat::ALL`] this build can encode, in that order.
+    pub fn enabled() -> impl Iterator<Item = OutputFormat> + Clone {
+        OutputFormat::ALL
+            .into_iter()
+            .filter(|format| format.is_enabled())
+    }
+
+    /// The cargo feature that adds the format's encoder, `None` when it is always built.
+    pub(crate) fn feature(self) -> Option<&'static str> {
+        match self {
+            OutputFormat::WebP => Some("webp"),
+            _ => None,
+        }
+    }
+
+    /// The 400 for asking a build without the format's feature for it (see
+    /// [`OutputFormat::is_enabled`]): it lists what `type` accepts and names the feature.
+    pub(crate) fn not_enabled(self) -> Error {
+        Error::invalid(
+            "type",
+            format!(
+                "{self} needs the `{}` feature, which this build was compiled without; it must be \
+                 one of {TYPE_NAMES}",
+                self.feature().unwrap_or_default(),
+            ),
+        )
+    }
 
     /// The MIME type sent as `Content-Type`.
     pub fn mime_type(self) -> &'static str {
@@ -162,7 +198,6 @@ impl OutputFormat {
             OutputFormat::Png => ImageFormat::Png,
             OutputFormat::Gif => ImageFormat::Gif,
             OutputFormat::Tiff => ImageFormat::Tiff,
-            #[cfg(feature = "webp")]
             OutputFormat::WebP => ImageFormat::WebP,
         }
     }
@@ -170,12 +205,7 @@ impl OutputFormat {
     /// Whether the format keeps every frame of an animated source (GIF, and WebP); the others
     /// take the first frame.
     pub(crate) fn keeps_animation(self) -> bool {
-        match self {
-            OutputFormat::Gif => true,
-            #[cfg(feature = "webp")]
-            OutputFormat::WebP => true,
-            _ => false,
-        }
+        matches!(self, OutputFormat::Gif | OutputFormat::WebP)
     }
 
     /// Whether the format can carry (at least binary) transparency.
@@ -196,36 +226,43 @@ impl fmt::Display for OutputFormat {
     }
 }
 
-/// The values `type` accepts, as the 400 for any other value lists them.
-#[cfg(not(feature = "webp"))]
-const TYPE_NAMES: &str =
-    "JPEG, JPG, PNG, GIF, TIFF, TIF or image/jpeg, image/png, image/gif, image/tiff";
-#[cfg(feature = "webp")]
-const TYPE_NAMES: &str = "JPEG, JPG, PNG, GIF, TIFF, TIF, WEBP or image/jpeg, image/png, \
-     image/gif, image/tiff, image/webp";
+/// The values `type` accepts in this build, as the 400 for any other value lists them.
+const TYPE_NAMES: &str = if OutputFormat::WebP.is_enabled() {
+    "JPEG, JPG, PNG, GIF, TIFF, TIF, WEBP or image/jpeg, image/png, image/gif, image/tiff, \
+     image/webp"
+} else {
+    "JPEG, JPG, PNG, GIF, TIFF, TIF or image/jpeg, image/png, image/gif, image/tiff"
+};
 
 impl FromStr for OutputFormat {
     type Err = Error;
 
-    /// Parses the `type` parameter: `JPEG`/`JPG`, `PNG`, `GIF`, `TIFF`/`TIF` (and `WEBP` with the
-    /// `webp` feature) or a MIME form such as `image/png`, case-insensitively.
+    /// Parses the `type` parameter: `JPEG`/`JPG`, `PNG`, `GIF`, `TIFF`/`TIF`, `WEBP` or a MIME
+    /// form such as `image/png`, case-insensitively. A format this build does not encode
+    /// ([`OutputFormat::is_enabled`]) is refused like an unknown one, naming its feature.
     fn from_str(value: &str) -> Result<Self, Error> {
         let lower = value.trim().to_ascii_lowercase();
         let name = lower.strip_prefix("image/").unwrap_or(&lower);
-        match name {
-            "jpeg" | "jpg" => Ok(OutputFormat::Jpeg),
-            "png" => Ok(OutputFormat::Png),
-            "gif" => Ok(OutputFormat::Gif),
-            "tiff" | "tif" => Ok(OutputFormat::Tiff),
-            #[cfg(feature = "webp")]
-            "webp" => Ok(OutputFormat::WebP),
-            _ => Err(Error::invalid(
-                "type",
-                format!(
-                    "must be one of {TYPE_NAMES}, got {:?}",
-                    crate::error::truncate_for_message(value)
-                ),
-            )),
+        let format = match name {
+            "jpeg" | "jpg" => OutputFormat::Jpeg,
+            "png" => OutputFormat::Png,
+            "gif" => OutputFormat::Gif,
+            "tiff" | "tif" => OutputFormat::Tiff,
+            "webp" => OutputFormat::WebP,
+            _ => {
+                return Err(Error::invalid(
+                    "type",
+                    format!(
+                        "must be one of {TYPE_NAMES}, got {:?}",
+                        crate::error::truncate_for_message(value)
+                    ),
+                ))
+            }
+        };
+        if format.is_enabled() {
+            Ok(format)
+        } else {
+            Err(format.not_enabled())
         }
     }
 }
@@ -264,19 +301,17 @@ mod tests {
             ("TIF", OutputFormat::Tiff),
             ("tiff", OutputFormat::Tiff),
             ("image/tiff", OutputFormat::Tiff),
-            #[cfg(feature = "webp")]
             ("WebP", OutputFormat::WebP),
-            #[cfg(feature = "webp")]
             ("image/webp", OutputFormat::WebP),
         ];
-        for (text, expected) in cases {
+        for (text, expected) in cases.into_iter().filter(|(_, format)| format.is_enabled()) {
             assert_eq!(text.parse::<OutputFormat>().unwrap(), expected, "{text}");
         }
     }
 
     #[test]
     fn rejects_other_types_listing_the_accepted_values() {
-        // Without the `webp` feature WebP is refused like any unknown type, as before it existed.
+        // Without the `webp` feature WebP is refused like an unknown type.
         #[cfg(not(feature = "webp"))]
         let others = ["quis", "bmp", "image/webp", "webp", "", "jpegg"];
         #[cfg(feature = "webp")]
@@ -294,8 +329,30 @@ mod tests {
     }
 
     #[test]
+    fn a_disabled_format_is_a_400_naming_its_feature() {
+        for text in ["webp", "WEBP", "image/webp"] {
+            let parsed = text.parse::<OutputFormat>();
+            if OutputFormat::WebP.is_enabled() {
+                assert_eq!(parsed.unwrap(), OutputFormat::WebP);
+            } else {
+                let error = parsed.unwrap_err();
+                assert_eq!(error.status(), 400);
+                assert!(error.to_string().contains("`webp` feature"), "{error}");
+            }
+        }
+        assert_eq!(
+            OutputFormat::enabled().count(),
+            if cfg!(feature = "webp") { 5 } else { 4 }
+        );
+        assert_eq!(
+            ImageFormat::WebP.as_output().is_some(),
+            cfg!(feature = "webp")
+        );
+    }
+
+    #[test]
     fn mime_round_trip() {
-        for format in OutputFormat::ALL {
+        for format in OutputFormat::enabled() {
             let image = ImageFormat::from_mime_type(format.mime_type()).unwrap();
             assert_eq!(image.as_output(), Some(format));
         }

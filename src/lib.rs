@@ -12,10 +12,8 @@
 //!
 //! let store = InMemory::new();
 //! store.insert(PersonId(7), std::fs::read("fixtures/persons/2.png")?);
-//! let service = ImageService::builder()
-//!     .store(store)
-//!     .authenticator(StaticAuthenticator::default().user("demo", "demo"))
-//!     .build()?;
+//! let service =
+//!     ImageService::builder(store, StaticAuthenticator::default().user("demo", "demo")).build();
 //!
 //! // `Basic ZGVtbzpkZW1v` is demo:demo.
 //! let response = service.handle(
@@ -103,7 +101,7 @@
 //!   undecodable file, 413 above [`Limits::max_source_bytes`]), passed through the
 //!   [`IngestPolicy`] (identifying metadata removed, at most 2048 px on a side by default) and
 //!   written atomically through a [`WritableStore`](store::WritableStore)
-//!   ([`ImageServiceBuilder::writable_store`]); the answer is the stored photo's info.
+//!   ([`ImageService::writable_builder`]); the answer is the stored photo's info.
 //! - `DELETE …/Image`: 204.
 //! - `GET …/ImageInfo`: `{"PersonId","MimeType","Size","Width","Height","LastModified","Version"}`.
 //! - `POST /api/v1/Agents/Person/GetPersonImages` with `{"PersonIds":[…],"ScaledWidth":w,
@@ -187,7 +185,11 @@
 //!
 //! - `webp` (off): WebP output through libwebp (the `webp` crate; libwebp's C is compiled with
 //!   `cc`, so it needs a C compiler): `type=webp`, and negotiation chooses WebP for clients whose
-//!   `Accept` names `image/webp` (browsers), never through `*/*` or `image/*` (SPEC §4.1). Photos
+//!   `Accept` names `image/webp` (browsers), never through `*/*` or `image/*` (SPEC §4.1).
+//!   Features add code, not API: [`OutputFormat::WebP`] and
+//!   [`RenderOptions::webp_quality`](render::RenderOptions::webp_quality) exist in every build,
+//!   [`OutputFormat::is_enabled`] says whether this one encodes WebP, and without the feature
+//!   `type=webp` is a 400 naming it. Photos
 //!   are lossy with alpha at [`RenderOptions::webp_quality`](render::RenderOptions) (default 80),
 //!   placeholders lossless; an animated GIF stays GIF unless `type=webp` asks, which keeps the
 //!   animation.

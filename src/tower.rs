@@ -9,10 +9,11 @@
 //! use person_image::tower::HttpService;
 //! use person_image::ImageService;
 //!
-//! let service = ImageService::builder()
-//!     .store(Directory::new("photos"))
-//!     .authenticator(StaticAuthenticator::default().user("demo", "demo"))
-//!     .build()?;
+//! let service = ImageService::builder(
+//!     Directory::new("photos"),
+//!     StaticAuthenticator::default().user("demo", "demo"),
+//! )
+//! .build();
 //! // One worker per core, 8 queued requests per worker, then 503 + Retry-After.
 //! let limits = *service.limits();
 //! let http = HttpService::builder(Arc::new(service), limits).workers(4).queue(32).build()?;

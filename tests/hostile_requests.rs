@@ -14,17 +14,15 @@ fn service() -> ImageService {
     let store = InMemory::new();
     store.insert(PersonId(1), std::fs::read(PHOTO).unwrap());
     store.insert_without_image(PersonId(2));
-    ImageService::builder()
-        .store(store)
-        .authenticator(
-            StaticAuthenticator::default()
-                .user("demo", "demo")
-                .ticket("7T:demo", "ticket")
-                .bearer("demo-token", "bearer")
-                .session_cookie("session", "demo-session", "session"),
-        )
-        .build()
-        .unwrap()
+    ImageService::builder(
+        store,
+        StaticAuthenticator::default()
+            .user("demo", "demo")
+            .ticket("7T:demo", "ticket")
+            .bearer("demo-token", "bearer")
+            .session_cookie("session", "demo-session", "session"),
+    )
+    .build()
 }
 
 struct Case {
@@ -327,17 +325,15 @@ fn secrets_never_appear_in_debug_or_errors() {
         "s3cr3t-bearer",
         "s3cr3t-cookie",
     ];
-    let service = ImageService::builder()
-        .store(InMemory::new())
-        .authenticator(
-            StaticAuthenticator::default()
-                .user("alice", secrets[0])
-                .ticket(secrets[1], "t")
-                .bearer(secrets[2], "b")
-                .session_cookie("session", secrets[3], "s"),
-        )
-        .build()
-        .unwrap();
+    let service = ImageService::builder(
+        InMemory::new(),
+        StaticAuthenticator::default()
+            .user("alice", secrets[0])
+            .ticket(secrets[1], "t")
+            .bearer(secrets[2], "b")
+            .session_cookie("session", secrets[3], "s"),
+    )
+    .build();
     let basic = format!(
         "Basic {}",
         common::base64::encode(b"alice:s3cr3t-password-wrong")

@@ -276,6 +276,26 @@ async fn invalid_parameters_are_400_naming_the_parameter() {
     }
 }
 
+/// SPEC §4.1: without the `webp` feature, `type=webp` is a 400 that names the feature.
+#[cfg(not(feature = "webp"))]
+#[tokio::test]
+async fn type_webp_without_the_feature_is_400_naming_it() {
+    for uri in [
+        "/api/v1/Person/1/Image?type=webp",
+        "/api/v1/Person/1/Image?type=image/webp",
+    ] {
+        let reply = demo(get(uri)).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(
+            reply
+                .message()
+                .contains("type webp needs the `webp` feature"),
+            "{uri}: {}",
+            reply.message()
+        );
+    }
+}
+
 #[tokio::test]
 async fn bad_parameters_are_reported_before_credentials() {
     let reply = demo(Request::get("/api/v1/Person/1/Image?w=-1")).await;
@@ -627,11 +647,11 @@ async fn store_is_not_asked_before_authentication() {
         calls: AtomicUsize::new(0),
         fail: false,
     });
-    let service = ImageService::builder()
-        .store(store.clone())
-        .authenticator(StaticAuthenticator::default().user("demo", "demo"))
-        .build()
-        .unwrap();
+    let service = ImageService::builder(
+        store.clone(),
+        StaticAuthenticator::default().user("demo", "demo"),
+    )
+    .build();
     let router = serve::router(
         HttpService::new(Arc::new(service.clone()), *service.limits()).expect("workers start"),
     );
@@ -787,11 +807,7 @@ fn router_with(
     store: impl ImageStore + 'static,
     auth: impl Authenticator + 'static,
 ) -> axum::Router {
-    let service = ImageService::builder()
-        .store(store)
-        .authenticator(auth)
-        .build()
-        .unwrap();
+    let service = ImageService::builder(store, auth).build();
     serve::router(
         HttpService::new(Arc::new(service.clone()), *service.limits()).expect("workers start"),
     )

@@ -21,12 +21,12 @@ use common::gate::gated;
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer demo-token");
 
 fn service(store: impl ImageStore + 'static, cache_bytes: u64) -> ImageService {
-    ImageService::builder()
-        .store(store)
-        .authenticator(StaticAuthenticator::default().bearer("demo-token", "demo"))
-        .cache_bytes(cache_bytes)
-        .build()
-        .unwrap()
+    ImageService::builder(
+        store,
+        StaticAuthenticator::default().bearer("demo-token", "demo"),
+    )
+    .cache_bytes(cache_bytes)
+    .build()
 }
 
 use common::fixture_store as store;

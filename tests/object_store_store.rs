@@ -240,11 +240,8 @@ async fn load_from_async_code_on_a_multi_thread_runtime_does_not_panic() {
 #[test]
 fn serves_through_the_image_service() {
     let store = seeded(Arc::new(InMemory::new()), "persons");
-    let service = ImageService::builder()
-        .store(store)
-        .authenticator(StaticAuthenticator::default().user("demo", "demo"))
-        .build()
-        .unwrap();
+    let service =
+        ImageService::builder(store, StaticAuthenticator::default().user("demo", "demo")).build();
     let response = service.handle(
         Method::Get,
         "/api/v1/Person/1/Image",

@@ -144,17 +144,15 @@ impl Capture {
 use common::fixture_store as store;
 
 fn service(store: impl ImageStore + 'static) -> ImageService {
-    ImageService::builder()
-        .store(store)
-        .authenticator(
-            StaticAuthenticator::default()
-                .user("demo", PASSWORD)
-                .bearer(BEARER, "bearer-user")
-                .ticket(TICKET, "ticket-user")
-                .session_cookie("session", SESSION, "session-user"),
-        )
-        .build()
-        .unwrap()
+    ImageService::builder(
+        store,
+        StaticAuthenticator::default()
+            .user("demo", PASSWORD)
+            .bearer(BEARER, "bearer-user")
+            .ticket(TICKET, "ticket-user")
+            .session_cookie("session", SESSION, "session-user"),
+    )
+    .build()
 }
 
 fn get(service: &ImageService, target: &str, headers: &[(&str, &str)]) -> ImageResponse {

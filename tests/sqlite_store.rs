@@ -310,11 +310,11 @@ fn the_store_is_send_sync_debug_and_serves_requests() {
         .set_image(PersonId(7), &hopper(), Some("image/jpeg"))
         .unwrap();
     assert!(format!("{store:?}").contains("Sqlite"));
-    let service = ImageService::builder()
-        .store(Arc::new(store))
-        .authenticator(StaticAuthenticator::default().user("demo", "demo"))
-        .build()
-        .unwrap();
+    let service = ImageService::builder(
+        Arc::new(store),
+        StaticAuthenticator::default().user("demo", "demo"),
+    )
+    .build();
     let response = service.handle(
         Method::Get,
         "/api/v1/Person/7/Image",

@@ -67,12 +67,9 @@ impl ImageStore for SwappingStore {
 }
 
 fn service(store: Arc<dyn ImageStore>, cache_bytes: u64) -> ImageService {
-    ImageService::builder()
-        .store(store)
-        .authenticator(StaticAuthenticator::default().bearer("t", "tester"))
+    ImageService::builder(store, StaticAuthenticator::default().bearer("t", "tester"))
         .cache_bytes(cache_bytes)
         .build()
-        .unwrap()
 }
 
 const TARGETS: [&str; 7] = [

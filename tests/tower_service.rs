@@ -23,11 +23,11 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/persons");
 use common::fixture_store as store;
 
 fn service(store: impl ImageStore + 'static) -> ImageService {
-    ImageService::builder()
-        .store(store)
-        .authenticator(StaticAuthenticator::default().bearer("demo-token", "demo"))
-        .build()
-        .unwrap()
+    ImageService::builder(
+        store,
+        StaticAuthenticator::default().bearer("demo-token", "demo"),
+    )
+    .build()
 }
 
 fn get(target: &str) -> Request<String> {

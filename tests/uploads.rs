@@ -31,18 +31,16 @@ fn store() -> InMemory {
 }
 
 fn http(store: InMemory) -> HttpService {
-    let service = ImageService::builder()
-        .writable_store(store)
-        .authenticator(
-            StaticAuthenticator::new()
-                .bearer("writer-token", "writer")
-                .bearer("reader-token", "reader")
-                .read_only("reader")
-                .session_cookie("session", "s3ss10n", "writer"),
-        )
-        .limits(Limits::default().max_source_bytes(20 * 1024 * 1024))
-        .build()
-        .unwrap();
+    let service = ImageService::writable_builder(
+        store,
+        StaticAuthenticator::new()
+            .bearer("writer-token", "writer")
+            .bearer("reader-token", "reader")
+            .read_only("reader")
+            .session_cookie("session", "s3ss10n", "writer"),
+    )
+    .limits(Limits::default().max_source_bytes(20 * 1024 * 1024))
+    .build();
     HttpService::new(Arc::new(service.clone()), *service.limits()).unwrap()
 }
 
@@ -131,12 +129,12 @@ fn version(store: &InMemory, person: i32) -> String {
 async fn hostile_uploads_get_their_status_and_change_nothing() {
     let store = Arc::new(store());
     let http = {
-        let service = ImageService::builder()
-            .writable_store(Arc::clone(&store))
-            .authenticator(StaticAuthenticator::new().bearer("writer-token", "writer"))
-            .limits(Limits::default().max_source_bytes(20 * 1024 * 1024))
-            .build()
-            .unwrap();
+        let service = ImageService::writable_builder(
+            Arc::clone(&store),
+            StaticAuthenticator::new().bearer("writer-token", "writer"),
+        )
+        .limits(Limits::default().max_source_bytes(20 * 1024 * 1024))
+        .build();
         HttpService::new(Arc::new(service.clone()), *service.limits()).unwrap()
     };
     let before = version(&store, 1);
@@ -398,11 +396,11 @@ async fn readers_cannot_write_and_writes_need_a_writable_store() {
     let info = send(&http, call("GET", "/api/v1/Person/1/ImageInfo", READER)).await;
     assert_eq!(info.status, StatusCode::OK);
 
-    let read_only = ImageService::builder()
-        .store(store())
-        .authenticator(StaticAuthenticator::new().bearer("writer-token", "writer"))
-        .build()
-        .unwrap();
+    let read_only = ImageService::builder(
+        store(),
+        StaticAuthenticator::new().bearer("writer-token", "writer"),
+    )
+    .build();
     let read_only = HttpService::new(Arc::new(read_only.clone()), *read_only.limits()).unwrap();
     let answer = send(&read_only, put(IMAGE, WRITER, "image/jpeg", jpeg)).await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
@@ -977,11 +975,11 @@ async fn raw_exchange(address: std::net::SocketAddr, request: Vec<u8>, hang_up: 
 #[tokio::test]
 async fn content_length_lying_either_way_stores_nothing() {
     let store = Arc::new(store());
-    let service = ImageService::builder()
-        .writable_store(Arc::clone(&store))
-        .authenticator(StaticAuthenticator::new().bearer("writer-token", "writer"))
-        .build()
-        .unwrap();
+    let service = ImageService::writable_builder(
+        Arc::clone(&store),
+        StaticAuthenticator::new().bearer("writer-token", "writer"),
+    )
+    .build();
     let http = HttpService::new(Arc::new(service.clone()), *service.limits()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();

@@ -36,19 +36,17 @@ fuzz_target!(|data: &[u8]| {
     let store = InMemory::new();
     store.insert(PersonId(1), stored.to_vec());
     store.insert_without_image(PersonId(2));
-    let service = ImageService::builder()
-        .store(store)
-        .authenticator(
-            StaticAuthenticator::default()
-                .user("u", "p")
-                .bearer("t", "b")
-                .ticket("7T:x", "s")
-                .deny("b", PersonId(3)),
-        )
-        .limits(Limits::default().max_source_pixels(4_000_000).max_frames(16))
-        .cache_bytes(1 << 20)
-        .build()
-        .expect("service");
+    let service = ImageService::builder(
+        store,
+        StaticAuthenticator::default()
+            .user("u", "p")
+            .bearer("t", "b")
+            .ticket("7T:x", "s")
+            .deny("b", PersonId(3)),
+    )
+    .limits(Limits::default().max_source_pixels(4_000_000).max_frames(16))
+    .cache_bytes(1 << 20)
+    .build();
     let target = format!(
         "/api/v1/Person/{}/Image?{}",
         person % 4,

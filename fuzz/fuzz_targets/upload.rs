@@ -27,14 +27,14 @@ fuzz_target!(|data: &[u8]| {
         .max_source_pixels(2_000_000)
         .max_frames(8)
         .max_source_bytes(1 << 20);
-    let service = ImageService::builder()
-        .writable_store(Arc::clone(&store))
-        .authenticator(StaticAuthenticator::new().bearer("t", "writer"))
-        .limits(limits)
-        .cache_bytes(0)
-        .batch_workers(1)
-        .build()
-        .unwrap();
+    let service = ImageService::writable_builder(
+        Arc::clone(&store),
+        StaticAuthenticator::new().bearer("t", "writer"),
+    )
+    .limits(limits)
+    .cache_bytes(0)
+    .batch_workers(1)
+    .build();
     let before = version(&store);
     let (method, target, content_type) = match selector % 4 {
         0 => (Method::Put, "/api/v1/Person/1/Image", "image/jpeg"),

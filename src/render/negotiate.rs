@@ -213,7 +213,7 @@ fn is_webp(output: OutputFormat) -> bool {
 /// [`Preference`] keeps it beside the weights, since `*/*` and `image/webp,*/*` give `image/webp`
 /// the same [`AcceptList::quality`] yet different answers.
 fn webp_weight(accept: &AcceptList) -> u16 {
-    if !cfg!(feature = "webp") {
+    if !OutputFormat::WebP.is_enabled() {
         return 0;
     }
     accept

@@ -36,14 +36,12 @@ pub struct RenderOptions {
     pub(crate) png_compression: PngCompression,
     pub(crate) background: [u8; 3],
     pub(crate) gif_speed: u8,
-    #[cfg(feature = "webp")]
     pub(crate) webp_quality: u8,
 }
 
 /// libwebp's quality 80 on the bench photos is a little smaller than JPEG at 85 (README: "WebP")
 /// and keeps skin and hair free of visible blocking at thumbnail sizes; it is also the default
 /// most image servers ship for WebP.
-#[cfg(feature = "webp")]
 const DEFAULT_WEBP_QUALITY: u8 = 80;
 
 impl Default for RenderOptions {
@@ -54,7 +52,6 @@ impl Default for RenderOptions {
             png_compression: PngCompression::Fast,
             background: [255, 255, 255],
             gif_speed: 10,
-            #[cfg(feature = "webp")]
             webp_quality: DEFAULT_WEBP_QUALITY,
         }
     }
@@ -89,9 +86,9 @@ impl RenderOptions {
         self
     }
 
-    /// WebP quality for photos, clamped to 1–100 (default 80; feature `webp`). Placeholders are
-    /// encoded losslessly whatever this says, and alpha is always kept.
-    #[cfg(feature = "webp")]
+    /// WebP quality for photos, clamped to 1–100 (default 80). Placeholders are encoded
+    /// losslessly whatever this says, and alpha is always kept. Read only by builds with the
+    /// `webp` feature, the ones that encode WebP.
     #[must_use]
     pub fn webp_quality(mut self, quality: u8) -> Self {
         self.webp_quality = quality.clamp(1, 100);
@@ -118,7 +115,6 @@ mod tests {
         assert_eq!((options.jpeg_quality, options.gif_speed), (100, 1));
     }
 
-    #[cfg(feature = "webp")]
     #[test]
     fn webp_quality_defaults_to_80_and_clamps() {
         assert_eq!(RenderOptions::default().webp_quality, 80);

@@ -24,10 +24,8 @@ use crate::Error;
 /// use person_image::store::InMemory;
 /// use person_image::{ImageService, Method, PersonImageServiceExt};
 ///
-/// let service = ImageService::builder()
-///     .store(InMemory::new())
-///     .authenticator(StaticAuthenticator::new().bearer("t", "me"))
-///     .build()?;
+/// let service =
+///     ImageService::builder(InMemory::new(), StaticAuthenticator::new().bearer("t", "me")).build();
 /// let response = service.handle(
 ///     Method::Get,
 ///     "/api/v1/Person/7/Image",
@@ -87,8 +85,8 @@ pub trait PersonImageServiceExt: PersonImageService {
     /// ```
     /// # use person_image::{auth::StaticAuthenticator, store::InMemory, ImageService};
     /// use person_image::PersonImageServiceExt;
-    /// # let service = ImageService::builder().store(InMemory::new())
-    /// #     .authenticator(StaticAuthenticator::new().bearer("t", "me")).build()?;
+    /// # let service = ImageService::builder(InMemory::new(), StaticAuthenticator::new().bearer("t", "me"))
+    /// #     .build();
     /// let request = http::Request::get("/api/v1/Person/7/Image")
     ///     .header("Authorization", "Bearer t")
     ///     .body(bytes::Bytes::new())?;

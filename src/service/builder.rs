@@ -1,4 +1,4 @@
-//! [`ImageServiceBuilder`]: configures an [`ImageService`] and checks the configuration once.
+//! [`ImageServiceBuilder`]: configures an [`ImageService`] around its store and authenticator.
 
 use std::sync::Arc;
 
@@ -10,22 +10,22 @@ use crate::ingest::IngestPolicy;
 use crate::limits::Limits;
 use crate::render::{PlaceholderKind, RenderOptions};
 use crate::store::{ImageStore, WritableStore};
-use crate::{Error, Result};
 
 /// The default of [`ImageServiceBuilder::render_memory`]: room for two large renders (a 22 MP
 /// JPEG to 1024 px needs about 45 MiB) or many small ones.
 const DEFAULT_RENDER_MEMORY: u64 = 128 * 1024 * 1024;
 
-/// Configures an [`ImageService`] with by-value setters; [`ImageServiceBuilder::build`] checks
-/// the configuration.
-#[derive(Default)]
+/// Configures an [`ImageService`] with by-value setters. It starts from the two plug points
+/// ([`ImageService::builder`] for a read-only store, [`ImageService::writable_builder`] for one
+/// that also replaces and deletes), so every builder can [`build`](Self::build), which cannot
+/// fail.
 pub struct ImageServiceBuilder {
-    store: Option<Arc<dyn ImageStore>>,
+    store: Arc<dyn ImageStore>,
     writer: Option<Arc<dyn WritableStore>>,
     read_only_hint: Option<String>,
     ingest: IngestPolicy,
     batch_workers: Option<usize>,
-    authenticator: Option<Arc<dyn Authenticator>>,
+    authenticator: Arc<dyn Authenticator>,
     options: RenderOptions,
     max_age: Option<u32>,
     default_placeholder: Option<PlaceholderKind>,
@@ -36,38 +36,39 @@ pub struct ImageServiceBuilder {
 impl std::fmt::Debug for ImageServiceBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ImageServiceBuilder")
-            .field("has_store", &self.store.is_some())
             .field("writable", &self.writer.is_some())
             .field("ingest", &self.ingest)
-            .field("has_authenticator", &self.authenticator.is_some())
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
 
 impl ImageServiceBuilder {
-    /// The store photos come from (required, or [`writable_store`](Self::writable_store)), read
-    /// only: uploads and deletes are `405`. A store shared with other parts of the program is
-    /// passed as an `Arc` (which is itself an [`ImageStore`]).
-    #[must_use]
-    pub fn store(mut self, store: impl ImageStore + 'static) -> Self {
-        self.writer = None;
-        self.store = Some(Arc::new(store));
-        self
+    /// A builder over `store`, read through `store` and written through `writer` when there is
+    /// one (the same store).
+    pub(super) fn new(
+        store: Arc<dyn ImageStore>,
+        writer: Option<Arc<dyn WritableStore>>,
+        authenticator: Arc<dyn Authenticator>,
+    ) -> Self {
+        ImageServiceBuilder {
+            store,
+            writer,
+            read_only_hint: None,
+            ingest: IngestPolicy::default(),
+            batch_workers: None,
+            authenticator,
+            options: RenderOptions::default(),
+            max_age: None,
+            default_placeholder: None,
+            cache_bytes: None,
+            render_memory: None,
+        }
     }
 
-    /// A store photos come from and are written to (instead of [`store`](Self::store)): uploads
-    /// and deletes are answered only with one; without it they are `405`.
-    #[must_use]
-    pub fn writable_store(mut self, store: impl WritableStore + 'static) -> Self {
-        let store: Arc<dyn WritableStore> = Arc::new(store);
-        self.store = Some(store.clone());
-        self.writer = Some(store);
-        self
-    }
-
-    /// How this deployment turns writes on, added to the `405` ([`Error::ReadOnly`]) of an
-    /// upload or delete when the service has no [`writable_store`](Self::writable_store):
+    /// How this deployment turns writes on, added to the `405` ([`Error::ReadOnly`](crate::Error::ReadOnly)) of an
+    /// upload or delete when the service was built by [`ImageService::builder`] (not
+    /// [`ImageService::writable_builder`]):
     /// `This service is read-only: it does not accept uploads or deletes (<hint>)`. Without it
     /// the message stops before the parenthesis. The serve example's hint is `start the server
     /// with --writable`; the hint is sent to every caller, so name no secret or internal path.
@@ -92,15 +93,9 @@ impl ImageServiceBuilder {
         self
     }
 
-    /// The authenticator (required); an `Arc` shares one.
-    #[must_use]
-    pub fn authenticator(mut self, authenticator: impl Authenticator + 'static) -> Self {
-        self.authenticator = Some(Arc::new(authenticator));
-        self
-    }
-
     /// Request and decode limits (default [`Limits::default`]); shorthand for setting them in
-    /// [`ImageServiceBuilder::render_options`].
+    /// [`ImageServiceBuilder::render_options`]. They are taken as given: a zero limit refuses
+    /// everything it measures, as it does for [`render`](crate::render()).
     #[must_use]
     pub fn limits(mut self, limits: Limits) -> Self {
         self.options = self.options.limits(limits);
@@ -146,32 +141,18 @@ impl ImageServiceBuilder {
         self
     }
 
-    /// Builds the service, or says what is missing or inconsistent.
-    pub fn build(self) -> Result<ImageService> {
-        let store = self.store.ok_or_else(|| {
-            Error::Config("a store is required (ImageServiceBuilder::store)".into())
-        })?;
-        let authenticator = self.authenticator.ok_or_else(|| {
-            Error::Config(
-                "an authenticator is required (ImageServiceBuilder::authenticator)".into(),
-            )
-        })?;
-        let limits = &self.options.limits;
-        if limits.max_side == 0 || limits.max_source_pixels == 0 || limits.max_frames == 0 {
-            return Err(Error::Config(
-                "limits must be positive (max_side, max_source_pixels, max_frames)".into(),
-            ));
-        }
+    /// Builds the service.
+    pub fn build(self) -> ImageService {
         let max_age = self.max_age.unwrap_or(3600);
-        Ok(ImageService {
-            store,
+        ImageService {
+            store: self.store,
             writer: self.writer,
             read_only_hint: self.read_only_hint,
             ingest: self.ingest,
             batch_workers: self.batch_workers.unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
             }),
-            authenticator,
+            authenticator: self.authenticator,
             options: self.options,
             cache_control: format!("private, max-age={max_age}"),
             default_placeholder: self.default_placeholder.unwrap_or(PlaceholderKind::NoPhoto),
@@ -183,6 +164,6 @@ impl ImageServiceBuilder {
                 self.render_memory.unwrap_or(DEFAULT_RENDER_MEMORY),
             )),
             known_formats: Arc::default(),
-        })
+        }
     }
 }

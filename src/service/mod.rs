@@ -84,14 +84,14 @@ pub trait PersonImageService: Send + Sync {
 /// use person_image::auth::StaticAuthenticator;
 /// use person_image::store::InMemory;
 /// use person_image::{ImageService, PersonImageService};
-/// let service = ImageService::builder()
-///     .store(InMemory::new())
-///     .authenticator(StaticAuthenticator::default().user("demo", "demo"))
-///     .max_age(600)
-///     .build()?;
+/// let service = ImageService::builder(
+///     InMemory::new(),
+///     StaticAuthenticator::default().user("demo", "demo"),
+/// )
+/// .max_age(600)
+/// .build();
 /// let shared: Arc<dyn PersonImageService> = Arc::new(service);
 /// # let _ = shared;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct ImageService {
@@ -126,9 +126,37 @@ impl std::fmt::Debug for ImageService {
 }
 
 impl ImageService {
-    /// Starts configuring a service.
-    pub fn builder() -> ImageServiceBuilder {
-        ImageServiceBuilder::default()
+    /// Starts configuring a read-only service: photos come from `store`, callers are checked by
+    /// `authenticator`; uploads and deletes are `405` ([`Error::ReadOnly`](crate::Error::ReadOnly)).
+    /// A store or authenticator shared with other parts of the program is passed as an `Arc`
+    /// (which is itself an [`ImageStore`] or [`Authenticator`]).
+    pub fn builder(
+        store: impl ImageStore + 'static,
+        authenticator: impl Authenticator + 'static,
+    ) -> ImageServiceBuilder {
+        ImageServiceBuilder::new(Arc::new(store), None, Arc::new(authenticator))
+    }
+
+    /// Starts configuring a service that also answers uploads and deletes, reading photos from
+    /// and writing them to `store`.
+    ///
+    /// ```
+    /// use person_image::auth::StaticAuthenticator;
+    /// use person_image::store::InMemory;
+    /// use person_image::ImageService;
+    /// let service = ImageService::writable_builder(
+    ///     InMemory::new(),
+    ///     StaticAuthenticator::default().user("editor", "secret"),
+    /// )
+    /// .build();
+    /// # let _ = service;
+    /// ```
+    pub fn writable_builder(
+        store: impl WritableStore + 'static,
+        authenticator: impl Authenticator + 'static,
+    ) -> ImageServiceBuilder {
+        let store: Arc<dyn WritableStore> = Arc::new(store);
+        ImageServiceBuilder::new(store.clone(), Some(store), Arc::new(authenticator))
     }
 
     /// The render cache's counters, when the cache is on.
@@ -232,8 +260,19 @@ mod tests {
     }
 
     #[test]
-    fn builder_reports_what_is_missing() {
-        let error = ImageService::builder().build().unwrap_err();
-        assert!(error.to_string().contains("store"), "{error}");
+    fn a_zero_limit_refuses_what_it_measures() {
+        use crate::store::InMemory;
+        use crate::{ImageRequest, Method};
+        let service =
+            ImageService::builder(InMemory::new(), crate::auth::StaticAuthenticator::default())
+                .limits(Limits::default().max_side(0))
+                .build();
+        let request = ImageRequest::parse(
+            Method::Get,
+            "/api/v1/Person/1/Image?w=1",
+            std::iter::empty::<(&str, &[u8])>(),
+            service.limits(),
+        );
+        assert_eq!(request.unwrap_err().status(), 400);
     }
 }

@@ -57,11 +57,7 @@ impl<S: ImageStore> ImageStore for Counting<S> {
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer t");
 
 fn new_service(store: Arc<dyn ImageStore>) -> ImageService {
-    ImageService::builder()
-        .store(store)
-        .authenticator(StaticAuthenticator::default().bearer("t", "tester"))
-        .build()
-        .expect("service")
+    ImageService::builder(store, StaticAuthenticator::default().bearer("t", "tester")).build()
 }
 
 fn get(service: &ImageService, method: Method, target: &str, etag: Option<&str>) -> ImageResponse {
