@@ -9,9 +9,10 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use person_image::auth::StaticAuthenticator;
 use person_image::render::RenderRequest;
+use person_image::request::{ImageRequest, Method};
 use person_image::store::InMemory;
 use person_image::PersonImageServiceExt;
-use person_image::{render, ImageRequest, ImageService, Limits, Method, OutputFormat, PersonId};
+use person_image::{render, ImageService, Limits, OutputFormat, PersonId};
 
 #[path = "../tests/common/bench_photos.rs"]
 mod bench_photos;

@@ -7,9 +7,10 @@
 use std::time::Instant;
 
 use person_image::auth::StaticAuthenticator;
+use person_image::request::Method;
 use person_image::store::InMemory;
 use person_image::PersonImageServiceExt;
-use person_image::{ImageService, Method, PersonId};
+use person_image::{ImageService, PersonId};
 
 #[path = "../tests/common/bench_photos.rs"]
 mod bench_photos;

@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use person_image::headers::AcceptList;
 use person_image::render::{CaptionLanguage, PlaceholderKind, RenderRequest, Source};
-use person_image::{render, IfBlank, OutputFormat};
+use person_image::request::IfBlank;
+use person_image::{render, OutputFormat};
 
 struct Args {
     input: String,

@@ -27,7 +27,8 @@ impl ImageRequest {
     /// Parses the request line and headers of an `http` request.
     ///
     /// ```
-    /// use person_image::{ImageRequest, Limits};
+    /// use person_image::request::ImageRequest;
+    /// use person_image::Limits;
     /// let request = http::Request::get("/api/v1/Person/7/Image?w=64")
     ///     .header("Authorization", "Bearer demo-token")
     ///     .body(())?;

@@ -6,7 +6,8 @@
 //! authentication; `Accept` negotiation; ETags, 304 and HEAD.
 //!
 //! ```
-//! use person_image::{ImageService, Method, PersonId, PersonImageServiceExt};
+//! use person_image::request::Method;
+//! use person_image::{ImageService, PersonId, PersonImageServiceExt};
 //! use person_image::auth::StaticAuthenticator;
 //! use person_image::store::InMemory;
 //!
@@ -33,25 +34,33 @@
 //! ## The crate at a glance
 //!
 //! At the root: [`ImageService`] (built with [`ImageServiceBuilder`], its operations in the
-//! [`PersonImageService`] trait, answered through [`PersonImageServiceExt`]), [`ImageRequest`] (and [`ApiRequest`] for every call) and
-//! [`ImageResponse`], [`Error`], [`PersonId`], [`IngestPolicy`],
-//! the query types ([`ImageQuery`], [`Dimension`], [`IfBlank`], [`OutputFormat`]), [`Limits`],
-//! and [`render()`], the pure rendering core. The plug points and the parts live in modules:
+//! [`PersonImageService`] trait, answered through [`PersonImageServiceExt`], its cache counted by
+//! [`CacheStats`]), [`ImageResponse`], [`Error`] (with [`LimitKind`], [`Result`] and
+//! [`BoxError`]), [`PersonId`], [`OutputFormat`], [`Limits`], and [`render()`], the pure
+//! rendering core. The plug points and the parts live in modules:
 //!
+//! - [`request`]: what a call asks, parsed and typed: [`ApiRequest`](request::ApiRequest) (every
+//!   call), [`ImageRequest`](request::ImageRequest) and its [`ImageQuery`](request::ImageQuery)
+//!   ([`Dimension`](request::Dimension), [`IfBlank`](request::IfBlank)), the other calls'
+//!   requests, and [`Method`](request::Method).
 //! - [`store`]: the [`ImageStore`](store::ImageStore) trait (and
 //!   [`WritableStore`](store::WritableStore) for replacing and deleting), the stores
 //!   ([`InMemory`](store::InMemory), [`Directory`](store::Directory), and behind features `Sqlite`
 //!   and `Bucket`), and the conformance suites.
 //! - [`auth`]: the [`Authenticator`](auth::Authenticator) trait, the credentials it is given, and
 //!   [`StaticAuthenticator`](auth::StaticAuthenticator).
+//! - [`ingest`]: what an upload goes through before it is stored, the
+//!   [`IngestPolicy`](ingest::IngestPolicy).
 //! - [`headers`]: the typed headers the request parser produces (`Accept`, `If-None-Match`,
 //!   locale) and [`ETag`](headers::ETag).
 //! - [`render`](mod@render): [`RenderRequest`](render::RenderRequest), [`RenderOptions`](render::RenderOptions)
 //!   and the placeholder kinds.
+//! - `tower` (feature `tower`): `HttpService`, the crate as a `tower::Service`.
 //!
 //! ## How a request flows
 //!
-//! 1. [`ImageRequest::parse`] (or [`ImageRequest::from_http`]) turns the path, query and headers
+//! 1. [`ImageRequest::parse`](request::ImageRequest::parse) (or
+//!    [`ImageRequest::from_http`](request::ImageRequest::from_http)) turns the path, query and headers
 //!    into typed values. Invalid parameters are a 400 naming the parameter.
 //! 2. The [`Authenticator`](auth::Authenticator) authenticates (401) and authorizes (403) the
 //!    caller. Nothing is asked of the store before that, so strangers learn nothing about which
@@ -93,13 +102,13 @@
 //!
 //! ## The calls around the image
 //!
-//! [`ApiRequest::parse`] (what [`PersonImageServiceExt::handle`] and the `tower` service use)
-//! also routes the rest of the vendor's person-image API:
+//! [`ApiRequest::parse`](request::ApiRequest::parse) (what [`PersonImageServiceExt::handle`] and
+//! the `tower` service use) also routes the rest of the vendor's person-image API:
 //!
 //! - `PUT`/`POST …/Image` with the photo as the raw body or the `image` field of a
 //!   `multipart/form-data` body: validated (415 for what is not an image, 422 for a bomb or an
 //!   undecodable file, 413 above [`Limits::max_source_bytes`]), passed through the
-//!   [`IngestPolicy`] (identifying metadata removed, at most 2048 px on a side by default) and
+//!   [`IngestPolicy`](ingest::IngestPolicy) (identifying metadata removed, at most 2048 px on a side by default) and
 //!   written atomically through a [`WritableStore`](store::WritableStore)
 //!   ([`ImageService::writable_builder`]); the answer is the stored photo's info.
 //! - `DELETE …/Image`: 204.
@@ -147,7 +156,7 @@
 //!
 //! ## Feature flags
 //!
-//! - `http` (default): [`ImageRequest::from_http`], `From<ImageResponse> for http::Response<Bytes>`
+//! - `http` (default): [`ImageRequest::from_http`](request::ImageRequest::from_http), `From<ImageResponse> for http::Response<Bytes>`
 //!   and [`PersonImageServiceExt::handle_http`].
 //! - `sqlite` (off): `store::Sqlite`, photos in a SQLite database shaped like the CRM's (bundles
 //!   SQLite's C source, so it needs a C compiler).
@@ -264,13 +273,13 @@ mod format;
 pub mod headers;
 #[cfg(feature = "http")]
 mod http_interop;
-mod ingest;
+pub mod ingest;
 mod limits;
 mod metrics;
 mod observe;
 mod person_id;
 pub mod render;
-mod request;
+pub mod request;
 mod response;
 mod service;
 pub mod store;
@@ -287,7 +296,6 @@ mod test_common;
 
 pub use error::{BoxError, Error, LimitKind, Result};
 pub use format::OutputFormat;
-pub use ingest::{IngestPolicy, DEFAULT_MAX_STORED_SIDE};
 pub use limits::Limits;
 pub use person_id::PersonId;
 /// The JPEG decoder alone, for `fuzz/fuzz_targets/jpeg_decode.rs` (built with `cfg(fuzzing)`).
@@ -295,10 +303,6 @@ pub use person_id::PersonId;
 #[doc(hidden)]
 pub use render::fuzz_jpeg_decode;
 pub use render::render;
-pub use request::{
-    ApiRequest, BatchRequest, Dimension, IfBlank, ImageQuery, ImageRequest, Method, PersonRequest,
-    UploadRequest, UPLOAD_FIELD,
-};
 pub use response::ImageResponse;
 pub use service::{
     CacheStats, ImageService, ImageServiceBuilder, PersonImageService, PersonImageServiceExt,

@@ -3,9 +3,10 @@
 mod common;
 
 use person_image::auth::StaticAuthenticator;
+use person_image::request::Method;
 use person_image::store::InMemory;
 use person_image::PersonImageServiceExt;
-use person_image::{ImageService, Method, PersonId};
+use person_image::{ImageService, PersonId};
 
 const PHOTO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/persons/2.png");
 const BASIC: &[u8] = b"Basic ZGVtbzpkZW1v"; // demo:demo
@@ -348,7 +349,7 @@ fn secrets_never_appear_in_debug_or_errors() {
         ],
     ];
     for headers in requests {
-        let parsed = person_image::ImageRequest::parse(
+        let parsed = person_image::request::ImageRequest::parse(
             Method::Get,
             "/api/v1/Person/1/Image",
             headers.iter().map(|(n, v)| (*n, v.as_bytes())),

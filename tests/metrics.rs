@@ -10,10 +10,11 @@ use std::sync::Arc;
 use http::Request;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use person_image::auth::StaticAuthenticator;
+use person_image::request::Method;
 use person_image::store::ImageStore;
 use person_image::tower::HttpService;
 use person_image::PersonImageServiceExt;
-use person_image::{ImageResponse, ImageService, Limits, Method};
+use person_image::{ImageResponse, ImageService, Limits};
 use tower::{Service, ServiceExt};
 
 use common::gate::gated;

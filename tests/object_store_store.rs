@@ -10,12 +10,13 @@ use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{ObjectStore, PutOptions, PutPayload};
 use person_image::auth::StaticAuthenticator;
+use person_image::request::Method;
 use person_image::store::{
     check_conformance, check_replaced_between_calls, check_writes, Bucket, ConformanceFixture,
     ImageStore, Lookup,
 };
 use person_image::PersonImageServiceExt;
-use person_image::{Error, ImageService, Method, PersonId};
+use person_image::{Error, ImageService, PersonId};
 
 use common::corpus::hopper;
 

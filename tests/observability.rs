@@ -10,9 +10,10 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 
 use person_image::auth::StaticAuthenticator;
+use person_image::request::Method;
 use person_image::store::{Fetch, ImageInfo, ImageStore, Lookup};
 use person_image::PersonImageServiceExt;
-use person_image::{Error, ImageResponse, ImageService, Method, PersonId};
+use person_image::{Error, ImageResponse, ImageService, PersonId};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};

@@ -5,7 +5,8 @@ mod common;
 use person_image::auth::{CallerIdentity, Credentials};
 use person_image::headers::AcceptList;
 use person_image::render::{RenderOptions, RenderRequest};
-use person_image::{render, IfBlank, ImageQuery, Limits, OutputFormat};
+use person_image::request::{IfBlank, ImageQuery};
+use person_image::{render, Limits, OutputFormat};
 use proptest::prelude::*;
 
 fn output_format() -> impl Strategy<Value = OutputFormat> {

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use person_image::auth::StaticAuthenticator;
+use person_image::request::Method;
 use person_image::store::{
     check_conformance, check_replaced_between_calls, check_writes, ConformanceFixture, ImageStore,
     ImportSummary, Lookup, Sqlite, WritableStore,
 };
 use person_image::PersonImageServiceExt;
-use person_image::{Error, ImageService, Method, PersonId};
+use person_image::{Error, ImageService, PersonId};
 
 fn manifest_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)

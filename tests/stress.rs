@@ -9,9 +9,10 @@ mod common;
 
 use bytes::Bytes;
 use person_image::auth::StaticAuthenticator;
+use person_image::request::Method;
 use person_image::store::{Fetch, ImageInfo, ImageStore, Lookup, StoredImage};
 use person_image::PersonImageServiceExt;
-use person_image::{Error, ImageService, Method, PersonId};
+use person_image::{Error, ImageService, PersonId};
 
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer t");
 const CACHE_BYTES: u64 = 96 * 1024;

@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use person_image::{ImageRequest, Limits, Method};
+use person_image::request::{ImageRequest, Method};
+use person_image::Limits;
 
 const NAMES: [&str; 10] = [
     "Authorization",

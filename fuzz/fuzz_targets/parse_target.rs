@@ -2,7 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use person_image::{ImageRequest, Limits, Method};
+use person_image::request::{ImageRequest, Method};
+use person_image::Limits;
 
 fuzz_target!(|data: &[u8]| {
     let target = String::from_utf8_lossy(data);

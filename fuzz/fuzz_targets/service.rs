@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use person_image::{ImageService, Limits, Method, PersonId, PersonImageServiceExt};
+use person_image::request::Method;
+use person_image::{ImageService, Limits, PersonId, PersonImageServiceExt};
 use person_image::auth::StaticAuthenticator;
 use person_image::store::InMemory;
 

@@ -6,7 +6,8 @@
 use libfuzzer_sys::fuzz_target;
 use person_image::auth::StaticAuthenticator;
 use person_image::store::{ImageStore, InMemory, Lookup};
-use person_image::{ImageService, Limits, Method, PersonId, PersonImageServiceExt};
+use person_image::request::Method;
+use person_image::{ImageService, Limits, PersonId, PersonImageServiceExt};
 use std::sync::Arc;
 
 const PHOTO: &[u8] = include_bytes!("../../fixtures/persons/2.png");

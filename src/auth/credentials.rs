@@ -15,7 +15,7 @@ const XSRF_COOKIE: &str = "XSRF-TOKEN";
 
 /// Why the credentials of a request could not be read: a 401 waiting to be reported.
 ///
-/// Kept in [`ImageRequest::identity`](crate::ImageRequest::identity) so a bad query is reported
+/// Kept in [`ImageRequest::identity`](crate::request::ImageRequest::identity) so a bad query is reported
 /// (400) before bad credentials (401), as SPEC §2 orders them; clonable, unlike [`Error`], and
 /// turned into [`Error::Unauthenticated`] by `?`. The reason never contains a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -32,7 +32,7 @@ const REENCODE_JPEG_QUALITY: u8 = 90;
 /// What an upload does to a photo before storing it.
 ///
 /// ```
-/// use person_image::IngestPolicy;
+/// use person_image::ingest::IngestPolicy;
 /// let policy = IngestPolicy::default(); // strip metadata, at most 2048 px on a side
 /// assert!(policy.strips_metadata());
 /// assert_eq!(policy.stored_max_side(), Some(2048));

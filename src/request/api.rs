@@ -115,7 +115,8 @@ impl ApiRequest {
     /// parsed here but their error waits in `identity`, so a 400 comes before a 401.
     ///
     /// ```
-    /// use person_image::{ApiRequest, Limits, Method};
+    /// use person_image::request::{ApiRequest, Method};
+    /// use person_image::Limits;
     /// let headers = [("Authorization", &b"Bearer t"[..]), ("Content-Type", &b"image/png"[..])];
     /// let body = std::fs::read("fixtures/persons/2.png")?;
     /// let call = ApiRequest::parse(

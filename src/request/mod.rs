@@ -1,4 +1,7 @@
-//! An image request parsed from method, target and headers: everything downstream reads typed values.
+//! What a call asks, parsed once from method, target, headers and body into typed values that
+//! everything downstream reads: [`ApiRequest`] routes every call of the API, [`ImageRequest`]
+//! (with its [`ImageQuery`]) is the image itself, [`PersonRequest`], [`UploadRequest`] and
+//! [`BatchRequest`] the calls around it.
 
 mod api;
 mod batch;
@@ -86,7 +89,8 @@ impl ImageRequest {
     /// lines are all read.
     ///
     /// ```
-    /// use person_image::{ImageRequest, Limits, Method};
+    /// use person_image::request::{ImageRequest, Method};
+    /// use person_image::Limits;
     /// let headers = [("Authorization", &b"Bearer abc"[..]), ("Accept", &b"image/png"[..])];
     /// let request = ImageRequest::parse(
     ///     Method::Get,

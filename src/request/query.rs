@@ -145,7 +145,8 @@ impl ImageQuery {
     /// given"; a value that is not valid percent-encoded UTF-8 is a 400 naming the parameter.
     ///
     /// ```
-    /// use person_image::{IfBlank, ImageQuery, Limits};
+    /// use person_image::request::{IfBlank, ImageQuery};
+    /// use person_image::Limits;
     /// let query = ImageQuery::parse("W=64&type=png&ifBlank=2", &Limits::default())?;
     /// assert_eq!(query.width.map(|w| w.get()), Some(64));
     /// assert_eq!(query.if_blank, IfBlank::SrNoPhoto);

@@ -22,7 +22,8 @@ use crate::Error;
 /// ```
 /// use person_image::auth::StaticAuthenticator;
 /// use person_image::store::InMemory;
-/// use person_image::{ImageService, Method, PersonImageServiceExt};
+/// use person_image::request::Method;
+/// use person_image::{ImageService, PersonImageServiceExt};
 ///
 /// let service =
 ///     ImageService::builder(InMemory::new(), StaticAuthenticator::new().bearer("t", "me")).build();

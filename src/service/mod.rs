@@ -261,8 +261,8 @@ mod tests {
 
     #[test]
     fn a_zero_limit_refuses_what_it_measures() {
+        use crate::request::{ImageRequest, Method};
         use crate::store::InMemory;
-        use crate::{ImageRequest, Method};
         let service =
             ImageService::builder(InMemory::new(), crate::auth::StaticAuthenticator::default())
                 .limits(Limits::default().max_side(0))

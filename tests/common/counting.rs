@@ -5,9 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use person_image::auth::StaticAuthenticator;
+use person_image::request::Method;
 use person_image::store::{Fetch, ImageInfo, ImageStore, Lookup};
 use person_image::PersonImageServiceExt;
-use person_image::{ImageResponse, ImageService, Method, PersonId};
+use person_image::{ImageResponse, ImageService, PersonId};
 
 /// Counts lookups, fetches and fetched bytes of the store it wraps.
 pub struct Counting<S> {
