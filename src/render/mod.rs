@@ -54,7 +54,7 @@ pub(crate) use geometry::fit;
 pub(crate) use negotiate::Preference;
 pub use options::{PngCompression, RenderOptions};
 pub use placeholder::PlaceholderKind;
-pub(crate) use plan::{passthrough_head, Plan, Rendered};
+pub(crate) use plan::{Plan, Rendered};
 pub use request::{RenderRequest, Source};
 pub(crate) use variant::Variant;
 

@@ -110,51 +110,32 @@ pub(crate) struct Negotiated {
     pub(crate) vary_accept: bool,
 }
 
-/// Picks the output for a request.
-///
-/// `preference` is what the request asked ([`Preference`]); `stored` the true format of the
-/// source (for a placeholder, PNG); `has_alpha` whether the source may be transparent, which breaks q-value ties toward PNG;
-/// `animated` whether it is an animation, which WebP never replaces unless `type` asks for it.
-/// Callers that do not know yet pass `animated: false`: it can only make WebP more likely, so a
-/// passthrough decided without the header is still a passthrough once the header is read.
-pub(crate) fn negotiate(
-    preference: &Preference,
-    stored: ImageFormat,
-    has_alpha: bool,
-    animated: bool,
-) -> Negotiated {
-    let (weights, named_webp) = match *preference {
-        Preference::Type(format) => {
-            return Negotiated {
-                format: format.as_image_format(),
-                output: Some(format),
-                json: false,
-                vary_accept: false,
-            }
-        }
-        Preference::Any => (None, 0),
-        Preference::Accept {
-            weights,
-            named_webp,
-        } => (Some(weights), named_webp),
-    };
-    // Without `type` the answer would change if an Accept header were sent: caches must know.
-    let chosen = |format: ImageFormat, json| Negotiated {
-        format,
-        output: format.as_output().filter(|output| !is_webp(*output)),
-        json,
-        vary_accept: true,
-    };
-    let Some(weights) = weights else {
-        return chosen(stored, false);
-    };
-    let named_webp = if animated { 0 } else { named_webp };
-    // SPEC §4.1: WebP replaces what §4 chooses at weight `quality` when the client named
-    // `image/webp` at a weight at least as high. Ties go to WebP: a browser sends
-    // `image/webp,*/*`, where the stored JPEG is as acceptable through `*/*`, and WebP is why it
-    // named the type.
-    let webp_or = |quality: u16, choice: Negotiated| {
-        if named_webp > 0 && named_webp >= quality {
+/// Negotiation's answer for one request and one stored format, before the source header is
+/// read: what SPEC §4 chooses for an opaque and for a transparent source (transparency breaks
+/// q-value ties toward PNG), and whether §4.1's WebP rule may replace it. The header's two facts
+/// pick the answer ([`Negotiation::decide`]), so a request is negotiated once however many of
+/// them the plan learns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Negotiation {
+    /// By transparency (opaque, then transparent): the weight §4 chose at and its choice.
+    choices: [(u16, Negotiated); 2],
+    /// The weight of a member naming `image/webp` ([`webp_weight`]); 0 when WebP is not named,
+    /// not enabled, or `type` decided.
+    named_webp: u16,
+}
+
+impl Negotiation {
+    /// The output for a source that `has_alpha` (may be transparent) and is `animated`, which
+    /// WebP never replaces unless `type` asks for it. A caller that has not read the header yet
+    /// passes the most a format may be and `animated: false`: that can only make WebP more
+    /// likely, so a passthrough decided without the header is still one once it is read.
+    pub(crate) fn decide(&self, has_alpha: bool, animated: bool) -> Negotiated {
+        let (quality, choice) = self.choices[usize::from(has_alpha)];
+        // SPEC §4.1: WebP replaces what §4 chooses at weight `quality` when the client named
+        // `image/webp` at a weight at least as high. Ties go to WebP: a browser sends
+        // `image/webp,*/*`, where the stored JPEG is as acceptable through `*/*`, and WebP is why
+        // it named the type.
+        if !animated && self.named_webp > 0 && self.named_webp >= quality {
             Negotiated {
                 format: ImageFormat::WebP,
                 output: ImageFormat::WebP.as_output(),
@@ -164,40 +145,69 @@ pub(crate) fn negotiate(
         } else {
             choice
         }
+    }
+}
+
+/// Negotiates a request: `preference` is what it asked ([`Preference`]), `stored` the true format
+/// of the source (for a placeholder, PNG). [`Negotiation::decide`] then answers for the source's
+/// transparency and animation.
+pub(crate) fn negotiate(preference: &Preference, stored: ImageFormat) -> Negotiation {
+    let fixed = |negotiated| Negotiation {
+        choices: [(0, negotiated); 2],
+        named_webp: 0,
+    };
+    // Without `type` the answer would change if an Accept header were sent: caches must know.
+    let chosen = |format: ImageFormat, json| Negotiated {
+        format,
+        output: format.as_output().filter(|output| !is_webp(*output)),
+        json,
+        vary_accept: true,
+    };
+    let (weights, named_webp) = match *preference {
+        Preference::Type(format) => {
+            return fixed(Negotiated {
+                format: format.as_image_format(),
+                output: Some(format),
+                json: false,
+                vary_accept: false,
+            })
+        }
+        Preference::Any => return fixed(chosen(stored, false)),
+        Preference::Accept {
+            weights,
+            named_webp,
+        } => (weights, named_webp),
     };
     let stored_quality = weight(&weights, stored);
     if stored_quality > 0 {
-        return webp_or(stored_quality, chosen(stored, false));
+        return Negotiation {
+            choices: [(stored_quality, chosen(stored, false)); 2],
+            named_webp,
+        };
     }
-    let tie_order: [OutputFormat; 4] = if has_alpha {
-        [
-            OutputFormat::Png,
-            OutputFormat::Jpeg,
-            OutputFormat::Gif,
-            OutputFormat::Tiff,
-        ]
-    } else {
-        [
-            OutputFormat::Jpeg,
-            OutputFormat::Png,
-            OutputFormat::Gif,
-            OutputFormat::Tiff,
-        ]
-    };
-    let mut best: Option<(u16, OutputFormat)> = None;
-    for format in tie_order {
-        let quality = weight(&weights, format.as_image_format());
-        if quality > 0 && best.is_none_or(|(q, _)| quality > q) {
-            best = Some((quality, format));
+    let choice = |tie_order: [OutputFormat; 4]| {
+        let mut best: Option<(u16, OutputFormat)> = None;
+        for format in tie_order {
+            let quality = weight(&weights, format.as_image_format());
+            if quality > 0 && best.is_none_or(|(q, _)| quality > q) {
+                best = Some((quality, format));
+            }
         }
+        match best {
+            Some((quality, format)) => (quality, chosen(format.as_image_format(), false)),
+            // No image format is acceptable: JSON if it is, else RFC 9110 lets us disregard
+            // Accept and send the stored format. A named WebP beats both.
+            None => (0, chosen(stored, weights[6] > 0)),
+        }
+    };
+    use OutputFormat::{Gif, Jpeg, Png, Tiff};
+    Negotiation {
+        choices: [
+            choice([Jpeg, Png, Gif, Tiff]),
+            choice([Png, Jpeg, Gif, Tiff]),
+        ],
+        named_webp,
     }
-    if let Some((quality, format)) = best {
-        return webp_or(quality, chosen(format.as_image_format(), false));
-    }
-    // No other image format is acceptable: a named WebP beats JSON and disregarding Accept.
-    let json = weights[6] > 0;
-    // Nothing fits: RFC 9110 lets us disregard Accept and send the stored format.
-    webp_or(0, chosen(stored, json))
 }
 
 /// Whether `output` is WebP (never without the `webp` feature).
@@ -342,12 +352,8 @@ mod tests {
         ];
         for (requested, header, stored, alpha, (format, json, vary)) in cases {
             let list = header.map(accept);
-            let got = negotiate(
-                &Preference::new(requested, list.as_ref()),
-                stored,
-                alpha,
-                false,
-            );
+            let got =
+                negotiate(&Preference::new(requested, list.as_ref()), stored).decide(alpha, false);
             assert_eq!(
                 (got.format, got.json, got.vary_accept),
                 (format, json, vary),
@@ -493,7 +499,7 @@ mod tests {
             let list = header.map(accept);
             let requested = requested.map(|name| name.parse::<OutputFormat>().unwrap());
             let preference = Preference::new(requested, list.as_ref());
-            let got = negotiate(&preference, stored, alpha, animated);
+            let got = negotiate(&preference, stored).decide(alpha, animated);
             let expected = if cfg!(feature = "webp") {
                 with_webp
             } else {
@@ -517,7 +523,7 @@ mod tests {
     fn type_webp_overrides_accept_and_animation() {
         let list = accept("image/png");
         let preference = Preference::new(Some(OutputFormat::WebP), Some(&list));
-        let got = negotiate(&preference, ImageFormat::Gif, true, true);
+        let got = negotiate(&preference, ImageFormat::Gif).decide(true, true);
         assert_eq!(
             (got.format, got.json, got.vary_accept),
             (ImageFormat::WebP, false, false)
@@ -543,18 +549,14 @@ mod tests {
         for (header, output) in cases {
             let list = header.map(accept);
             let preference = Preference::new(None, list.as_ref());
-            let got = negotiate(&preference, ImageFormat::WebP, true, false);
+            let got = negotiate(&preference, ImageFormat::WebP).decide(true, false);
             assert_eq!(got.format, ImageFormat::WebP, "{header:?}");
             assert_eq!(got.output, output, "{header:?}");
         }
         // Named WebP beats wrapping the stored image in JSON (with the feature).
         let list = accept("image/webp, application/json");
-        let got = negotiate(
-            &Preference::new(None, Some(&list)),
-            ImageFormat::Png,
-            true,
-            false,
-        );
+        let got =
+            negotiate(&Preference::new(None, Some(&list)), ImageFormat::Png).decide(true, false);
         assert_eq!(got.json, !cfg!(feature = "webp"));
     }
 

@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::decode::{self, SourceInfo};
 use super::encode::{self, Content};
-use super::negotiate::{negotiate, Negotiated, Preference};
+use super::negotiate::{negotiate, Negotiated, Negotiation, Preference};
 use super::{
     geometry, placeholder, CaptionLanguage, PlaceholderKind, RenderOptions, RenderRequest, Source,
     Variant,
@@ -28,8 +28,13 @@ pub(crate) struct Plan {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Work {
-    /// Send the stored bytes untouched.
-    Passthrough { bytes: Bytes, content_type: String },
+    /// Send the stored bytes untouched: `len` of them, `None` until they are fetched (a plan
+    /// made from the store's metadata answers a `HEAD`).
+    Passthrough {
+        bytes: Option<Bytes>,
+        len: u64,
+        content_type: String,
+    },
     /// Decode, resize and encode.
     Convert {
         bytes: Bytes,
@@ -69,7 +74,8 @@ impl Plan {
         };
         match &request.source {
             Source::Placeholder { kind, language } => {
-                let negotiated = negotiate(preference, ImageFormat::Png, kind.has_alpha(), false);
+                let negotiated =
+                    negotiate(preference, ImageFormat::Png).decide(kind.has_alpha(), false);
                 let output = negotiated.output.unwrap_or(OutputFormat::Png);
                 let size = match (kind, width, height) {
                     (PlaceholderKind::ClearPixel, Some(w), Some(h)) => (w, h),
@@ -93,37 +99,84 @@ impl Plan {
                         unknown_format(request, bytes, declared_mime.as_deref())?;
                     return Ok(plan(work, negotiated));
                 };
-                if let Some(negotiated) =
-                    passthrough_by_format(preference, request.width, request.height, stored)
-                {
-                    return Ok(plan(passthrough(bytes, stored), negotiated));
-                }
-                // The header's facts (transparency, animation, size) decide the rest.
-                let info = decode::probe(bytes, &request.options.limits)?;
-                let negotiated = negotiate(preference, stored, info.has_alpha, info.animated);
-                let size = geometry::fit((info.width, info.height), width, height);
-                if keeps_stored(&negotiated, stored, size == (info.width, info.height)) {
-                    return Ok(plan(passthrough(bytes, stored), negotiated));
-                }
-                let output = negotiated.output.unwrap_or(if info.has_alpha {
-                    OutputFormat::Png
-                } else {
-                    OutputFormat::Jpeg
-                });
-                let negotiated = Negotiated {
-                    format: output.as_image_format(),
-                    output: Some(output),
-                    ..negotiated
-                };
-                let work = Work::Convert {
-                    bytes: bytes.clone(),
-                    info,
-                    output,
-                    size,
-                };
-                Ok(plan(work, negotiated))
+                let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+                let planned = Plan::stored(
+                    preference,
+                    request.width,
+                    request.height,
+                    request.options,
+                    stored,
+                    len,
+                    Some(bytes),
+                )?;
+                planned.ok_or_else(|| {
+                    Error::internal("planning a stored image", "its bytes were not used")
+                })
             }
         }
+    }
+
+    /// Plans a stored photo of format `stored` and `len` bytes: the one rule for `GET` and `HEAD`.
+    /// Negotiation and the size asked decide passthrough before the header is read; otherwise
+    /// the header of `bytes` is probed (checking the limits) and decides the rest. `Ok(None)`
+    /// when the header is needed and `bytes` were not fetched.
+    pub(crate) fn stored(
+        preference: &Preference,
+        width: Option<Dimension>,
+        height: Option<Dimension>,
+        options: RenderOptions,
+        stored: ImageFormat,
+        len: u64,
+        bytes: Option<&Bytes>,
+    ) -> Result<Option<Self>> {
+        let negotiation = negotiate(preference, stored);
+        let plan = |work, negotiated| Plan {
+            work,
+            negotiated,
+            options,
+        };
+        let passthrough = |negotiated| {
+            let work = Work::Passthrough {
+                bytes: bytes.cloned(),
+                len,
+                content_type: stored.mime_type().to_owned(),
+            };
+            Ok(Some(plan(work, negotiated)))
+        };
+        if let Some(negotiated) = passthrough_by_format(&negotiation, width, height, stored) {
+            return passthrough(negotiated);
+        }
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        // The header's facts (transparency, animation, size) decide the rest.
+        let info = decode::probe(bytes, &options.limits)?;
+        let negotiated = negotiation.decide(info.has_alpha, info.animated);
+        let size = geometry::fit(
+            (info.width, info.height),
+            width.map(Dimension::get),
+            height.map(Dimension::get),
+        );
+        if keeps_stored(&negotiated, stored, size == (info.width, info.height)) {
+            return passthrough(negotiated);
+        }
+        let output = negotiated.output.unwrap_or(if info.has_alpha {
+            OutputFormat::Png
+        } else {
+            OutputFormat::Jpeg
+        });
+        let negotiated = Negotiated {
+            format: output.as_image_format(),
+            output: Some(output),
+            ..negotiated
+        };
+        let work = Work::Convert {
+            bytes: bytes.clone(),
+            info,
+            output,
+            size,
+        };
+        Ok(Some(plan(work, negotiated)))
     }
 
     /// A plan that decodes `bytes` (probed as `info`) and encodes them as `output` at `size`, even
@@ -162,6 +215,26 @@ impl Plan {
                 info, output, size, ..
             } => decode::peak_bytes(info, *size, *output == OutputFormat::Gif),
             Work::Placeholder { size, .. } => u64::from(size.0) * u64::from(size.1) * 8,
+        }
+    }
+
+    /// The content type and length of the response when they are known before executing, i.e.
+    /// for a passthrough (JSON-wrapped or not); what a `HEAD` answers.
+    pub(crate) fn head(&self) -> Option<(&str, u64)> {
+        match &self.work {
+            Work::Passthrough { .. } if self.negotiated.json => {
+                Some((JSON_CONTENT_TYPE, self.body_len()?.div_ceil(3) * 4 + 2))
+            }
+            Work::Passthrough { content_type, .. } => Some((content_type, self.body_len()?)),
+            Work::Convert { .. } | Work::Placeholder { .. } => None,
+        }
+    }
+
+    /// The length of the passed-through bytes.
+    fn body_len(&self) -> Option<u64> {
+        match self.work {
+            Work::Passthrough { len, .. } => Some(len),
+            _ => None,
         }
     }
 
@@ -218,7 +291,13 @@ impl Plan {
             Work::Passthrough {
                 bytes,
                 content_type,
-            } => (content_type.clone(), bytes.clone()),
+                ..
+            } => {
+                let bytes = bytes.clone().ok_or_else(|| {
+                    Error::internal("passing a photo through", "its bytes were not fetched")
+                })?;
+                (content_type.clone(), bytes)
+            }
             Work::Convert {
                 bytes,
                 info,
@@ -268,38 +347,19 @@ impl Plan {
     }
 }
 
-/// The content type and length of the response that passes a stored image of format `stored` and
-/// `len` bytes through, decided from the store's metadata; `None` when the plan needs the bytes
-/// (a conversion, or a size asked). Answers a `HEAD` without fetching the photo, by the rule
-/// [`Plan::new`] starts with.
-pub(crate) fn passthrough_head(
-    preference: &Preference,
-    width: Option<Dimension>,
-    height: Option<Dimension>,
-    stored: ImageFormat,
-    len: u64,
-) -> Option<(&'static str, u64)> {
-    let negotiated = passthrough_by_format(preference, width, height, stored)?;
-    Some(if negotiated.json {
-        (JSON_CONTENT_TYPE, len.div_ceil(3) * 4 + 2)
-    } else {
-        (stored.mime_type(), len)
-    })
-}
-
 /// The passthrough rule before the header is read: negotiation keeps the stored format and no size
 /// is asked. Not knowing whether the photo is transparent or animated, it assumes what PNG and GIF
 /// may be and a still: transparency only breaks ties among other formats, and a still only makes
 /// WebP (so a conversion) more likely, so a passthrough decided here stays one once the header is
 /// read.
 fn passthrough_by_format(
-    preference: &Preference,
+    negotiation: &Negotiation,
     width: Option<Dimension>,
     height: Option<Dimension>,
     stored: ImageFormat,
 ) -> Option<Negotiated> {
     let alpha_hint = matches!(stored, ImageFormat::Png | ImageFormat::Gif);
-    let negotiated = negotiate(preference, stored, alpha_hint, false);
+    let negotiated = negotiation.decide(alpha_hint, false);
     let no_size_asked = width.is_none() && height.is_none();
     keeps_stored(&negotiated, stored, no_size_asked).then_some(negotiated)
 }
@@ -308,13 +368,6 @@ fn passthrough_by_format(
 /// and the size stays.
 fn keeps_stored(negotiated: &Negotiated, stored: ImageFormat, same_size: bool) -> bool {
     negotiated.format == stored && same_size
-}
-
-fn passthrough(bytes: &Bytes, stored: ImageFormat) -> Work {
-    Work::Passthrough {
-        bytes: bytes.clone(),
-        content_type: stored.mime_type().to_owned(),
-    }
 }
 
 /// Bytes with no known signature can only be passed through, under their declared type.
@@ -328,7 +381,8 @@ fn unknown_format(
     match declared_mime {
         Some(mime) if !asks_conversion && !bytes.is_empty() => Ok((
             Work::Passthrough {
-                bytes: bytes.clone(),
+                bytes: Some(bytes.clone()),
+                len: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
                 content_type: mime.to_owned(),
             },
             Negotiated {

@@ -7,8 +7,7 @@ use crate::auth::Action;
 use crate::headers::{ETag, Vary};
 use crate::observe::{record_cache, record_passthrough, CacheOutcome};
 use crate::render::{
-    passthrough_head, ImageFormat, PlaceholderKind, Plan, Preference, RenderRequest, Rendered,
-    Source, Variant,
+    ImageFormat, PlaceholderKind, Plan, Preference, RenderRequest, Rendered, Source, Variant,
 };
 use crate::request::{IfBlank, ImageRequest, Method};
 use crate::response::ImageResponse;
@@ -189,7 +188,7 @@ impl ImageService {
     }
 
     /// A `HEAD` of a photo sent as stored, answered from its metadata and its format remembered
-    /// from an earlier fetch; `None` when the bytes are needed.
+    /// from an earlier fetch, planned as its `GET` is; `None` when the plan needs the bytes.
     fn head_of_stored(
         &self,
         request: &ImageRequest,
@@ -202,10 +201,18 @@ impl ImageService {
         let stored = self
             .known_formats
             .get(request.person.get(), &info.version)??;
-        let query = &request.query;
-        let (content_type, len) =
-            passthrough_head(preference, query.width, query.height, stored, info.len)?;
-        let mut response = ImageResponse::ok(content_type, bytes::Bytes::new());
+        let plan = Plan::stored(
+            preference,
+            request.query.width,
+            request.query.height,
+            self.options,
+            stored,
+            info.len,
+            None,
+        )
+        .ok()??;
+        let (content_type, len) = plan.head()?;
+        let mut response = ImageResponse::ok(content_type.to_owned(), bytes::Bytes::new());
         response.content_length = len;
         Some(response)
     }
