@@ -122,7 +122,7 @@ fn run(args: &Args) -> Result<(), String> {
             "{} -> {} ({}, {} bytes) in {:.2} ms",
             args.input,
             args.output,
-            response.content_type,
+            response.content_type.as_ref().map_or("", AsRef::as_ref),
             response.body.len(),
             elapsed.as_secs_f64() * 1000.0
         );

@@ -76,6 +76,20 @@ impl ImageFormat {
         }
     }
 
+    /// The MIME type as a [`mime::Mime`], as responses carry it.
+    pub(crate) fn mime(self) -> mime::Mime {
+        match self {
+            ImageFormat::Jpeg => mime::IMAGE_JPEG,
+            ImageFormat::Png => mime::IMAGE_PNG,
+            ImageFormat::Gif => mime::IMAGE_GIF,
+            ImageFormat::Bmp => mime::IMAGE_BMP,
+            ImageFormat::Tiff | ImageFormat::WebP => self
+                .mime_type()
+                .parse()
+                .unwrap_or(mime::APPLICATION_OCTET_STREAM),
+        }
+    }
+
     /// The short lowercase name (`jpeg`, `webp`), as [`OutputFormat::as_str`] spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -189,6 +203,11 @@ impl OutputFormat {
     /// The MIME type sent as `Content-Type`.
     pub fn mime_type(self) -> &'static str {
         self.as_image_format().mime_type()
+    }
+
+    /// The MIME type as a [`mime::Mime`], as responses carry it.
+    pub(crate) fn mime(self) -> mime::Mime {
+        self.as_image_format().mime()
     }
 
     /// The same format as an [`ImageFormat`].

@@ -25,7 +25,7 @@
 //!     service.limits(),
 //! );
 //! assert_eq!(response.status, 200);
-//! assert_eq!(response.content_type, "image/jpeg");
+//! assert_eq!(response.content_type.unwrap(), "image/jpeg");
 //! let picture = image::load_from_memory(&response.body)?;
 //! assert_eq!((picture.width(), picture.height()), (64, 64));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

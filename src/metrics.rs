@@ -12,6 +12,9 @@
 //! | `person_image_cache_bytes` | gauge | |
 //! | `person_image_shed_total` | counter | (requests answered 503 by the tower service's full queue) |
 
+use crate::format::{ImageFormat, OutputFormat};
+use crate::response::ImageResponse;
+
 /// A stopwatch that exists only with the `metrics` feature.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Timer {
@@ -34,38 +37,85 @@ impl Timer {
     }
 }
 
-/// One answered request: its status, and the short name of its body's type (`none` when it
-/// carries no image or JSON string: errors, 304s).
+/// What a response's body is, as the `format` label of `person_image_requests_total` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyLabel {
+    /// An image of this format: its short name (`jpeg`, `png`, `gif`, `tiff`, `bmp`, `webp`).
+    Image(ImageFormat),
+    /// A JSON string holding the image (only JSON was acceptable): `json`.
+    Json,
+    /// No image: errors, 204, 304, or a type the crate does not know (`none`).
+    None,
+}
+
+impl BodyLabel {
+    /// The label of `response`: its image format or JSON when it is a 200, else `none`.
+    pub(crate) fn of(response: &ImageResponse) -> Self {
+        match &response.content_type {
+            _ if response.status != http::StatusCode::OK => BodyLabel::None,
+            Some(media) if media.type_() == mime::APPLICATION && media.subtype() == mime::JSON => {
+                BodyLabel::Json
+            }
+            Some(media) => ImageFormat::from_mime_type(media.essence_str())
+                .map_or(BodyLabel::None, BodyLabel::Image),
+            None => BodyLabel::None,
+        }
+    }
+
+    /// The label's text.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    fn as_str(self) -> &'static str {
+        match self {
+            BodyLabel::Image(format) => format.as_str(),
+            BodyLabel::Json => "json",
+            BodyLabel::None => "none",
+        }
+    }
+}
+
+/// One answered request: its status and what its body is.
 #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
-pub(crate) fn request(status: http::StatusCode, content_type: &str) {
+pub(crate) fn request(status: http::StatusCode, body: BodyLabel) {
     #[cfg(feature = "metrics")]
-    {
-        let format = match (status.as_u16(), content_type) {
-            (200, "image/jpeg") => "jpeg",
-            (200, "image/png") => "png",
-            (200, "image/gif") => "gif",
-            (200, "image/tiff") => "tiff",
-            (200, "image/bmp") => "bmp",
-            (200, "image/webp") => "webp",
-            (200, other) if other.starts_with("application/json") => "json",
-            _ => "none",
-        };
-        ::metrics::counter!(
-            "person_image_requests_total",
-            "status" => status_label(status.as_u16()),
-            "format" => format,
-        )
-        .increment(1);
+    ::metrics::counter!(
+        "person_image_requests_total",
+        "status" => status_label(status.as_u16()),
+        "format" => body.as_str(),
+    )
+    .increment(1);
+}
+
+/// What a render started from, as the `input` label of `person_image_render_seconds` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RenderInput {
+    /// A stored image of this format: its short name.
+    Stored(ImageFormat),
+    /// A placeholder drawn by the crate: `placeholder`.
+    Placeholder,
+}
+
+impl RenderInput {
+    /// The label's text.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    fn as_str(self) -> &'static str {
+        match self {
+            RenderInput::Stored(format) => format.as_str(),
+            RenderInput::Placeholder => "placeholder",
+        }
     }
 }
 
 /// One render (decode, resize, encode, or a placeholder drawn and encoded) from `input` to
 /// `output`, timed since `timer` started.
 #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
-pub(crate) fn render(input: &'static str, output: &'static str, timer: Timer) {
+pub(crate) fn render(input: RenderInput, output: OutputFormat, timer: Timer) {
     #[cfg(feature = "metrics")]
-    ::metrics::histogram!("person_image_render_seconds", "input" => input, "output" => output)
-        .record(timer.seconds());
+    ::metrics::histogram!(
+        "person_image_render_seconds",
+        "input" => input.as_str(),
+        "output" => output.as_str(),
+    )
+    .record(timer.seconds());
 }
 
 /// The store calls that are timed.

@@ -82,7 +82,8 @@ impl RequestSpan {
             let span = &self.span;
             span.record("status", response.status.as_u16());
             span.record("bytes", response.content_length);
-            span.record("content_type", response.content_type.as_str());
+            let content_type = response.content_type.as_ref().map_or("", AsRef::as_ref);
+            span.record("content_type", content_type);
             match error {
                 Some(error) if error.status().is_server_error() => {
                     let status = error.status().as_u16();

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use http::header::{self, HeaderName};
 use http::StatusCode;
+use mime::Mime;
 
 use crate::headers::{ETag, Vary};
 use crate::request::Method;
@@ -14,13 +15,19 @@ use crate::Error;
 /// is acceptable (SPEC §4.3).
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
+/// [`JSON_CONTENT_TYPE`] as a [`Mime`].
+pub(crate) fn json_mime() -> Mime {
+    JSON_CONTENT_TYPE.parse().unwrap_or(mime::APPLICATION_JSON)
+}
+
 /// A response to an image request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageResponse {
     /// The HTTP status (200, 304, or an error status).
     pub status: StatusCode,
-    /// The media type of `body` (or of the body a GET would have sent, for HEAD and 304).
-    pub content_type: String,
+    /// The media type of `body` (or of the body a GET would have sent, for HEAD); `None` for a
+    /// response that describes no body (204, 304).
+    pub content_type: Option<Mime>,
     /// The bytes to send; empty for HEAD and 304.
     pub body: Bytes,
     /// `Content-Length`: the length of the body a GET sends (kept for HEAD).
@@ -43,10 +50,10 @@ pub struct ImageResponse {
 
 impl ImageResponse {
     /// A 200 response carrying `body` of type `content_type`.
-    pub fn ok(content_type: impl Into<String>, body: Bytes) -> Self {
+    pub fn ok(content_type: Mime, body: Bytes) -> Self {
         ImageResponse {
             status: StatusCode::OK,
-            content_type: content_type.into(),
+            content_type: Some(content_type),
             content_length: body.len() as u64,
             body,
             etag: None,
@@ -62,14 +69,15 @@ impl ImageResponse {
     pub(crate) fn json(document: &impl serde::Serialize) -> Self {
         // Serializing the crate's own documents (strings, numbers, null) cannot fail.
         let body = serde_json::to_vec(document).unwrap_or_default();
-        ImageResponse::ok(JSON_CONTENT_TYPE, Bytes::from(body))
+        ImageResponse::ok(json_mime(), Bytes::from(body))
     }
 
     /// A 204 No Content: no body, no `Content-Type`.
     pub fn no_content() -> Self {
         ImageResponse {
             status: StatusCode::NO_CONTENT,
-            ..ImageResponse::ok(String::new(), Bytes::new())
+            content_type: None,
+            ..ImageResponse::ok(mime::APPLICATION_OCTET_STREAM, Bytes::new())
         }
     }
 
@@ -77,7 +85,8 @@ impl ImageResponse {
     pub fn not_modified() -> Self {
         ImageResponse {
             status: StatusCode::NOT_MODIFIED,
-            ..ImageResponse::ok(String::new(), Bytes::new())
+            content_type: None,
+            ..ImageResponse::ok(mime::APPLICATION_OCTET_STREAM, Bytes::new())
         }
     }
 
@@ -97,7 +106,7 @@ impl ImageResponse {
             status: error.status(),
             allow,
             www_authenticate,
-            ..ImageResponse::ok(JSON_CONTENT_TYPE, body)
+            ..ImageResponse::ok(json_mime(), body)
         }
     }
 
@@ -107,7 +116,9 @@ impl ImageResponse {
         // A 304 describes the representation the client already has, a 204 has none: no body
         // headers.
         if self.status != StatusCode::NOT_MODIFIED && self.status != StatusCode::NO_CONTENT {
-            headers.push((header::CONTENT_TYPE, self.content_type.clone()));
+            if let Some(content_type) = &self.content_type {
+                headers.push((header::CONTENT_TYPE, content_type.to_string()));
+            }
             headers.push((header::CONTENT_LENGTH, self.content_length.to_string()));
         }
         headers.push((header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()));

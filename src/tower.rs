@@ -335,7 +335,10 @@ impl<S: PersonImageService + ?Sized + 'static> HttpService<S> {
             },
             Err(TrySendError::Full(_)) => {
                 crate::metrics::shed();
-                crate::metrics::request(http::StatusCode::SERVICE_UNAVAILABLE, "");
+                crate::metrics::request(
+                    http::StatusCode::SERVICE_UNAVAILABLE,
+                    crate::metrics::BodyLabel::None,
+                );
                 #[cfg(feature = "tracing")]
                 tracing::debug!(
                     workers = self.pool.workers,

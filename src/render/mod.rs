@@ -69,13 +69,13 @@ pub(crate) use variant::Variant;
 /// use person_image::OutputFormat;
 /// let png = std::fs::read("fixtures/persons/2.png")?;
 /// let response = person_image::render(&RenderRequest::stored(png.clone()))?;
-/// assert_eq!(response.content_type, "image/png");
+/// assert_eq!(response.content_type.unwrap(), "image/png");
 /// assert_eq!(&response.body[..], &png[..]); // passthrough: byte for byte
 ///
 /// let thumbnail = person_image::render(
 ///     &RenderRequest::stored(png).width(32).format(OutputFormat::Jpeg),
 /// )?;
-/// assert_eq!(thumbnail.content_type, "image/jpeg");
+/// assert_eq!(thumbnail.content_type.unwrap(), "image/jpeg");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn render(request: &RenderRequest) -> Result<ImageResponse> {

@@ -3,6 +3,7 @@
 //! to compute the ETag and answer 304s and cache hits without rendering.
 
 use bytes::Bytes;
+use mime::Mime;
 
 use super::decode::{self, SourceInfo};
 use super::encode::{self, Content};
@@ -13,9 +14,10 @@ use super::{
 };
 use crate::format::{ImageFormat, OutputFormat};
 use crate::headers::Vary;
+use crate::metrics::RenderInput;
 use crate::observe::stage_span;
 use crate::request::Dimension;
-use crate::response::JSON_CONTENT_TYPE;
+use crate::response::json_mime;
 use crate::{Error, Result};
 
 /// What rendering will do, and what the result depends on.
@@ -33,7 +35,7 @@ enum Work {
     Passthrough {
         bytes: Option<Bytes>,
         len: u64,
-        content_type: String,
+        content_type: Mime,
     },
     /// Decode, resize and encode.
     Convert {
@@ -55,7 +57,7 @@ enum Work {
 /// What rendering produced: the body and its media type. The caller decides every other header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Rendered {
-    pub(crate) content_type: String,
+    pub(crate) content_type: Mime,
     pub(crate) body: Bytes,
 }
 
@@ -139,7 +141,7 @@ impl Plan {
             let work = Work::Passthrough {
                 bytes: bytes.cloned(),
                 len,
-                content_type: stored.mime_type().to_owned(),
+                content_type: stored.mime(),
             };
             Ok(Some(plan(work, negotiated)))
         };
@@ -220,12 +222,14 @@ impl Plan {
 
     /// The content type and length of the response when they are known before executing, i.e.
     /// for a passthrough (JSON-wrapped or not); what a `HEAD` answers.
-    pub(crate) fn head(&self) -> Option<(&str, u64)> {
+    pub(crate) fn head(&self) -> Option<(Mime, u64)> {
         match &self.work {
             Work::Passthrough { .. } if self.negotiated.json => {
-                Some((JSON_CONTENT_TYPE, self.body_len()?.div_ceil(3) * 4 + 2))
+                Some((json_mime(), self.body_len()?.div_ceil(3) * 4 + 2))
             }
-            Work::Passthrough { content_type, .. } => Some((content_type, self.body_len()?)),
+            Work::Passthrough { content_type, .. } => {
+                Some((content_type.clone(), self.body_len()?))
+            }
             Work::Convert { .. } | Work::Placeholder { .. } => None,
         }
     }
@@ -320,8 +324,8 @@ impl Plan {
                     decode::decode(bytes, info, *size, keep_animation, limits)?
                 };
                 let encoded = encode_in_span(&picture, *output, &self.options, Content::Photo)?;
-                crate::metrics::render(info.format.as_str(), output.as_str(), timer);
-                (output.mime_type().to_owned(), exact_bytes(encoded))
+                crate::metrics::render(RenderInput::Stored(info.format), *output, timer);
+                (output.mime(), exact_bytes(encoded))
             }
             Work::Placeholder {
                 kind,
@@ -332,13 +336,13 @@ impl Plan {
                 let timer = crate::metrics::Timer::start();
                 let picture = placeholder::draw(*kind, size.0, size.1, *caption);
                 let encoded = encode_in_span(&picture, *output, &self.options, Content::Artwork)?;
-                crate::metrics::render("placeholder", output.as_str(), timer);
-                (output.mime_type().to_owned(), exact_bytes(encoded))
+                crate::metrics::render(RenderInput::Placeholder, *output, timer);
+                (output.mime(), exact_bytes(encoded))
             }
         };
         Ok(if self.negotiated.json {
             Rendered {
-                content_type: JSON_CONTENT_TYPE.to_owned(),
+                content_type: json_mime(),
                 body: crate::base64::json_string_of(&body),
             }
         } else {
@@ -379,11 +383,12 @@ fn unknown_format(
     let asks_conversion =
         request.width.is_some() || request.height.is_some() || request.format.is_some();
     match declared_mime {
-        Some(mime) if !asks_conversion && !bytes.is_empty() => Ok((
+        Some(declared) if !asks_conversion && !bytes.is_empty() => Ok((
             Work::Passthrough {
                 bytes: Some(bytes.clone()),
                 len: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
-                content_type: mime.to_owned(),
+                // A declared type that is no media type says nothing about the bytes.
+                content_type: declared.parse().unwrap_or(mime::APPLICATION_OCTET_STREAM),
             },
             Negotiated {
                 format: ImageFormat::Png,

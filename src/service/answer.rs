@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 use super::PersonImageService;
 use crate::limits::Limits;
+use crate::metrics::BodyLabel;
 use crate::observe::RequestSpan;
 use crate::person_id::PersonId;
 use crate::request::{ApiRequest, Method};
@@ -56,7 +57,7 @@ pub trait PersonImageServiceExt: PersonImageService {
             }
         });
         span.finish(&response, error.as_ref());
-        crate::metrics::request(response.status, &response.content_type);
+        crate::metrics::request(response.status, BodyLabel::of(&response));
         response
     }
 
@@ -128,7 +129,7 @@ pub(crate) fn refuse(error: &Error, method: Method) -> ImageResponse {
     let span = RequestSpan::new(method, None);
     let response = span.in_scope(|| error_response(error, method));
     span.finish(&response, Some(error));
-    crate::metrics::request(response.status, &response.content_type);
+    crate::metrics::request(response.status, BodyLabel::of(&response));
     response
 }
 

@@ -19,7 +19,7 @@ use crate::{Error, Result};
 
 /// What happened to one person of a batch.
 enum Outcome {
-    Found(ImageResponse),
+    Found(Box<ImageResponse>),
     NoImage,
     NoSuchPerson,
     Forbidden,
@@ -100,7 +100,7 @@ impl ImageService {
             Lookup::NoSuchPerson => Err(Error::PersonNotFound),
         });
         match answered {
-            Ok(Some(response)) => Outcome::Found(response),
+            Ok(Some(response)) => Outcome::Found(Box::new(response)),
             Ok(None) | Err(Error::ImageNotFound) => Outcome::NoImage,
             Err(Error::PersonNotFound) => Outcome::NoSuchPerson,
             Err(error) if error.is_unrenderable() => Outcome::NotRenderable(error.message()),
@@ -118,7 +118,14 @@ fn entry(person: PersonId, outcome: Outcome) -> JsonObject {
             return JsonObject(vec![
                 ("PersonId", person.get().into()),
                 ("Status", "Found".into()),
-                ("MimeType", response.content_type.into()),
+                (
+                    "MimeType",
+                    response
+                        .content_type
+                        .as_ref()
+                        .map_or("", AsRef::as_ref)
+                        .into(),
+                ),
                 ("Image", crate::base64::encode(&response.body).into()),
             ]);
         }

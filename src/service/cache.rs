@@ -309,7 +309,7 @@ mod tests {
 
     fn body(len: usize) -> Rendered {
         Rendered {
-            content_type: "image/png".to_owned(),
+            content_type: mime::IMAGE_PNG,
             body: Bytes::from(vec![7u8; len]),
         }
     }

@@ -212,7 +212,7 @@ impl ImageService {
         )
         .ok()??;
         let (content_type, len) = plan.head()?;
-        let mut response = ImageResponse::ok(content_type.to_owned(), bytes::Bytes::new());
+        let mut response = ImageResponse::ok(content_type, bytes::Bytes::new());
         response.content_length = len;
         Some(response)
     }
