@@ -181,7 +181,8 @@
 //! - `metrics` (off): counters and histograms through the `metrics` facade — requests by status
 //!   and output format, render time by input and output format, store time, cache hits, misses,
 //!   evictions and bytes, shed requests; the application installs the recorder (e.g.
-//!   `metrics-exporter-prometheus`, as the serve example does for `GET /metrics`). The names:
+//!   `metrics-exporter-prometheus`, as the serve example does for `GET /metrics`). The names
+//!   (this table is their one list):
 //!
 //!   | name | kind | labels |
 //!   |---|---|---|
@@ -221,21 +222,18 @@
 //!   1/4 or 1/8 scale when the target allows, about 9 bytes a decoded pixel with its planes and
 //!   resize buffers; other formats at full size, about 12), the resized pixels and the encoded
 //!   body; it waits while other renders hold the rest of the budget, and one larger than the whole
-//!   budget runs alone. A 22-megapixel JPEG to 1024 px reserves about 50 MiB (measured peak
-//!   48 MiB), to 256 px about 4 MiB. So the number of worker threads no longer decides the
-//!   memory, only the throughput (which stops growing at the number of cores). Between requests a
-//!   thread keeps at most 4 MiB of resize scratch and small, self-trimming JPEG scratch.
+//!   budget runs alone. A 22-megapixel JPEG to 1024 px reserves about 50 MiB, to 256 px about
+//!   4 MiB. The number of worker threads decides the throughput (which stops growing at the
+//!   number of cores), not the memory. Between requests a thread keeps at most 4 MiB of resize
+//!   scratch and small, self-trimming JPEG scratch.
 //! - **The allocator's overhead**, which depends on the binary's global allocator, not on this
 //!   crate. The library does not choose one; the `serve` example uses jemalloc
-//!   (`tikv-jemallocator`). Under `benches/soak.sh` (16 clients, 10 000 requests over 5 475
-//!   variants, 64 MiB cache, 4 rendering threads) the RSS after 2 000 requests was: glibc malloc
-//!   369 MiB and still rising, glibc with `MALLOC_ARENA_MAX=2` 215 MiB, mimalloc 299 MiB,
-//!   jemalloc 131 MiB (then 135–185 MiB). glibc's per-thread arenas keep the freed
-//!   multi-megabyte pixel buffers of every thread that once held one; with glibc, set
-//!   `MALLOC_ARENA_MAX=2` at least.
+//!   (`tikv-jemallocator`). glibc's per-thread arenas keep the freed multi-megabyte pixel
+//!   buffers of every thread that once held one: with glibc, set `MALLOC_ARENA_MAX=2` at least.
+//!   The README's "Reliability" section has the soak measurements per allocator.
 //!
 //! As a rule, budget *cache bound + render budget + 20 MiB* with jemalloc, and measure with
-//! `benches/soak.sh` (`CACHE_MIB=…`; the serve example's `--render-mib` defaults to 48) before
+//! `benches/soak.sh` (`CACHE_MIB=…`; the serve example's `--render-mib` defaults to 32) before
 //! sizing a container.
 //!
 //! ## Compatibility notes

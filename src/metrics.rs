@@ -1,16 +1,8 @@
 //! Counters and histograms through the [`metrics`](https://docs.rs/metrics) facade (feature
 //! `metrics`). Without the feature every helper here compiles to nothing.
 //!
-//! | name | kind | labels |
-//! |---|---|---|
-//! | `person_image_requests_total` | counter | `status`, `format` (`jpeg`, `png`, `gif`, `tiff`, `bmp`, `webp`, `json`, `none`) |
-//! | `person_image_render_seconds` | histogram | `input` (stored format or `placeholder`), `output` |
-//! | `person_image_store_seconds` | histogram | `op` (`lookup`, `fetch`) |
-//! | `person_image_cache_hits_total` | counter | |
-//! | `person_image_cache_misses_total` | counter | |
-//! | `person_image_cache_evictions_total` | counter | |
-//! | `person_image_cache_bytes` | gauge | |
-//! | `person_image_shed_total` | counter | (requests answered 503 by the tower service's full queue) |
+//! The metric names and labels are listed once, in the crate docs' feature flags (`metrics`); the
+//! helpers here are the only places they are recorded.
 
 use crate::format::{ImageFormat, OutputFormat};
 use crate::response::ImageResponse;

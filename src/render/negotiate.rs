@@ -102,7 +102,7 @@ pub(crate) struct Negotiated {
     /// The format to encode when the stored bytes cannot be sent as they are (another format or
     /// size); `None` for the fallback, PNG when the image has alpha, else JPEG. WebP only when
     /// `type` or a member of `Accept` named it (SPEC §4.1): a stored WebP resized for a client that
-    /// did not gets the fallback, as it did before WebP output existed.
+    /// did not gets the fallback, as without the `webp` feature.
     pub(crate) output: Option<OutputFormat>,
     /// Wrap the image in a JSON string of its base64 (only `application/json` was acceptable).
     pub(crate) json: bool,
@@ -461,7 +461,7 @@ mod tests {
                 WebP,
                 Png,
             ),
-            // Wildcards alone never mean WebP: SuperOffice and scripts get today's answers.
+            // Wildcards alone never mean WebP: SuperOffice and scripts get the answers of §4.
             (None, Some("*/*"), Jpeg, false, false, Jpeg, Jpeg),
             (None, Some("image/*"), Png, true, false, Png, Png),
             (
@@ -531,7 +531,7 @@ mod tests {
     }
 
     /// A stored WebP that must be converted (resized) is re-encoded as WebP only for a client that
-    /// named it; `*/*` or no `Accept` get the fallback they got before WebP output existed.
+    /// named it; `*/*` or no `Accept` get the fallback, as without the `webp` feature.
     #[test]
     fn a_stored_webp_is_encoded_as_webp_only_when_named() {
         let webp = if cfg!(feature = "webp") {
