@@ -5,7 +5,10 @@
 //! smallest that leaves twice the target, [`dct_scale`]), running reduced IDCTs on only
 //! the low-frequency coefficients each scale needs and skipping the rest in the entropy decoder
 //! without storing them. Progressive files keep a reduced coefficient store (one coefficient per
-//! block at 1/8, where AC scans are skipped without decoding them). Restart intervals decode in
+//! full-resolution block at 1/8, where their AC scans are skipped without decoding them; chroma
+//! subsampled in both directions is decoded at 2×2 there, as libjpeg does). Chroma upsampling
+//! follows libjpeg's choice of filter, including its rules for 1/8 and for planes of at most two
+//! samples. Restart intervals decode in
 //! parallel on at most `std::thread::available_parallelism()` threads.
 //!
 //! It handles baseline and extended (8-bit Huffman) sequential and progressive JPEG, 1, 3 or 4
