@@ -202,6 +202,22 @@ pub(super) fn dct_scale(source: (u32, u32), target: (u32, u32)) -> u32 {
         .unwrap_or(8)
 }
 
+/// How much of a decode of `source` at a reduced scale is picture: the DCT scale `k`/8 is the one
+/// that makes the decoded size (`⌈side · k / 8⌉`), and the picture covers `side · k / 8` of it
+/// (the last row and column may be partial). The decoded size itself for anything else.
+fn scaled_extent(source: (u32, u32), pixels: &Pixels) -> (f64, f64) {
+    let decoded = pixels.dimensions();
+    let extent = |side: u32, decoded: u32| {
+        [1, 2, 4, 8]
+            .into_iter()
+            .find(|&eighths| side.saturating_mul(eighths).div_ceil(8) == decoded)
+            .map_or(f64::from(decoded), |eighths| {
+                f64::from(side) * f64::from(eighths) / 8.0
+            })
+    };
+    (extent(source.0, decoded.0), extent(source.1, decoded.1))
+}
+
 /// Decodes a JPEG to an oriented sRGB picture of exactly `target` (displayed) size.
 pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Result<Picture> {
     let header = read_header(bytes)?;
@@ -223,7 +239,8 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
             }
         },
     };
-    let pixels = resize::resize(pixels, stored_target)?;
+    let extent = scaled_extent(source, &pixels);
+    let pixels = resize::resize_extent(pixels, extent, stored_target)?;
     Ok(Picture::still(orientation::apply(
         pixels,
         header.orientation,
