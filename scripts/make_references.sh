@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for tool in djpeg cjpeg vipsthumbnail convert; do
+for tool in djpeg cjpeg vipsthumbnail vips convert; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -31,7 +31,7 @@ cargo test --features reference-tools --test suites
 {
   echo "# The tools that made tests/reference/ (scripts/make_references.sh, $(date -u +%Y-%m-%d))"
   echo "libjpeg-turbo (djpeg, cjpeg): $(dpkg-query -W -f '${Version}' libjpeg-turbo-progs 2>/dev/null || djpeg -version 2>&1 | head -1)"
-  echo "libvips (vipsthumbnail): $(vipsthumbnail --vips-version 2>/dev/null | head -1)"
+  echo "libvips (vipsthumbnail, vips): $(vipsthumbnail --vips-version 2>/dev/null | head -1)"
   echo "ImageMagick (convert): $(convert -version | head -1)"
 } > tests/reference/VERSIONS
 cat tests/reference/VERSIONS
