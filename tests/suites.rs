@@ -5,6 +5,8 @@
 //! decode, or refused with the error kind the table names. A new refusal, a new decode of a file
 //! that should be refused, or a lower PSNR fails the test.
 //!
+//! Pictures with alpha are compared composited over white (ours and the reference alike).
+//!
 //! References: `convert` (ImageMagick's decode, first frame, committed under
 //! `tests/reference/convert/`), `vips` (libvips' `vips copy`, for files ImageMagick refuses),
 //! `djpeg` (libjpeg-turbo's, under `tests/reference/djpeg/`), `file:<path>` (a reference PNG that
@@ -108,7 +110,7 @@ fn table() -> Vec<Row> {
 /// The reference decode a row names.
 fn reference(row: &Row) -> Reference {
     if let Some(file) = row.reference.strip_prefix("file:") {
-        return Reference::whole(Raster::from_image_file(&corpus_path(file)));
+        return Reference::whole(flattened(open(&corpus_path(file))));
     }
     let (tool, variant) = match row.reference.as_str() {
         "convert" => ("convert", "full"),
@@ -147,7 +149,7 @@ fn reference(row: &Row) -> Reference {
         assert!(output.status.success(), "{tool} failed on {}", row.path);
         let raster = match picture {
             Some(()) => Raster::from_pnm(&std::fs::read(&out).unwrap()).expect("djpeg's PNM"),
-            None => Raster::from_image_file(&out),
+            None => flattened(open(&out)),
         };
         let key = row.path.trim_start_matches("suites/");
         Reference::record(tool, &format!("suites/{key}"), variant, raster)
@@ -169,7 +171,36 @@ fn decode_through_render(path: &str, bytes: Vec<u8>) -> Result<Raster, Error> {
     };
     let response = render(&RenderRequest::stored(bytes).format(format))?;
     let image = image::load_from_memory(&response.body).expect("our own output decodes");
-    Ok(Raster::from_image(image))
+    Ok(flattened(image))
+}
+
+fn open(path: &std::path::Path) -> image::DynamicImage {
+    image::open(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+/// `image` as grey or RGB, composited over white where it has alpha: the colour under a
+/// transparent pixel is no part of the picture (decoders leave different values there).
+fn flattened(image: image::DynamicImage) -> Raster {
+    if !image.color().has_alpha() {
+        return Raster::from_image(image);
+    }
+    let grey = !image.color().has_color();
+    let mut rgba = image.into_rgba8();
+    for pixel in rgba.pixels_mut() {
+        let alpha = u32::from(pixel[3]);
+        for sample in &mut pixel.0[..3] {
+            *sample = ((u32::from(*sample) * alpha + 255 * (255 - alpha) + 127) / 255) as u8;
+        }
+        pixel[3] = 255;
+    }
+    let rgb = image::DynamicImage::ImageRgba8(rgba).into_rgb8();
+    if grey {
+        Raster::from_image(image::DynamicImage::ImageLuma8(
+            image::DynamicImage::ImageRgb8(rgb).into_luma8(),
+        ))
+    } else {
+        Raster::from_image(image::DynamicImage::ImageRgb8(rgb))
+    }
 }
 
 /// `raster` as grey (1) or RGB (3): grey repeated into RGB, RGB to luma (for pictures a
