@@ -17,11 +17,17 @@ const DECLINED: &[(&str, &str)] = &[
     ("jpeg/arithmetic_testimgari.jpg", "arithmetic coding"),
     ("jpeg/12bit_monkey12.jpg", "12-bit samples"),
     ("jpeg/lossless_sof3_testimgl.jpg", "lossless process (SOF3)"),
+    ("suites/libjpeg-turbo/testimgari.jpg", "arithmetic coding"),
+    ("suites/libjpeg-turbo/monkey12.jpg", "12-bit samples"),
 ];
 
 /// Corpus files that are not images at all or that libjpeg refuses too: a typed error expected.
 const BROKEN: &[(&str, &str)] = &[
     ("bad/zero_bytes.jpg", "empty file"),
+    (
+        "suites/jpeg-decoder/mozilla/jpg-size-6x6.jpg",
+        "a PNG under a .jpg name (the render path sniffs and decodes it as PNG)",
+    ),
     ("bad/text_file_renamed.jpg", "not a JPEG"),
     ("bad/corrupt_header.jpg", "corrupt marker segments"),
     (
@@ -29,6 +35,13 @@ const BROKEN: &[(&str, &str)] = &[
         "65535x65535 declared: over the pixel limit",
     ),
 ];
+
+/// Files below 40 dB against djpeg at a scale, with the reason; each still holds 30 dB.
+const BELOW_40_DB: &[(&str, u32, &str)] = &[(
+    "suites/jpeg-decoder/partial_progressive.jpg",
+    8,
+    "progressive, cut short: the missing refinement is filled differently (37.5 dB)",
+)];
 
 /// The scales: eighths.
 const SCALES: [u32; 4] = [1, 2, 4, 8];
@@ -128,13 +141,12 @@ fn psnr(a: &[u8], b: &[u8]) -> f64 {
     crate::test_common::pixels::psnr(a, b)
 }
 
-/// The JPEGs under `dir`, but not those of the public suites (`tests/suites.rs` holds them to
-/// their own expectation table).
+/// The JPEGs under `dir` (PngSuite has none).
 fn all_jpegs(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path == corpus_dir().join("suites") {
+        if path == corpus_dir().join("suites").join("pngsuite") {
             continue;
         }
         if path.is_dir() {
@@ -201,6 +213,14 @@ fn every_corpus_jpeg_matches_libjpeg_turbo_at_every_scale() {
         for (eighths, score) in against_djpeg(&bytes, &path, &name, 1) {
             println!("{name} at {eighths}/8: {score:.1} dB");
             let slot = eighths.trailing_zeros() as usize;
+            if let Some((_, _, reason)) = BELOW_40_DB
+                .iter()
+                .find(|(file, scale, _)| *file == name && *scale == eighths)
+            {
+                println!("  (listed below 40 dB: {reason})");
+                assert!(score >= 30.0, "{name} at {eighths}/8: {score:.1} dB");
+                continue;
+            }
             minimum[slot] = minimum[slot].min(score);
             if score < 40.0 {
                 failures.push(format!("{name} at {eighths}/8: {score:.1} dB < 40"));
