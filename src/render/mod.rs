@@ -42,6 +42,24 @@ mod traced_resize {
         );
         super::resize::resize(pixels, target)
     }
+
+    /// [`super::resize::resize_extent`] in a `resize` span recording both sizes.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(super) fn resize_extent(
+        pixels: Pixels,
+        extent: (f64, f64),
+        target: (u32, u32),
+    ) -> Result<Pixels> {
+        let (width, height) = pixels.dimensions();
+        let _span = stage_span!(
+            "resize",
+            width,
+            height,
+            target_width = target.0,
+            target_height = target.1,
+        );
+        super::resize::resize_extent(pixels, extent, target)
+    }
 }
 
 use crate::response::ImageResponse;

@@ -20,6 +20,7 @@ mod probe;
 mod still;
 #[cfg(test)]
 mod tests;
+mod tiff;
 
 use super::picture::Picture;
 // Shrink-on-load decoders resize right after decoding, before orientation, at the smallest size.
