@@ -9,7 +9,10 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{ImageDecoder, ImageReader};
 
-use super::{check_area, image_error, image_format, image_limits, jpeg, orientation, SourceInfo};
+use super::{
+    check_area, image_error, image_format, image_limits, jpeg, orientation, png as png_stream,
+    SourceInfo,
+};
 use crate::format::ImageFormat;
 use crate::limits::Limits;
 use crate::{Error, Result};
@@ -45,6 +48,7 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
         height,
         has_alpha,
         animated: frames > 1,
+        streams: format == ImageFormat::Png && png_stream::streams(bytes),
     })
 }
 
