@@ -494,6 +494,15 @@ fn streaming_png_reservation_follows_the_output() {
         "{streaming} bytes for a 128 px thumbnail"
     );
     assert!(peak_bytes(&whole, target, false) > 8 * streaming);
+
+    // Two renders of a 22 MP RGBA PNG to 256 px fit in the serve example's 32 MiB budget at once.
+    let large = probe(&bench_bytes("alpha-22mp.png"), &Limits::default()).unwrap();
+    let target = crate::render::geometry::fit((large.width, large.height), Some(256), None);
+    let reserved = peak_bytes(&large, target, false);
+    assert!(
+        2 * reserved <= 32 << 20,
+        "{reserved} bytes for a 256 px thumbnail"
+    );
 }
 
 #[test]
