@@ -85,7 +85,7 @@ for case in "${http_cases[@]}"; do
       threads=$((c < 2 ? 1 : 2))
       wrk -t$threads -c$c -d2s -H "$auth" "$url" >/dev/null
       before=$(cpu $server)
-      out=$(wrk -t$threads -c$c -d${duration}s --latency -H "$auth" "$url")
+      out=$(wrk -t$threads -c$c -d${duration}s --timeout 30s --latency -H "$auth" "$url")
       after=$(cpu $server)
       rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
       p50=$(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
