@@ -516,3 +516,90 @@ fn truncated_and_corrupt_pngs_are_decode_errors_when_streaming() {
         assert_eq!(error.status(), 422, "{name}: {error}");
     }
 }
+
+/// `png` with an eXIf chunk holding EXIF orientation `orientation` inserted after IHDR.
+fn png_with_orientation(png: &[u8], orientation: u8) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    // Big-endian TIFF header, one IFD entry: Orientation (0x0112), SHORT, 1 value.
+    let exif = [
+        b'M',
+        b'M',
+        0,
+        42,
+        0,
+        0,
+        0,
+        8,
+        0,
+        1,
+        0x01,
+        0x12,
+        0,
+        3,
+        0,
+        0,
+        0,
+        1,
+        0,
+        orientation,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
+    let mut chunk = b"eXIf".to_vec();
+    chunk.extend_from_slice(&exif);
+    let ihdr_end = 8 + 4 + 4 + 13 + 4;
+    let mut out = png[..ihdr_end].to_vec();
+    out.extend_from_slice(&(exif.len() as u32).to_be_bytes());
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    out.extend_from_slice(&png[ihdr_end..]);
+    out
+}
+
+#[test]
+fn streaming_png_applies_the_exif_orientation() {
+    let limits = Limits::default();
+    let image = image::RgbaImage::from_fn(40, 20, |x, y| {
+        image::Rgba([(x * 6) as u8, (y * 12) as u8, 90, 128 + (x as u8)])
+    });
+    let mut plain = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut plain, image::ImageFormat::Png).unwrap();
+    for orientation in 1..=8u8 {
+        let bytes = png_with_orientation(plain.get_ref(), orientation);
+        let info = probe(&bytes, &limits).unwrap();
+        let displayed = if orientation >= 5 { (20, 40) } else { (40, 20) };
+        assert_eq!(
+            (info.width, info.height),
+            displayed,
+            "orientation {orientation}"
+        );
+        assert!(info.streams);
+        let target = (displayed.0 / 2, displayed.1 / 2);
+        let ours = png::decode(&bytes, target, &limits).unwrap();
+        let whole = still::decode(&bytes, ImageFormat::Png, target, &limits).unwrap();
+        assert_eq!(ours.dimensions(), target, "orientation {orientation}");
+        let ((a, channels), (b, _)) = (samples(&ours), samples(&whole));
+        let psnr = crate::test_common::pixels::psnr(&visible(a, channels), &visible(b, channels));
+        assert!(
+            psnr >= STREAMING_PSNR_FLOOR,
+            "orientation {orientation}: {psnr:.1} dB"
+        );
+    }
+}
