@@ -28,8 +28,9 @@ pub(super) fn streams(bytes: &[u8]) -> bool {
 }
 
 /// The most memory [`decode`] holds for a `source`-sized (as displayed) PNG at `target`: the
-/// reader's rows (two at 16-bit RGBA) and inflate state, the band and its colour scratch, the
-/// resampler's intermediate and result (whichever way the orientation turns it), and the output.
+/// reader's rows (two at 16-bit RGBA) and inflate state, the bands in flight and the colour
+/// scratch, the resampler's window, intermediate and result (whichever way the orientation turns
+/// it).
 pub(super) fn peak_bytes(source: (u32, u32), target: (u32, u32)) -> u64 {
     let row16 = u64::from(source.0.max(source.1)) * 8;
     let band = (BAND_BYTES as u64).max(row16 / 2);
@@ -40,7 +41,7 @@ pub(super) fn peak_bytes(source: (u32, u32), target: (u32, u32)) -> u64 {
         4,
     ));
     reader
-        .saturating_add(band.saturating_mul(2))
+        .saturating_add(band.saturating_mul(3))
         .saturating_add(bands)
 }
 
@@ -59,7 +60,7 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
     decoder.set_transformations(png::Transformations::EXPAND);
     let header = decoder.read_header_info().map_err(png_error)?;
     check_area(header.width, header.height, limits)?;
-    let mut reader = decoder.read_info().map_err(png_error)?;
+    let reader = decoder.read_info().map_err(png_error)?;
     let info = reader.info();
     let (width, height) = (info.width, info.height);
     if info.interlaced {
@@ -84,25 +85,99 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
         .ok()
         .and_then(|width| width.checked_mul(channels))
         .ok_or_else(|| Error::decode("a PNG row does not fit in memory"))?;
-    let band_rows = (BAND_BYTES / row_len).clamp(1, height as usize);
-    let mut band = vec![0u8; band_rows * row_len];
-    let mut filled = 0;
-    while let Some(row) = reader.next_row().map_err(png_error)? {
-        let dst = &mut band[filled * row_len..(filled + 1) * row_len];
-        narrow(row.data(), dst, sixteen)?;
-        filled += 1;
-        if filled == band_rows {
-            push(&mut bands, &mut band, transform.as_mut())?;
-            filled = 0;
+    let band_len = (BAND_BYTES / row_len).clamp(1, height as usize) * row_len;
+    let rows = Rows {
+        reader,
+        row_len,
+        sixteen,
+    };
+    if u64::from(height) * row_len as u64 >= OVERLAP_BYTES {
+        overlapped(rows, band_len, &mut bands, transform.as_mut())?;
+    } else {
+        let mut rows = rows;
+        let mut band = vec![0u8; band_len];
+        loop {
+            let filled = rows.fill(&mut band)?;
+            if filled == 0 {
+                break;
+            }
+            push(&mut bands, &mut band[..filled], transform.as_mut())?;
         }
     }
-    push(
-        &mut bands,
-        &mut band[..filled * row_len],
-        transform.as_mut(),
-    )?;
     let pixels = to_pixels(bands.finish()?, stored_target, channels)?;
     Ok(Picture::still(orientation::apply(pixels, orientation)))
+}
+
+/// The 8-bit size from which a render reads the rows on a thread of its own while it resamples
+/// the previous band: above it, the overlap saves more than the thread costs.
+const OVERLAP_BYTES: u64 = 4 << 20;
+
+/// The row reader and how to narrow its rows.
+struct Rows<'a> {
+    reader: png::Reader<Cursor<&'a [u8]>>,
+    row_len: usize,
+    sixteen: bool,
+}
+
+impl Rows<'_> {
+    /// Fills `band` with the next rows, as many as fit; returns the bytes filled (0 at the end).
+    fn fill(&mut self, band: &mut [u8]) -> Result<usize> {
+        let mut filled = 0;
+        while filled + self.row_len <= band.len() {
+            let Some(row) = self.reader.next_row().map_err(png_error)? else {
+                break;
+            };
+            narrow(
+                row.data(),
+                &mut band[filled..filled + self.row_len],
+                self.sixteen,
+            )?;
+            filled += self.row_len;
+        }
+        Ok(filled)
+    }
+}
+
+/// Reads (inflates, unfilters, narrows) the rows on a scoped thread while this one converts,
+/// premultiplies and resamples the band before: two bands in flight, handed back and forth.
+fn overlapped(
+    mut rows: Rows<'_>,
+    band_len: usize,
+    bands: &mut Bands,
+    mut transform: Option<&mut BandTransform>,
+) -> Result<()> {
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(1);
+    let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    for _ in 0..2 {
+        // Cannot fail: the receiver is alive and the channel has room for both.
+        let _ = empty_tx.send(vec![0u8; band_len]);
+    }
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || -> Result<()> {
+            // Ends when the rows end, or when the resampling side has stopped (it dropped its
+            // channels after an error, which it reports).
+            while let Ok(mut band) = empty_rx.recv() {
+                let filled = rows.fill(&mut band)?;
+                if filled == 0 || full_tx.send((band, filled)).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let mut resampled = Ok(());
+        for (mut band, filled) in full_rx.iter() {
+            resampled = push(bands, &mut band[..filled], transform.as_deref_mut());
+            if resampled.is_err() || empty_tx.send(band).is_err() {
+                break;
+            }
+        }
+        drop(empty_tx);
+        drop(full_rx);
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(Error::internal("decoding a PNG", "the row reader panicked")));
+        read.and(resampled)
+    })
 }
 
 /// Converts a band to sRGB and hands it to the resampler.

@@ -515,6 +515,13 @@ fn truncated_and_corrupt_pngs_are_decode_errors_when_streaming() {
             .unwrap_err();
         assert_eq!(error.status(), 422, "{name}: {error}");
     }
+    // Large enough that the rows are read on a thread of their own: its error comes back too.
+    let photo = bench_bytes("alpha-3mp.png");
+    let truncated = &photo[..photo.len() / 2];
+    let error = png::decode(truncated, (128, 96), &limits)
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(error.status(), 422, "{error}");
 }
 
 /// `png` with an eXIf chunk holding EXIF orientation `orientation` inserted after IHDR.
