@@ -1,7 +1,10 @@
 //! Streaming PNG: a non-interlaced PNG is read a band of rows at a time through the `png` crate's
-//! row reader and resampled as the rows arrive ([`Bands`]), so a render holds the band, a narrow
-//! intermediate and the output, never the whole source. Each band is narrowed to 8 bits,
+//! row reader and resampled as the rows arrive ([`Bands`]), so a render holds the band, the
+//! filter's window of rows, a source-width × target-height intermediate and the output, never the
+//! whole source. Each band is narrowed to 8 bits,
 //! converted to sRGB through its ICC profile and premultiplied; the small result is oriented.
+//! A large picture's rows are read on a scoped thread while the render resamples the band
+//! before ([`OVERLAP_BYTES`]): a lone render puts a second core to work on inflating.
 //! Interlaced PNGs (whose last pass touches every row) keep the whole-picture path ([`still`]).
 
 use std::io::Cursor;
