@@ -220,10 +220,13 @@
 //! - **Renders in progress**: at most [`ImageServiceBuilder::render_memory`] (default 128 MiB).
 //!   Each render reserves what its header says it will hold: the decoded pixels (a JPEG at 1/2,
 //!   1/4 or 1/8 scale when the target allows, about 9 bytes a decoded pixel with its planes and
-//!   resize buffers; other formats at full size, about 12), the resized pixels and the encoded
-//!   body; it waits while other renders hold the rest of the budget, and one larger than the whole
-//!   budget runs alone. A 22-megapixel JPEG to 1024 px reserves about 50 MiB, to 256 px about
-//!   4 MiB. The number of worker threads decides the throughput (which stops growing at the
+//!   resize buffers; a non-interlaced PNG streams, holding a band of rows, the resampling filter's
+//!   window of rows and a source-width × target-height intermediate, never the whole picture;
+//!   other formats, interlaced PNG and animation frames at full size, about 12), the resized
+//!   pixels and the encoded body; it waits while other renders hold the rest of the budget, and
+//!   one larger than the whole budget runs alone. A 22-megapixel JPEG to 1024 px reserves about
+//!   50 MiB, to 256 px about 4 MiB; a 22-megapixel RGBA PNG to 256 px about 11 MiB (as a GIF or
+//!   TIFF, about 250 MiB). The number of worker threads decides the throughput (which stops growing at the
 //!   number of cores), not the memory. Between requests a thread keeps at most 4 MiB of resize
 //!   scratch and small, self-trimming JPEG scratch.
 //! - **The allocator's overhead**, which depends on the binary's global allocator, not on this

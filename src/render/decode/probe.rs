@@ -10,7 +10,8 @@ use image::metadata::Orientation;
 use image::{ImageDecoder, ImageReader};
 
 use super::{
-    check_area, image_error, image_format, image_limits, jpeg, orientation, tiff, SourceInfo,
+    check_area, image_error, image_format, image_limits, jpeg, orientation, png as png_stream,
+    tiff, SourceInfo,
 };
 use crate::format::ImageFormat;
 use crate::limits::Limits;
@@ -52,6 +53,7 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
         height,
         has_alpha,
         animated: frames > 1,
+        streams: format == ImageFormat::Png && png_stream::streams(bytes),
     })
 }
 
