@@ -4,7 +4,8 @@
 //! against `object_store`'s in-memory store and its local file system, next to a render of the
 //! same variant (lookup, fetch, decode, resize, encode) and an in-process cache hit. The photos
 //! live in a `store::Bucket` over the same kind of store as the tier. The three paths are
-//! measured interleaved, round after round; the numbers are medians of the rounds.
+//! measured interleaved, round after round, each path first in turn; the numbers are medians
+//! of the rounds.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,8 +26,8 @@ mod temp;
 
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer bench-token");
 const TARGET: &str = "/api/v1/Person/1/Image?w=128&type=jpeg";
-const ROUNDS: usize = 15;
-const PER_ROUND: u32 = 20;
+const ROUNDS: usize = 31;
+const PER_ROUND: u32 = 50;
 
 fn builder(bucket: &Arc<dyn ObjectStore>) -> ImageServiceBuilder {
     let photos = Bucket::new(Arc::clone(bucket), Path::from("persons")).expect("bucket");
@@ -85,10 +86,15 @@ fn measure(name: &str, bucket: Arc<dyn ObjectStore>) {
     per_request_us(&tier_hit, 1);
     per_request_us(&cache_hit, 1);
     let (mut tier_us, mut render_us, mut cache_us) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        tier_us.push(per_request_us(&tier_hit, PER_ROUND));
-        render_us.push(per_request_us(&render, PER_ROUND));
-        cache_us.push(per_request_us(&cache_hit, PER_ROUND));
+    for round in 0..ROUNDS {
+        // Each path goes first, second and third in turn, so none always follows a render.
+        for path in 0..3 {
+            match (round + path) % 3 {
+                0 => tier_us.push(per_request_us(&tier_hit, PER_ROUND)),
+                1 => render_us.push(per_request_us(&render, PER_ROUND)),
+                _ => cache_us.push(per_request_us(&cache_hit, PER_ROUND)),
+            }
+        }
     }
     let stats = tier.stats();
     assert_eq!(stats.stored, 1, "{stats:?}");

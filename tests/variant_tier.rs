@@ -363,9 +363,8 @@ fn a_failing_tier_still_answers_by_rendering() {
     .build();
     assert_eq!(response.body, get_ok(&alone, TARGET).body);
     let stats = replica.tier.stats();
-    // The read, then the lease claim, fail; no write is tried without a lease... or is: either
-    // way every failure is a skip and none is an error.
-    assert!(stats.skips >= 2, "{stats:?}");
+    // The read, the lease claim and the write fail: each is a skip, none an error.
+    assert_eq!(stats.skips, 3, "{stats:?}");
     assert_eq!((stats.hits, stats.stored), (0, 0));
 }
 
@@ -386,7 +385,8 @@ fn a_slow_tier_is_skipped_at_its_deadline() {
     let replica = replica(&photos, tier);
     get_ok(&replica.service, TARGET);
     let stats = replica.tier.stats();
-    assert!(stats.skips >= 2, "{stats:?}");
+    // The read, the lease claim and the write each miss the deadline.
+    assert_eq!(stats.skips, 3, "{stats:?}");
     assert_eq!(fetches(&photos), 1);
 }
 
@@ -427,4 +427,68 @@ fn sweep_removes_variants_of_old_versions_and_keeps_current_ones() {
         .sweep(photos_inner(&photos), Some(Duration::from_millis(10)))
         .expect("sweep");
     assert_eq!((report.examined, report.deleted), (1, 1), "{report:?}");
+}
+
+/// The tier's metrics (feature `metrics`), recorded on the requesting thread.
+#[cfg(feature = "metrics")]
+#[test]
+fn tier_metrics_count_hits_misses_skips_and_lease_waits() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        let photos = photos(1);
+        let bucket: Arc<dyn ObjectStore> = Arc::new(MemoryBucket::new());
+        let fleet = fleet(&photos, &bucket, 2);
+        get_ok(&fleet[0].service, TARGET); // a miss, then the render
+        get_ok(&fleet[1].service, TARGET); // a hit
+
+        let tier = VariantTier::new(Arc::new(Broken), Path::from("tier")).expect("tier");
+        get_ok(&replica(&photos, tier).service, TARGET); // skips: get, lease, put
+
+        let bucket: Arc<dyn ObjectStore> = Arc::new(MemoryBucket::new());
+        put(
+            bucket.as_ref(),
+            &lease_key(&photos),
+            "expires 99999999999999\nholder busy\n",
+        );
+        let tier = VariantTier::new(Arc::clone(&bucket), Path::from("tier"))
+            .expect("tier")
+            .with_max_wait(Duration::from_millis(50));
+        get_ok(&replica(&photos, tier).service, TARGET); // a lease wait
+    });
+    let counters: std::collections::HashMap<String, u64> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter_map(|(key, _, _, value)| {
+            let key = key.key();
+            let labels: Vec<String> = key
+                .labels()
+                .map(|l| format!("{}={}", l.key(), l.value()))
+                .collect();
+            match value {
+                DebugValue::Counter(count) => {
+                    Some((format!("{}{{{}}}", key.name(), labels.join(",")), count))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    let count = |name: &str| counters.get(name).copied().unwrap_or(0);
+    assert_eq!(count("person_image_tier_hits_total{}"), 1, "{counters:?}");
+    assert!(
+        count("person_image_tier_misses_total{}") >= 2,
+        "{counters:?}"
+    );
+    for op in ["get", "lease", "put"] {
+        let name = format!("person_image_tier_skips_total{{op={op}}}");
+        assert_eq!(count(&name), 1, "{counters:?}");
+    }
+    assert_eq!(
+        count("person_image_tier_lease_waits_total{}"),
+        1,
+        "{counters:?}"
+    );
 }

@@ -31,6 +31,9 @@ use object_store::{
 use super::bridge::Bridge;
 use crate::Result;
 
+/// The largest lease body read.
+const MAX_LEASE_BYTES: u64 = 1024;
+
 /// What a claim found.
 #[derive(Debug)]
 pub(crate) enum Claim {
@@ -98,6 +101,14 @@ pub(crate) async fn claim(
             Err(object_store::Error::NotFound { .. }) => continue,
             Err(error) => return Err(lease_error("reading", key, error)),
         };
+        // Nothing this crate writes is larger: a bigger object is not read, and is stale.
+        if found.meta.size > MAX_LEASE_BYTES {
+            let seen = UpdateVersion {
+                e_tag: found.meta.e_tag.clone(),
+                version: found.meta.version.clone(),
+            };
+            return take_over(store, key, holder, ttl, seen).await;
+        }
         let seen = UpdateVersion {
             e_tag: found.meta.e_tag.clone(),
             version: found.meta.version.clone(),

@@ -742,6 +742,32 @@ mod tests {
     }
 
     #[test]
+    fn a_held_lease_is_renewed_until_dropped_then_released() {
+        let bucket: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let tier = |wait| {
+            VariantTier::new(Arc::clone(&bucket), Path::from("photos"))
+                .unwrap()
+                .with_lease_ttl(Duration::from_millis(300))
+                .with_max_wait(wait)
+        };
+        let (holder, other) = (tier(Duration::ZERO), tier(Duration::ZERO));
+        let Claimed::Held(lease) = holder.claim(&photo("v1")) else {
+            panic!("the first claim holds the lease");
+        };
+        // Three lifetimes later the lease is still live: renewed, not taken over.
+        std::thread::sleep(Duration::from_millis(900));
+        assert!(matches!(other.claim(&photo("v1")), Claimed::Alone));
+        let stats = other.stats();
+        assert_eq!((stats.lease_waits, stats.takeovers), (1, 0), "{stats:?}");
+        // Released in the background once dropped: then another replica may claim.
+        drop(lease);
+        let later = tier(Duration::from_secs(5));
+        assert!(matches!(later.claim(&photo("v1")), Claimed::Held(_)));
+        assert_eq!(later.stats().takeovers, 0);
+        assert_eq!(holder.stats().skips, 0, "every renewal succeeded");
+    }
+
+    #[test]
     fn versions_that_break_the_header_are_not_kept() {
         assert!(encode(&Stored::AsStored, "v1\nversion: v2").is_none());
         assert!(encode(&Stored::AsStored, &"v".repeat(MAX_HEADER)).is_none());
