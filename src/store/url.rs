@@ -32,14 +32,15 @@ const OPTION_PREFIXES: [&str; 3] = ["AWS_", "GOOGLE_", "AZURE_"];
 /// [`Error::Store`] naming the URL when it does not parse, its scheme's backend is not built
 /// in, or the backend refuses the options.
 pub fn open_url(url: &str) -> Result<(Arc<dyn ObjectStore>, Path)> {
-    let context = || format!("opening the object store {url}");
-    let parsed = ::url::Url::parse(url).map_err(|e| Error::store(context(), e))?;
+    // The cause goes into the message too: it is what a misspelt flag needs to show.
+    let failed = |error: &dyn std::fmt::Display| format!("opening the object store {url}: {error}");
+    let parsed = ::url::Url::parse(url).map_err(|e| Error::store(failed(&e), e))?;
     let options = std::env::vars().filter(|(name, _)| {
         OPTION_PREFIXES
             .iter()
             .any(|prefix| name.starts_with(prefix))
     });
     let (store, path) =
-        object_store::parse_url_opts(&parsed, options).map_err(|e| Error::store(context(), e))?;
+        object_store::parse_url_opts(&parsed, options).map_err(|e| Error::store(failed(&e), e))?;
     Ok((Arc::from(store), path))
 }
