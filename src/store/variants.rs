@@ -69,7 +69,15 @@ const MAX_HEADER: usize = 4096;
 /// Variants of old photo versions are never read again. Set a lifecycle rule that expires
 /// objects under `<prefix>/variants/` (e.g. 30 days after creation: a variant still in use is
 /// simply rendered again once) and `<prefix>/leases/` (1 day), or call [`sweep`](Self::sweep)
-/// from a scheduled job.
+/// from a scheduled job. On S3, for the prefix `tier`:
+///
+/// ```text
+/// aws s3api put-bucket-lifecycle-configuration --bucket BUCKET --lifecycle-configuration '{"Rules": [
+///   {"ID": "person-image-variants", "Status": "Enabled", "Filter": {"Prefix": "tier/variants/"},
+///    "Expiration": {"Days": 30}},
+///   {"ID": "person-image-leases", "Status": "Enabled", "Filter": {"Prefix": "tier/leases/"},
+///    "Expiration": {"Days": 1}}]}'
+/// ```
 ///
 /// # Runtime
 ///
