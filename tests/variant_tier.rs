@@ -113,6 +113,10 @@ fn sixty_requests_over_three_replicas(bucket: Arc<dyn ObjectStore>) {
     assert_eq!(stored, 1);
     let skips: u64 = fleet.iter().map(|r| r.tier.stats().skips).sum();
     assert_eq!(skips, 0);
+    // Only each replica's in-process leader talks to the tier: at most the two that did not
+    // render waited on the lease.
+    let waits: u64 = fleet.iter().map(|r| r.tier.stats().lease_waits).sum();
+    assert!(waits <= 2, "{waits} lease waits");
 }
 
 #[test]
