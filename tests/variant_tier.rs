@@ -26,7 +26,7 @@ use person_image::request::Method;
 use person_image::store::{InMemory, VariantTier};
 use person_image::{ImageResponse, ImageService, PersonId, PersonImageServiceExt};
 
-use common::corpus::hopper;
+use common::corpus::{corpus_bytes, hopper};
 use common::counting::Counting;
 use common::temp::TempDir;
 
@@ -284,6 +284,38 @@ fn a_live_lease_is_waited_on_for_a_bounded_time_then_the_replica_renders() {
     let stats = replica.tier.stats();
     assert_eq!((stats.lease_waits, stats.takeovers, stats.skips), (1, 0, 0));
     assert_eq!(fetches(&photos), 1);
+}
+
+/// A photo that cannot be rendered (a decompression bomb: 422) leaves a marker in the tier, so a
+/// replica that finds another's lease does not wait for a variant that will never come.
+#[test]
+fn an_unrenderable_photo_is_not_waited_for() {
+    let store = InMemory::new();
+    store.insert(PersonId(1), corpus_bytes("bad/bomb_png_65536x65536.png"));
+    let photos: Photos = Arc::new(Counting::new(store));
+    let bucket: Arc<dyn ObjectStore> = Arc::new(MemoryBucket::new());
+    let fleet = fleet(&photos, &bucket, 1);
+    assert_eq!(get(&fleet[0].service, TARGET).status, 422);
+    // Another replica is busy with it, as far as the lease says.
+    put(
+        bucket.as_ref(),
+        &lease_key(&photos),
+        "expires 99999999999999\nholder busy\n",
+    );
+    let tier = VariantTier::new(Arc::clone(&bucket), Path::from("tier"))
+        .expect("tier")
+        .with_max_wait(Duration::from_secs(5));
+    let other = replica(&photos, tier);
+    assert_eq!(get(&other.service, TARGET).status, 422);
+    let stats = other.tier.stats();
+    assert_eq!(
+        (stats.lease_waits, stats.hits, stats.stored),
+        (0, 0, 0),
+        "{stats:?}"
+    );
+    // With ifBlank, the placeholder, as without a tier.
+    let placeholder = get_ok(&other.service, &format!("{TARGET}&ifBlank=Default"));
+    assert_eq!(placeholder.content_type, Some(mime::IMAGE_PNG));
 }
 
 /// An object store whose every call fails.

@@ -10,7 +10,8 @@ use crate::{Error, Result};
 
 /// What the tier path made of a request.
 pub(super) enum Tiered {
-    /// Not for the tier (the photo is sent as stored): serve it the usual way.
+    /// Not for the tier (the photo is sent as stored, or cannot be rendered): serve it the
+    /// usual way.
     Skip,
     /// The photo was replaced since the lookup: look it up again.
     Changed,
@@ -21,7 +22,7 @@ pub(super) enum Tiered {
 /// What one fill of the in-process cache produced.
 enum Filled {
     Rendered(Rendered),
-    AsStored,
+    FromPhoto,
     Changed,
 }
 
@@ -128,7 +129,7 @@ impl ImageService {
         };
         match found {
             Some(Stored::Rendered(rendered)) => Ok(Filled::Rendered(rendered)),
-            Some(Stored::AsStored) => Ok(Filled::AsStored),
+            Some(Stored::FromPhoto) => Ok(Filled::FromPhoto),
             None => self.render_for_fleet(tier, request, preference, info, variant),
         }
     }
@@ -155,13 +156,30 @@ impl ImageService {
             bytes,
             declared_mime: info.declared_mime.clone(),
         };
-        let plan = Plan::new(&self.render_request(request, source), preference)?;
-        if plan.is_passthrough() {
-            tier.put(variant, &Stored::AsStored);
-            return Ok(Filled::AsStored);
+        let planned = Plan::new(&self.render_request(request, source), preference);
+        let rendered = planned.and_then(|plan| {
+            if plan.is_passthrough() {
+                Ok(None)
+            } else {
+                self.execute(&plan).map(Some)
+            }
+        });
+        match rendered {
+            Ok(Some(rendered)) => {
+                tier.put(variant, &Stored::Rendered(rendered.clone()));
+                Ok(Filled::Rendered(rendered))
+            }
+            Ok(None) => {
+                tier.put(variant, &Stored::FromPhoto);
+                Ok(Filled::FromPhoto)
+            }
+            // Unrenderable stays so for this version: the waiting replicas learn it at once.
+            Err(error) => {
+                if error.is_unrenderable() {
+                    tier.put(variant, &Stored::FromPhoto);
+                }
+                Err(error)
+            }
         }
-        let rendered = self.execute(&plan)?;
-        tier.put(variant, &Stored::Rendered(rendered.clone()));
-        Ok(Filled::Rendered(rendered))
     }
 }

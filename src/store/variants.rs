@@ -40,8 +40,9 @@ const MAX_HEADER: usize = 4096;
 /// `photos/variants/7/1f0c…/w64h0tpng`. The key is content-addressed: a new photo version has
 /// new keys, so a replica never meets an old variant and nothing is invalidated. Each object
 /// also carries the full version it was rendered from and is ignored when that differs.
-/// Placeholders (the same for every person, cheap to draw) are not kept; a photo sent as stored
-/// is kept as a marker without a body, which tells the other replicas to read the photo.
+/// Placeholders (the same for every person, cheap to draw) are not kept; for a photo sent as
+/// stored, or one that cannot be rendered, a marker without a body tells the other replicas to
+/// serve from the photo.
 ///
 /// # Reading order
 ///
@@ -163,9 +164,10 @@ pub struct SweepReport {
 pub(crate) enum Stored {
     /// The rendering.
     Rendered(Rendered),
-    /// The variant is the photo as stored (a passthrough): read the photo, not the tier. Kept so
-    /// that replicas waiting on the lease learn it at once.
-    AsStored,
+    /// The variant is answered from the photo itself, not from the tier: it is the photo as
+    /// stored (a passthrough), or the photo cannot be rendered (a 422, or the placeholder
+    /// `ifBlank` asks for). Kept so that replicas waiting on the lease learn it at once.
+    FromPhoto,
 }
 
 /// The answer of [`VariantTier::claim`].
@@ -312,8 +314,8 @@ impl VariantTier {
             .ok_or(())?;
         let rendered = found.and_then(|bytes| decode(&bytes, version));
         let (counter, metric): (_, fn()) = match rendered {
-            Some(_) => (&self.counters.hits, crate::metrics::tier_hit),
-            None => (&self.counters.misses, crate::metrics::tier_miss),
+            Some(Stored::Rendered(_)) => (&self.counters.hits, crate::metrics::tier_hit),
+            Some(Stored::FromPhoto) | None => (&self.counters.misses, crate::metrics::tier_miss),
         };
         counter.fetch_add(1, Ordering::Relaxed);
         metric();
@@ -603,7 +605,7 @@ async fn read(store: &dyn ObjectStore, key: &Path, max_bytes: u64) -> Result<Opt
     Ok(Some(bytes))
 }
 
-/// A variant object: a text header (the magic line, `content-type: …` or `as-stored`,
+/// A variant object: a text header (the magic line, `content-type: …` or `from-photo`,
 /// `version: …`, an empty line), then the body as rendered. `None` when the content type or
 /// version would not fit on one header line.
 fn encode(stored: &Stored, version: &str) -> Option<PutPayload> {
@@ -613,7 +615,7 @@ fn encode(stored: &Stored, version: &str) -> Option<PutPayload> {
             format!("content-type: {}", rendered.content_type),
             rendered.body.clone(),
         ),
-        Stored::AsStored => ("as-stored".to_owned(), Bytes::new()),
+        Stored::FromPhoto => ("from-photo".to_owned(), Bytes::new()),
     };
     if !one_line(&kind) || !one_line(version) {
         return None;
@@ -634,21 +636,21 @@ fn decode(object: &Bytes, version: &str) -> Option<Stored> {
     if lines.next()? != MAGIC {
         return None;
     }
-    let (mut content_type, mut as_stored, mut stored_version) = (None, false, None);
+    let (mut content_type, mut from_photo, mut stored_version) = (None, false, None);
     for line in lines {
         if let Some(value) = line.strip_prefix("content-type: ") {
             content_type = value.parse::<Mime>().ok();
         } else if let Some(value) = line.strip_prefix("version: ") {
             stored_version = Some(value);
-        } else if line == "as-stored" {
-            as_stored = true;
+        } else if line == "from-photo" {
+            from_photo = true;
         }
     }
     if stored_version? != version {
         return None;
     }
-    if as_stored {
-        return Some(Stored::AsStored);
+    if from_photo {
+        return Some(Stored::FromPhoto);
     }
     Some(Stored::Rendered(Rendered {
         content_type: content_type?,
@@ -728,8 +730,8 @@ mod tests {
         let object = bytes_of(encode(&stored, "v1").unwrap());
         assert_eq!(decode(&object, "v1"), Some(stored));
         assert_eq!(decode(&object, "v2"), None, "another version is a miss");
-        let marker = bytes_of(encode(&Stored::AsStored, "v1").unwrap());
-        assert_eq!(decode(&marker, "v1"), Some(Stored::AsStored));
+        let marker = bytes_of(encode(&Stored::FromPhoto, "v1").unwrap());
+        assert_eq!(decode(&marker, "v1"), Some(Stored::FromPhoto));
     }
 
     #[test]
@@ -777,7 +779,7 @@ mod tests {
 
     #[test]
     fn versions_that_break_the_header_are_not_kept() {
-        assert!(encode(&Stored::AsStored, "v1\nversion: v2").is_none());
-        assert!(encode(&Stored::AsStored, &"v".repeat(MAX_HEADER)).is_none());
+        assert!(encode(&Stored::FromPhoto, "v1\nversion: v2").is_none());
+        assert!(encode(&Stored::FromPhoto, &"v".repeat(MAX_HEADER)).is_none());
     }
 }
