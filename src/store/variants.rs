@@ -38,8 +38,10 @@ const MAX_HEADER: usize = 4096;
 /// request asked: `w<w>h<h>` (0 for a side not given) and the format preference (`tjpeg` for
 /// `type=jpeg`, `any` for neither `type` nor `Accept`, `q…` for the `Accept` weights), e.g.
 /// `photos/variants/7/1f0c…/w64h0tpng`. The key is content-addressed: a new photo version has
-/// new keys, so a replica never meets an old variant and nothing is invalidated. Each object
-/// also carries the full version it was rendered from and is ignored when that differs.
+/// new keys, so a replica never meets an old variant and nothing is invalidated. Each object is
+/// a short text header (`person-image variant 1`, `content-type: …`, `version: <the full
+/// version it was rendered from>`, an empty line) and the body as rendered; one whose version
+/// differs from the lookup's is ignored.
 /// Placeholders (the same for every person, cheap to draw) are not kept; for a photo sent as
 /// stored, or one that cannot be rendered, a marker without a body tells the other replicas to
 /// serve from the photo.
@@ -53,9 +55,15 @@ const MAX_HEADER: usize = 4096;
 ///
 /// # Rendering once per fleet
 ///
-/// On a miss the replica claims a lease, `<prefix>/leases/<same path>` (module `lease`: created
-/// with `If-None-Match: *`, renewed with `If-Match` while rendering, taken over when stale);
-/// replicas that find it taken poll for the variant to appear, at most
+/// On a miss the replica claims a lease, `<prefix>/leases/<same path>`, a small object holding
+/// its expiry and holder: created with `PutMode::Create` (S3 `If-None-Match: *`), so one replica
+/// wins; renewed every third of [`with_lease_ttl`](Self::with_lease_ttl) while it renders, with
+/// `PutMode::Update` on the version it wrote (S3 `If-Match`); deleted once the variant is stored.
+/// A lease whose expiry has passed (its holder died) is taken over with `PutMode::Update` on the
+/// version read, so one taker wins; backends without conditional updates (`LocalFileSystem`)
+/// delete and create it again, where two takers at once may both render. Expiry compares clocks
+/// across replicas: the time to live must exceed their skew by far. The replicas that find the
+/// lease taken poll for the variant (10 ms, doubling to 200 ms), at most
 /// [`with_max_wait`](Self::with_max_wait), then render it themselves rather than fail.
 ///
 /// # Failures
@@ -254,8 +262,8 @@ impl VariantTier {
         }
     }
 
-    /// The key of `variant` under `root` (`variants` or `leases`) and the version it is of;
-    /// `None` for what the tier does not keep.
+    /// The key of `variant` under `root` (`variants` or `leases`); `None` for what the tier
+    /// does not keep.
     fn key(&self, root: &str, variant: &Variant) -> Option<Path> {
         let Variant::Photo {
             person,
