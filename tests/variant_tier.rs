@@ -537,3 +537,25 @@ fn tier_metrics_count_hits_misses_skips_and_lease_waits() {
         "{counters:?}"
     );
 }
+
+/// `open_url`: a tier from a URL, as the serve example's `--variants` makes it; a URL no backend
+/// takes is an error that names it.
+#[test]
+fn a_tier_opened_from_a_file_url_is_shared_between_instances() {
+    let dir = TempDir::new("variant-tier-url");
+    let url = format!("file://{}", dir.path().display());
+    let photos = photos(1);
+    let opened = || {
+        let (bucket, prefix) = person_image::store::open_url(&url).expect("file URL");
+        VariantTier::new(bucket, prefix).expect("tier")
+    };
+    let (a, b) = (replica(&photos, opened()), replica(&photos, opened()));
+    get_ok(&a.service, TARGET);
+    get_ok(&b.service, TARGET);
+    assert_eq!((a.tier.stats().stored, b.tier.stats().hits), (1, 1));
+    assert_eq!(fetches(&photos), 1);
+    assert!(std::fs::read_dir(dir.path().join("variants")).is_ok());
+
+    let error = person_image::store::open_url("nope://x").expect_err("an unknown scheme");
+    assert!(error.to_string().contains("nope://x"), "{error}");
+}
