@@ -166,7 +166,10 @@
 //!   the crate's decoder is faster) and files it does not handle (CMYK, YCCK, lossless, errors)
 //!   take the pure-Rust path.
 //! - `object-store` (off): `store::Bucket`, photos in an `object_store` bucket (S3, GCS, Azure,
-//!   local files, memory), with its own small tokio runtime to bridge the synchronous store trait.
+//!   local files, memory), with its own small tokio runtime to bridge the synchronous store trait;
+//!   `store::VariantTier`, rendered variants shared by a fleet of replicas through a bucket and
+//!   rendered once per fleet under a lease object (its docs give the key layout, the lifecycle
+//!   rule and what a failing tier does); `store::open_url`, a bucket from a URL.
 //! - `tracing` (default): a `person_image.request` span per request (info level; fields `method`,
 //!   `person`, `status`, `bytes`, `content_type`, `cache` = `hit`/`miss`/`not_modified`/`none`,
 //!   `passthrough`) with debug-level child spans `authenticate`, `store.lookup`, `store.fetch`
@@ -192,6 +195,8 @@
 //!   | `person_image_cache_hits_total`, `_misses_total`, `_evictions_total` | counter | |
 //!   | `person_image_cache_bytes` | gauge | |
 //!   | `person_image_shed_total` | counter | |
+//!   | `person_image_tier_hits_total`, `_misses_total`, `_lease_waits_total` (`object-store`) | counter | |
+//!   | `person_image_tier_skips_total` (`object-store`) | counter | `op` (`get`, `put`, `lease`) |
 //!
 //! - `webp` (off): WebP output through libwebp (the `webp` crate; libwebp's C is compiled with
 //!   `cc`, so it needs a C compiler): `type=webp`, and negotiation chooses WebP for clients whose

@@ -1,7 +1,7 @@
 //! Entity tags and `If-None-Match` (RFC 9110 §8.8.3, §13.1.2).
 
 use super::syntax::split_outside_quotes;
-use crate::render::Variant;
+use crate::render::{photo_representation, version_digest, Variant};
 
 /// A strong entity tag, stored in its header form (with quotes).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -32,9 +32,6 @@ impl ETag {
     /// `ph` for placeholders, which belong to no photo): `"…16 hex….w64h0tjpeg"` for a photo,
     /// `"…16 hex….info"` for its info, `"ph.no-photo:png:96x96:de"` for a placeholder.
     pub(crate) fn for_variant(variant: &Variant) -> Self {
-        let version =
-            |version: &str| format!("{:016x}", crate::digest::fnv1a64(version.as_bytes()));
-        let side = |side: Option<crate::request::Dimension>| side.map_or(0, |side| side.get());
         let (subject, representation) = match variant {
             Variant::Photo {
                 version: stored,
@@ -43,10 +40,10 @@ impl ETag {
                 preference,
                 ..
             } => (
-                version(stored),
-                format!("w{}h{}{preference}", side(*width), side(*height)),
+                version_digest(stored),
+                photo_representation(*width, *height, preference),
             ),
-            Variant::Info { version: stored } => (version(stored), "info".to_owned()),
+            Variant::Info { version: stored } => (version_digest(stored), "info".to_owned()),
             Variant::Placeholder {
                 kind,
                 output,

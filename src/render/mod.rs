@@ -74,7 +74,7 @@ pub use options::{PngCompression, RenderOptions};
 pub use placeholder::PlaceholderKind;
 pub(crate) use plan::{Plan, Rendered};
 pub use request::{RenderRequest, Source};
-pub(crate) use variant::Variant;
+pub(crate) use variant::{photo_representation, version_digest, Variant};
 
 /// Renders `request`: the stored bytes as they are, converted, or a placeholder, as negotiated.
 ///

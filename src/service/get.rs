@@ -34,7 +34,7 @@ impl ImageService {
         PlaceholderKind::for_if_blank(if_blank, self.default_placeholder)
     }
 
-    fn render_request(&self, request: &ImageRequest, source: Source) -> RenderRequest {
+    pub(super) fn render_request(&self, request: &ImageRequest, source: Source) -> RenderRequest {
         RenderRequest {
             source,
             width: request.query.width,
@@ -153,6 +153,21 @@ impl ImageService {
                 self.with_caching_headers(request, response, etag, modified),
             ));
         }
+        #[cfg(feature = "object-store")]
+        if let Some(tier) = &self.tier {
+            match self.render_tiered(tier, request, preference, info, &variant) {
+                super::tiered::Tiered::Skip => {}
+                super::tiered::Tiered::Changed => return Ok(None),
+                super::tiered::Tiered::Done(Ok(rendered)) => {
+                    let response = ok(rendered);
+                    let response = self.with_caching_headers(request, response, etag, modified);
+                    return Ok(Some(response));
+                }
+                super::tiered::Tiered::Done(Err(error)) => {
+                    return self.unrenderable(request, preference, error).map(Some)
+                }
+            }
+        }
         let bytes = match self.fetch(request.person, info)? {
             Fetch::Current(bytes) => bytes,
             Fetch::Changed => return Ok(None),
@@ -218,7 +233,7 @@ impl ImageService {
     }
 
     /// Executes `plan` once the render budget has room for it.
-    fn execute(&self, plan: &Plan) -> Result<Rendered> {
+    pub(super) fn execute(&self, plan: &Plan) -> Result<Rendered> {
         let _reservation = self.budget.reserve(plan.peak_bytes());
         plan.execute()
     }

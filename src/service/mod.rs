@@ -11,6 +11,8 @@ mod cache;
 mod formats;
 mod get;
 mod info;
+#[cfg(feature = "object-store")]
+mod tiered;
 mod writes;
 
 use std::sync::Arc;
@@ -111,6 +113,9 @@ pub struct ImageService {
     cache: Option<Arc<RenderCache>>,
     budget: Arc<RenderBudget>,
     known_formats: Arc<KnownFormats>,
+    /// The variants shared with the fleet, the second tier behind `cache`.
+    #[cfg(feature = "object-store")]
+    tier: Option<crate::store::VariantTier>,
 }
 
 impl std::fmt::Debug for ImageService {
