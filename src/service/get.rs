@@ -202,6 +202,29 @@ impl ImageService {
         }
     }
 
+    /// The plan for a photo whose format was remembered from an earlier fetch, without its bytes;
+    /// `None` when the format is not known or the plan needs the bytes.
+    pub(super) fn plan_from_known_format(
+        &self,
+        request: &ImageRequest,
+        preference: &Preference,
+        info: &ImageInfo,
+    ) -> Option<Plan> {
+        let stored = self
+            .known_formats
+            .get(request.person.get(), &info.version)??;
+        Plan::stored(
+            preference,
+            request.query.width,
+            request.query.height,
+            self.options,
+            stored,
+            info.len,
+            None,
+        )
+        .ok()?
+    }
+
     /// A `HEAD` of a photo sent as stored, answered from its metadata and its format remembered
     /// from an earlier fetch, planned as its `GET` is; `None` when the plan needs the bytes.
     fn head_of_stored(
@@ -213,20 +236,9 @@ impl ImageService {
         if request.method != Method::Head {
             return None;
         }
-        let stored = self
-            .known_formats
-            .get(request.person.get(), &info.version)??;
-        let plan = Plan::stored(
-            preference,
-            request.query.width,
-            request.query.height,
-            self.options,
-            stored,
-            info.len,
-            None,
-        )
-        .ok()??;
-        let (content_type, len) = plan.head()?;
+        let (content_type, len) = self
+            .plan_from_known_format(request, preference, info)?
+            .head()?;
         let mut response = ImageResponse::ok(content_type, bytes::Bytes::new());
         response.content_length = len;
         Some(response)

@@ -92,19 +92,8 @@ impl ImageService {
         preference: &Preference,
         info: &ImageInfo,
     ) -> bool {
-        let Some(Some(stored)) = self.known_formats.get(request.person.get(), &info.version) else {
-            return false;
-        };
-        let plan = Plan::stored(
-            preference,
-            request.query.width,
-            request.query.height,
-            self.options,
-            stored,
-            info.len,
-            None,
-        );
-        matches!(plan, Ok(Some(plan)) if plan.is_passthrough())
+        self.plan_from_known_format(request, preference, info)
+            .is_some_and(|plan| plan.is_passthrough())
     }
 
     /// The tier's variant, else the render under the fleet's lease, kept in the tier.
