@@ -4,7 +4,9 @@
 //! (`fixtures/persons/` by default), with demo credentials printed at start. With `--writable` it
 //! also takes uploads (`PUT`/`POST`) and deletes, written into that directory, so point
 //! `--images` at a copy; `…/ImageInfo` and the `GetPersonImages` batch are always served. `--help` lists the
-//! flags; with `--features sqlite`, `--sqlite FILE` serves from a database (see `import_sqlite`).
+//! flags; with `--features sqlite`, `--sqlite FILE` serves from a database (see `import_sqlite`);
+//! with `--features object-store` (`s3` for S3), `--bucket URL` serves from object storage, the
+//! layout of `store::Bucket` (README: "Running several replicas").
 //! The endpoint is the crate's `tower` service, mounted with `fallback_service`; with
 //! `--features metrics`, `GET /metrics` exports the counters in Prometheus text format; with
 //! `--features webp`, browsers (whose `Accept` names `image/webp`) get WebP and `type=webp` works.
@@ -13,6 +15,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use argh::FromArgs;
 use axum::Router;
@@ -53,6 +56,20 @@ pub struct Config {
     #[cfg(feature = "sqlite")]
     #[argh(option)]
     pub sqlite: Option<PathBuf>,
+    /// serve from this object_store bucket instead of --images: s3://bucket/prefix (endpoint and
+    /// credentials from AWS_* variables), file:///dir or memory://
+    #[cfg(feature = "object-store")]
+    #[argh(option)]
+    pub bucket: Option<String>,
+    /// the longest one store call may take, in milliseconds, before the request is answered 503
+    /// or from a stale cached variant (default 5000); also each call to the --variants tier,
+    /// which is skipped past it
+    #[argh(option, default = "5000")]
+    pub store_deadline_ms: u64,
+    /// how long a cached variant may still be served while the store fails, in seconds (default
+    /// 3600; 0 turns it off)
+    #[argh(option, default = "3600")]
+    pub stale_if_error_secs: u64,
     /// a Basic user USER:PASS (repeatable; default demo:demo)
     #[argh(option)]
     pub basic: Vec<String>,
@@ -70,7 +87,7 @@ pub struct Config {
     /// viewer:viewer)
     #[argh(option)]
     pub viewer: Vec<String>,
-    /// accept uploads and deletes, written into --images (or the database)
+    /// accept uploads and deletes, written into --images (or the database or bucket)
     #[argh(switch)]
     pub writable: bool,
     /// render cache size in MiB (default 64; 0 turns it off)
@@ -87,7 +104,7 @@ pub struct Config {
     #[argh(option)]
     pub queue: Option<usize>,
     /// share rendered variants with other replicas through this object store URL (s3://bucket/
-    /// prefix with object_store's aws feature, file:///dir; memory:// is private to this process),
+    /// prefix with the s3 feature, file:///dir; memory:// is private to this process),
     /// options from AWS_* and the like in the environment
     #[cfg(feature = "object-store")]
     #[argh(option)]
@@ -135,11 +152,22 @@ impl Config {
         Ok(auth)
     }
 
-    /// The service over the photo directory, or the SQLite database when one is given. Fails,
-    /// naming the flag and the path, when that directory or database is not there.
+    /// The service over the photo directory, or the SQLite database or bucket when one is given.
+    /// Fails, naming the flag and the path, when that directory or database is not there.
     pub fn service(&self) -> Result<ImageService, String> {
         let authenticator = self.authenticator()?;
         let builder = match self.database() {
+            #[cfg(feature = "object-store")]
+            _ if self.bucket.is_some() => {
+                let url = self.bucket.as_deref().unwrap_or_default();
+                let bucket = person_image::store::Bucket::from_url(url)
+                    .map_err(|e| format!("--bucket {url}: {}", error_chain(&e)))?
+                    .with_deadline(self.store_deadline());
+                bucket
+                    .check_bucket()
+                    .map_err(|e| format!("--bucket {url}: {}", error_chain(&e)))?;
+                self.builder(bucket, authenticator)
+            }
             // `open` would create a missing file: an empty database that answers 500 to all.
             #[cfg(feature = "sqlite")]
             Some(path) => {
@@ -163,7 +191,8 @@ impl Config {
                 let (bucket, prefix) = person_image::store::open_url(url)
                     .map_err(|e| format!("--variants {url}: {e}"))?;
                 let tier = person_image::store::VariantTier::new(bucket, prefix)
-                    .map_err(|e| format!("--variants {url}: {e}"))?;
+                    .map_err(|e| format!("--variants {url}: {e}"))?
+                    .with_call_deadline(self.store_deadline());
                 builder.variant_tier(tier)
             }
             None => builder,
@@ -172,7 +201,23 @@ impl Config {
             .cache_bytes(self.cache_mib * 1024 * 1024)
             .render_memory(self.render_mib * 1024 * 1024)
             .read_only_hint("start the server with --writable")
+            .store_deadline(self.store_deadline())
+            .stale_if_error(Duration::from_secs(self.stale_if_error_secs))
             .build())
+    }
+
+    fn store_deadline(&self) -> Duration {
+        Duration::from_millis(self.store_deadline_ms)
+    }
+
+    /// What the service reads from, for the start-up line.
+    fn source(&self) -> String {
+        #[cfg(feature = "object-store")]
+        if let Some(url) = &self.bucket {
+            return url.clone();
+        }
+        let source = self.database().unwrap_or(&self.images);
+        source.display().to_string()
     }
 
     /// A builder serving from `store`, writing to it only with `--writable`.
@@ -208,6 +253,18 @@ impl Config {
         #[cfg(not(feature = "sqlite"))]
         None
     }
+}
+
+/// `error` and its sources on one line: a configuration error's cause is in its source.
+#[cfg(feature = "object-store")]
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
 }
 
 /// What a store flag must name.
@@ -287,10 +344,9 @@ pub fn run(config: &Config) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
-        let source = config.database().unwrap_or(&config.images);
         println!(
             "person-image serving {} on http://{}",
-            source.display(),
+            config.source(),
             config.addr
         );
         println!(

@@ -30,6 +30,34 @@ impl fmt::Display for LimitKind {
     }
 }
 
+/// Why the store was unavailable ([`Error::StoreUnavailable`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Unavailable {
+    /// The store answered with an error other than "not found".
+    Failed,
+    /// The store did not answer within the deadline
+    /// ([`ImageServiceBuilder::store_deadline`](crate::ImageServiceBuilder::store_deadline)).
+    TimedOut,
+    /// Every store thread is busy with calls that have not returned (a hanging backend): the call
+    /// was refused without waiting.
+    Saturated,
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unavailable::Failed => "it failed",
+            Unavailable::TimedOut => "it did not answer in time",
+            Unavailable::Saturated => "all of its threads are waiting for it",
+        })
+    }
+}
+
+/// The `Retry-After` seconds of a `503` for an unavailable store ([`Error::StoreUnavailable`]):
+/// a replica recovers by itself as soon as the store answers, so clients may retry soon.
+const STORE_RETRY_AFTER_SECONDS: u32 = 1;
+
 /// Everything that can go wrong while serving a person's image.
 ///
 /// Each variant knows its HTTP status ([`Error::status`]). `Display` is one line without the
@@ -150,6 +178,21 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// The image store failed or missed its deadline while the service called it (503, with
+    /// `Retry-After`): an outage or a slow backend, answered at once rather than with a hang or a
+    /// 500. Nothing was written (or, for a write that timed out, its outcome is unknown and
+    /// retrying it is safe: a replacement or delete repeated has the same result). The service
+    /// turns every [`Error::Store`] a store call returns into this.
+    #[error("image store unavailable while {context}: {cause}")]
+    StoreUnavailable {
+        /// What the service asked the store, e.g. "looking up person 7".
+        context: String,
+        /// Whether the store failed or did not answer in time.
+        cause: Unavailable,
+        /// The store's own error, when it gave one.
+        #[source]
+        source: Option<BoxError>,
+    },
     /// The authenticator failed for a reason other than rejecting the caller (500).
     #[error("authenticator failed")]
     Authenticator {
@@ -185,10 +228,39 @@ impl Error {
             | Error::LimitExceeded { .. }
             | Error::UnsupportedFormat { .. }
             | Error::Decode { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::StoreUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Encode { .. }
             | Error::Store { .. }
             | Error::Authenticator { .. }
             | Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `Retry-After` seconds the error's response carries: 1 for [`Error::StoreUnavailable`],
+    /// `None` for every other error.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            Error::StoreUnavailable { .. } => Some(STORE_RETRY_AFTER_SECONDS),
+            _ => None,
+        }
+    }
+
+    /// Whether the store was unavailable ([`Error::StoreUnavailable`]): what a variant still in
+    /// the render cache may be served stale for.
+    pub fn is_store_unavailable(&self) -> bool {
+        matches!(self, Error::StoreUnavailable { .. })
+    }
+
+    /// This error as the service reports a failed store call: [`Error::Store`] becomes
+    /// [`Error::StoreUnavailable`] (503, failed); every other error stays as it is.
+    pub(crate) fn into_unavailable(self) -> Self {
+        match self {
+            Error::Store { context, source } => Error::StoreUnavailable {
+                context,
+                cause: Unavailable::Failed,
+                source: Some(source),
+            },
+            other => other,
         }
     }
 
@@ -230,6 +302,7 @@ impl Error {
                 format!("{self}: {reason}")
             }
             Error::Store { .. } => "image store failed".to_owned(),
+            Error::StoreUnavailable { .. } => "image store unavailable, try again".to_owned(),
             Error::Internal { .. } => "internal error".to_owned(),
             _ => self.to_string(),
         }

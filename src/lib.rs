@@ -35,8 +35,8 @@
 //!
 //! At the root: [`ImageService`] (built with [`ImageServiceBuilder`], its operations in the
 //! [`PersonImageService`] trait, answered through [`PersonImageServiceExt`], its cache counted by
-//! [`CacheStats`]), [`ImageResponse`], [`Error`] (with [`LimitKind`], [`Result`] and
-//! [`BoxError`]), [`PersonId`], [`OutputFormat`], [`Limits`], and [`render()`], the pure
+//! [`CacheStats`]), [`ImageResponse`], [`Error`] (with [`LimitKind`], [`Unavailable`], [`Result`]
+//! and [`BoxError`]), [`PersonId`], [`OutputFormat`], [`Limits`], and [`render()`], the pure
 //! rendering core. The plug points and the parts live in modules:
 //!
 //! - [`request`]: what a call asks, parsed and typed: [`ApiRequest`](request::ApiRequest) (every
@@ -183,7 +183,7 @@
 //!   `route_service`. Adds `tower-service`, `http-body-util` and tokio's `sync` module.
 //! - `metrics` (off): counters and histograms through the `metrics` facade — requests by status
 //!   and output format, render time by input and output format, store time, cache hits, misses,
-//!   evictions and bytes, shed requests; the application installs the recorder (e.g.
+//!   evictions and bytes, shed requests, stale answers while the store is unavailable; the application installs the recorder (e.g.
 //!   `metrics-exporter-prometheus`, as the serve example does for `GET /metrics`). The names
 //!   (this table is their one list):
 //!
@@ -197,6 +197,7 @@
 //!   | `person_image_shed_total` | counter | |
 //!   | `person_image_tier_hits_total`, `_misses_total`, `_lease_waits_total` (`object-store`) | counter | |
 //!   | `person_image_tier_skips_total` (`object-store`) | counter | `op` (`get`, `put`, `lease`) |
+//!   | `person_image_stale_total` | counter | |
 //!
 //! - `webp` (off): WebP output through libwebp (the `webp` crate; libwebp's C is compiled with
 //!   `cc`, so it needs a C compiler): `type=webp`, and negotiation chooses WebP for clients whose
@@ -300,7 +301,7 @@ pub struct ReadmeSnippets;
 #[cfg(test)]
 mod test_common;
 
-pub use error::{BoxError, Error, LimitKind, Result};
+pub use error::{BoxError, Error, LimitKind, Result, Unavailable};
 pub use format::OutputFormat;
 pub use limits::Limits;
 pub use person_id::PersonId;

@@ -144,6 +144,12 @@ pub(crate) fn cache_hit() {
     ::metrics::counter!("person_image_cache_hits_total").increment(1);
 }
 
+/// A cached variant served stale because the store was unavailable (stale-if-error).
+pub(crate) fn stale() {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!("person_image_stale_total").increment(1);
+}
+
 /// A render cache miss.
 pub(crate) fn cache_miss() {
     #[cfg(feature = "metrics")]

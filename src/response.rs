@@ -46,6 +46,9 @@ pub struct ImageResponse {
     /// The methods the target takes, sent as `Allow` when not empty: on the 405 of a write to a
     /// read-only service ([`Error::ReadOnly`]), `GET, HEAD`.
     pub allow: Vec<Method>,
+    /// `Retry-After` seconds: on the `503` of an unavailable store
+    /// ([`Error::StoreUnavailable`]).
+    pub retry_after: Option<u32>,
 }
 
 impl ImageResponse {
@@ -62,6 +65,7 @@ impl ImageResponse {
             vary: Vary::NONE,
             www_authenticate: Vec::new(),
             allow: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -106,6 +110,7 @@ impl ImageResponse {
             status: error.status(),
             allow,
             www_authenticate,
+            retry_after: error.retry_after(),
             ..ImageResponse::ok(json_mime(), body)
         }
     }
@@ -141,6 +146,9 @@ impl ImageResponse {
         if !self.allow.is_empty() {
             let methods: Vec<&str> = self.allow.iter().map(|method| method.as_str()).collect();
             headers.push((header::ALLOW, methods.join(", ")));
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.push((header::RETRY_AFTER, seconds.to_string()));
         }
         headers
     }

@@ -692,7 +692,7 @@ impl Authenticator for FailingAuthenticator {
 }
 
 #[tokio::test]
-async fn store_and_authenticator_failures_are_500() {
+async fn a_failing_store_is_503_with_retry_after_and_a_failing_authenticator_500() {
     let failing_store = CountingStore {
         calls: AtomicUsize::new(0),
         fail: true,
@@ -705,7 +705,8 @@ async fn store_and_authenticator_failures_are_500() {
         get("/api/v1/Person/1/Image").body(Body::empty()).unwrap(),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reply.header("retry-after"), "1");
     assert!(!reply.message().contains("fire"), "internal detail leaked");
 
     let reply = send(

@@ -1,20 +1,21 @@
 //! Metrics (feature `metrics`): with `metrics-util`'s debugging recorder installed, the request,
-//! render, store, cache and shedding metrics move as requests are answered. One test: the
+//! render, store, cache, shedding and stale-answer metrics move as requests are answered. One test: the
 //! recorder is global to the process.
 
 mod common;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use http::Request;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use person_image::auth::StaticAuthenticator;
 use person_image::request::Method;
-use person_image::store::ImageStore;
+use person_image::store::{Fetch, ImageInfo, ImageStore, Lookup};
 use person_image::tower::HttpService;
 use person_image::PersonImageServiceExt;
-use person_image::{ImageResponse, ImageService, Limits};
+use person_image::{ImageResponse, ImageService, Limits, PersonId};
 use tower::{Service, ServiceExt};
 
 use common::gate::gated;
@@ -147,6 +148,17 @@ async fn counters_and_histograms_move() {
     assert_eq!(held.await.unwrap().status(), 200);
     assert_eq!(queued.await.unwrap().status(), 200);
 
+    // One answer served stale while the store fails (stale-if-error); the uncached one is a 503.
+    let outage = Arc::new(Outage {
+        inner: store(),
+        down: AtomicBool::new(false),
+    });
+    let outage_service = service(Arc::clone(&outage), 1 << 20);
+    assert_eq!(get(&outage_service, &targets[0]).status, 200);
+    outage.down.store(true, Ordering::SeqCst);
+    assert_eq!(get(&outage_service, &targets[0]).status, 200);
+    assert_eq!(get(&outage_service, &targets[1]).status, 503);
+
     let metrics = snapshot(&snapshotter);
     let value = |name: &str| metrics.get(name).copied().unwrap_or(0.0);
     let names = || format!("{:#?}", metrics.keys().collect::<Vec<_>>());
@@ -200,4 +212,30 @@ async fn counters_and_histograms_move() {
         "{cache_bytes}"
     );
     assert_eq!(value("person_image_shed_total{}"), 1.0);
+    assert_eq!(value("person_image_stale_total{}"), 1.0);
+}
+
+/// The fixture store, failing every call while `down`.
+struct Outage {
+    inner: person_image::store::InMemory,
+    down: AtomicBool,
+}
+
+impl ImageStore for Outage {
+    fn lookup(&self, person: PersonId) -> person_image::Result<Lookup> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(person_image::Error::store(
+                "looking up",
+                "connection refused",
+            ));
+        }
+        self.inner.lookup(person)
+    }
+
+    fn fetch(&self, person: PersonId, info: &ImageInfo) -> person_image::Result<Fetch> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(person_image::Error::store("reading", "connection refused"));
+        }
+        self.inner.fetch(person, info)
+    }
 }

@@ -336,7 +336,7 @@ fn errors_are_logged_at_the_level_they_deserve() {
             "/api/v1/Person/1/Image",
             &[("Authorization", &bearer)],
         );
-        assert_eq!(failed.status, 500);
+        assert_eq!(failed.status, 503);
     });
     let events = capture.events();
     let at = |level: Level| -> Vec<&EventRecord> {
@@ -351,7 +351,7 @@ fn errors_are_logged_at_the_level_they_deserve() {
     );
     let errors = at(Level::ERROR);
     assert_eq!(errors.len(), 1, "{events:?}");
-    assert_eq!(errors[0].fields["status"], "500");
+    assert_eq!(errors[0].fields["status"], "503");
     assert_eq!(errors[0].span.as_deref(), Some("person_image.request"));
     assert!(
         errors[0].fields["error"].contains("store"),

@@ -244,7 +244,7 @@ impl ImageStore for FlakyStore {
 }
 
 #[test]
-fn failing_and_slow_stores_give_500_then_recover() {
+fn failing_and_slow_stores_give_503_then_recover() {
     let store = Arc::new(FlakyStore {
         calls: AtomicUsize::new(0),
         bytes: photo("jpeg/baseline_hopper.jpg"),
@@ -258,7 +258,8 @@ fn failing_and_slow_stores_give_500_then_recover() {
         bytes::Bytes::new(),
         service.limits(),
     );
-    assert_eq!(failed.status.as_u16(), 500);
+    assert_eq!(failed.status.as_u16(), 503);
+    assert_eq!(failed.retry_after, Some(1));
     assert!(!String::from_utf8_lossy(&failed.body).contains("reset"));
     assert_eq!(
         service.cache_stats().unwrap().entries,

@@ -1,9 +1,11 @@
 //! [`ImageServiceBuilder`]: configures an [`ImageService`] around its store and authenticator.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::budget::RenderBudget;
 use super::cache::RenderCache;
+use super::deadline::{StoreCalls, DEFAULT_STORE_DEADLINE};
 use super::ImageService;
 use crate::auth::Authenticator;
 use crate::ingest::IngestPolicy;
@@ -14,6 +16,9 @@ use crate::store::{ImageStore, WritableStore};
 /// The default of [`ImageServiceBuilder::render_memory`]: room for two large renders (a 22 MP
 /// JPEG to 1024 px needs about 45 MiB) or many small ones.
 const DEFAULT_RENDER_MEMORY: u64 = 128 * 1024 * 1024;
+
+/// The default of [`ImageServiceBuilder::stale_if_error`]: one hour.
+const DEFAULT_STALE_IF_ERROR: Duration = Duration::from_secs(3600);
 
 /// Configures an [`ImageService`] with by-value setters. It starts from the two plug points
 /// ([`ImageService::builder`] for a read-only store, [`ImageService::writable_builder`] for one
@@ -33,6 +38,9 @@ pub struct ImageServiceBuilder {
     render_memory: Option<u64>,
     #[cfg(feature = "object-store")]
     tier: Option<crate::store::VariantTier>,
+    store_deadline: Option<Duration>,
+    store_threads: Option<usize>,
+    stale_if_error: Option<Duration>,
 }
 
 impl std::fmt::Debug for ImageServiceBuilder {
@@ -67,7 +75,42 @@ impl ImageServiceBuilder {
             render_memory: None,
             #[cfg(feature = "object-store")]
             tier: None,
+            store_deadline: None,
+            store_threads: None,
+            stale_if_error: None,
         }
+    }
+
+    /// The longest one store call (lookup, fetch, replace, delete) may take (default 5 s). A call
+    /// that fails or runs out of time answers `503 Service Unavailable` with `Retry-After`
+    /// ([`Error::StoreUnavailable`](crate::Error::StoreUnavailable)), or a stale cached variant
+    /// (see [`stale_if_error`](Self::stale_if_error)); never a hang. A store that keeps the
+    /// deadline itself ([`ImageStore::returns_within`]) is called directly; any other on the
+    /// service's store threads ([`store_threads`](Self::store_threads)).
+    #[must_use]
+    pub fn store_deadline(mut self, deadline: Duration) -> Self {
+        self.store_deadline = Some(deadline);
+        self
+    }
+
+    /// Threads that call a store which does not keep the deadline itself (default: four per
+    /// core). A hanging store holds at most these; calls beyond them queue (eight per thread) and
+    /// then are refused at once with `503`.
+    #[must_use]
+    pub fn store_threads(mut self, threads: usize) -> Self {
+        self.store_threads = Some(threads.max(1));
+        self
+    }
+
+    /// How long after the store last confirmed a cached variant it may still be served when the
+    /// store fails or times out (default 1 hour; zero turns it off): RFC 5861's `stale-if-error`,
+    /// counted from the last request that found the variant's version current in the store. A
+    /// variant no longer in the render cache, or older than this, is a `503`. Answers served so
+    /// are counted (`person_image_stale_total`).
+    #[must_use]
+    pub fn stale_if_error(mut self, max_age: Duration) -> Self {
+        self.stale_if_error = Some(max_age);
+        self
     }
 
     /// How this deployment turns writes on, added to the `405` ([`Error::ReadOnly`](crate::Error::ReadOnly)) of an
@@ -160,14 +203,20 @@ impl ImageServiceBuilder {
     /// Builds the service.
     pub fn build(self) -> ImageService {
         let max_age = self.max_age.unwrap_or(3600);
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let calls = StoreCalls::new(
+            self.store.as_ref(),
+            self.store_deadline.unwrap_or(DEFAULT_STORE_DEADLINE),
+            self.store_threads.unwrap_or(4 * cores),
+        );
         ImageService {
+            calls: Arc::new(calls),
+            stale_if_error: self.stale_if_error.unwrap_or(DEFAULT_STALE_IF_ERROR),
             store: self.store,
             writer: self.writer,
             read_only_hint: self.read_only_hint,
             ingest: self.ingest,
-            batch_workers: self.batch_workers.unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-            }),
+            batch_workers: self.batch_workers.unwrap_or(cores),
             authenticator: self.authenticator,
             options: self.options,
             cache_control: format!("private, max-age={max_age}"),

@@ -23,7 +23,13 @@ impl ImageService {
         // SPEC §2: nothing about the person is looked up before the caller is known and allowed.
         self.authorize(&request.identity, request.person, Action::ReadImage)?;
         let preference = preference(request);
-        match self.lookup(request.person)? {
+        let found = match self.lookup(request.person) {
+            Err(error) if error.is_store_unavailable() => {
+                return self.serve_stale(request, &preference, error)
+            }
+            found => found?,
+        };
+        match found {
             Lookup::NoSuchPerson => Err(Error::PersonNotFound),
             Lookup::NoImage => self.serve_no_image(request, &preference),
             Lookup::Found(info) => self.serve_stored(request, &preference, info),
@@ -72,7 +78,7 @@ impl ImageService {
             return Ok(with_headers(ImageResponse::not_modified(), etag));
         }
         let rendered = match &self.cache {
-            Some(cache) => self.cached_render(cache, variant, &plan)?,
+            Some(cache) => self.cached_render(cache, variant, None, &plan)?,
             None => {
                 record_cache(CacheOutcome::None);
                 self.execute(&plan)?
@@ -137,7 +143,11 @@ impl ImageService {
                 self.with_caching_headers(request, response, etag, modified),
             ));
         }
-        if let Some(rendered) = self.cache.as_ref().and_then(|cache| cache.get(&variant)) {
+        if let Some(rendered) = self
+            .cache
+            .as_ref()
+            .and_then(|cache| cache.get(&variant, modified))
+        {
             record_cache(CacheOutcome::Hit);
             return Ok(Some(self.with_caching_headers(
                 request,
@@ -184,7 +194,9 @@ impl ImageService {
             record_passthrough(plan.is_passthrough());
             match &self.cache {
                 // Passthrough is already zero-copy: caching it would only cost memory.
-                Some(cache) if !plan.is_passthrough() => self.cached_render(cache, variant, &plan),
+                Some(cache) if !plan.is_passthrough() => {
+                    self.cached_render(cache, variant, modified, &plan)
+                }
                 _ => {
                     record_cache(CacheOutcome::None);
                     self.execute(&plan)
@@ -252,9 +264,15 @@ impl ImageService {
 
     /// The cached rendering for `key`, or `plan`'s; records whether this request rendered
     /// (`miss`) or was answered by the cache or by another request's identical render (`hit`).
-    fn cached_render(&self, cache: &RenderCache, key: Variant, plan: &Plan) -> Result<Rendered> {
+    fn cached_render(
+        &self,
+        cache: &RenderCache,
+        key: Variant,
+        modified: Option<std::time::SystemTime>,
+        plan: &Plan,
+    ) -> Result<Rendered> {
         let mut rendered_here = false;
-        let rendered = cache.get_or_render(key, || {
+        let rendered = cache.get_or_render(key, modified, || {
             rendered_here = true;
             self.execute(plan)
         });
@@ -264,6 +282,41 @@ impl ImageService {
             CacheOutcome::Hit
         });
         rendered
+    }
+
+    /// The store is unavailable (`error`): RFC 5861 `stale-if-error`. The variant the request
+    /// asks for, at the version a request last found current, is served from the render cache
+    /// (or a 304 when the caller has it) if the store confirmed it at most
+    /// [`stale_if_error`](crate::ImageServiceBuilder::stale_if_error) ago; else `error` (503).
+    fn serve_stale(
+        &self,
+        request: &ImageRequest,
+        preference: &Preference,
+        error: Error,
+    ) -> Result<ImageResponse> {
+        let asked = Variant::Photo {
+            person: request.person,
+            version: String::new(),
+            width: request.query.width,
+            height: request.query.height,
+            preference: *preference,
+        };
+        let stale = self
+            .cache
+            .as_ref()
+            .filter(|_| !self.stale_if_error.is_zero())
+            .and_then(|cache| cache.stale(&asked, self.stale_if_error));
+        let Some(stale) = stale else {
+            return Err(error);
+        };
+        crate::metrics::stale();
+        let etag = ETag::for_variant(&stale.variant);
+        let response = if not_modified(request, &etag) {
+            ImageResponse::not_modified()
+        } else {
+            ok(stale.rendered)
+        };
+        Ok(self.with_caching_headers(request, response, etag, stale.modified))
     }
 
     /// A person without a photo: the placeholder `ifBlank` asks for, or 404.

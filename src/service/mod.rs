@@ -8,6 +8,7 @@ mod batch;
 mod budget;
 mod builder;
 mod cache;
+mod deadline;
 mod formats;
 mod get;
 mod info;
@@ -16,6 +17,7 @@ mod tiered;
 mod writes;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::auth::{Action, Authenticator, CallerIdentity, CredentialsError, Principal};
 use crate::ingest::IngestPolicy;
@@ -38,6 +40,7 @@ use budget::RenderBudget;
 pub use builder::ImageServiceBuilder;
 pub use cache::CacheStats;
 use cache::RenderCache;
+use deadline::StoreCalls;
 use formats::KnownFormats;
 
 /// The operations of `GET /api/v1/Person/{personId}/Image` and the calls around it.
@@ -116,6 +119,10 @@ pub struct ImageService {
     /// The variants shared with the fleet, the second tier behind `cache`.
     #[cfg(feature = "object-store")]
     tier: Option<crate::store::VariantTier>,
+    /// Every store call goes through it, within the deadline.
+    calls: Arc<StoreCalls>,
+    /// How long a cached variant may be served stale when the store is unavailable.
+    stale_if_error: Duration,
 }
 
 impl std::fmt::Debug for ImageService {
@@ -126,6 +133,8 @@ impl std::fmt::Debug for ImageService {
             .field("default_placeholder", &self.default_placeholder)
             .field("writable", &self.writer.is_some())
             .field("ingest", &self.ingest)
+            .field("store_deadline", &self.calls.deadline())
+            .field("stale_if_error", &self.stale_if_error)
             .finish_non_exhaustive()
     }
 }
@@ -209,20 +218,29 @@ impl ImageService {
             .map_err(|error| error.with_challenges(|| self.authenticator.challenges()))
     }
 
-    /// The store's metadata for `person`, in a `store.lookup` span, timed.
+    /// The store's metadata for `person`, in a `store.lookup` span, timed, within the deadline.
     fn lookup(&self, person: PersonId) -> Result<Lookup> {
         let _span = stage_span!("store.lookup", person = person.get());
         let timer = crate::metrics::Timer::start();
-        let found = self.store.lookup(person);
+        let store = Arc::clone(&self.store);
+        let found = self.calls.run(
+            || format!("looking up person {person}"),
+            move || store.lookup(person),
+        );
         crate::metrics::store(StoreOp::Lookup, timer);
         found
     }
 
-    /// The bytes of the photo version `info` describes, in a `store.fetch` span, timed.
+    /// The bytes of the photo version `info` describes, in a `store.fetch` span, timed, within
+    /// the deadline.
     fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
         let _span = stage_span!("store.fetch", person = person.get(), bytes = info.len);
         let timer = crate::metrics::Timer::start();
-        let fetched = self.store.fetch(person, info);
+        let (store, info) = (Arc::clone(&self.store), info.clone());
+        let fetched = self.calls.run(
+            || format!("reading the photo of person {person}"),
+            move || store.fetch(person, &info),
+        );
         crate::metrics::store(StoreOp::Fetch, timer);
         fetched
     }

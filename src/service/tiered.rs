@@ -58,7 +58,7 @@ impl ImageService {
         let rendered = match &self.cache {
             Some(cache) => {
                 let mut rendered_here = false;
-                let rendered = cache.get_or_render(variant.clone(), || {
+                let rendered = cache.get_or_render(variant.clone(), info.modified, || {
                     rendered_here = true;
                     fill()
                 });

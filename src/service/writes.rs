@@ -1,6 +1,8 @@
 //! Uploads and deletes: authorize the action, validate and ingest the photo, write it atomically
 //! through the [`WritableStore`](crate::store::WritableStore), and forget the old variants.
 
+use std::sync::Arc;
+
 use super::info::info_json;
 use super::ImageService;
 use crate::auth::Action;
@@ -33,11 +35,17 @@ impl ImageService {
         };
         let replaced = {
             let _span = stage_span!("store.replace", person = request.person.get());
-            writer.replace(
-                request.person,
-                ingested.bytes,
-                Some(ingested.format.mime_type()),
-            )?
+            let (writer, person) = (Arc::clone(writer), request.person);
+            let written = self.calls.run(
+                || format!("writing the photo of person {person}"),
+                move || writer.replace(person, ingested.bytes, Some(ingested.format.mime_type())),
+            );
+            // A write that failed or timed out may still have happened: what is remembered of
+            // the old photo goes either way (it is keyed by version, so this only frees memory).
+            if written.is_err() {
+                self.forget(person);
+            }
+            written?
         };
         match replaced {
             Replaced::Stored(info) => {
@@ -57,7 +65,15 @@ impl ImageService {
         self.authorize(&request.identity, request.person, Action::DeleteImage)?;
         let deleted = {
             let _span = stage_span!("store.delete", person = request.person.get());
-            writer.delete(request.person)?
+            let (writer, person) = (Arc::clone(writer), request.person);
+            let deleted = self.calls.run(
+                || format!("deleting the photo of person {person}"),
+                move || writer.delete(person),
+            );
+            if deleted.is_err() {
+                self.forget(person);
+            }
+            deleted?
         };
         match deleted {
             Deleted::Removed | Deleted::HadNoImage => {

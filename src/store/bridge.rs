@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use crate::error::Unavailable;
 use crate::{Error, Result};
 
 /// A one-worker tokio runtime that runs requests for a synchronous caller; see "Calling an
@@ -38,8 +39,34 @@ impl Bridge {
     }
 
     /// Runs `task` on the runtime and waits for its answer, at most `deadline` when one is given:
-    /// past it the task is cancelled and the answer is an [`Error::Store`] naming `what`.
+    /// past it the task is cancelled and the answer is an [`Error::StoreUnavailable`] naming
+    /// `what`.
     pub(crate) fn run<T, F>(&self, what: String, deadline: Option<Duration>, task: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        self.wait(what, deadline, task, PastDeadline::Cancel)
+    }
+
+    /// Runs `task` on the runtime and waits for its answer, at most `deadline`: past it the
+    /// caller gets an [`Error::StoreUnavailable`] naming `what`, while the task runs to its end,
+    /// so a write of several steps is never cut between two of them.
+    pub(crate) fn run_to_end<T, F>(&self, what: String, deadline: Duration, task: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        self.wait(what, Some(deadline), task, PastDeadline::RunToEnd)
+    }
+
+    fn wait<T, F>(
+        &self,
+        what: String,
+        deadline: Option<Duration>,
+        task: F,
+        past_deadline: PastDeadline,
+    ) -> Result<T>
     where
         T: Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,
@@ -53,22 +80,27 @@ impl Bridge {
             let _ = answer.send(task.await);
         });
         let received = match deadline {
-            Some(deadline) => answered
-                .recv_timeout(deadline)
-                .map_err(|error| match error {
-                    mpsc::RecvTimeoutError::Timeout => {
-                        handle.abort();
-                        format!("no answer within {} ms", deadline.as_millis())
-                    }
-                    mpsc::RecvTimeoutError::Disconnected => {
-                        "the request panicked or was cancelled".to_owned()
-                    }
-                }),
+            Some(deadline) => answered.recv_timeout(deadline),
             None => answered
                 .recv()
-                .map_err(|_| "the request panicked or was cancelled".to_owned()),
+                .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
         };
-        received.unwrap_or_else(|reason| Err(Error::store(what, reason)))
+        match received {
+            Ok(answer) => answer,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if past_deadline == PastDeadline::Cancel {
+                    handle.abort();
+                }
+                Err(Error::StoreUnavailable {
+                    context: what,
+                    cause: Unavailable::TimedOut,
+                    source: None,
+                })
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(Error::store(what, "the request panicked or was cancelled"))
+            }
+        }
     }
 
     /// Runs `task` on the runtime without waiting for it; `None` when the runtime is shut down.
@@ -78,6 +110,15 @@ impl Bridge {
     {
         self.0 .0.as_ref().map(|runtime| runtime.spawn(task))
     }
+}
+
+/// What becomes of a task whose caller stopped waiting at its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PastDeadline {
+    /// Cancelled: a read whose answer nobody wants.
+    Cancel,
+    /// Left to finish: a write whose steps must not be cut apart.
+    RunToEnd,
 }
 
 /// The runtime, shut down in the background when dropped: dropping a `Runtime` blocks on its

@@ -24,7 +24,7 @@ mod url;
 mod variants;
 mod write;
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
@@ -140,6 +140,19 @@ pub trait ImageStore: Send + Sync {
     /// The bytes of `person`'s photo as described by `info` (from [`ImageStore::lookup`]), or
     /// [`Fetch::Changed`] when what is stored now has another version or is gone.
     fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch>;
+
+    /// Whether every call of this store returns by itself within `deadline`, because it never
+    /// waits ([`InMemory`]) or enforces such a deadline itself (`Bucket`, feature
+    /// `object-store`, with its `with_deadline`, answering
+    /// [`Error::StoreUnavailable`](crate::Error::StoreUnavailable)).
+    /// Such a store is called on the request's own thread. For the others (the default, `false`:
+    /// a file system can hang on a lost mount, a database on a lock) the service runs each call
+    /// on its bounded pool of store threads and stops waiting at the deadline
+    /// ([`ImageServiceBuilder::store_deadline`](crate::ImageServiceBuilder::store_deadline)).
+    fn returns_within(&self, deadline: Duration) -> bool {
+        let _ = deadline;
+        false
+    }
 }
 
 impl<S: ImageStore + ?Sized> ImageStore for std::sync::Arc<S> {
@@ -150,6 +163,10 @@ impl<S: ImageStore + ?Sized> ImageStore for std::sync::Arc<S> {
     fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
         (**self).fetch(person, info)
     }
+
+    fn returns_within(&self, deadline: Duration) -> bool {
+        (**self).returns_within(deadline)
+    }
 }
 
 impl<S: ImageStore + ?Sized> ImageStore for Box<S> {
@@ -159,5 +176,9 @@ impl<S: ImageStore + ?Sized> ImageStore for Box<S> {
 
     fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
         (**self).fetch(person, info)
+    }
+
+    fn returns_within(&self, deadline: Duration) -> bool {
+        (**self).returns_within(deadline)
     }
 }

@@ -3,8 +3,8 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
@@ -21,6 +21,9 @@ use super::{
 };
 use crate::person_id::PersonId;
 use crate::{Error, Result};
+
+/// The default of [`Bucket::with_deadline`]: the service's default store deadline.
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Photos in an [`ObjectStore`]: `<prefix>/<id>.<ext>` is the photo, an object
 /// `<prefix>/<id>.none` marks a person without a photo, no object means no such person. The same
@@ -45,7 +48,13 @@ use crate::{Error, Result};
 ///   refused with [`Error::LimitExceeded`] at lookup, from its `HEAD`; the `GET` checks the
 ///   size again before reading the body.
 /// * **Failures.** Any error other than "not found" (permissions, network, a bad configuration) is
-///   [`Error::Store`] (500), never "no image".
+///   [`Error::Store`], never "no image" (the service answers it `503`).
+/// * **Deadline.** Every call ends within [`Bucket::with_deadline`] (default 5 s), whatever the
+///   backend's own retries would do: a read still waiting then is cancelled, and the call answers
+///   [`Error::StoreUnavailable`] ([`Unavailable::TimedOut`]). A write is not cancelled
+///   half-way (its keys would be left half-changed): the caller stops waiting and is told
+///   "timed out", while the write runs on to its end (bounded by the backend's own retry
+///   timeout) before the next write of this store starts.
 ///
 /// * **Writes** ([`WritableStore`]). A new photo is one atomic `PUT` of `<id>.<ext>` (the
 ///   extension from its magic bytes), conditional on the object's current `ETag` where the
@@ -53,7 +62,8 @@ use crate::{Error, Result};
 ///   then the person's other photo keys and `.none` marker are deleted. A delete puts the marker,
 ///   then deletes the photo keys. Readers see the old photo or the new one, whole. One store's
 ///   writes take turns; writers in several processes should write the same format, since the
-///   keys of a replacement are not changed as one.
+///   keys of a replacement are not changed as one (the serve example's uploads are all stored as
+///   the format the ingest policy writes, so they replace one key atomically).
 ///
 /// # Calling an async store from the synchronous trait
 ///
@@ -106,8 +116,10 @@ pub struct Bucket {
     max_bytes: u64,
     runtime: Bridge,
     /// Serializes this store's writes: a replacement touches several keys (the new photo, then
-    /// the old ones and the marker), which two writers must not interleave.
-    writes: Arc<Mutex<()>>,
+    /// the old ones and the marker), which two writers must not interleave. An async lock, held
+    /// by the write's task, so a write the caller stopped waiting for still holds it to its end.
+    writes: Arc<tokio::sync::Mutex<()>>,
+    deadline: Duration,
 }
 
 impl Bucket {
@@ -124,7 +136,65 @@ impl Bucket {
             max_bytes: DEFAULT_MAX_BYTES,
             runtime: Bridge::new("person-image-object-store")?,
             writes: Arc::default(),
+            deadline: DEFAULT_DEADLINE,
         })
+    }
+
+    /// A store over the bucket `url` names, with photo keys under the URL's path: `s3://bucket/prefix`
+    /// (feature `s3`; the endpoint, credentials and region come from the environment as
+    /// `object_store` reads them: `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, …), `file:///srv/photos` (a local directory, which
+    /// must exist) or `memory://` (an empty in-process bucket, for tests).
+    ///
+    /// ```
+    /// use person_image::store::Bucket;
+    /// let store = Bucket::from_url("memory:///persons")?;
+    /// assert_eq!(store.prefix().as_ref(), "persons");
+    /// # Ok::<(), person_image::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the URL does not parse, names a scheme this build has no backend for
+    /// (`s3://` without the `s3` feature, `gs://`, `az://`, `http(s)://`), or its backend cannot
+    /// be configured from the environment (an S3 URL without a region, say).
+    pub fn from_url(url: &str) -> Result<Self> {
+        let (store, prefix) = super::open_url(url)?;
+        Bucket::new(store, prefix)
+    }
+
+    /// Checks that the bucket is there and readable, with one listing of the prefix: start-up's
+    /// check. A missing bucket cannot be told from a missing person by the `HEAD`s of a lookup
+    /// (S3 answers both with a bodiless 404), so without it a bucket name's typo would serve every
+    /// person as "no such person".
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the listing fails (no such bucket, no permission, no server), or
+    /// [`Error::StoreUnavailable`] when it does not answer within the deadline.
+    pub fn check_bucket(&self) -> Result<()> {
+        let prefix = self.prefix.clone();
+        self.run(format!("listing {prefix}"), move |store| async move {
+            store
+                .list_with_delimiter(Some(&prefix))
+                .await
+                .map(|_| ())
+                .map_err(|e| store_error("listing", &prefix, e))
+        })
+    }
+
+    /// The longest one call may take (default 5 s); see "Deadline" above. Set it to the service's
+    /// [`store_deadline`](crate::ImageServiceBuilder::store_deadline) or less, and the service
+    /// calls the store on the request's own thread ([`ImageStore::returns_within`]).
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The deadline of each call.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
     }
 
     /// Refuses photo objects larger than `max_bytes` with [`Error::LimitExceeded`]
@@ -157,20 +227,41 @@ impl fmt::Debug for Bucket {
             .field("store", &format_args!("{}", self.store))
             .field("prefix", &self.prefix.as_ref())
             .field("max_bytes", &self.max_bytes)
+            .field("deadline", &self.deadline)
             .finish_non_exhaustive()
     }
 }
 
 impl Bucket {
-    /// Runs `request` on the store's runtime and waits for its answer (see "Calling an async
-    /// store from the synchronous trait" above).
+    /// Runs the read `request` on the store's runtime and waits for its answer (see "Calling an
+    /// async store from the synchronous trait" above); a read not done at the deadline is
+    /// cancelled.
     fn run<T, F>(&self, what: String, request: impl FnOnce(Arc<dyn ObjectStore>) -> F) -> Result<T>
     where
         T: Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,
     {
         self.runtime
-            .run(what, None, request(Arc::clone(&self.store)))
+            .run(what, Some(self.deadline), request(Arc::clone(&self.store)))
+    }
+
+    /// Runs the write `request` on the store's runtime, after the store's earlier writes, and
+    /// waits for its answer until the deadline; the write itself is never cancelled.
+    fn run_write<T, F>(
+        &self,
+        what: String,
+        request: impl FnOnce(Arc<dyn ObjectStore>) -> F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        let task = request(Arc::clone(&self.store));
+        let writes = Arc::clone(&self.writes);
+        self.runtime.run_to_end(what, self.deadline, async move {
+            let _turn = writes.lock_owned().await;
+            task.await
+        })
     }
 }
 
@@ -181,6 +272,10 @@ impl ImageStore for Bucket {
             format!("looking up person {person}"),
             move |store| async move { lookup(store.as_ref(), &prefix, person, max_bytes).await },
         )
+    }
+
+    fn returns_within(&self, deadline: Duration) -> bool {
+        self.deadline <= deadline
     }
 
     fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
@@ -212,9 +307,8 @@ impl WritableStore for Bucket {
             }
         })?;
         check_size(self.max_bytes, bytes.len() as u64)?;
-        let _turn = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
         let (prefix, max_bytes) = (self.prefix.clone(), self.max_bytes);
-        self.run(
+        self.run_write(
             format!("writing the photo of person {person}"),
             move |store| async move {
                 replace(store.as_ref(), &prefix, person, ext, bytes, max_bytes).await
@@ -223,9 +317,8 @@ impl WritableStore for Bucket {
     }
 
     fn delete(&self, person: PersonId) -> Result<Deleted> {
-        let _turn = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
         let prefix = self.prefix.clone();
-        self.run(
+        self.run_write(
             format!("deleting the photo of person {person}"),
             move |store| async move { delete(store.as_ref(), &prefix, person).await },
         )

@@ -7,6 +7,8 @@ pub mod bench_photos;
 pub mod body;
 pub mod corpus;
 pub mod counting;
+#[cfg(feature = "object-store")]
+pub mod fleet;
 pub mod gate;
 pub mod pixels;
 pub mod reference;
@@ -16,6 +18,10 @@ pub mod temp;
 /// compiled in from its one home rather than written again here.
 #[path = "../../src/base64.rs"]
 pub mod base64;
+
+/// FNV-1a, which names the variant tier's keys: the crate's own, compiled in from its one home.
+#[path = "../../src/digest.rs"]
+pub mod digest;
 
 use person_image::store::{Fetch, ImageStore, InMemory, Lookup, StoredImage};
 use person_image::PersonId;
