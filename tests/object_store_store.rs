@@ -12,8 +12,7 @@ use object_store::{ObjectStore, PutOptions, PutPayload};
 use person_image::auth::StaticAuthenticator;
 use person_image::request::Method;
 use person_image::store::{
-    check_conformance, check_replaced_between_calls, check_writes, Bucket, ConformanceFixture,
-    ImageStore, Lookup,
+    check_conformance, check_replaced_between_calls, check_writes, Bucket, ImageStore, Lookup,
 };
 use person_image::PersonImageServiceExt;
 use person_image::{Error, ImageService, PersonId};
@@ -48,20 +47,12 @@ fn seeded(bucket: Arc<dyn ObjectStore>, prefix: &str) -> Bucket {
     Bucket::new(bucket, Path::from(prefix)).expect("store")
 }
 
-fn fixture() -> ConformanceFixture {
-    ConformanceFixture {
-        with_image: (PersonId(1), hopper()),
-        without_image: PersonId(2),
-        missing: PersonId(3),
-    }
-}
-
-use common::found;
+use common::{found, seeded_fixture};
 
 #[test]
 fn in_memory_backend_conforms() {
     let store = seeded(Arc::new(InMemory::new()), "persons");
-    check_conformance(&store, &fixture());
+    check_conformance(&store, &seeded_fixture());
     let image = found(&store, 1);
     assert_eq!(image.declared_mime.as_deref(), Some("image/jpeg"));
     assert!(image.modified.is_some());
@@ -72,7 +63,7 @@ fn local_file_system_backend_conforms() {
     let dir = TempDir::new("conform");
     let bucket = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local bucket"));
     let store = seeded(bucket, "photos/persons");
-    check_conformance(&store, &fixture());
+    check_conformance(&store, &seeded_fixture());
     // The layout is `Directory`'s: the files are where a directory store would look.
     assert!(dir.path().join("photos/persons/1.jpg").is_file());
     assert!(dir.path().join("photos/persons/2.none").is_file());
@@ -306,7 +297,7 @@ fn repeated_requests_fetch_no_photo_bytes() {
 
 #[test]
 fn follows_the_write_rules_on_memory_and_local_files() {
-    let fixture = fixture();
+    let fixture = seeded_fixture();
     check_writes(&seeded(Arc::new(InMemory::new()), "persons"), &fixture);
     let dir = TempDir::new("writes");
     let local = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local bucket"));

@@ -23,13 +23,12 @@ use object_store::{ObjectStore, PutMode, PutOptions, PutPayload, UpdateVersion};
 use person_image::auth::StaticAuthenticator;
 use person_image::request::Method;
 use person_image::store::{
-    check_conformance, check_replaced_between_calls, check_writes, Bucket, ConformanceFixture,
-    ImageStore,
+    check_conformance, check_replaced_between_calls, check_writes, Bucket, ImageStore,
 };
 use person_image::{Error, ImageService, PersonId, PersonImageServiceExt, Unavailable};
 
 use common::corpus::hopper;
-use common::fleet;
+use common::{fleet, seeded_fixture};
 
 /// The server's `host:port`, from `AWS_ENDPOINT` (`http://127.0.0.1:PORT`); a missing or
 /// non-loopback endpoint fails the test.
@@ -125,23 +124,15 @@ fn seeded(name: &str) -> (Arc<dyn ObjectStore>, Bucket) {
     (client, store)
 }
 
-fn fixture() -> ConformanceFixture {
-    ConformanceFixture {
-        with_image: (PersonId(1), hopper()),
-        without_image: PersonId(2),
-        missing: PersonId(3),
-    }
-}
-
 #[test]
 fn conforms_and_follows_the_write_rules() {
     let (_, store) = seeded("conform");
-    check_conformance(&store, &fixture());
+    check_conformance(&store, &seeded_fixture());
     let image = common::found(&store, 1);
     assert_eq!(image.declared_mime.as_deref(), Some("image/jpeg"));
     assert!(image.version.starts_with("jpg:e:"), "{}", image.version);
     let (_, store) = seeded("writes");
-    check_writes(&store, &fixture());
+    check_writes(&store, &seeded_fixture());
 }
 
 #[test]

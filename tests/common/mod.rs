@@ -64,3 +64,13 @@ pub fn fixture_store() -> InMemory {
     store.insert(PersonId(2), fixture("2.png"));
     store
 }
+
+/// The conformance fixture of a store seeded with hopper as person 1 and person 2 without a
+/// photo; person 3 is unknown.
+pub fn seeded_fixture() -> person_image::store::ConformanceFixture {
+    person_image::store::ConformanceFixture {
+        with_image: (PersonId(1), corpus::hopper()),
+        without_image: PersonId(2),
+        missing: PersonId(3),
+    }
+}
