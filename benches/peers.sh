@@ -159,7 +159,17 @@ for server_name in $servers; do
       r=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
       rps[$server_name $case $c]=$r
       cpu_cores=$(awk -v d=$((after - before)) -v t="$ticks" -v s="$duration" 'BEGIN {printf "%.2f", d / t / s}')
-      echo "| $server_name | $case | $c | $r | $(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")") | $(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")") | $cpu_cores | $(awk -v k="$(hwm $server)" 'BEGIN {printf "%.0f", k / 1024}') |"
+      # wrk counts only the requests that complete within the duration: say how few there were
+      # when the rate rests on a handful (a slow server at concurrency 8 may finish none).
+      n=$(awk '/requests in/ {print $1}' <<<"$out")
+      p50=$(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+      p99=$(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+      if [ "${n:-0}" = 0 ]; then
+        r="none completed in ${duration} s"; p50=-; p99=-; rps[$server_name $case $c]=0
+      elif [ "$n" -lt 10 ]; then
+        r="$r ($n requests)"
+      fi
+      echo "| $server_name | $case | $c | $r | $p50 | $p99 | $cpu_cores | $(awk -v k="$(hwm $server)" 'BEGIN {printf "%.0f", k / 1024}') |"
     done
   done
   for p in $(pids $server | tac); do kill "$p" 2>/dev/null || true; done
