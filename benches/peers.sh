@@ -141,7 +141,7 @@ for server_name in $servers; do
     if [ "${answer%% *}" != 200 ]; then
       # A peer that cannot read the format: say so, with the start of its answer, and go on.
       why=$(head -c 300 "$work/out/$server_name-$case.jpg" 2>/dev/null | tr -c '[:print:]' ' ' | tr -s ' ' | cut -c1-80 | tr '|' '/' || true)
-      echo "| $server_name | $case | - | cannot: HTTP ${answer:-000}${why:+ ($why)} | | | | |"
+      echo "| $server_name | $case | - | cannot: HTTP ${answer%% *}${why:+ ($why)} | | | | |"
       rm -f "$work/out/$server_name-$case.jpg"
       continue
     fi
