@@ -4,6 +4,7 @@
 # and one per core) and our serve example with its render cache off. Prints one table: req/s, p50
 # and p99 latency, server CPU (cores) and peak RSS per server, case and concurrency; our req/s
 # over the best peer's; and the PSNR between each peer's output and ours.
+# A server that cannot read a case's file (or answers other than a JPEG) gets a row saying so.
 #   bash benches/peers.sh                           # DURATION=10 s per row, concurrency 1 and 8
 #   DURATION=5 CASES="3mp-rgba-png" bash benches/peers.sh
 # A benchmark script: installs sharp (npm) and thumbor (pip, in a virtualenv) into a scratch
@@ -36,13 +37,20 @@ cp "$images/alpha-3mp.png" "$work/persons/2.png"
 cp "$images/alpha-22mp.png" "$work/persons/3.png"
 cp "$images/photo-22mp.jpg" "$work/persons/4.jpg"
 cp "$images/photo-22mp-progressive.jpg" "$work/persons/5.jpg"
+cp "$images/photo-5mp-16bit.png" "$work/persons/6.png"
+cp "$images/animated-10f.gif" "$work/persons/7.gif"
+cp "$images/photo-6mp.webp" "$work/persons/8.webp"
+cp "$images/photo-6mp-lossless.webp" "$work/persons/9.webp"
+cp "$images/photo-6mp.tif" "$work/persons/10.tif"
 
 # name:file:width
-all_cases="6mp-jpeg:1.jpg:128 3mp-rgba-png:2.png:128 22mp-rgba-png:3.png:256 22mp-jpeg:4.jpg:256 22mp-progressive-jpeg:5.jpg:256"
-cases=${CASES:-6mp-jpeg 3mp-rgba-png 22mp-rgba-png 22mp-jpeg 22mp-progressive-jpeg}
+all_cases="6mp-jpeg:1.jpg:128 3mp-rgba-png:2.png:128 22mp-rgba-png:3.png:256 22mp-jpeg:4.jpg:256 22mp-progressive-jpeg:5.jpg:256
+5mp-16bit-png:6.png:128 animated-gif:7.gif:128 6mp-webp:8.webp:128 6mp-lossless-webp:9.webp:128 6mp-tiff:10.tif:128"
+cases=${CASES:-6mp-jpeg 3mp-rgba-png 22mp-rgba-png 22mp-jpeg 22mp-progressive-jpeg 5mp-16bit-png animated-gif 6mp-webp 6mp-lossless-webp 6mp-tiff}
 
 # sharp in Node's http module: GET /NAME?w=W answers a JPEG W px wide (quality 85, alpha on
-# white, as ours), one process or a cluster of $2 workers.
+# white, as ours), one process or a cluster of $2 workers. Of an animated GIF sharp reads the
+# first frame only (its default, `pages: 1`), as ours does for a JPEG.
 cat >"$work/sharp-server.js" <<'JS'
 const cluster = require("node:cluster");
 const http = require("node:http");
@@ -71,6 +79,10 @@ JS
 
 # thumbor with its file loader and no storage:
 # GET /unsafe/Wx0/filters:format(jpeg):background_color(ffffff)/NAME
+# Of a .gif thumbor by default resizes every frame and answers an animated GIF, skipping the
+# format and background filters (ALLOW_ANIMATED_GIFS, and USE_GIFSICLE_ENGINE = False). Those two
+# settings make it read the first frame only and apply the filters, so that it does the work the
+# others do (first frame → JPEG); they change nothing for the other formats.
 cat >"$work/thumbor.conf" <<CONF
 LOADER = "thumbor.loaders.file_loader"
 FILE_LOADER_ROOT_PATH = "$work/persons"
@@ -80,6 +92,8 @@ ALLOW_UNSAFE_URL = True
 QUALITY = 85
 AUTO_WEBP = False
 RESPECT_ORIENTATION = True
+ALLOW_ANIMATED_GIFS = False
+USE_GIFSICLE_ENGINE = None
 CONF
 
 port=18190
@@ -122,9 +136,18 @@ for server_name in $servers; do
     spec=$(tr ' ' '\n' <<<"$all_cases" | grep "^$case:")
     IFS=: read -r _ file width <<<"$spec"
     target=$(url "$server_name" "$file" "$width")
-    code=$(curl -s -H "$auth" -o "$work/out/$server_name-$case.jpg" -w '%{http_code}' "$target" || true)
-    if [ "$code" != 200 ]; then
-      echo "| $server_name | $case | - | HTTP $code | | | | |"
+    rm -f "$work/out/$server_name-$case.jpg"
+    answer=$(curl -s -H "$auth" -o "$work/out/$server_name-$case.jpg" -w '%{http_code} %{content_type}' "$target" || true)
+    if [ "${answer%% *}" != 200 ]; then
+      # A peer that cannot read the format: say so, with the start of its answer, and go on.
+      why=$(head -c 300 "$work/out/$server_name-$case.jpg" 2>/dev/null | tr -c '[:print:]' ' ' | tr -s ' ' | cut -c1-80 | tr '|' '/' || true)
+      echo "| $server_name | $case | - | cannot: HTTP ${answer%% *}${why:+ ($why)} | | | | |"
+      rm -f "$work/out/$server_name-$case.jpg"
+      continue
+    fi
+    if [ "${answer#* }" != image/jpeg ]; then
+      echo "| $server_name | $case | - | not a JPEG: answered ${answer#* } | | | | |"
+      rm -f "$work/out/$server_name-$case.jpg"
       continue
     fi
     for c in 1 8; do
@@ -136,7 +159,17 @@ for server_name in $servers; do
       r=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
       rps[$server_name $case $c]=$r
       cpu_cores=$(awk -v d=$((after - before)) -v t="$ticks" -v s="$duration" 'BEGIN {printf "%.2f", d / t / s}')
-      echo "| $server_name | $case | $c | $r | $(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")") | $(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")") | $cpu_cores | $(awk -v k="$(hwm $server)" 'BEGIN {printf "%.0f", k / 1024}') |"
+      # wrk counts only the requests that complete within the duration: say how few there were
+      # when the rate rests on a handful (a slow server at concurrency 8 may finish none).
+      n=$(awk '/requests in/ {print $1}' <<<"$out")
+      p50=$(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+      p99=$(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+      if [ "${n:-0}" = 0 ]; then
+        r="none completed in ${duration} s"; p50=-; p99=-; rps[$server_name $case $c]=0
+      elif [ "$n" -lt 10 ]; then
+        r="$r ($n requests)"
+      fi
+      echo "| $server_name | $case | $c | $r | $p50 | $p99 | $cpu_cores | $(awk -v k="$(hwm $server)" 'BEGIN {printf "%.0f", k / 1024}') |"
     done
   done
   for p in $(pids $server | tac); do kill "$p" 2>/dev/null || true; done
@@ -171,3 +204,27 @@ PY
     echo "| $case | $c | $ours | $best | $best_rps | $ratio | $(psnr sharp) | $(psnr thumbor) |"
   done
 done
+
+# The animated GIF: which frame each server's JPEG is (PSNR against every frame flattened on white
+# and resized by Pillow), so that the row compares the same work: the first frame, as a JPEG.
+if grep -qw animated-gif <<<"$cases"; then
+  echo
+  for server_name in $servers; do
+    [ -s "$work/out/$server_name-animated-gif.jpg" ] || continue
+    "$scratch/thumbor-venv/bin/python" - "$work/persons/7.gif" "$work/out/$server_name-animated-gif.jpg" "$server_name" <<'PY' || true
+import math, sys
+from PIL import Image, ImageChops, ImageSequence, ImageStat
+source, output, name = sys.argv[1:]
+out = Image.open(output).convert("RGB")
+scores = []
+for frame in ImageSequence.Iterator(Image.open(source)):
+    flat = Image.new("RGBA", frame.size, (255, 255, 255, 255))
+    flat.alpha_composite(frame.convert("RGBA"))
+    flat = flat.convert("RGB").resize(out.size, Image.LANCZOS)
+    mse = sum(v * v for v in ImageStat.Stat(ImageChops.difference(out, flat)).rms) / 3
+    scores.append(10 * math.log10(255 ** 2 / max(mse, 1e-9)))
+best = max(range(len(scores)), key=scores.__getitem__)
+print(f"animated-gif, {name}: frame {best + 1} of {len(scores)} ({scores[best]:.1f} dB; the next best {sorted(scores)[-2]:.1f} dB)")
+PY
+  done
+fi

@@ -13,12 +13,15 @@ use std::path::Path;
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 /// The photos [`derive`] makes.
-pub const DERIVED: [&str; 5] = [
+pub const DERIVED: [&str; 8] = [
     "photo-22mp.jpg",
     "photo-3mp.jpg",
     "photo-22mp-restart.jpg",
     "photo-6mp-444.jpg",
     "alpha-22mp.png",
+    "photo-5mp-16bit.png",
+    "photo-6mp.tif",
+    "photo-6mp-lossless.webp",
 ];
 
 /// The width and height of `photo-6mp.jpg`, the source of every derived photo.
@@ -135,6 +138,9 @@ pub fn derive(name: &str, sources: &Path) -> Option<Vec<u8>> {
         // Re-encoded without chroma subsampling, quality 92, optimised tables.
         "photo-6mp-444.jpg" => source(sources).encode(92, SamplingFactor::F_1_1, true, 0),
         "alpha-22mp.png" => alpha_22mp(sources),
+        "photo-5mp-16bit.png" => photo_16bit(sources),
+        "photo-6mp.tif" => photo_tiff(sources),
+        "photo-6mp-lossless.webp" => photo_lossless_webp(sources),
         _ => return None,
     })
 }
@@ -164,6 +170,74 @@ fn alpha_22mp(sources: &Path) -> Vec<u8> {
         .write_to(&mut out, image::ImageFormat::Png)
         .expect("image encodes the bench PNG");
     out.into_inner()
+}
+
+/// The 5440 × 4080 tiled picture averaged over 2 × 2 blocks into 2720 × 2040 at 16 bits per
+/// sample (RGB): each sample is the exact mean of four 8-bit ones scaled to 16 bits
+/// (`sum × 65535 / 1020`, rounded), so the low byte carries real information, as in a photo
+/// exported at 16 bits. PNG with `image`'s default compression and adaptive filters.
+fn photo_16bit(sources: &Path) -> Vec<u8> {
+    let large = tiled_22mp(sources);
+    let (width, height) = (large.width / 2, large.height / 2);
+    let row = large.width * 3;
+    let sample = |x: usize, y: usize, channel: usize| -> u32 {
+        let at = |xx: usize, yy: usize| u32::from(large.data[yy * row + xx * 3 + channel]);
+        at(2 * x, 2 * y) + at(2 * x + 1, 2 * y) + at(2 * x, 2 * y + 1) + at(2 * x + 1, 2 * y + 1)
+    };
+    let mut data = Vec::with_capacity(width * height * 3);
+    for y in 0..height {
+        for x in 0..width {
+            for channel in 0..3 {
+                let sum = sample(x, y, channel);
+                data.push(u16::try_from((sum * 65535 + 510) / 1020).unwrap());
+            }
+        }
+    }
+    let picture = image::ImageBuffer::<image::Rgb<u16>, _>::from_raw(
+        u32::try_from(width).unwrap(),
+        u32::try_from(height).unwrap(),
+        data,
+    )
+    .expect("a whole picture");
+    let mut out = std::io::Cursor::new(Vec::new());
+    picture
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("image encodes the 16-bit PNG");
+    out.into_inner()
+}
+
+/// `photo-6mp.jpg`'s pixels as an RGB TIFF, LZW with the horizontal predictor (what scanners and
+/// photo editors commonly write), the `tiff` crate's default strips.
+fn photo_tiff(sources: &Path) -> Vec<u8> {
+    let picture = source(sources);
+    let mut out = std::io::Cursor::new(Vec::new());
+    tiff::encoder::TiffEncoder::new(&mut out)
+        .expect("a TIFF header")
+        .with_compression(tiff::encoder::Compression::Lzw)
+        .with_predictor(tiff::encoder::Predictor::Horizontal)
+        .write_image::<tiff::encoder::colortype::RGB8>(
+            u32::try_from(picture.width).unwrap(),
+            u32::try_from(picture.height).unwrap(),
+            &picture.data,
+        )
+        .expect("tiff encodes the bench TIFF");
+    out.into_inner()
+}
+
+/// `photo-6mp.jpg`'s pixels as a lossless WebP (VP8L), `image`'s encoder (it writes only
+/// lossless; the lossy `photo-6mp.webp` is made by `benches/images.sh` with libwebp's `cwebp`).
+fn photo_lossless_webp(sources: &Path) -> Vec<u8> {
+    let picture = source(sources);
+    let mut out = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::webp::WebPEncoder::new_lossless(&mut out),
+        &picture.data,
+        u32::try_from(picture.width).unwrap(),
+        u32::try_from(picture.height).unwrap(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .expect("image encodes the lossless WebP");
+    out
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
