@@ -7,6 +7,7 @@ pub mod bench_photos;
 pub mod body;
 pub mod corpus;
 pub mod counting;
+pub mod face_labels;
 pub mod gate;
 pub mod pixels;
 pub mod reference;
