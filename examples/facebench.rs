@@ -23,10 +23,20 @@ fn main() {
     while let Some(flag) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage(&flag));
         match flag.as_str() {
-            "--long-side" => search.input_long_side = value().parse().unwrap_or_else(|_| usage("--long-side")),
-            "--min-score" => search.min_score = value().parse().unwrap_or_else(|_| usage("--min-score")),
-            "--pyramid-factor" => search.pyramid_factor = value().parse().unwrap_or_else(|_| usage("--pyramid-factor")),
-            "--window-step" => search.window_step = value().parse().unwrap_or_else(|_| usage("--window-step")),
+            "--long-side" => {
+                search.input_long_side = value().parse().unwrap_or_else(|_| usage("--long-side"))
+            }
+            "--min-score" => {
+                search.min_score = value().parse().unwrap_or_else(|_| usage("--min-score"))
+            }
+            "--pyramid-factor" => {
+                search.pyramid_factor = value()
+                    .parse()
+                    .unwrap_or_else(|_| usage("--pyramid-factor"))
+            }
+            "--window-step" => {
+                search.window_step = value().parse().unwrap_or_else(|_| usage("--window-step"))
+            }
             "--rounds" => rounds = value().parse().unwrap_or_else(|_| usage("--rounds")),
             "--boxes" => print_boxes = true,
             _ => usage(&flag),
@@ -54,8 +64,16 @@ fn main() {
                 .iter()
                 .map(|face| format!("{},{},{},{}", face.left, face.top, face.width, face.height))
                 .collect();
-            let scores: Vec<String> = faces.iter().map(|face| format!("{:.1}", face.score)).collect();
-            println!("{}\t{}\t# scores {}", photo.name, boxes.join("\t"), scores.join(" "));
+            let scores: Vec<String> = faces
+                .iter()
+                .map(|face| format!("{:.1}", face.score))
+                .collect();
+            println!(
+                "{}\t{}\t# scores {}",
+                photo.name,
+                boxes.join("\t"),
+                scores.join(" ")
+            );
         }
     }
 

@@ -45,7 +45,8 @@ fn every_corpus_image_is_listed_in_the_manifest_and_the_checksums() {
             // The face set's box table is ours, not an image: checksummed, not in the manifest.
             if name == "faces/FACES.tsv" {
                 assert!(
-                    sums.lines().any(|line| line.ends_with(&format!("  {name}"))),
+                    sums.lines()
+                        .any(|line| line.ends_with(&format!("  {name}"))),
                     "{name} is not in SHA256SUMS"
                 );
                 continue;

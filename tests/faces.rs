@@ -38,7 +38,10 @@ fn open(photo: &Labelled) -> RgbImage {
 /// Every face lies inside the picture, has a finite score, and they come largest first.
 fn assert_well_formed(name: &str, picture: &RgbImage, faces: &[Face]) {
     for face in faces {
-        assert!(face.width > 0 && face.height > 0, "{name}: empty box {face:?}");
+        assert!(
+            face.width > 0 && face.height > 0,
+            "{name}: empty box {face:?}"
+        );
         assert!(
             face.left + face.width <= picture.width() && face.top + face.height <= picture.height(),
             "{name}: {face:?} outside the {}x{} picture",
@@ -48,7 +51,10 @@ fn assert_well_formed(name: &str, picture: &RgbImage, faces: &[Face]) {
         assert!(face.score.is_finite(), "{name}: score {face:?}");
     }
     for pair in faces.windows(2) {
-        assert!(pair[0].area() >= pair[1].area(), "{name}: not largest first: {faces:?}");
+        assert!(
+            pair[0].area() >= pair[1].area(),
+            "{name}: not largest first: {faces:?}"
+        );
     }
 }
 
@@ -193,16 +199,28 @@ fn tiny_odd_and_featureless_inputs_find_nothing_and_never_panic() {
         ("41x41", RgbImage::from_pixel(41, 41, Rgb([200, 150, 120]))),
         ("1x5000", RgbImage::new(1, 5000)),
         ("5000x1", RgbImage::new(5000, 1)),
-        ("60x4000", RgbImage::from_pixel(60, 4000, Rgb([255, 255, 255]))),
-        ("4000x60", RgbImage::from_pixel(4000, 60, Rgb([255, 255, 255]))),
-        ("grey 2000x1500", RgbImage::from_pixel(2000, 1500, Rgb([90, 90, 90]))),
+        (
+            "60x4000",
+            RgbImage::from_pixel(60, 4000, Rgb([255, 255, 255])),
+        ),
+        (
+            "4000x60",
+            RgbImage::from_pixel(4000, 60, Rgb([255, 255, 255])),
+        ),
+        (
+            "grey 2000x1500",
+            RgbImage::from_pixel(2000, 1500, Rgb([90, 90, 90])),
+        ),
         ("noise 300x200", noisy),
         ("checkerboard 256x256", checker),
     ];
     for (name, picture) in &cases {
         let faces = find_faces(picture);
         assert_well_formed(name, picture, &faces);
-        assert!(faces.is_empty(), "{name}: a face in a featureless picture: {faces:?}");
+        assert!(
+            faces.is_empty(),
+            "{name}: a face in a featureless picture: {faces:?}"
+        );
     }
 }
 
@@ -211,8 +229,14 @@ fn every_labelled_photo_cut_to_odd_shapes_is_searched_without_panic() {
     for photo in labelled_set() {
         let picture = open(&photo);
         let (width, height) = picture.dimensions();
-        for (w, h) in [(width, 41), (41, height), (width / 3 + 1, height), (width, 1)] {
-            let cut = image::imageops::crop_imm(&picture, 0, 0, w.min(width), h.min(height)).to_image();
+        for (w, h) in [
+            (width, 41),
+            (41, height),
+            (width / 3 + 1, height),
+            (width, 1),
+        ] {
+            let cut =
+                image::imageops::crop_imm(&picture, 0, 0, w.min(width), h.min(height)).to_image();
             let faces = find_faces(&cut);
             assert_well_formed(&photo.name, &cut, &faces);
         }

@@ -171,9 +171,8 @@ impl Grey {
         let mut sums = vec![0u64; out_width as usize];
         let mut counts = vec![0u64; out_width as usize];
         // Source column span of each output column, computed once.
-        let column_of: Vec<(u32, u32)> = (0..out_width)
-            .map(|x| span(x, out_width, width))
-            .collect();
+        let column_of: Vec<(u32, u32)> =
+            (0..out_width).map(|x| span(x, out_width, width)).collect();
         for y in 0..out_height {
             let (top, bottom) = span(y, out_height, height);
             sums.iter_mut().for_each(|sum| *sum = 0);
@@ -221,7 +220,7 @@ impl Grey {
         let bottom = ((f64::from(y) + f64::from(box_height)) * sy)
             .round()
             .clamp(0.0, f64::from(height));
-        (right > left && bottom > top).then(|| Face {
+        (right > left && bottom > top).then_some(Face {
             left: left as u32,
             top: top as u32,
             width: (right - left) as u32,
@@ -277,7 +276,10 @@ mod tests {
         let picture = RgbImage::new(640, 480);
         let grey = Grey::reduced(&picture, 320).unwrap();
         let face = grey.to_picture((640, 480), (10, 20, 30, 40), 3.0).unwrap();
-        assert_eq!((face.left, face.top, face.width, face.height), (20, 40, 60, 80));
+        assert_eq!(
+            (face.left, face.top, face.width, face.height),
+            (20, 40, 60, 80)
+        );
         let clamped = grey.to_picture((640, 480), (-5, 230, 30, 40), 3.0).unwrap();
         assert_eq!((clamped.left, clamped.top), (0, 460));
         assert_eq!(clamped.top + clamped.height, 480);

@@ -69,9 +69,9 @@ use crate::Result;
 
 pub use crate::format::ImageFormat;
 pub use caption::CaptionLanguage;
+pub(crate) use decode::{decode, jpeg_marker, peak_bytes, probe, SourceInfo};
 #[cfg(feature = "faces")]
 pub use faces::{find_faces, Face, FaceSearch};
-pub(crate) use decode::{decode, jpeg_marker, peak_bytes, probe, SourceInfo};
 pub(crate) use geometry::fit;
 pub(crate) use negotiate::Preference;
 pub use options::{PngCompression, RenderOptions};
