@@ -12,6 +12,8 @@ mod decode;
 #[cfg(fuzzing)]
 pub use decode::fuzz_jpeg_decode;
 mod encode;
+#[cfg(feature = "faces")]
+mod faces;
 mod geometry;
 mod negotiate;
 mod options;
@@ -68,6 +70,8 @@ use crate::Result;
 pub use crate::format::ImageFormat;
 pub use caption::CaptionLanguage;
 pub(crate) use decode::{decode, jpeg_marker, peak_bytes, probe, SourceInfo};
+#[cfg(feature = "faces")]
+pub use faces::{find_faces, Face, FaceSearch};
 pub(crate) use geometry::fit;
 pub(crate) use negotiate::Preference;
 pub use options::{PngCompression, RenderOptions};

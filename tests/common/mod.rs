@@ -9,6 +9,7 @@ pub mod corpus;
 pub mod counting;
 #[cfg(feature = "object-store")]
 pub mod fleet;
+pub mod face_labels;
 pub mod gate;
 pub mod pixels;
 pub mod reference;
