@@ -117,6 +117,15 @@
 //!   "ScaledHeight":h}`: every person's photo as PNG (base64) with a per-person `Status`, in
 //!   request order, rendered in parallel and sharing the single-image cache.
 //!
+//! ## Avatars: `fit=cover`
+//!
+//! An extension of the vendor's API: `fit=cover` with both `w` and `h` answers exactly `w`×`h`,
+//! the largest crop of that aspect ratio (never enlarged), placed around the photo's focal point
+//! ([`render::FocalPoint`]; until one is stored, the upper centre of a portrait) with the eyes at
+//! the upper third. `fit=contain` (the default) is the vendor's fit-inside. [`request::Fit`] is
+//! part of the ETag and the cache key, works for every format (animated GIFs crop every frame
+//! alike) and in the batch (`"Fit":"cover"`).
+//!
 //! The [`Authenticator`](auth::Authenticator) is told the [`Action`](auth::Action), so a
 //! read-only credential can be refused writes (403); nothing stored changes on any failure.
 //!

@@ -29,7 +29,8 @@ impl ETag {
 
     /// The tag of a representation, the one format every replica computes alike:
     /// `<subject>.<representation>`, the subject being the FNV-1a hash of the stored version (or
-    /// `ph` for placeholders, which belong to no photo): `"…16 hex….w64h0tjpeg"` for a photo,
+    /// `ph` for placeholders, which belong to no photo): `"…16 hex….w64h0tjpeg"` for a photo
+    /// (`"…16 hex….w64h64tjpeg+cover"` with `fit=cover`),
     /// `"…16 hex….info"` for its info, `"ph.no-photo:png:96x96:de"` for a placeholder.
     pub(crate) fn for_variant(variant: &Variant) -> Self {
         let version =
@@ -40,12 +41,19 @@ impl ETag {
                 version: stored,
                 width,
                 height,
+                fit,
                 preference,
                 ..
-            } => (
-                version(stored),
-                format!("w{}h{}{preference}", side(*width), side(*height)),
-            ),
+            } => {
+                let fit = match fit {
+                    crate::request::Fit::Contain => "",
+                    crate::request::Fit::Cover => "+cover",
+                };
+                (
+                    version(stored),
+                    format!("w{}h{}{preference}{fit}", side(*width), side(*height)),
+                )
+            }
             Variant::Info { version: stored } => (version(stored), "info".to_owned()),
             Variant::Placeholder {
                 kind,

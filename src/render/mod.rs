@@ -8,10 +8,12 @@
 //! "no photo" artwork and `caption` its localized text.
 
 mod caption;
+mod crop;
 mod decode;
 #[cfg(fuzzing)]
 pub use decode::fuzz_jpeg_decode;
 mod encode;
+mod framing;
 mod geometry;
 mod negotiate;
 mod options;
@@ -25,20 +27,22 @@ mod variant;
 /// The `resize` stage inside its own span: the decode stage calls [`resize::resize`] through
 /// this module (shrink-on-load decoders resize right after decoding).
 mod traced_resize {
+    use super::crop::Target;
     use super::picture::Pixels;
     use crate::observe::stage_span;
     use crate::Result;
 
     /// [`super::resize::resize`] in a `resize` span recording both sizes.
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-    pub(super) fn resize(pixels: Pixels, target: (u32, u32)) -> Result<Pixels> {
+    pub(super) fn resize(pixels: Pixels, target: impl Into<Target>) -> Result<Pixels> {
+        let target: Target = target.into();
         let (width, height) = pixels.dimensions();
         let _span = stage_span!(
             "resize",
             width,
             height,
-            target_width = target.0,
-            target_height = target.1,
+            target_width = target.size.0,
+            target_height = target.size.1,
         );
         super::resize::resize(pixels, target)
     }
@@ -50,6 +54,8 @@ use crate::Result;
 pub use crate::format::ImageFormat;
 pub use caption::CaptionLanguage;
 pub(crate) use decode::{decode, jpeg_marker, peak_bytes, probe, SourceInfo};
+pub use framing::FocalPoint;
+pub(crate) use framing::Framing;
 pub(crate) use geometry::fit;
 pub(crate) use negotiate::Preference;
 pub use options::{PngCompression, RenderOptions};

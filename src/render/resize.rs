@@ -1,5 +1,5 @@
-//! SIMD resampling with `fast_image_resize`: Lanczos3, premultiplied alpha, one `Resizer` (and its
-//! scratch buffers) per thread, its buffers dropped after a job that grew them past
+//! SIMD resampling with `fast_image_resize`: Lanczos3, premultiplied alpha, an optional crop box on
+//! the source (`fit=cover`), one `Resizer` (and its scratch buffers) per thread, its buffers dropped after a job that grew them past
 //! [`KEEP_SCRATCH_BYTES`].
 
 use std::cell::RefCell;
@@ -8,6 +8,7 @@ use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::{ImageBuffer, Pixel};
 
+use super::crop::Target;
 use super::picture::Pixels;
 use crate::{Error, Result};
 
@@ -22,24 +23,29 @@ thread_local! {
 /// sized jobs stay under this and keep reusing their buffers.
 const KEEP_SCRATCH_BYTES: usize = 4 << 20;
 
-/// Resamples `pixels` to exactly `target`; returns them untouched when the size already matches.
-pub(super) fn resize(pixels: Pixels, target: (u32, u32)) -> Result<Pixels> {
-    if pixels.dimensions() == target {
+/// Resamples `pixels` (the whole source, at any scale) to exactly `target`'s size, showing its
+/// crop; returns them untouched when there is no crop and the size already matches.
+pub(super) fn resize(pixels: Pixels, target: impl Into<Target>) -> Result<Pixels> {
+    let target: Target = target.into();
+    if target.is_identity(pixels.dimensions()) {
         return Ok(pixels);
     }
+    let crop = target.crop.map(|crop| crop.on(pixels.dimensions()));
+    let size = target.size;
     Ok(match pixels {
-        Pixels::Gray(image) => Pixels::Gray(resize_buffer(&image, target, PixelType::U8)?),
+        Pixels::Gray(image) => Pixels::Gray(resize_buffer(&image, size, crop, PixelType::U8)?),
         Pixels::GrayAlpha(image) => {
-            Pixels::GrayAlpha(resize_buffer(&image, target, PixelType::U8x2)?)
+            Pixels::GrayAlpha(resize_buffer(&image, size, crop, PixelType::U8x2)?)
         }
-        Pixels::Rgb(image) => Pixels::Rgb(resize_buffer(&image, target, PixelType::U8x3)?),
-        Pixels::Rgba(image) => Pixels::Rgba(resize_buffer(&image, target, PixelType::U8x4)?),
+        Pixels::Rgb(image) => Pixels::Rgb(resize_buffer(&image, size, crop, PixelType::U8x3)?),
+        Pixels::Rgba(image) => Pixels::Rgba(resize_buffer(&image, size, crop, PixelType::U8x4)?),
     })
 }
 
 fn resize_buffer<P: Pixel<Subpixel = u8>>(
     source: &ImageBuffer<P, Vec<u8>>,
     target: (u32, u32),
+    crop: Option<(f64, f64, f64, f64)>,
     pixel_type: PixelType,
 ) -> Result<ImageBuffer<P, Vec<u8>>> {
     let (width, height) = (target.0.max(1), target.1.max(1));
@@ -52,9 +58,12 @@ fn resize_buffer<P: Pixel<Subpixel = u8>>(
     let mut buffer = vec![0u8; len];
     let mut dst = Image::from_slice_u8(width, height, &mut buffer, pixel_type)
         .map_err(|error| Error::internal("resizing", error))?;
-    let options = ResizeOptions::new()
+    let mut options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
         .use_alpha(P::HAS_ALPHA);
+    if let Some((left, top, crop_width, crop_height)) = crop {
+        options = options.crop(left, top, crop_width, crop_height);
+    }
     RESIZER
         .with(|resizer| {
             let mut resizer = resizer.borrow_mut();
@@ -101,6 +110,51 @@ mod tests {
         resize(Pixels::Rgba(image), (60, 50)).unwrap();
         let kept = RESIZER.with(|resizer| resizer.borrow().size_of_internal_buffers());
         assert!(kept <= KEEP_SCRATCH_BYTES, "{kept} bytes kept");
+    }
+
+    #[test]
+    fn a_crop_box_shows_only_its_part_of_the_source() {
+        // Left half black, right half white; a crop of the right half, decoded at half scale.
+        let image =
+            image::GrayImage::from_fn(40, 20, |x, _| image::Luma([if x < 20 { 0 } else { 255 }]));
+        let target = Target {
+            size: (10, 10),
+            crop: Some(crate::render::crop::Crop {
+                source: (80, 40),
+                left: 40,
+                top: 0,
+                width: 40,
+                height: 40,
+            }),
+        };
+        let Pixels::Gray(right) = resize(Pixels::Gray(image.clone()), target).unwrap() else {
+            panic!("grey stays grey");
+        };
+        assert_eq!(right.dimensions(), (10, 10));
+        // The filter reads a little past the box's edge (the source goes on there), so the first
+        // column may take a touch of the black half; nothing more of it shows.
+        assert!(right.pixels().all(|pixel| pixel[0] > 230), "{right:?}");
+        assert!(right
+            .pixels()
+            .skip(1)
+            .step_by(10)
+            .all(|pixel| pixel[0] > 250));
+        // A crop at the source's own scale is still a crop, not the source untouched.
+        let target = Target {
+            size: (20, 20),
+            crop: Some(crate::render::crop::Crop {
+                source: (40, 20),
+                left: 0,
+                top: 0,
+                width: 20,
+                height: 20,
+            }),
+        };
+        let Pixels::Gray(left) = resize(Pixels::Gray(image), target).unwrap() else {
+            panic!("grey stays grey");
+        };
+        assert_eq!(left.dimensions(), (20, 20));
+        assert!(left.pixels().all(|pixel| pixel[0] < 5), "{left:?}");
     }
 
     #[test]

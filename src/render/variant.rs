@@ -8,7 +8,7 @@ use super::negotiate::Preference;
 use super::{CaptionLanguage, PlaceholderKind};
 use crate::format::OutputFormat;
 use crate::person_id::PersonId;
-use crate::request::Dimension;
+use crate::request::{Dimension, Fit};
 
 /// One representation: a stored photo as a request asks for it, a placeholder as planned, or a
 /// photo's info document.
@@ -26,6 +26,8 @@ pub(crate) enum Variant {
         width: Option<Dimension>,
         /// `h`.
         height: Option<Dimension>,
+        /// `fit`, as it applies to `width` and `height` ([`Fit::for_sides`]).
+        fit: Fit,
         /// `type` or the `Accept` weights.
         preference: Preference,
     },

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::batch::{parse_batch_body, MAX_BATCH_BODY_BYTES};
+use super::fit::Fit;
 use super::multipart::{form_data_boundary, parts};
 use super::path::{parse_route, Route};
 use super::query::Dimension;
@@ -86,6 +87,8 @@ pub struct BatchRequest {
     pub width: Option<Dimension>,
     /// `ScaledHeight` (absent or 0: not constrained).
     pub height: Option<Dimension>,
+    /// `Fit` (an extension of the vendor's API; absent: [`Fit::Contain`]).
+    pub fit: Fit,
     /// The caller's credentials, or the 401 their parsing produced.
     pub identity: std::result::Result<CallerIdentity, CredentialsError>,
 }
@@ -181,6 +184,7 @@ impl ApiRequest {
                     persons: batch.persons,
                     width: batch.width,
                     height: batch.height,
+                    fit: batch.fit,
                     identity: found.identity(),
                 }))
             }

@@ -5,6 +5,7 @@
 
 mod api;
 mod batch;
+mod fit;
 mod multipart;
 mod path;
 mod percent;
@@ -18,6 +19,7 @@ use crate::{Error, Result};
 use path::parse_image_path;
 
 pub use api::{ApiRequest, BatchRequest, PersonRequest, UploadRequest, UPLOAD_FIELD};
+pub use fit::Fit;
 pub use query::{Dimension, IfBlank, ImageQuery};
 
 /// The HTTP methods the crate's calls use.

@@ -1,6 +1,6 @@
 //! `POST /api/v1/Agents/Person/GetPersonImages`: a list view's photos in one call.
 //!
-//! Each person is answered like `GET …/Image?w=W&h=H&type=png` (same cache, same ETags), but a
+//! Each person is answered like `GET …/Image?w=W&h=H&fit=F&type=png` (same cache, same ETags), but a
 //! person who cannot be shown does not fail the batch: the answer has one entry per requested id,
 //! in request order, each with its own `Status`.
 
@@ -85,6 +85,7 @@ impl ImageService {
                 height: batch.height,
                 format: Some(OutputFormat::Png),
                 if_blank: IfBlank::Null,
+                fit: batch.fit,
             },
             identity: batch.identity.clone(),
             accept: None,

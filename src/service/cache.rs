@@ -303,6 +303,7 @@ mod tests {
             version: version.into(),
             width: None,
             height: None,
+            fit: crate::request::Fit::Contain,
             preference: Preference::Any,
         }
     }

@@ -7,7 +7,8 @@ use crate::auth::Action;
 use crate::headers::{ETag, Vary};
 use crate::observe::{record_cache, record_passthrough, CacheOutcome};
 use crate::render::{
-    ImageFormat, PlaceholderKind, Plan, Preference, RenderRequest, Rendered, Source, Variant,
+    Framing, ImageFormat, PlaceholderKind, Plan, Preference, RenderRequest, Rendered, Source,
+    Variant,
 };
 use crate::request::{IfBlank, ImageRequest, Method};
 use crate::response::ImageResponse;
@@ -39,6 +40,8 @@ impl ImageService {
             source,
             width: request.query.width,
             height: request.query.height,
+            fit: request.query.fit,
+            focal_point: None,
             format: request.query.format,
             accept: request.accept.clone(),
             options: self.options,
@@ -126,6 +129,7 @@ impl ImageService {
             version: info.version.clone(),
             width: request.query.width,
             height: request.query.height,
+            fit: framing(request).fit,
             preference: *preference,
         };
         let etag = ETag::for_variant(&variant);
@@ -203,8 +207,7 @@ impl ImageService {
             .get(request.person.get(), &info.version)??;
         let plan = Plan::stored(
             preference,
-            request.query.width,
-            request.query.height,
+            framing(request),
             self.options,
             stored,
             info.len,
@@ -305,6 +308,13 @@ pub(super) fn not_modified_for(
     etag: &ETag,
 ) -> bool {
     if_none_match.is_some_and(|condition| condition.matches(etag))
+}
+
+/// What the request asks of the output's geometry: `w`, `h`, `fit` (the focal point is the
+/// photo's upper centre).
+fn framing(request: &ImageRequest) -> Framing {
+    let query = &request.query;
+    Framing::new(query.width, query.height, query.fit, None)
 }
 
 /// What the request asks about the output format, read once: it keys the ETag and the cache and

@@ -9,14 +9,15 @@ use image::{DynamicImage, ImageDecoder, ImageReader};
 use super::{check_area, colour, image_error, image_format, image_limits, orientation, resize};
 use crate::format::ImageFormat;
 use crate::limits::Limits;
+use crate::render::crop::Target;
 use crate::render::picture::Picture;
 use crate::Result;
 
-/// Decodes the first frame of `bytes` to an oriented sRGB picture of exactly `target` size.
+/// Decodes the first frame of `bytes` to an oriented sRGB picture of exactly `target`'s size.
 pub(super) fn decode(
     bytes: &[u8],
     format: ImageFormat,
-    target: (u32, u32),
+    target: Target,
     limits: &Limits,
 ) -> Result<Picture> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format(format));
@@ -29,6 +30,6 @@ pub(super) fn decode(
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
     let pixels = colour::to_srgb8(image, icc.as_deref());
-    let pixels = resize::resize(pixels, orientation::oriented(target, orientation))?;
+    let pixels = resize::resize(pixels, orientation::stored_target(target, orientation))?;
     Ok(Picture::still(orientation::apply(pixels, orientation)))
 }
