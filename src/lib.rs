@@ -112,10 +112,12 @@
 //!   written atomically through a [`WritableStore`](store::WritableStore)
 //!   ([`ImageService::writable_builder`]); the answer is the stored photo's info.
 //! - `DELETE …/Image`: 204.
-//! - `GET …/ImageInfo`: `{"PersonId","MimeType","Size","Width","Height","LastModified","Version"}`.
+//! - `GET …/ImageInfo`: `{"PersonId","MimeType","Size","Width","Height","LastModified","Version",
+//!   "ThumbHash"}`, the last an extension: the photo's [ThumbHash](https://evanw.github.io/thumbhash/)
+//!   in base64, computed once per version ([`render::thumb_hash`]), for list views' placeholders.
 //! - `POST /api/v1/Agents/Person/GetPersonImages` with `{"PersonIds":[…],"ScaledWidth":w,
-//!   "ScaledHeight":h}`: every person's photo as PNG (base64) with a per-person `Status`, in
-//!   request order, rendered in parallel and sharing the single-image cache.
+//!   "ScaledHeight":h}`: every person's photo as PNG (base64) with a per-person `Status` and
+//!   `ThumbHash`, in request order, rendered in parallel and sharing the single-image cache.
 //!
 //! ## Avatars: `fit=cover`
 //!

@@ -22,6 +22,7 @@ mod placeholder;
 mod plan;
 mod request;
 mod resize;
+pub(crate) mod thumb_hash;
 mod variant;
 
 /// The `resize` stage inside its own span: the decode stage calls [`resize::resize`] through
@@ -62,6 +63,7 @@ pub use options::{PngCompression, RenderOptions};
 pub use placeholder::PlaceholderKind;
 pub(crate) use plan::{Plan, Rendered};
 pub use request::{RenderRequest, Source};
+pub use thumb_hash::{thumb_hash, thumb_hash_of_rgba};
 pub(crate) use variant::Variant;
 
 /// Renders `request`: the stored bytes as they are, converted, or a placeholder, as negotiated.

@@ -164,6 +164,7 @@ impl ImageServiceBuilder {
                 self.render_memory.unwrap_or(DEFAULT_RENDER_MEMORY),
             )),
             known_formats: Arc::default(),
+            thumb_hashes: Arc::default(),
         }
     }
 }

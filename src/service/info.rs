@@ -1,4 +1,5 @@
-//! `GET …/ImageInfo`: the stored photo's metadata as JSON, in the vendor's PascalCase style.
+//! `GET …/ImageInfo`: the stored photo's metadata as JSON, in the vendor's PascalCase style, with
+//! the extension `ThumbHash`.
 
 use super::get::{not_modified_for, FETCH_ATTEMPTS};
 use super::ImageService;
@@ -37,7 +38,14 @@ impl ImageService {
                 let header = probe(&bytes, &self.options.limits).ok();
                 let format = ImageFormat::sniff(&bytes);
                 let size = header.map(|header| (header.width, header.height));
-                ImageResponse::json(&info_json(request.person, &info, format, size))
+                let hash = self.thumb_hash(request.person, &info, Some(&bytes))?;
+                ImageResponse::json(&info_json(
+                    request.person,
+                    &info,
+                    format,
+                    size,
+                    hash.as_deref(),
+                ))
             };
             response.etag = Some(etag);
             response.last_modified = info.modified;
@@ -53,14 +61,15 @@ impl ImageService {
 }
 
 /// The info document of a stored photo: `{"PersonId":7,"MimeType":"image/jpeg","Size":12345,
-/// "Width":1200,"Height":1800,"LastModified":"2026-11-29T03:00:00Z","Version":"…"}`. The MIME
-/// type is the true one (from the bytes) when known, else what the store declares; unknown
-/// values are `null`.
+/// "Width":1200,"Height":1800,"LastModified":"2026-11-29T03:00:00Z","Version":"…",
+/// "ThumbHash":"…base64…"}`. The MIME type is the true one (from the bytes) when known, else what
+/// the store declares; unknown values are `null`.
 pub(super) fn info_json(
     person: PersonId,
     info: &ImageInfo,
     format: Option<ImageFormat>,
     size: Option<(u32, u32)>,
+    thumb_hash: Option<&[u8]>,
 ) -> JsonObject {
     let mime = format
         .map(ImageFormat::mime_type)
@@ -74,5 +83,6 @@ pub(super) fn info_json(
         ("Height", size.map(|(_, height)| height).into()),
         ("LastModified", modified.into()),
         ("Version", info.version.as_str().into()),
+        ("ThumbHash", thumb_hash.map(crate::base64::encode).into()),
     ])
 }

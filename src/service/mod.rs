@@ -11,6 +11,7 @@ mod cache;
 mod formats;
 mod get;
 mod info;
+mod thumb_hashes;
 mod writes;
 
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub use builder::ImageServiceBuilder;
 pub use cache::CacheStats;
 use cache::RenderCache;
 use formats::KnownFormats;
+use thumb_hashes::ThumbHashes;
 
 /// The operations of `GET /api/v1/Person/{personId}/Image` and the calls around it.
 ///
@@ -111,6 +113,7 @@ pub struct ImageService {
     cache: Option<Arc<RenderCache>>,
     budget: Arc<RenderBudget>,
     known_formats: Arc<KnownFormats>,
+    thumb_hashes: Arc<ThumbHashes>,
 }
 
 impl std::fmt::Debug for ImageService {

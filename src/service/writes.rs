@@ -31,6 +31,7 @@ impl ImageService {
                     .reserve(ingest::peak_bytes(&image, &self.ingest, &self.options));
             ingest::ingest(image, &self.ingest, &self.options)?
         };
+        let stored = ingested.bytes.clone();
         let replaced = {
             let _span = stage_span!("store.replace", person = request.person.get());
             writer.replace(
@@ -43,7 +44,15 @@ impl ImageService {
             Replaced::Stored(info) => {
                 self.forget(request.person);
                 let size = Some(ingested.size);
-                let body = info_json(request.person, &info, Some(ingested.format), size);
+                // The new version's hash, computed now that its bytes are at hand.
+                let hash = self.thumb_hash(request.person, &info, Some(&stored))?;
+                let body = info_json(
+                    request.person,
+                    &info,
+                    Some(ingested.format),
+                    size,
+                    hash.as_deref(),
+                );
                 Ok(ImageResponse::json(&body))
             }
             Replaced::NoSuchPerson => Err(Error::PersonNotFound),
@@ -75,11 +84,13 @@ impl ImageService {
         }
     }
 
-    /// Drops what the service remembers of `person`'s photo: rendered variants and its format.
+    /// Drops what the service remembers of `person`'s photo: rendered variants, its format and
+    /// its ThumbHash.
     fn forget(&self, person: PersonId) {
         if let Some(cache) = &self.cache {
             cache.forget_person(person);
         }
         self.known_formats.forget_person(person.get());
+        self.thumb_hashes.forget_person(person);
     }
 }
