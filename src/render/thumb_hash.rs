@@ -245,3 +245,41 @@ pub fn thumb_hash(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>> {
     let info = decode::probe(bytes, limits)?;
     of_photo(bytes, &info, limits)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_fill_the_triangle() {
+        assert_eq!(terms(7, 7).count(), 28);
+        assert_eq!(terms(5, 5).count(), 15);
+        assert_eq!(terms(3, 3).count(), 6);
+        assert_eq!(terms(5, 7).count(), 23);
+    }
+
+    #[test]
+    fn every_shape_fits_in_25_bytes_with_its_flags() {
+        for (width, height) in [(1, 1), (100, 100), (67, 100), (100, 67), (100, 1), (1, 100)] {
+            for alpha in [255u8, 100] {
+                let rgba: Vec<u8> = (0..width * height)
+                    .flat_map(|index| [(index * 7 % 256) as u8, 90, 200, alpha])
+                    .collect();
+                let hash = thumb_hash_of_rgba(width, height, &rgba).unwrap();
+                assert!(hash.len() <= 25, "{width}x{height}: {} bytes", hash.len());
+                assert_eq!(hash[2] & 0x80 != 0, alpha < 255, "{width}x{height}");
+                assert_eq!(hash[4] & 0x80 != 0, width > height, "{width}x{height}");
+            }
+        }
+        // An opaque square: 27 + 5 + 5 varying terms, a nibble each, after the 5 header bytes.
+        let hash = thumb_hash_of_rgba(2, 2, &[9, 9, 9, 255].repeat(4)).unwrap();
+        assert_eq!(hash.len(), 5 + 37_usize.div_ceil(2));
+    }
+
+    #[test]
+    fn sizes_outside_the_algorithms_bounds_are_refused() {
+        assert!(thumb_hash_of_rgba(0, 1, &[]).is_err());
+        assert!(thumb_hash_of_rgba(101, 1, &[0; 404]).is_err());
+        assert!(thumb_hash_of_rgba(2, 2, &[0; 15]).is_err());
+    }
+}
