@@ -30,7 +30,7 @@ fn median(mut work: impl FnMut()) -> Duration {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let limits = Limits::default();
-    println!("| photo | source | thumbnail | hash bytes | hash from thumbnail | decode + hash |");
+    println!("| photo | stored | thumbnail | hash bytes | hash from thumbnail | decode + hash |");
     println!("|---|---|---|---|---|---|");
     for name in ["1.jpg", "2.png", "3.jpg", "4.gif", "6.webp"] {
         let path = format!("{}/fixtures/persons/{name}", env!("CARGO_MANIFEST_DIR"));
