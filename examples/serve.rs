@@ -86,6 +86,12 @@ pub struct Config {
     /// requests that may wait for a worker before more are answered 503 (default: 8 per worker)
     #[argh(option)]
     pub queue: Option<usize>,
+    /// share rendered variants with other replicas through this object store URL (s3://bucket/
+    /// prefix with object_store's aws feature, file:///dir; memory:// is private to this process),
+    /// options from AWS_* and the like in the environment
+    #[cfg(feature = "object-store")]
+    #[argh(option)]
+    pub variants: Option<String>,
 }
 
 impl Default for Config {
@@ -149,6 +155,18 @@ impl Config {
                 check_path("--images", &self.images, Expect::Directory)?;
                 self.builder(Directory::new(&self.images), authenticator)
             }
+        };
+        // The shared variant tier behind the render cache (--variants, feature object-store).
+        #[cfg(feature = "object-store")]
+        let builder = match &self.variants {
+            Some(url) => {
+                let (bucket, prefix) = person_image::store::open_url(url)
+                    .map_err(|e| format!("--variants {url}: {e}"))?;
+                let tier = person_image::store::VariantTier::new(bucket, prefix)
+                    .map_err(|e| format!("--variants {url}: {e}"))?;
+                builder.variant_tier(tier)
+            }
+            None => builder,
         };
         Ok(builder
             .cache_bytes(self.cache_mib * 1024 * 1024)

@@ -177,7 +177,10 @@
 //!   the crate's decoder is faster) and files it does not handle (CMYK, YCCK, lossless, errors)
 //!   take the pure-Rust path.
 //! - `object-store` (off): `store::Bucket`, photos in an `object_store` bucket (S3, GCS, Azure,
-//!   local files, memory), with its own small tokio runtime to bridge the synchronous store trait.
+//!   local files, memory), with its own small tokio runtime to bridge the synchronous store trait;
+//!   `store::VariantTier`, rendered variants shared by a fleet of replicas through a bucket and
+//!   rendered once per fleet under a lease object (its docs give the key layout, the lifecycle
+//!   rule and what a failing tier does); `store::open_url`, a bucket from a URL.
 //! - `tracing` (default): a `person_image.request` span per request (info level; fields `method`,
 //!   `person`, `status`, `bytes`, `content_type`, `cache` = `hit`/`miss`/`not_modified`/`none`,
 //!   `passthrough`) with debug-level child spans `authenticate`, `store.lookup`, `store.fetch`
@@ -203,6 +206,8 @@
 //!   | `person_image_cache_hits_total`, `_misses_total`, `_evictions_total` | counter | |
 //!   | `person_image_cache_bytes` | gauge | |
 //!   | `person_image_shed_total` | counter | |
+//!   | `person_image_tier_hits_total`, `_misses_total`, `_lease_waits_total` (`object-store`) | counter | |
+//!   | `person_image_tier_skips_total` (`object-store`) | counter | `op` (`get`, `put`, `lease`) |
 //!
 //! - `webp` (off): WebP output through libwebp (the `webp` crate; libwebp's C is compiled with
 //!   `cc`, so it needs a C compiler): `type=webp`, and negotiation chooses WebP for clients whose
@@ -231,10 +236,13 @@
 //! - **Renders in progress**: at most [`ImageServiceBuilder::render_memory`] (default 128 MiB).
 //!   Each render reserves what its header says it will hold: the decoded pixels (a JPEG at 1/2,
 //!   1/4 or 1/8 scale when the target allows, about 9 bytes a decoded pixel with its planes and
-//!   resize buffers; other formats at full size, about 12), the resized pixels and the encoded
-//!   body; it waits while other renders hold the rest of the budget, and one larger than the whole
-//!   budget runs alone. A 22-megapixel JPEG to 1024 px reserves about 50 MiB, to 256 px about
-//!   4 MiB. The number of worker threads decides the throughput (which stops growing at the
+//!   resize buffers; a non-interlaced PNG streams, holding a band of rows, the resampling filter's
+//!   window of rows and a source-width × target-height intermediate, never the whole picture;
+//!   other formats, interlaced PNG and animation frames at full size, about 12), the resized
+//!   pixels and the encoded body; it waits while other renders hold the rest of the budget, and
+//!   one larger than the whole budget runs alone. A 22-megapixel JPEG to 1024 px reserves about
+//!   50 MiB, to 256 px about 4 MiB; a 22-megapixel RGBA PNG to 256 px about 11 MiB (as a GIF or
+//!   TIFF, about 250 MiB). The number of worker threads decides the throughput (which stops growing at the
 //!   number of cores), not the memory. Between requests a thread keeps at most 4 MiB of resize
 //!   scratch and small, self-trimming JPEG scratch.
 //! - **The allocator's overhead**, which depends on the binary's global allocator, not on this

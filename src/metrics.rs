@@ -162,6 +162,60 @@ pub(crate) fn cache_stored(evicted: u64, bytes_delta: i64) {
     }
 }
 
+/// The variant tier's call sites, as the `op` label of `person_image_tier_skips_total` names them.
+#[cfg(feature = "object-store")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TierOp {
+    /// Reading a variant: `get`.
+    Get,
+    /// Writing a variant: `put`.
+    Put,
+    /// Claiming or renewing a render lease: `lease`.
+    Lease,
+}
+
+#[cfg(feature = "object-store")]
+impl TierOp {
+    /// The `op` label.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    fn as_str(self) -> &'static str {
+        match self {
+            TierOp::Get => "get",
+            TierOp::Put => "put",
+            TierOp::Lease => "lease",
+        }
+    }
+}
+
+/// A variant read from the variant tier instead of rendered.
+#[cfg(feature = "object-store")]
+pub(crate) fn tier_hit() {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!("person_image_tier_hits_total").increment(1);
+}
+
+/// A variant tier read that found nothing current.
+#[cfg(feature = "object-store")]
+pub(crate) fn tier_miss() {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!("person_image_tier_misses_total").increment(1);
+}
+
+/// A variant tier call that failed or missed its deadline and was skipped.
+#[cfg(feature = "object-store")]
+#[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+pub(crate) fn tier_skip(op: TierOp) {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!("person_image_tier_skips_total", "op" => op.as_str()).increment(1);
+}
+
+/// A miss that found another replica's render lease and waited for its variant.
+#[cfg(feature = "object-store")]
+pub(crate) fn tier_lease_wait() {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!("person_image_tier_lease_waits_total").increment(1);
+}
+
 /// A request refused with 503 because the worker pool's queue was full.
 #[cfg(feature = "tower")]
 pub(crate) fn shed() {

@@ -362,3 +362,45 @@ fn close_to_libvips_reference() {
         assert!(score > min_psnr, "{path}: PSNR {score:.1} dB < {min_psnr}");
     }
 }
+
+/// ImageMagick's full-size decode of the corpus file `path` (colour only: alpha is dropped), as
+/// PNG: run live (and recorded) by the opt-in suite, read from `tests/reference/convert/`
+/// otherwise.
+fn convert_decode(path: &str) -> Reference {
+    #[cfg(feature = "reference-tools")]
+    {
+        let dir = common::temp::TempDir::new("convert");
+        let out = dir.path().join("reference.png");
+        let output = std::process::Command::new("convert")
+            .arg(corpus_path(path))
+            .arg(&out)
+            .output()
+            .unwrap_or_else(|error| {
+                panic!("convert does not run ({error}): install Debian's imagemagick")
+            });
+        assert!(output.status.success(), "convert failed on {path}");
+        Reference::record("convert", path, "full", Raster::from_image_file(&out))
+    }
+    #[cfg(not(feature = "reference-tools"))]
+    Reference::load("convert", path, "full")
+}
+
+/// TIFF colour models `image` does not interpret: YCbCr photometric (the file's coefficients and
+/// reference range) and associated alpha (un-premultiplied), against ImageMagick's decode (which
+/// libvips matches, except on the BT.709 file, where libvips 8.14 gets the colours wrong).
+#[test]
+fn tiff_ycbcr_and_associated_alpha_match_imagemagick() {
+    for (path, min_psnr) in [
+        ("tiff/ycbcr_jpeg_8bit.tif", 40.0),
+        ("tiff/ycbcr_bt709_uncompressed.tif", 40.0),
+        ("tiff/associated_alpha_lzw_predictor.tiff", 40.0),
+    ] {
+        let reference = convert_decode(path);
+        let ours = render(&RenderRequest::stored(read(path)).format(OutputFormat::Png))
+            .unwrap_or_else(|error| panic!("{path}: {error}"));
+        let ours = Raster::from_image(decode(&ours.body));
+        let score = reference.psnr(&ours, path);
+        println!("{path}: {score:.1} dB against ImageMagick");
+        assert!(score >= min_psnr, "{path}: {score:.1} dB < {min_psnr}");
+    }
+}

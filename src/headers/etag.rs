@@ -1,7 +1,7 @@
 //! Entity tags and `If-None-Match` (RFC 9110 §8.8.3, §13.1.2).
 
 use super::syntax::split_outside_quotes;
-use crate::render::Variant;
+use crate::render::{photo_representation, version_digest, Variant};
 
 /// A strong entity tag, stored in its header form (with quotes).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -33,9 +33,6 @@ impl ETag {
     /// (`"…16 hex….w64h64tjpeg+cover"` with `fit=cover`),
     /// `"…16 hex….info"` for its info, `"ph.no-photo:png:96x96:de"` for a placeholder.
     pub(crate) fn for_variant(variant: &Variant) -> Self {
-        let version =
-            |version: &str| format!("{:016x}", crate::digest::fnv1a64(version.as_bytes()));
-        let side = |side: Option<crate::request::Dimension>| side.map_or(0, |side| side.get());
         let (subject, representation) = match variant {
             Variant::Photo {
                 version: stored,
@@ -44,17 +41,11 @@ impl ETag {
                 fit,
                 preference,
                 ..
-            } => {
-                let fit = match fit {
-                    crate::request::Fit::Contain => "",
-                    crate::request::Fit::Cover => "+cover",
-                };
-                (
-                    version(stored),
-                    format!("w{}h{}{preference}{fit}", side(*width), side(*height)),
-                )
-            }
-            Variant::Info { version: stored } => (version(stored), "info".to_owned()),
+            } => (
+                version_digest(stored),
+                photo_representation(*width, *height, *fit, preference),
+            ),
+            Variant::Info { version: stored } => (version_digest(stored), "info".to_owned()),
             Variant::Placeholder {
                 kind,
                 output,

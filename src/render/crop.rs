@@ -19,17 +19,42 @@ pub(crate) struct Crop {
 }
 
 impl Crop {
-    /// The same region on a picture of `size` that shows the whole source at another scale (a
-    /// shrink-on-load decode): left, top, width and height in that picture's pixels, fractional.
-    pub(crate) fn on(self, size: (u32, u32)) -> (f64, f64, f64, f64) {
-        let x = f64::from(size.0) / f64::from(self.source.0.max(1));
-        let y = f64::from(size.1) / f64::from(self.source.1.max(1));
-        (
-            f64::from(self.left) * x,
-            f64::from(self.top) * y,
-            f64::from(self.width) * x,
-            f64::from(self.height) * y,
-        )
+    /// The same region on a picture whose top-left `extent` (in its pixels, possibly fractional)
+    /// shows the whole source at another scale (a shrink-on-load decode).
+    pub(crate) fn on(self, extent: (f64, f64)) -> Region {
+        let x = extent.0 / f64::from(self.source.0.max(1));
+        let y = extent.1 / f64::from(self.source.1.max(1));
+        Region {
+            left: f64::from(self.left) * x,
+            top: f64::from(self.top) * y,
+            width: f64::from(self.width) * x,
+            height: f64::from(self.height) * y,
+        }
+    }
+}
+
+/// A box on a decoded picture, in its pixels, fractional: what the resampler reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Region {
+    /// Left edge.
+    pub(crate) left: f64,
+    /// Top edge.
+    pub(crate) top: f64,
+    /// Width.
+    pub(crate) width: f64,
+    /// Height.
+    pub(crate) height: f64,
+}
+
+impl Region {
+    /// The top-left `extent` of a picture.
+    pub(crate) fn from_extent(extent: (f64, f64)) -> Self {
+        Region {
+            left: 0.0,
+            top: 0.0,
+            width: extent.0,
+            height: extent.1,
+        }
     }
 }
 
@@ -93,7 +118,15 @@ mod tests {
             width: 1200,
             height: 1200,
         };
-        assert_eq!(crop.on((150, 225)), (0.0, 25.0, 150.0, 150.0));
+        assert_eq!(
+            crop.on((150.0, 225.0)),
+            Region {
+                left: 0.0,
+                top: 25.0,
+                width: 150.0,
+                height: 150.0
+            }
+        );
         let target = Target {
             size: (64, 64),
             crop: Some(crop),

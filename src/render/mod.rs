@@ -47,6 +47,25 @@ mod traced_resize {
         );
         super::resize::resize(pixels, target)
     }
+
+    /// [`super::resize::resize_extent`] in a `resize` span recording both sizes.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(super) fn resize_extent(
+        pixels: Pixels,
+        extent: (f64, f64),
+        target: impl Into<Target>,
+    ) -> Result<Pixels> {
+        let target: Target = target.into();
+        let (width, height) = pixels.dimensions();
+        let _span = stage_span!(
+            "resize",
+            width,
+            height,
+            target_width = target.size.0,
+            target_height = target.size.1,
+        );
+        super::resize::resize_extent(pixels, extent, target)
+    }
 }
 
 use crate::response::ImageResponse;
@@ -64,7 +83,7 @@ pub use placeholder::PlaceholderKind;
 pub(crate) use plan::{Plan, Rendered};
 pub use request::{RenderRequest, Source};
 pub use thumb_hash::{thumb_hash, thumb_hash_of_rgba};
-pub(crate) use variant::Variant;
+pub(crate) use variant::{photo_representation, version_digest, Variant};
 
 /// Renders `request`: the stored bytes as they are, converted, or a placeholder, as negotiated.
 ///

@@ -1,14 +1,22 @@
-//! SIMD resampling with `fast_image_resize`: Lanczos3, premultiplied alpha, an optional crop box on
-//! the source (`fit=cover`), one `Resizer` (and its scratch buffers) per thread, its buffers dropped after a job that grew them past
-//! [`KEEP_SCRATCH_BYTES`].
+//! SIMD resampling with `fast_image_resize`: Lanczos3, premultiplied alpha, an optional crop box
+//! on the source (`fit=cover`), one `Resizer` (and its scratch buffers) per thread, its buffers
+//! dropped after a job that grew them past [`KEEP_SCRATCH_BYTES`].
+//!
+//! [`resize`] takes a whole picture; [`Bands`] takes the source a band of rows at a time, as a
+//! streaming decoder produces it, in the order `fast_image_resize` itself uses for 8-bit samples:
+//! each band is premultiplied into a window of source rows, the vertical pass runs for every
+//! output row whose rows are all in (into an intermediate of source width × target height), and
+//! the horizontal pass runs once at the end. Memory follows the output and the filter's window,
+//! not the source.
 
 use std::cell::RefCell;
 
 use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{FilterType, MulDiv, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{IntoImageView, IntoImageViewMut};
 use image::{ImageBuffer, Pixel};
 
-use super::crop::Target;
+use super::crop::{Region, Target};
 use super::picture::Pixels;
 use crate::{Error, Result};
 
@@ -26,56 +34,353 @@ const KEEP_SCRATCH_BYTES: usize = 4 << 20;
 /// Resamples `pixels` (the whole source, at any scale) to exactly `target`'s size, showing its
 /// crop; returns them untouched when there is no crop and the size already matches.
 pub(super) fn resize(pixels: Pixels, target: impl Into<Target>) -> Result<Pixels> {
+    let (width, height) = pixels.dimensions();
+    resize_extent(pixels, (f64::from(width), f64::from(height)), target)
+}
+
+/// Resamples `pixels`, whose top-left `extent` (in pixels, possibly fractional, at most the
+/// picture) shows the whole source, to exactly `target`'s size, showing its crop. A decoder that
+/// shrinks on load by `k` makes `⌈side / k⌉` pixels of which the last holds only
+/// `side / k − ⌊side / k⌋` of the picture: resampling the exact extent keeps the picture's
+/// geometry (stretching the partial pixel shifts the far edge by up to a pixel, which costs
+/// several dB on detailed photos at small sizes).
+pub(super) fn resize_extent(
+    pixels: Pixels,
+    extent: (f64, f64),
+    target: impl Into<Target>,
+) -> Result<Pixels> {
     let target: Target = target.into();
-    if target.is_identity(pixels.dimensions()) {
+    let (width, height) = pixels.dimensions();
+    let extent = (
+        extent.0.clamp(1.0, f64::from(width)),
+        extent.1.clamp(1.0, f64::from(height)),
+    );
+    let whole = extent == (f64::from(width), f64::from(height));
+    if whole && target.is_identity((width, height)) {
         return Ok(pixels);
     }
-    let crop = target.crop.map(|crop| crop.on(pixels.dimensions()));
+    let region = match target.crop {
+        Some(crop) => crop.on(extent),
+        None => Region::from_extent(extent),
+    };
     let size = target.size;
     Ok(match pixels {
-        Pixels::Gray(image) => Pixels::Gray(resize_buffer(&image, size, crop, PixelType::U8)?),
+        Pixels::Gray(image) => Pixels::Gray(resize_buffer(&image, region, size, PixelType::U8)?),
         Pixels::GrayAlpha(image) => {
-            Pixels::GrayAlpha(resize_buffer(&image, size, crop, PixelType::U8x2)?)
+            Pixels::GrayAlpha(resize_buffer(&image, region, size, PixelType::U8x2)?)
         }
-        Pixels::Rgb(image) => Pixels::Rgb(resize_buffer(&image, size, crop, PixelType::U8x3)?),
-        Pixels::Rgba(image) => Pixels::Rgba(resize_buffer(&image, size, crop, PixelType::U8x4)?),
+        Pixels::Rgb(image) => Pixels::Rgb(resize_buffer(&image, region, size, PixelType::U8x3)?),
+        Pixels::Rgba(image) => Pixels::Rgba(resize_buffer(&image, region, size, PixelType::U8x4)?),
     })
 }
 
 fn resize_buffer<P: Pixel<Subpixel = u8>>(
     source: &ImageBuffer<P, Vec<u8>>,
+    region: Region,
     target: (u32, u32),
-    crop: Option<(f64, f64, f64, f64)>,
     pixel_type: PixelType,
 ) -> Result<ImageBuffer<P, Vec<u8>>> {
     let (width, height) = (target.0.max(1), target.1.max(1));
     let src = ImageRef::new(source.width(), source.height(), source.as_raw(), pixel_type)
-        .map_err(|error| Error::internal("resizing", error))?;
-    let len = usize::try_from(u64::from(width) * u64::from(height))
-        .ok()
-        .and_then(|pixels| pixels.checked_mul(pixel_type.size()))
-        .ok_or_else(|| Error::internal("resizing", "the target does not fit in memory"))?;
+        .map_err(internal)?;
+    let len = buffer_len(width, height, pixel_type.size())?;
     let mut buffer = vec![0u8; len];
-    let mut dst = Image::from_slice_u8(width, height, &mut buffer, pixel_type)
-        .map_err(|error| Error::internal("resizing", error))?;
-    let mut options = ResizeOptions::new()
+    let mut dst = Image::from_slice_u8(width, height, &mut buffer, pixel_type).map_err(internal)?;
+    run(&src, &mut dst, Some(region), P::HAS_ALPHA)?;
+    ImageBuffer::from_raw(width, height, buffer)
+        .ok_or_else(|| Error::internal("resizing", "the resized buffer has the wrong size"))
+}
+
+/// Resamples `region` of `src` (all of it when `None`) into `dst` (Lanczos3) with the thread's
+/// resizer; `use_alpha` premultiplies around the convolution.
+fn run(
+    src: &impl IntoImageView,
+    dst: &mut impl IntoImageViewMut,
+    region: Option<Region>,
+    use_alpha: bool,
+) -> Result<()> {
+    let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
-        .use_alpha(P::HAS_ALPHA);
-    if let Some((left, top, crop_width, crop_height)) = crop {
-        options = options.crop(left, top, crop_width, crop_height);
-    }
+        .use_alpha(use_alpha);
+    let options = match region {
+        Some(region) => options.crop(region.left, region.top, region.width, region.height),
+        None => options,
+    };
     RESIZER
         .with(|resizer| {
             let mut resizer = resizer.borrow_mut();
-            let resized = resizer.resize(&src, &mut dst, &options);
+            let resized = resizer.resize(src, dst, &options);
             if resizer.size_of_internal_buffers() > KEEP_SCRATCH_BYTES {
                 resizer.reset_internal_buffers();
             }
             resized
         })
-        .map_err(|error| Error::internal("resizing", error))?;
-    ImageBuffer::from_raw(width, height, buffer)
-        .ok_or_else(|| Error::internal("resizing", "the resized buffer has the wrong size"))
+        .map_err(internal)
+}
+
+/// A resizer failure: the sizes are ours, so it is a bug, not bad input.
+fn internal(error: impl std::fmt::Display) -> Error {
+    Error::internal("resizing", error.to_string())
+}
+
+/// `width × height` pixels of `channels` bytes, when that fits in memory.
+fn buffer_len(width: u32, height: u32, channels: usize) -> Result<usize> {
+    usize::try_from(u64::from(width) * u64::from(height))
+        .ok()
+        .and_then(|pixels| pixels.checked_mul(channels))
+        .ok_or_else(|| Error::internal("resizing", "the picture does not fit in memory"))
+}
+
+/// The 8-bit pixel type of `channels` interleaved channels: grey, grey + alpha, RGB, RGBA.
+fn pixel_type(channels: usize) -> Result<PixelType> {
+    match channels {
+        1 => Ok(PixelType::U8),
+        2 => Ok(PixelType::U8x2),
+        3 => Ok(PixelType::U8x3),
+        4 => Ok(PixelType::U8x4),
+        _ => Err(Error::internal(
+            "resizing",
+            "no pixel type has that many channels",
+        )),
+    }
+}
+
+/// A resample fed a band of source rows at a time, top to bottom (see the module docs). The last
+/// channel is alpha when `channels` is 2 or 4; it is premultiplied band by band and divided out of
+/// the result.
+pub(super) struct Bands {
+    source: (u32, u32),
+    target: (u32, u32),
+    channels: usize,
+    pixel_type: PixelType,
+    alpha: bool,
+    /// Source height over target height, and the filter's reach in source rows either side of an
+    /// output row's centre: what `fast_image_resize` computes for the whole picture.
+    scale: f64,
+    reach: f64,
+    /// Consecutive source rows from `window_start`, premultiplied: what the next output rows need.
+    window: Vec<u8>,
+    window_start: u32,
+    window_capacity: u32,
+    /// Source width × target height: the vertical pass lands here, the horizontal pass reads it.
+    columns: Vec<u8>,
+    /// Source rows received and output rows done so far.
+    rows_in: u32,
+    rows_out: u32,
+    mul_div: MulDiv,
+}
+
+impl Bands {
+    /// A resample of a `source`-sized picture with `channels` 8-bit channels to `target`.
+    /// Allocates the window of source rows the filter needs and the intermediate (source width ×
+    /// target height), nothing the size of the source unless the height stays.
+    pub(super) fn new(source: (u32, u32), target: (u32, u32), channels: usize) -> Result<Self> {
+        let target = (target.0.max(1), target.1.max(1).min(source.1));
+        let pixel_type = pixel_type(channels)?;
+        let scale = f64::from(source.1) / f64::from(target.1);
+        let reach = 3.0 * scale.max(1.0);
+        let window_capacity = Self::window_rows(source.1, target.1);
+        let window = vec![0u8; buffer_len(source.0, window_capacity, channels)?];
+        let columns = vec![0u8; buffer_len(source.0, target.1, channels)?];
+        Ok(Bands {
+            source,
+            target,
+            channels,
+            pixel_type,
+            // Like `resize`: a picture that keeps its size keeps its samples, even under alpha 0.
+            alpha: matches!(channels, 2 | 4) && source != target,
+            scale,
+            reach,
+            window,
+            window_start: 0,
+            window_capacity,
+            columns,
+            rows_in: 0,
+            rows_out: 0,
+            mul_div: MulDiv::default(),
+        })
+    }
+
+    /// The window's height: the rows two output rows' filters span (Lanczos3 reaches three
+    /// target rows either side), plus room for eight more output rows so that moving the kept
+    /// rows to the front costs about one copy of the source in all; none when the height stays.
+    fn window_rows(source_height: u32, target_height: u32) -> u32 {
+        if target_height >= source_height {
+            return 0;
+        }
+        let scale = f64::from(source_height) / f64::from(target_height.max(1));
+        ((14.0 * scale).ceil() as u32 + 4).min(source_height)
+    }
+
+    /// The bytes [`Bands::new`] and the passes allocate for these sizes: the window, the
+    /// intermediate and the result.
+    pub(super) fn bytes(source: (u32, u32), target: (u32, u32), channels: usize) -> u64 {
+        let channels = channels as u64;
+        let target_height = target.1.max(1).min(source.1);
+        let window = u64::from(source.0) * u64::from(Self::window_rows(source.1, target_height));
+        let columns = u64::from(source.0) * u64::from(target_height);
+        let result = u64::from(target.0) * u64::from(target_height);
+        window
+            .saturating_add(columns)
+            .saturating_add(result)
+            .saturating_mul(channels)
+    }
+
+    /// The source rows output row `row`'s filter reads, one more either side against rounding.
+    fn rows_for(&self, row: u32) -> (u32, u32) {
+        let centre = (f64::from(row) + 0.5) * self.scale;
+        let first = (centre - self.reach).floor().max(0.0) as u32;
+        let end = ((centre + self.reach).ceil() as u32).saturating_add(1);
+        (first.saturating_sub(1), end.min(self.source.1))
+    }
+
+    /// Takes the next whole rows of the source, `band` (tightly packed, a multiple of the row
+    /// length); premultiplies them in place when there is alpha.
+    pub(super) fn push(&mut self, band: &mut [u8]) -> Result<()> {
+        let row_len = self.source.0 as usize * self.channels;
+        if row_len == 0 || !band.len().is_multiple_of(row_len) {
+            return Err(Error::internal("resizing", "a band of partial rows"));
+        }
+        let rows = u32::try_from(band.len() / row_len)
+            .ok()
+            .filter(|rows| {
+                self.rows_in
+                    .checked_add(*rows)
+                    .is_some_and(|end| end <= self.source.1)
+            })
+            .ok_or_else(|| Error::internal("resizing", "more rows than the source has"))?;
+        if rows == 0 {
+            return Ok(());
+        }
+        if self.alpha {
+            let mut src = Image::from_slice_u8(self.source.0, rows, band, self.pixel_type)
+                .map_err(internal)?;
+            self.mul_div
+                .multiply_alpha_inplace(&mut src)
+                .map_err(internal)?;
+        }
+        if self.window_capacity == 0 {
+            // The height stays: the rows are the intermediate's.
+            let start = self.rows_in as usize * row_len;
+            self.columns[start..start + band.len()].copy_from_slice(band);
+            self.rows_in += rows;
+            self.rows_out = self.rows_in;
+            return Ok(());
+        }
+        let mut band = &band[..];
+        while !band.is_empty() {
+            let held = self.rows_in - self.window_start;
+            let take = (self.window_capacity - held).min(rows_of(band, row_len));
+            if take == 0 {
+                return Err(Error::internal("resizing", "the row window is too small"));
+            }
+            let at = held as usize * row_len;
+            let bytes = take as usize * row_len;
+            self.window[at..at + bytes].copy_from_slice(&band[..bytes]);
+            band = &band[bytes..];
+            self.rows_in += take;
+            if self.rows_in - self.window_start == self.window_capacity {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the vertical pass for every output row whose source rows are all in the window, then
+    /// drops the rows no later output row reads.
+    fn flush(&mut self) -> Result<()> {
+        let first = self.rows_out;
+        let mut end = first;
+        while end < self.target.1 && self.rows_for(end).1 <= self.rows_in {
+            end += 1;
+        }
+        if end > first {
+            let held = self.rows_in - self.window_start;
+            let row_len = self.source.0 as usize * self.channels;
+            let window = &self.window[..held as usize * row_len];
+            let src =
+                ImageRef::new(self.source.0, held, window, self.pixel_type).map_err(internal)?;
+            let columns_row = self.source.0 as usize * self.channels;
+            let out = &mut self.columns[first as usize * columns_row..end as usize * columns_row];
+            let mut dst = Image::from_slice_u8(self.source.0, end - first, out, self.pixel_type)
+                .map_err(internal)?;
+            let top = f64::from(first) * self.scale;
+            let bottom = (f64::from(end) * self.scale).min(f64::from(self.source.1));
+            let crop = ResizeOptions::new()
+                .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+                .use_alpha(false)
+                .crop(
+                    0.0,
+                    top - f64::from(self.window_start),
+                    f64::from(self.source.0),
+                    bottom - top,
+                );
+            RESIZER
+                .with(|resizer| resizer.borrow_mut().resize(&src, &mut dst, &crop))
+                .map_err(internal)?;
+            self.rows_out = end;
+        }
+        let keep_from = if self.rows_out < self.target.1 {
+            self.rows_for(self.rows_out).0.min(self.rows_in)
+        } else {
+            self.rows_in
+        };
+        if keep_from > self.window_start {
+            let row_len = self.source.0 as usize * self.channels;
+            let from = (keep_from - self.window_start) as usize * row_len;
+            let to = (self.rows_in - self.window_start) as usize * row_len;
+            self.window.copy_within(from..to, 0);
+            self.window_start = keep_from;
+        }
+        Ok(())
+    }
+
+    /// Runs the rest of the vertical pass and the horizontal pass once every source row is in;
+    /// returns the `target`-sized pixels, tightly packed.
+    pub(super) fn finish(mut self) -> Result<Vec<u8>> {
+        if self.rows_in != self.source.1 {
+            return Err(Error::decode(format!(
+                "the image data ends after {} of {} rows",
+                self.rows_in, self.source.1
+            )));
+        }
+        if self.rows_out < self.target.1 {
+            self.flush()?;
+        }
+        if self.rows_out != self.target.1 {
+            return Err(Error::internal(
+                "resizing",
+                "output rows left without source rows",
+            ));
+        }
+        self.window = Vec::new();
+        let mut result = if self.target.0 == self.source.0 {
+            self.columns
+        } else {
+            let mut result = vec![0u8; buffer_len(self.target.0, self.target.1, self.channels)?];
+            let src = ImageRef::new(self.source.0, self.target.1, &self.columns, self.pixel_type)
+                .map_err(internal)?;
+            let mut dst =
+                Image::from_slice_u8(self.target.0, self.target.1, &mut result, self.pixel_type)
+                    .map_err(internal)?;
+            run(&src, &mut dst, None, false)?;
+            result
+        };
+        if self.alpha {
+            let mut dst =
+                Image::from_slice_u8(self.target.0, self.target.1, &mut result, self.pixel_type)
+                    .map_err(internal)?;
+            self.mul_div
+                .divide_alpha_inplace(&mut dst)
+                .map_err(internal)?;
+        }
+        Ok(result)
+    }
+}
+
+/// How many rows of `row_len` bytes `band` holds.
+fn rows_of(band: &[u8], row_len: usize) -> u32 {
+    u32::try_from(band.len() / row_len).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -60,3 +60,27 @@ impl Variant {
         }
     }
 }
+
+/// The representation part of a photo variant's names, `w<w>h<h><preference>[+cover]` (0 for a
+/// side not given), e.g. `w64h0tjpeg` or `w64h64tjpeg+cover`: the entity tag and the variant
+/// tier's keys are built from it and [`version_digest`], so both change exactly when the bytes
+/// may.
+pub(crate) fn photo_representation(
+    width: Option<Dimension>,
+    height: Option<Dimension>,
+    fit: Fit,
+    preference: &Preference,
+) -> String {
+    let side = |side: Option<Dimension>| side.map_or(0, Dimension::get);
+    let fit = match fit {
+        Fit::Contain => "",
+        Fit::Cover => "+cover",
+    };
+    format!("w{}h{}{preference}{fit}", side(width), side(height))
+}
+
+/// A stored version as 16 lower-case hex digits (its FNV-1a hash): safe in a header and an
+/// object key whatever characters the store's version has.
+pub(crate) fn version_digest(version: &str) -> String {
+    format!("{:016x}", crate::digest::fnv1a64(version.as_bytes()))
+}

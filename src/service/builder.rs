@@ -31,6 +31,8 @@ pub struct ImageServiceBuilder {
     default_placeholder: Option<PlaceholderKind>,
     cache_bytes: Option<u64>,
     render_memory: Option<u64>,
+    #[cfg(feature = "object-store")]
+    tier: Option<crate::store::VariantTier>,
 }
 
 impl std::fmt::Debug for ImageServiceBuilder {
@@ -63,6 +65,8 @@ impl ImageServiceBuilder {
             default_placeholder: None,
             cache_bytes: None,
             render_memory: None,
+            #[cfg(feature = "object-store")]
+            tier: None,
         }
     }
 
@@ -141,6 +145,18 @@ impl ImageServiceBuilder {
         self
     }
 
+    /// Shares rendered variants with the other replicas through `tier` (feature `object-store`),
+    /// behind the in-process cache ([`cache_bytes`](Self::cache_bytes)): a variant another
+    /// replica rendered is read, not rendered, and concurrent misses across the fleet render it
+    /// once. A failing or slow tier is skipped and the request renders (see
+    /// [`VariantTier`](crate::store::VariantTier)).
+    #[cfg(feature = "object-store")]
+    #[must_use]
+    pub fn variant_tier(mut self, tier: crate::store::VariantTier) -> Self {
+        self.tier = Some(tier);
+        self
+    }
+
     /// Builds the service.
     pub fn build(self) -> ImageService {
         let max_age = self.max_age.unwrap_or(3600);
@@ -165,6 +181,8 @@ impl ImageServiceBuilder {
             )),
             known_formats: Arc::default(),
             thumb_hashes: Arc::default(),
+            #[cfg(feature = "object-store")]
+            tier: self.tier,
         }
     }
 }

@@ -35,7 +35,7 @@ impl ImageService {
         PlaceholderKind::for_if_blank(if_blank, self.default_placeholder)
     }
 
-    fn render_request(&self, request: &ImageRequest, source: Source) -> RenderRequest {
+    pub(super) fn render_request(&self, request: &ImageRequest, source: Source) -> RenderRequest {
         RenderRequest {
             source,
             width: request.query.width,
@@ -157,6 +157,21 @@ impl ImageService {
                 self.with_caching_headers(request, response, etag, modified),
             ));
         }
+        #[cfg(feature = "object-store")]
+        if let Some(tier) = &self.tier {
+            match self.render_tiered(tier, request, preference, info, &variant) {
+                super::tiered::Tiered::Skip => {}
+                super::tiered::Tiered::Changed => return Ok(None),
+                super::tiered::Tiered::Done(Ok(rendered)) => {
+                    let response = ok(rendered);
+                    let response = self.with_caching_headers(request, response, etag, modified);
+                    return Ok(Some(response));
+                }
+                super::tiered::Tiered::Done(Err(error)) => {
+                    return self.unrenderable(request, preference, error).map(Some)
+                }
+            }
+        }
         let bytes = match self.fetch(request.person, info)? {
             Fetch::Current(bytes) => bytes,
             Fetch::Changed => return Ok(None),
@@ -191,6 +206,28 @@ impl ImageService {
         }
     }
 
+    /// The plan for a photo whose format was remembered from an earlier fetch, without its bytes;
+    /// `None` when the format is not known or the plan needs the bytes.
+    pub(super) fn plan_from_known_format(
+        &self,
+        request: &ImageRequest,
+        preference: &Preference,
+        info: &ImageInfo,
+    ) -> Option<Plan> {
+        let stored = self
+            .known_formats
+            .get(request.person.get(), &info.version)??;
+        Plan::stored(
+            preference,
+            framing(request),
+            self.options,
+            stored,
+            info.len,
+            None,
+        )
+        .ok()?
+    }
+
     /// A `HEAD` of a photo sent as stored, answered from its metadata and its format remembered
     /// from an earlier fetch, planned as its `GET` is; `None` when the plan needs the bytes.
     fn head_of_stored(
@@ -202,26 +239,16 @@ impl ImageService {
         if request.method != Method::Head {
             return None;
         }
-        let stored = self
-            .known_formats
-            .get(request.person.get(), &info.version)??;
-        let plan = Plan::stored(
-            preference,
-            framing(request),
-            self.options,
-            stored,
-            info.len,
-            None,
-        )
-        .ok()??;
-        let (content_type, len) = plan.head()?;
+        let (content_type, len) = self
+            .plan_from_known_format(request, preference, info)?
+            .head()?;
         let mut response = ImageResponse::ok(content_type, bytes::Bytes::new());
         response.content_length = len;
         Some(response)
     }
 
     /// Executes `plan` once the render budget has room for it.
-    fn execute(&self, plan: &Plan) -> Result<Rendered> {
+    pub(super) fn execute(&self, plan: &Plan) -> Result<Rendered> {
         let _reservation = self.budget.reserve(plan.peak_bytes());
         plan.execute()
     }

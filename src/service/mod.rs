@@ -12,6 +12,8 @@ mod formats;
 mod get;
 mod info;
 mod thumb_hashes;
+#[cfg(feature = "object-store")]
+mod tiered;
 mod writes;
 
 use std::sync::Arc;
@@ -114,6 +116,9 @@ pub struct ImageService {
     budget: Arc<RenderBudget>,
     known_formats: Arc<KnownFormats>,
     thumb_hashes: Arc<ThumbHashes>,
+    /// The variants shared with the fleet, the second tier behind `cache`.
+    #[cfg(feature = "object-store")]
+    tier: Option<crate::store::VariantTier>,
 }
 
 impl std::fmt::Debug for ImageService {

@@ -7,13 +7,21 @@
 //! exactly that version. A `304 Not Modified`, a render-cache hit and a `HEAD` never fetch; a
 //! miss fetches once.
 
+#[cfg(feature = "object-store")]
+mod bridge;
 mod conformance;
 mod directory;
+#[cfg(feature = "object-store")]
+mod lease;
 mod memory;
 #[cfg(feature = "object-store")]
 mod object;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "object-store")]
+mod url;
+#[cfg(feature = "object-store")]
+mod variants;
 mod write;
 
 use std::time::SystemTime;
@@ -32,6 +40,12 @@ pub use memory::InMemory;
 pub use object::Bucket;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{ImportSummary, Sqlite};
+#[cfg(feature = "object-store")]
+pub use url::open_url;
+#[cfg(feature = "object-store")]
+pub(crate) use variants::{Claimed, Stored};
+#[cfg(feature = "object-store")]
+pub use variants::{SweepReport, TierStats, VariantTier};
 pub use write::{Deleted, Replaced, WritableStore};
 
 /// The default cap on one stored photo, 50 MiB: the render side's default source-bytes limit.

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -14,6 +14,7 @@ use object_store::{
     UpdateVersion,
 };
 
+use super::bridge::Bridge;
 use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
 use super::{
     Deleted, Fetch, ImageInfo, ImageStore, Lookup, Replaced, WritableStore, DEFAULT_MAX_BYTES,
@@ -103,7 +104,7 @@ pub struct Bucket {
     store: Arc<dyn ObjectStore>,
     prefix: Path,
     max_bytes: u64,
-    runtime: Arc<BridgeRuntime>,
+    runtime: Bridge,
     /// Serializes this store's writes: a replacement touches several keys (the new photo, then
     /// the old ones and the marker), which two writers must not interleave.
     writes: Arc<Mutex<()>>,
@@ -117,18 +118,11 @@ impl Bucket {
     ///
     /// [`Error::Store`] when the bridge runtime cannot be started (the OS refused a thread).
     pub fn new(store: Arc<dyn ObjectStore>, prefix: Path) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .max_blocking_threads(16)
-            .thread_name("person-image-object-store")
-            .enable_all()
-            .build()
-            .map_err(|e| Error::store("starting the object store runtime", e))?;
         Ok(Bucket {
             store,
             prefix,
             max_bytes: DEFAULT_MAX_BYTES,
-            runtime: Arc::new(BridgeRuntime(Some(runtime))),
+            runtime: Bridge::new("person-image-object-store")?,
             writes: Arc::default(),
         })
     }
@@ -175,18 +169,8 @@ impl Bucket {
         T: Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,
     {
-        let Some(runtime) = self.runtime.0.as_ref() else {
-            return Err(Error::store(what, "the object store runtime is shut down"));
-        };
-        let task = request(Arc::clone(&self.store));
-        let (answer, answered) = mpsc::sync_channel(1);
-        runtime.spawn(async move {
-            // The caller waits for this; it can only be gone if its thread died.
-            let _ = answer.send(task.await);
-        });
-        answered
-            .recv()
-            .unwrap_or_else(|_| Err(Error::store(what, "the request panicked or was cancelled")))
+        self.runtime
+            .run(what, None, request(Arc::clone(&self.store)))
     }
 }
 
@@ -453,19 +437,6 @@ fn check_size(max: u64, actual: u64) -> Result<()> {
 
 fn store_error(action: &str, key: &Path, error: object_store::Error) -> Error {
     Error::store(format!("{action} object {key}"), error)
-}
-
-/// The bridge runtime, shut down in the background when the last store clone goes: dropping a
-/// `Runtime` blocks on its blocking pool, which panics inside async code.
-#[derive(Debug)]
-struct BridgeRuntime(Option<tokio::runtime::Runtime>);
-
-impl Drop for BridgeRuntime {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.0.take() {
-            runtime.shutdown_background();
-        }
-    }
 }
 
 #[cfg(test)]

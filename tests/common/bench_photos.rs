@@ -13,11 +13,12 @@ use std::path::Path;
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 /// The photos [`derive`] makes.
-pub const DERIVED: [&str; 4] = [
+pub const DERIVED: [&str; 5] = [
     "photo-22mp.jpg",
     "photo-3mp.jpg",
     "photo-22mp-restart.jpg",
     "photo-6mp-444.jpg",
+    "alpha-22mp.png",
 ];
 
 /// The width and height of `photo-6mp.jpg`, the source of every derived photo.
@@ -133,8 +134,36 @@ pub fn derive(name: &str, sources: &Path) -> Option<Vec<u8>> {
         }
         // Re-encoded without chroma subsampling, quality 92, optimised tables.
         "photo-6mp-444.jpg" => source(sources).encode(92, SamplingFactor::F_1_1, true, 0),
+        "alpha-22mp.png" => alpha_22mp(sources),
         _ => return None,
     })
+}
+
+/// `alpha-3mp.png` (2048 × 1536 RGBA) mirrored outwards to 5440 × 4080, the size of
+/// `photo-22mp.jpg`: reading it back and forth in both directions, so the edges meet. PNG with
+/// `image`'s default compression and adaptive filters.
+fn alpha_22mp(sources: &Path) -> Vec<u8> {
+    let path = sources.join("alpha-3mp.png");
+    let bytes = std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let small = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        .into_rgba8();
+    let mirror = |at: u32, side: u32| {
+        let at = at % (2 * side);
+        if at < side {
+            at
+        } else {
+            2 * side - 1 - at
+        }
+    };
+    let large = image::RgbaImage::from_fn(5440, 4080, |x, y| {
+        *small.get_pixel(mirror(x, small.width()), mirror(y, small.height()))
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    large
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("image encodes the bench PNG");
+    out.into_inner()
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a

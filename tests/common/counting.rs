@@ -29,6 +29,11 @@ impl<S: ImageStore> Counting<S> {
         }
     }
 
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
     /// `(lookups, fetches, bytes fetched)` so far.
     pub fn counts(&self) -> (u64, u64, u64) {
         (

@@ -193,6 +193,24 @@ impl Reference {
         }
     }
 
+    /// The picture, when it is committed whole (at most [`WHOLE_PIXELS`] pixels); panics
+    /// otherwise.
+    pub fn raster(&self) -> Raster {
+        assert_eq!(
+            self.windows.len(),
+            1,
+            "a {}x{} reference is committed as windows only",
+            self.width,
+            self.height
+        );
+        Raster {
+            width: self.width,
+            height: self.height,
+            channels: self.channels,
+            data: self.data.clone(),
+        }
+    }
+
     /// The full picture's width and height.
     pub fn dimensions(&self) -> (usize, usize) {
         (self.width, self.height)

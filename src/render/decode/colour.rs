@@ -58,6 +58,39 @@ pub(super) fn rgba_to_srgb(icc: &[u8], image: &mut RgbaImage) {
     }
 }
 
+/// A conversion from an RGB(A) profile to sRGB applied to a band of rows at a time, for the
+/// streaming decoders: the same transform [`to_srgb8`] applies to a whole picture.
+pub(super) struct BandTransform {
+    executor: Arc<Transform8BitExecutor>,
+    scratch: Vec<u8>,
+}
+
+impl BandTransform {
+    /// The transform for 8-bit samples with `channels` channels (3 = RGB, 4 = RGBA, alpha kept)
+    /// from `icc`; `None` when there is nothing to convert (sRGB, not RGB, unusable, grey).
+    pub(super) fn new(icc: &[u8], channels: usize) -> Option<Self> {
+        let layout = match channels {
+            3 => Layout::Rgb,
+            4 => Layout::Rgba,
+            _ => return None,
+        };
+        let executor = cached_executor(icc, DataColorSpace::Rgb, layout, layout)?;
+        Some(BandTransform {
+            executor,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Converts `band` (whole pixels) in place; a failing transform leaves it as it is, like a
+    /// profile that cannot be used.
+    pub(super) fn apply(&mut self, band: &mut [u8]) {
+        self.scratch.resize(band.len(), 0);
+        if self.executor.transform(band, &mut self.scratch).is_ok() {
+            band.copy_from_slice(&self.scratch);
+        }
+    }
+}
+
 /// Converts CMYK samples (0 = no ink, 255 = full ink) to sRGB: through the CMYK `icc` profile when
 /// there is a usable one, else naively. `None` when `cmyk` is shorter than `width × height`.
 pub(super) fn cmyk_to_srgb(

@@ -5,9 +5,15 @@
 //! [`decode()`] turns the bytes into an 8-bit sRGB [`Picture`] of exactly the requested size:
 //! JPEG through the crate's own decoder with shrink-on-load in the DCT domain, in stages
 //! ([`jpeg`]: markers, headers, sequential and progressive scans, restart intervals, output; what
-//! it declines goes to `jpeg-decoder`, then `image`), everything else through `image`
-//! ([`still`], [`animation`]), then ICC conversion ([`colour`]), the SIMD resample of the
-//! `resize` stage, and the EXIF orientation ([`orientation`]).
+//! it declines goes to `jpeg-decoder`, then `image`), non-interlaced PNG streamed in bands of
+//! rows through the `png` crate's row reader and resampled as they arrive ([`png`]), everything
+//! else through `image` ([`still`], [`animation`]), then ICC conversion ([`colour`]), the SIMD
+//! resample of the `resize` stage, and the EXIF orientation ([`orientation`]).
+//!
+//! Memory: a JPEG render holds its picture at the shrink-on-load scale, a streaming PNG render
+//! a band of rows, a narrow intermediate (target width × source height) and the output; what
+//! cannot stream (interlaced PNG, GIF, TIFF, BMP, WebP, animation frames) holds the whole
+//! decoded source. [`peak_bytes`] estimates each, and the service's render budget reserves it.
 
 mod animation;
 mod colour;
@@ -16,10 +22,12 @@ mod jpeg;
 pub use jpeg::fuzz_decode as fuzz_jpeg_decode;
 pub(crate) use jpeg::marker as jpeg_marker;
 mod orientation;
+mod png;
 mod probe;
 mod still;
 #[cfg(test)]
 mod tests;
+mod tiff;
 
 use super::crop::Target;
 use super::picture::Picture;
@@ -43,6 +51,9 @@ pub(crate) struct SourceInfo {
     /// Whether it is a GIF or WebP animation (more than one frame): negotiation keeps it in its
     /// format rather than choose WebP (SPEC §4.1).
     pub(crate) animated: bool,
+    /// Whether it decodes in bands of rows (a non-interlaced PNG): a render holds the output and
+    /// a band, not the whole source.
+    pub(crate) streams: bool,
 }
 
 /// Reads the header of `bytes` and checks it against `limits` (bytes, pixels, frames where the
@@ -73,6 +84,7 @@ pub(crate) fn decode(
     };
     match info.format {
         ImageFormat::Jpeg => jpeg::decode(bytes, target, limits),
+        ImageFormat::Png => png::decode(bytes, target, limits),
         ImageFormat::Gif | ImageFormat::WebP if keep_animation => {
             animation::decode(bytes, info.format, target, limits)
         }
@@ -83,8 +95,9 @@ pub(crate) fn decode(
 /// About the most memory [`decode()`] (with the resize and the encode after it) holds at once for
 /// `info` at `target`: what a render budget reserves. Estimated from the header, generously:
 /// JPEG decodes at the shrink-on-load scale into planes, the interleaved picture and the resize
-/// buffers (about 9 bytes a decoded pixel); other formats decode at full size, possibly 16-bit
-/// with alpha, then convert (about 12 bytes a pixel); animations also keep their resized frames.
+/// buffers (about 9 bytes a decoded pixel); a streaming PNG holds its band, intermediate and
+/// result ([`png::peak_bytes`]); other formats decode at full size, possibly 16-bit with alpha,
+/// then convert (about 12 bytes a pixel); animations also keep their resized frames.
 pub(crate) fn peak_bytes(
     info: &SourceInfo,
     target: impl Into<Target>,
@@ -99,6 +112,7 @@ pub(crate) fn peak_bytes(
             let scaled = |side: u32| side.saturating_mul(eighths).div_ceil(8);
             area((scaled(info.width), scaled(info.height))).saturating_mul(9)
         }
+        ImageFormat::Png if info.streams => png::peak_bytes((info.width, info.height), target.size),
         _ => area((info.width, info.height)).saturating_mul(12),
     };
     let frames = if keep_animation && matches!(info.format, ImageFormat::Gif | ImageFormat::WebP) {

@@ -9,7 +9,10 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{ImageDecoder, ImageReader};
 
-use super::{check_area, image_error, image_format, image_limits, jpeg, orientation, SourceInfo};
+use super::{
+    check_area, image_error, image_format, image_limits, jpeg, orientation, png as png_stream,
+    tiff, SourceInfo,
+};
 use crate::format::ImageFormat;
 use crate::limits::Limits;
 use crate::{Error, Result};
@@ -35,6 +38,11 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
             frames = webp_frames(bytes, limits)?;
             with_image(bytes, format, limits)?
         }
+        // `image` refuses YCbCr TIFFs before reading their size.
+        ImageFormat::Tiff if tiff::Interpretation::read(bytes).ycbcr => {
+            let (size, orientation) = tiff::probe_ycbcr(bytes, limits)?;
+            (size, orientation, false)
+        }
         ImageFormat::Tiff => with_image(bytes, format, limits)?,
     };
     check_area(stored.0, stored.1, limits)?;
@@ -45,6 +53,7 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
         height,
         has_alpha,
         animated: frames > 1,
+        streams: format == ImageFormat::Png && png_stream::streams(bytes),
     })
 }
 

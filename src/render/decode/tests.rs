@@ -400,3 +400,282 @@ fn timing_6mp_to_256() {
         println!("{path} to 64 px: {:?} per decode", start.elapsed() / runs);
     }
 }
+
+/// The raw samples of a one-frame picture and its channel count.
+fn samples(picture: &Picture) -> (&[u8], usize) {
+    match &picture.frames[0].pixels {
+        Pixels::Gray(image) => (image.as_raw(), 1),
+        Pixels::GrayAlpha(image) => (image.as_raw(), 2),
+        Pixels::Rgb(image) => (image.as_raw(), 3),
+        Pixels::Rgba(image) => (image.as_raw(), 4),
+    }
+}
+
+/// `samples` as they show: colour premultiplied by alpha (rounded), alpha kept. The colour under
+/// alpha 0 is invisible and what the division by a small alpha makes of it is noise.
+fn visible(samples: &[u8], channels: usize) -> Vec<u8> {
+    if channels % 2 == 1 {
+        return samples.to_vec();
+    }
+    samples
+        .chunks_exact(channels)
+        .flat_map(|pixel| {
+            let alpha = u32::from(pixel[channels - 1]);
+            let colour = pixel[..channels - 1]
+                .iter()
+                .map(move |&sample| ((u32::from(sample) * alpha + 127) / 255) as u8);
+            colour.chain(std::iter::once(alpha as u8))
+        })
+        .collect()
+}
+
+/// The lowest PSNR between the streaming and the whole-picture path over the corpus PNGs and the
+/// 3 MP RGBA bench photo, as they show ([`visible`]): both paths run the same passes in the same
+/// order on the same premultiplied 8-bit samples, the streaming one a window of rows at a time
+/// (measured: identical bytes for all but one case, 73 dB).
+const STREAMING_PSNR_FLOOR: f64 = 60.0;
+
+#[test]
+fn streaming_png_matches_the_whole_picture_path() {
+    let limits = Limits::default();
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(corpus_dir().join("png"))
+        .expect("tests/corpus/png")
+        .map(|entry| {
+            let path = entry.expect("a directory entry").path();
+            let name = path.display().to_string();
+            (name, std::fs::read(&path).expect("a corpus PNG"))
+        })
+        .collect();
+    assert!(files.len() >= 10, "the corpus PNGs are missing");
+    files.push(("alpha-3mp.png".into(), bench_bytes("alpha-3mp.png")));
+    let mut streamed = 0;
+    for (name, bytes) in &files {
+        let info = probe(bytes, &limits).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (width, height) = (info.width, info.height);
+        for target in [
+            (width, height),
+            (width.div_ceil(2), height.div_ceil(2)),
+            crate::render::geometry::fit((width, height), Some(17), None),
+            (width.div_ceil(3), height),
+            (width, height.div_ceil(3)),
+        ] {
+            let ours =
+                png::decode(bytes, target, &limits).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let whole = still::decode(bytes, ImageFormat::Png, target, &limits).unwrap();
+            assert_eq!(ours.dimensions(), target, "{name}");
+            let ((a, a_channels), (b, b_channels)) = (samples(&ours), samples(&whole));
+            assert_eq!(a_channels, b_channels, "{name}: same channels");
+            let psnr =
+                crate::test_common::pixels::psnr(&visible(a, a_channels), &visible(b, b_channels));
+            assert!(
+                psnr >= STREAMING_PSNR_FLOOR,
+                "{name} at {target:?}: {psnr:.1} dB"
+            );
+        }
+        streamed += usize::from(info.streams);
+    }
+    // Every corpus PNG but the interlaced ones (basi*, s35i*) streams.
+    assert!(streamed >= files.len() - 2, "{streamed} of {}", files.len());
+}
+
+#[test]
+fn streaming_png_reservation_follows_the_output() {
+    let bytes = bench_bytes("alpha-3mp.png");
+    let info = probe(&bytes, &Limits::default()).unwrap();
+    assert!(info.streams);
+    let whole = SourceInfo {
+        streams: false,
+        ..info
+    };
+    let target = crate::render::geometry::fit((info.width, info.height), Some(128), None);
+    let streaming = peak_bytes(&info, target, false);
+    assert!(
+        streaming < 4 << 20,
+        "{streaming} bytes for a 128 px thumbnail"
+    );
+    assert!(peak_bytes(&whole, target, false) > 8 * streaming);
+
+    // Two renders of a 22 MP RGBA PNG to 256 px fit in the serve example's 32 MiB budget at once.
+    let large = probe(&bench_bytes("alpha-22mp.png"), &Limits::default()).unwrap();
+    let target = crate::render::geometry::fit((large.width, large.height), Some(256), None);
+    let reserved = peak_bytes(&large, target, false);
+    assert!(
+        2 * reserved <= 32 << 20,
+        "{reserved} bytes for a 256 px thumbnail"
+    );
+}
+
+#[test]
+fn truncated_and_corrupt_pngs_are_decode_errors_when_streaming() {
+    let limits = Limits::default();
+    for name in ["truncated.png", "crc_idat_xcsn0g01.png"] {
+        let bytes = read(&format!("bad/{name}"));
+        let error = png::decode(&bytes, (4, 4), &limits)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(error.status(), 422, "{name}: {error}");
+    }
+    // Large enough that the rows are read on a thread of their own: its error comes back too.
+    let photo = bench_bytes("alpha-3mp.png");
+    let truncated = &photo[..photo.len() / 2];
+    let error = png::decode(truncated, (128, 96), &limits)
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(error.status(), 422, "{error}");
+}
+
+/// `png` with an eXIf chunk holding EXIF orientation `orientation` inserted after IHDR.
+fn png_with_orientation(png: &[u8], orientation: u8) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    // Big-endian TIFF header, one IFD entry: Orientation (0x0112), SHORT, 1 value.
+    let exif = [
+        b'M',
+        b'M',
+        0,
+        42,
+        0,
+        0,
+        0,
+        8,
+        0,
+        1,
+        0x01,
+        0x12,
+        0,
+        3,
+        0,
+        0,
+        0,
+        1,
+        0,
+        orientation,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
+    let mut chunk = b"eXIf".to_vec();
+    chunk.extend_from_slice(&exif);
+    let ihdr_end = 8 + 4 + 4 + 13 + 4;
+    let mut out = png[..ihdr_end].to_vec();
+    out.extend_from_slice(&(exif.len() as u32).to_be_bytes());
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    out.extend_from_slice(&png[ihdr_end..]);
+    out
+}
+
+#[test]
+fn streaming_png_applies_the_exif_orientation() {
+    let limits = Limits::default();
+    let image = image::RgbaImage::from_fn(40, 20, |x, y| {
+        image::Rgba([(x * 6) as u8, (y * 12) as u8, 90, 128 + (x as u8)])
+    });
+    let mut plain = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut plain, image::ImageFormat::Png).unwrap();
+    for orientation in 1..=8u8 {
+        let bytes = png_with_orientation(plain.get_ref(), orientation);
+        let info = probe(&bytes, &limits).unwrap();
+        let displayed = if orientation >= 5 { (20, 40) } else { (40, 20) };
+        assert_eq!(
+            (info.width, info.height),
+            displayed,
+            "orientation {orientation}"
+        );
+        assert!(info.streams);
+        let target = (displayed.0 / 2, displayed.1 / 2);
+        let ours = png::decode(&bytes, target, &limits).unwrap();
+        let whole = still::decode(&bytes, ImageFormat::Png, target, &limits).unwrap();
+        assert_eq!(ours.dimensions(), target, "orientation {orientation}");
+        let ((a, channels), (b, _)) = (samples(&ours), samples(&whole));
+        let psnr = crate::test_common::pixels::psnr(&visible(a, channels), &visible(b, channels));
+        assert!(
+            psnr >= STREAMING_PSNR_FLOOR,
+            "orientation {orientation}: {psnr:.1} dB"
+        );
+    }
+}
+
+/// `fit=cover` targets of `displayed`: a square, a wide and a tall box, around the upper centre
+/// and around an off-centre focal box.
+fn cover_targets(displayed: (u32, u32)) -> Vec<Target> {
+    use crate::render::{FocalPoint, Framing};
+    use crate::request::{Dimension, Fit};
+    let focal = FocalPoint {
+        left: displayed.0 * 3 / 4,
+        top: displayed.1 / 5,
+        width: (displayed.0 / 6).max(1),
+        height: (displayed.1 / 6).max(1),
+    };
+    let mut targets = Vec::new();
+    for (width, height) in [(16, 16), (24, 8), (6, 18)] {
+        for point in [None, Some(focal)] {
+            let framing = Framing::new(
+                Dimension::new(width),
+                Dimension::new(height),
+                Fit::Cover,
+                point,
+            );
+            targets.push(framing.target(displayed));
+        }
+    }
+    targets
+}
+
+/// How close a streamed cover crop is to the whole-picture path's: the stream resamples the crop's
+/// pixels alone, the whole-picture path lets the filter read past the crop's edges, so the
+/// outermost rows and columns differ, the more the larger the scale.
+const STREAMING_CROP_PSNR_FLOOR: f64 = 40.0;
+
+#[test]
+fn streaming_png_crops_like_the_whole_picture_path() {
+    let limits = Limits::default();
+    let image = image::RgbaImage::from_fn(40, 20, |x, y| {
+        image::Rgba([(x * 6) as u8, (y * 12) as u8, 90, 128 + (x as u8)])
+    });
+    let mut plain = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut plain, image::ImageFormat::Png).unwrap();
+    let mut files: Vec<(String, Vec<u8>)> = (1..=8u8)
+        .map(|orientation| {
+            (
+                format!("orientation {orientation}"),
+                png_with_orientation(plain.get_ref(), orientation),
+            )
+        })
+        .collect();
+    files.push(("basn6a08.png".into(), read("png/basn6a08.png")));
+    files.push(("alpha-3mp.png".into(), bench_bytes("alpha-3mp.png")));
+    for (name, bytes) in &files {
+        let info = probe(bytes, &limits).unwrap();
+        assert!(info.streams, "{name}");
+        let targets = cover_targets((info.width, info.height));
+        assert!(targets.iter().any(|target| target.crop.is_some()), "{name}");
+        for target in targets {
+            let ours = png::decode(bytes, target, &limits).unwrap();
+            let whole = still::decode(bytes, ImageFormat::Png, target, &limits).unwrap();
+            assert_eq!(ours.dimensions(), target.size, "{name}");
+            let ((a, channels), (b, _)) = (samples(&ours), samples(&whole));
+            let psnr =
+                crate::test_common::pixels::psnr(&visible(a, channels), &visible(b, channels));
+            assert!(
+                psnr >= STREAMING_CROP_PSNR_FLOOR,
+                "{name} at {target:?}: {psnr:.1} dB"
+            );
+        }
+    }
+}

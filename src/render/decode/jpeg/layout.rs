@@ -125,25 +125,18 @@ pub(super) struct Geometry {
 }
 
 /// The components' block grids and reduced block sizes. Chroma is decoded at a larger block
-/// size when subsampled by a power of two (as libjpeg does), so that no upsampling is needed,
-/// except in progressive files at 1/8 where only DC is kept for every component.
+/// size when subsampled by a power of two in both directions (as libjpeg does), so that no
+/// upsampling is needed.
 pub(super) fn layout(frame: &Frame, n: usize) -> (Vec<Component>, Geometry) {
     let hmax = frame.components.iter().map(|c| c.h).max().unwrap_or(1);
     let vmax = frame.components.iter().map(|c| c.v).max().unwrap_or(1);
     let mcus_x = frame.width.div_ceil(8 * hmax);
     let mcus_y = frame.height.div_ceil(8 * vmax);
-    let dc_only = frame.progressive && n == 1;
     let components = frame
         .components
         .iter()
         .map(|c| {
-            let mut size = n;
-            while !dc_only && size < 8 && (hmax * n).is_multiple_of(c.h * size * 2) {
-                if !(vmax * n).is_multiple_of(c.v * size * 2) {
-                    break;
-                }
-                size *= 2;
-            }
+            let size = block_size(n, (hmax, vmax), (c.h, c.v));
             let (bw, bh) = (mcus_x * c.h, mcus_y * c.v);
             Component {
                 id: c.id,
@@ -169,4 +162,19 @@ pub(super) fn layout(frame: &Frame, n: usize) -> (Vec<Component>, Geometry) {
         vmax,
     };
     (components, geometry)
+}
+
+/// The block size of a component sampled `(h, v)` in a frame of largest factors `max` at scale
+/// `n`: `n`, doubled while the component stays an integer number of times smaller than the
+/// largest in both directions (libjpeg's rule, so that 4:2:0 chroma needs no upsampling below
+/// full size).
+fn block_size(n: usize, max: (usize, usize), (h, v): (usize, usize)) -> usize {
+    let mut size = n;
+    while size < 8
+        && (max.0 * n).is_multiple_of(h * size * 2)
+        && (max.1 * n).is_multiple_of(v * size * 2)
+    {
+        size *= 2;
+    }
+    size
 }

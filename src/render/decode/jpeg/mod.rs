@@ -5,7 +5,10 @@
 //! smallest that leaves twice the target, [`dct_scale`]), running reduced IDCTs on only
 //! the low-frequency coefficients each scale needs and skipping the rest in the entropy decoder
 //! without storing them. Progressive files keep a reduced coefficient store (one coefficient per
-//! block at 1/8, where AC scans are skipped without decoding them). Restart intervals decode in
+//! full-resolution block at 1/8, where their AC scans are skipped without decoding them; chroma
+//! subsampled in both directions is decoded at 2×2 there, as libjpeg does). Chroma upsampling
+//! follows libjpeg's choice of filter, including its rules for 1/8 and for planes of at most two
+//! samples. Restart intervals decode in
 //! parallel on at most `std::thread::available_parallelism()` threads.
 //!
 //! It handles baseline and extended (8-bit Huffman) sequential and progressive JPEG, 1, 3 or 4
@@ -200,6 +203,22 @@ pub(super) fn dct_scale(source: (u32, u32), target: (u32, u32)) -> u32 {
         .unwrap_or(8)
 }
 
+/// How much of a decode of `source` at a reduced scale is picture: the DCT scale `k`/8 is the one
+/// that makes the decoded size (`⌈side · k / 8⌉`), and the picture covers `side · k / 8` of it
+/// (the last row and column may be partial). The decoded size itself for anything else.
+fn scaled_extent(source: (u32, u32), pixels: &Pixels) -> (f64, f64) {
+    let decoded = pixels.dimensions();
+    let extent = |side: u32, decoded: u32| {
+        [1, 2, 4, 8]
+            .into_iter()
+            .find(|&eighths| side.saturating_mul(eighths).div_ceil(8) == decoded)
+            .map_or(f64::from(decoded), |eighths| {
+                f64::from(side) * f64::from(eighths) / 8.0
+            })
+    };
+    (extent(source.0, decoded.0), extent(source.1, decoded.1))
+}
+
 /// Decodes a JPEG to an oriented sRGB picture of exactly `target`'s (displayed) size, showing its
 /// crop. Shrink-on-load picks the DCT scale from the size the whole photo has at the target's
 /// scale, so a crop is decoded at least twice its output size too.
@@ -224,7 +243,8 @@ pub(super) fn decode(bytes: &[u8], target: impl Into<Target>, limits: &Limits) -
             }
         },
     };
-    let pixels = resize::resize(pixels, stored_target)?;
+    let extent = scaled_extent(source, &pixels);
+    let pixels = resize::resize_extent(pixels, extent, stored_target)?;
     Ok(Picture::still(orientation::apply(
         pixels,
         header.orientation,

@@ -64,18 +64,22 @@ pub(super) fn output(
         .map(|c| {
             let rx = (geometry.hmax * n) / (c.h * c.n);
             let ry = (geometry.vmax * n) / (c.v * c.n);
+            let width = ((frame.width * c.h).div_ceil(geometry.hmax) * c.n)
+                .div_ceil(8)
+                .clamp(1, c.stride);
+            let height = ((frame.height * c.v).div_ceil(geometry.vmax) * c.n)
+                .div_ceil(8)
+                .clamp(1, c.bh * c.n);
+            // libjpeg's rules: the triangle filter at scales above 1/8 only, and a plane doubled
+            // horizontally filters only when it is more than two samples wide (a 3×3 or 4×4
+            // picture in 4:2:0 replicates its chroma).
+            let fancy = n > 1 && rx <= 2 && ry <= 2 && (rx == 1 || width > 2);
             upsample::Upsampler {
                 rx: rx.max(1),
                 ry: ry.max(1),
-                // libjpeg replicates at 1/8; where the chroma was not scaled up by its IDCT
-                // (progressive files at 1/8 keep only DC), the triangle filter is closer to it.
-                fancy: (n > 1 || c.n == 1 && (rx > 1 || ry > 1)) && rx <= 2 && ry <= 2,
-                width: ((frame.width * c.h).div_ceil(geometry.hmax) * c.n)
-                    .div_ceil(8)
-                    .clamp(1, c.stride),
-                height: ((frame.height * c.v).div_ceil(geometry.vmax) * c.n)
-                    .div_ceil(8)
-                    .clamp(1, c.bh * c.n),
+                fancy,
+                width,
+                height,
             }
         })
         .collect();

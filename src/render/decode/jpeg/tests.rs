@@ -17,11 +17,17 @@ const DECLINED: &[(&str, &str)] = &[
     ("jpeg/arithmetic_testimgari.jpg", "arithmetic coding"),
     ("jpeg/12bit_monkey12.jpg", "12-bit samples"),
     ("jpeg/lossless_sof3_testimgl.jpg", "lossless process (SOF3)"),
+    ("suites/libjpeg-turbo/testimgari.jpg", "arithmetic coding"),
+    ("suites/libjpeg-turbo/monkey12.jpg", "12-bit samples"),
 ];
 
 /// Corpus files that are not images at all or that libjpeg refuses too: a typed error expected.
 const BROKEN: &[(&str, &str)] = &[
     ("bad/zero_bytes.jpg", "empty file"),
+    (
+        "suites/jpeg-decoder/mozilla/jpg-size-6x6.jpg",
+        "a PNG under a .jpg name (the render path sniffs and decodes it as PNG)",
+    ),
     ("bad/text_file_renamed.jpg", "not a JPEG"),
     ("bad/corrupt_header.jpg", "corrupt marker segments"),
     (
@@ -30,24 +36,12 @@ const BROKEN: &[(&str, &str)] = &[
     ),
 ];
 
-/// Files below 40 dB against djpeg, with the reason.
-///
-/// Progressive files at 1/8 decode their DC scans only and skip every AC scan without decoding
-/// it (issue 13's design: time and memory of a DC-only decode). Luma is then exact, but libjpeg
-/// computes 4:2:0 chroma at 1/8 with a 2×2 IDCT that reads the chroma AC coefficients; ours
-/// interpolates the chroma DC with the triangle filter instead, a chroma-only difference.
-const BELOW_40_DB: &[(&str, u32, &str)] = &[
-    (
-        "jpeg/progressive_cat.jpg",
-        1,
-        "progressive at 1/8: DC scans only, chroma interpolated from DC (39.3 dB)",
-    ),
-    (
-        "bad/truncated_progressive.jpg",
-        1,
-        "progressive at 1/8: DC scans only, chroma interpolated from DC (29.4 dB)",
-    ),
-];
+/// Files below 40 dB against djpeg at a scale, with the reason; each still holds 30 dB.
+const BELOW_40_DB: &[(&str, u32, &str)] = &[(
+    "suites/jpeg-decoder/partial_progressive.jpg",
+    8,
+    "progressive, cut short: the missing refinement is filled differently (37.5 dB)",
+)];
 
 /// The scales: eighths.
 const SCALES: [u32; 4] = [1, 2, 4, 8];
@@ -68,6 +62,7 @@ mod live {
             .unwrap_or_else(|error| {
                 let package = match program {
                     "convert" => "imagemagick",
+                    "vipsthumbnail" => "libvips-tools",
                     _ => "libjpeg-turbo-progs",
                 };
                 panic!("{program} does not run ({error}): install Debian's {package}")
@@ -146,10 +141,14 @@ fn psnr(a: &[u8], b: &[u8]) -> f64 {
     crate::test_common::pixels::psnr(a, b)
 }
 
+/// The JPEGs under `dir` (PngSuite has none).
 fn all_jpegs(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        if path == corpus_dir().join("suites").join("pngsuite") {
+            continue;
+        }
         if path.is_dir() {
             files.extend(all_jpegs(&path));
         } else if path.extension().is_some_and(|e| e == "jpg" || e == "jpeg") {
@@ -219,8 +218,7 @@ fn every_corpus_jpeg_matches_libjpeg_turbo_at_every_scale() {
                 .find(|(file, scale, _)| *file == name && *scale == eighths)
             {
                 println!("  (listed below 40 dB: {reason})");
-                // Listed, not unbounded: chroma differences only.
-                assert!(score >= 25.0, "{name} at {eighths}/8: {score:.1} dB");
+                assert!(score >= 30.0, "{name} at {eighths}/8: {score:.1} dB");
                 continue;
             }
             minimum[slot] = minimum[slot].min(score);
@@ -321,34 +319,79 @@ fn box_down(data: &[u8], width: usize, height: usize, channels: usize, factor: u
     out
 }
 
-/// The name `cjpeg` gives the file it makes of `width × height` with `options`.
-fn made_name(width: u32, height: u32, options: &[&str]) -> String {
+/// What `cjpeg` is given to make a test file of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// The top-left corner of a corpus JPEG (decoded by djpeg).
+    Corpus(&'static str),
+    /// Saturated colour gradients across the picture (red along x, green along y, blue
+    /// against both): every chroma sample differs from its neighbours, whatever the size.
+    Gradients,
+}
+
+/// The corpus photo most made files are cut from.
+const PHOTO: Source = Source::Corpus("jpeg/exif_orientation_1.jpg");
+
+impl Source {
+    /// The prefix of the names of files made of it (none for [`PHOTO`]).
+    fn prefix(self) -> &'static str {
+        match self {
+            PHOTO => "",
+            Source::Corpus(_) => "corner_",
+            Source::Gradients => "gradients_",
+        }
+    }
+
+    /// The `width × height` RGB samples `cjpeg` is given.
+    #[cfg(feature = "reference-tools")]
+    fn pixels(self, width: usize, height: usize) -> Vec<u8> {
+        match self {
+            Source::Corpus(file) => {
+                let full = live::djpeg(&crate::test_common::corpus::corpus_path(file), 8)
+                    .expect("djpeg decodes the source");
+                assert!(full.width >= width && full.height >= height);
+                (0..height)
+                    .flat_map(|y| &full.data[y * full.width * 3..][..width * 3])
+                    .copied()
+                    .collect()
+            }
+            Source::Gradients => {
+                let ramp = |i: usize, n: usize| (i * 255 / (n - 1).max(1)) as u8;
+                (0..height)
+                    .flat_map(|y| {
+                        (0..width).flat_map(move |x| {
+                            let (r, g) = (ramp(x, width), ramp(y, height));
+                            [r, g, 255 - ((u16::from(r) + u16::from(g)) / 2) as u8]
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// The name `cjpeg` gives the file it makes of `width × height` of `source` with `options`.
+fn made_name(source: Source, width: u32, height: u32, options: &[&str]) -> String {
     format!(
-        "{width}x{height}{}.jpg",
+        "{}{width}x{height}{}.jpg",
+        source.prefix(),
         options.join("").replace(['-', ' '], "_")
     )
 }
 
-/// A JPEG that `cjpeg` made with `options` from the top-left `width × height` of the corpus
-/// JPEG `source` (decoded by djpeg), with its key among the references: made afresh in a
-/// scratch folder (and recorded) by the opt-in suite, read from `tests/reference/cjpeg/`
-/// otherwise.
-fn cjpeg(source: &str, width: u32, height: u32, options: &[&str]) -> (PathBuf, String) {
-    let name = made_name(width, height, options);
+/// A JPEG that `cjpeg` made with `options` from `width × height` of `source`, with its key
+/// among the references: made afresh in a scratch folder (and recorded) by the opt-in suite,
+/// read from `tests/reference/cjpeg/` otherwise.
+fn cjpeg(source: Source, width: u32, height: u32, options: &[&str]) -> (PathBuf, String) {
+    let name = made_name(source, width, height, options);
     let key = format!("cjpeg/{name}");
     #[cfg(feature = "reference-tools")]
     {
         let dir = live::temp_dir("made");
-        let ppm = dir.join(format!("{width}x{height}.ppm"));
+        let ppm = dir.join(made_name(source, width, height, &[]).replace(".jpg", ".ppm"));
         if !ppm.is_file() {
-            let full = live::djpeg(&crate::test_common::corpus::corpus_path(source), 8)
-                .expect("djpeg decodes the source");
-            assert!(full.width >= width as usize && full.height >= height as usize);
             let mut bytes = format!("P6\n{width} {height}\n255\n").into_bytes();
-            for y in 0..height as usize {
-                let row = &full.data[(y * full.width) * 3..][..width as usize * 3];
-                bytes.extend_from_slice(row);
-            }
+            bytes.extend(source.pixels(width as usize, height as usize));
             std::fs::write(&ppm, bytes).unwrap();
         }
         let out = dir.join(&name);
@@ -361,7 +404,6 @@ fn cjpeg(source: &str, width: u32, height: u32, options: &[&str]) -> (PathBuf, S
     }
     #[cfg(not(feature = "reference-tools"))]
     {
-        let _ = source;
         (
             crate::test_common::reference::made_file("cjpeg", &name),
             key,
@@ -390,7 +432,7 @@ fn odd_sizes_and_every_sampling_match_libjpeg_turbo() {
     ];
     for (width, height) in [(333, 217), (17, 9), (1, 1), (95, 1), (1, 70)] {
         for options in variants {
-            let (path, key) = cjpeg("jpeg/exif_orientation_1.jpg", width, height, options);
+            let (path, key) = cjpeg(PHOTO, width, height, options);
             let bytes = std::fs::read(&path).unwrap();
             for threads in [1, 3] {
                 for (eighths, score) in against_djpeg(&bytes, &path, &key, threads) {
@@ -403,6 +445,35 @@ fn odd_sizes_and_every_sampling_match_libjpeg_turbo() {
             }
         }
     }
+}
+
+/// Tiny pictures, where the chroma plane is one or two samples wide or high: every size from
+/// 1×1 to 17×17 (and a few thin ones) in 4:2:0, 4:2:2, 4:4:0 and 4:4:4, baseline and
+/// progressive, at quality 100 (the chroma kept sharp), at every scale, against djpeg.
+#[test]
+fn tiny_sizes_in_every_sampling_match_libjpeg_turbo() {
+    let samplings = ["2x2", "2x1", "1x2", "1x1"];
+    let squares = (1..=17).map(|side| (side, side));
+    let thin = [(3, 17), (17, 3), (4, 11), (11, 4), (2, 9), (9, 2)];
+    let mut failures = Vec::new();
+    for (width, height) in squares.chain(thin) {
+        for sampling in samplings {
+            for progressive in [false, true] {
+                let mut options = vec!["-quality", "100", "-sample", sampling];
+                if progressive {
+                    options.push("-progressive");
+                }
+                let (path, key) = cjpeg(Source::Gradients, width, height, &options);
+                let bytes = std::fs::read(&path).unwrap();
+                for (eighths, score) in against_djpeg(&bytes, &path, &key, 1) {
+                    if score < 40.0 {
+                        failures.push(format!("{key} at {eighths}/8: {score:.1} dB"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "below 40 dB:\n{}", failures.join("\n"));
 }
 
 /// Restart intervals decoded on several threads give the same pixels as on one. The files are
@@ -470,29 +541,87 @@ fn lanczos_reference(path: &Path, key: &str, width: u32) -> Reference {
     }
 }
 
-/// A 333×217 JPEG rendered 40 wide: close to ImageMagick's Lanczos from the full-size decode.
-#[test]
-fn odd_size_small_target_is_close_to_a_full_resolution_lanczos() {
-    for options in [&["-sample", "2x2"][..], &["-sample", "2x2", "-progressive"]] {
-        let (path, key) = cjpeg("jpeg/exif_orientation_1.jpg", 333, 217, options);
-        let reference = lanczos_reference(&path, &key, 40);
-        let bytes = std::fs::read(&path).unwrap();
-        let (width, height) = reference.dimensions();
-        let target = (width as u32, height as u32);
-        let picture = decode(&bytes, target, &Limits::default()).unwrap();
-        let Pixels::Rgb(ours) = &picture.frames[0].pixels else {
-            panic!("RGB expected");
-        };
-        let ours = Raster {
-            width,
-            height,
-            channels: 3,
-            data: ours.as_raw().clone(),
-        };
-        let score = reference.psnr(&ours, &key);
-        println!("333x217 {options:?} to {target:?}: {score:.1} dB against convert");
-        assert!(score >= 36.0, "{options:?}: {score:.1} dB");
+/// libvips' thumbnail of `path` to `width` wide, `key` naming it among the references: run live
+/// (and recorded) by the opt-in suite, read from `tests/reference/vipsthumbnail/` otherwise.
+fn vips_reference(path: &Path, key: &str, width: u32) -> Reference {
+    let variant = format!("w{width}");
+    #[cfg(feature = "reference-tools")]
+    {
+        let out = live::temp_dir("vips").join("reference.png");
+        let target = format!("{}[strip]", out.display());
+        let size = format!("{width}x100000");
+        let output = live::run(
+            "vipsthumbnail",
+            &[
+                path.as_ref(),
+                "-s".as_ref(),
+                size.as_ref(),
+                "-o".as_ref(),
+                target.as_ref(),
+            ],
+        );
+        assert!(output.status.success(), "vipsthumbnail {key}");
+        Reference::record(
+            "vipsthumbnail",
+            key,
+            &variant,
+            Raster::from_image_file(&out),
+        )
     }
+    #[cfg(not(feature = "reference-tools"))]
+    {
+        let _ = path;
+        Reference::load("vipsthumbnail", key, &variant)
+    }
+}
+
+/// Small and odd-sized photos rendered 32 to 64 wide through the shrink-on-load: against
+/// ImageMagick's Lanczos from the full-size decode, within 1 dB of libvips' thumbnail (which
+/// also shrinks on load), and at least 34 dB.
+#[test]
+fn small_photos_at_small_sizes_are_as_close_to_a_full_resolution_lanczos_as_libvips() {
+    let mut sources: Vec<(PathBuf, String)> = [
+        &["-sample", "2x2"][..],
+        &["-sample", "2x2", "-progressive"],
+        &["-sample", "1x1"],
+    ]
+    .into_iter()
+    .map(|options| cjpeg(PHOTO, 333, 217, options))
+    .collect();
+    for file in ["jpeg/baseline_hopper.jpg", "jpeg/progressive_cat.jpg"] {
+        sources.push((
+            crate::test_common::corpus::corpus_path(file),
+            file.to_owned(),
+        ));
+    }
+    let mut failures = Vec::new();
+    for (path, key) in &sources {
+        let bytes = std::fs::read(path).unwrap();
+        for width in [32, 40, 48, 64] {
+            let reference = lanczos_reference(path, key, width);
+            let vips = vips_reference(path, key, width);
+            let (w, h) = reference.dimensions();
+            let picture = decode(&bytes, (w as u32, h as u32), &Limits::default()).unwrap();
+            let Pixels::Rgb(ours) = &picture.frames[0].pixels else {
+                panic!("RGB expected");
+            };
+            let ours = Raster {
+                width: w,
+                height: h,
+                channels: 3,
+                data: ours.as_raw().clone(),
+            };
+            let score = reference.psnr(&ours, key);
+            let vips_score = reference.psnr(&vips.raster(), key);
+            println!("{key} to {w}x{h}: {score:.1} dB, libvips {vips_score:.1} dB");
+            if score < 34.0 || score < vips_score - 1.0 {
+                failures.push(format!(
+                    "{key} to {w}x{h}: {score:.1} dB, libvips {vips_score:.1} dB"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 /// Truncated files keep what was decoded and leave the rest grey, like libjpeg.
@@ -534,7 +663,7 @@ fn scratch_shrinks_after_a_small_decode() {
 /// Sampling factors of 3 are declined and the fallback (jpeg-decoder) decodes the file.
 #[test]
 fn sampling_factor_three_falls_back() {
-    let (path, _) = cjpeg("jpeg/exif_orientation_1.jpg", 96, 64, &["-sample", "3x1"]);
+    let (path, _) = cjpeg(PHOTO, 96, 64, &["-sample", "3x1"]);
     let bytes = std::fs::read(&path).unwrap();
     let error = decoder::decode(&bytes, 8, &Limits::default(), 1)
         .err()
@@ -573,12 +702,7 @@ fn restart_starts(bytes: &[u8]) -> Vec<usize> {
 /// and the picture stays close to what libjpeg-turbo recovers from the same bytes.
 #[test]
 fn corrupt_restart_interval_resynchronises_at_the_next_marker() {
-    let (clean_path, clean_key) = cjpeg(
-        "jpeg/exif_orientation_1.jpg",
-        400,
-        480,
-        &["-sample", "2x2", "-restart", "1"],
-    );
+    let (clean_path, clean_key) = cjpeg(PHOTO, 400, 480, &["-sample", "2x2", "-restart", "1"]);
     let clean = std::fs::read(&clean_path).unwrap();
     // Interval i (0-based) is MCU row i: rows 16·i..16·(i + 1) of the full picture.
     let starts = restart_starts(&clean);
