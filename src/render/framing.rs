@@ -65,6 +65,49 @@ impl FocalPoint {
     }
 }
 
+/// Where a photo's focal point comes from, in order of authority (`FocalPointSource` in
+/// `ImageInfo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FocalSource {
+    /// Set through the API (`PUT …/ImageInfo`) and kept by the store with the photo.
+    Api,
+    /// The largest face a detector found in the photo.
+    Face,
+    /// The most salient region (detail, skin tones, saturation).
+    Saliency,
+    /// Nothing better known: [`FocalPoint::upper_centre`].
+    Default,
+}
+
+impl FocalSource {
+    /// The name in `ImageInfo`: `Api`, `Face`, `Saliency` or `Default`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FocalSource::Api => "Api",
+            FocalSource::Face => "Face",
+            FocalSource::Saliency => "Saliency",
+            FocalSource::Default => "Default",
+        }
+    }
+}
+
+impl FocalPoint {
+    /// Whether this box lies inside a photo of `size` (as displayed), with at least one pixel.
+    pub fn fits_in(&self, size: (u32, u32)) -> bool {
+        self.width > 0
+            && self.height > 0
+            && self
+                .left
+                .checked_add(self.width)
+                .is_some_and(|right| right <= size.0)
+            && self
+                .top
+                .checked_add(self.height)
+                .is_some_and(|bottom| bottom <= size.1)
+    }
+}
+
 /// What a request asks of the output's geometry: the box and how to fill it, and the point to
 /// keep when cropping. Two framings that mean the same compare equal (`fit=cover` with one side
 /// is [`Fit::Contain`]).

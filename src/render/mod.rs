@@ -22,6 +22,7 @@ mod placeholder;
 mod plan;
 mod request;
 mod resize;
+pub(crate) mod saliency;
 pub(crate) mod thumb_hash;
 mod variant;
 
@@ -74,8 +75,8 @@ use crate::Result;
 pub use crate::format::ImageFormat;
 pub use caption::CaptionLanguage;
 pub(crate) use decode::{decode, jpeg_marker, peak_bytes, probe, SourceInfo};
-pub use framing::FocalPoint;
 pub(crate) use framing::Framing;
+pub use framing::{FocalPoint, FocalSource};
 pub(crate) use geometry::fit;
 pub(crate) use negotiate::Preference;
 pub use options::{PngCompression, RenderOptions};
@@ -83,7 +84,7 @@ pub use placeholder::PlaceholderKind;
 pub(crate) use plan::{Plan, Rendered};
 pub use request::{RenderRequest, Source};
 pub use thumb_hash::{thumb_hash, thumb_hash_of_rgba};
-pub(crate) use variant::{photo_representation, version_digest, Variant};
+pub(crate) use variant::{info_representation, photo_representation, version_digest, Variant};
 
 /// Renders `request`: the stored bytes as they are, converted, or a placeholder, as negotiated.
 ///

@@ -181,6 +181,7 @@ impl ImageServiceBuilder {
             )),
             known_formats: Arc::default(),
             thumb_hashes: Arc::default(),
+            detections: Arc::default(),
             #[cfg(feature = "object-store")]
             tier: self.tier,
         }

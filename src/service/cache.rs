@@ -304,6 +304,7 @@ mod tests {
             width: None,
             height: None,
             fit: crate::request::Fit::Contain,
+            focus: None,
             preference: Preference::Any,
         }
     }

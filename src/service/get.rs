@@ -1,16 +1,18 @@
 //! The image GET (SPEC §3–§7): store lookup, the ETag and `If-None-Match`, the render cache,
 //! passthrough or rendering, placeholders, and the caching headers.
 
+use bytes::Bytes;
+
 use super::cache::RenderCache;
 use super::ImageService;
 use crate::auth::Action;
 use crate::headers::{ETag, Vary};
 use crate::observe::{record_cache, record_passthrough, CacheOutcome};
 use crate::render::{
-    Framing, ImageFormat, PlaceholderKind, Plan, Preference, RenderRequest, Rendered, Source,
-    Variant,
+    FocalPoint, Framing, ImageFormat, PlaceholderKind, Plan, Preference, RenderRequest, Rendered,
+    Source, Variant,
 };
-use crate::request::{IfBlank, ImageRequest, Method};
+use crate::request::{Fit, IfBlank, ImageRequest, Method};
 use crate::response::ImageResponse;
 use crate::store::{Fetch, ImageInfo, Lookup};
 use crate::{Error, Result};
@@ -35,13 +37,18 @@ impl ImageService {
         PlaceholderKind::for_if_blank(if_blank, self.default_placeholder)
     }
 
-    pub(super) fn render_request(&self, request: &ImageRequest, source: Source) -> RenderRequest {
+    pub(super) fn render_request(
+        &self,
+        request: &ImageRequest,
+        source: Source,
+        focal_point: Option<FocalPoint>,
+    ) -> RenderRequest {
         RenderRequest {
             source,
             width: request.query.width,
             height: request.query.height,
             fit: request.query.fit,
-            focal_point: None,
+            focal_point,
             format: request.query.format,
             accept: request.accept.clone(),
             options: self.options,
@@ -58,7 +65,7 @@ impl ImageService {
             kind,
             language: request.locale.caption_language,
         };
-        let plan = Plan::new(&self.render_request(request, source), preference)?;
+        let plan = Plan::new(&self.render_request(request, source, None), preference)?;
         let variant = plan
             .placeholder_variant()
             .ok_or_else(|| Error::internal("planning a placeholder", "planned no placeholder"))?;
@@ -124,12 +131,19 @@ impl ImageService {
         {
             return self.unrenderable(request, preference, error).map(Some);
         }
+        let fit = framing(request).fit;
+        // Only a cover crop depends on the focal point set through the API (a small read).
+        let focus = match fit {
+            Fit::Cover => self.api_focal_point(request.person, info)?,
+            Fit::Contain => None,
+        };
         let variant = Variant::Photo {
             person: request.person,
             version: info.version.clone(),
             width: request.query.width,
             height: request.query.height,
-            fit: framing(request).fit,
+            fit,
+            focus,
             preference: *preference,
         };
         let etag = ETag::for_variant(&variant);
@@ -179,11 +193,15 @@ impl ImageService {
         let person = request.person.get();
         self.known_formats
             .remember(person, &info.version, ImageFormat::sniff(&bytes));
+        let focal_point = self.cover_focal_point(&variant, info, &bytes)?;
         let source = Source::Stored {
             bytes,
             declared_mime: info.declared_mime.clone(),
         };
-        let plan = Plan::new(&self.render_request(request, source), preference);
+        let plan = Plan::new(
+            &self.render_request(request, source, focal_point),
+            preference,
+        );
         let rendered = plan.and_then(|plan| {
             record_passthrough(plan.is_passthrough());
             match &self.cache {
@@ -204,6 +222,31 @@ impl ImageService {
             ))),
             Err(error) => self.unrenderable(request, preference, error).map(Some),
         }
+    }
+
+    /// The point a `fit=cover` crop of `variant` keeps: the one set through the API (part of the
+    /// variant), else the detected one; `None` for other variants.
+    pub(super) fn cover_focal_point(
+        &self,
+        variant: &Variant,
+        info: &ImageInfo,
+        bytes: &Bytes,
+    ) -> Result<Option<FocalPoint>> {
+        let Variant::Photo {
+            person,
+            fit: Fit::Cover,
+            focus,
+            ..
+        } = variant
+        else {
+            return Ok(None);
+        };
+        if focus.is_some() {
+            return Ok(*focus);
+        }
+        Ok(self
+            .detected_focus(*person, info, Some(bytes))?
+            .map(|detected| detected.point))
     }
 
     /// The plan for a photo whose format was remembered from an earlier fetch, without its bytes;

@@ -8,6 +8,7 @@ mod batch;
 mod budget;
 mod builder;
 mod cache;
+mod focus;
 mod formats;
 mod get;
 mod info;
@@ -25,7 +26,7 @@ use crate::metrics::StoreOp;
 use crate::observe::stage_span;
 use crate::person_id::PersonId;
 use crate::render::{PlaceholderKind, RenderOptions};
-use crate::request::{BatchRequest, ImageRequest, PersonRequest, UploadRequest};
+use crate::request::{BatchRequest, ImageRequest, InfoEdit, PersonRequest, UploadRequest};
 use crate::response::ImageResponse;
 use crate::store::{Fetch, ImageInfo, ImageStore, Lookup, WritableStore};
 use crate::{Error, Result};
@@ -73,6 +74,13 @@ pub trait PersonImageService: Send + Sync {
         Err(Error::ReadOnly { hint: None })
     }
 
+    /// `PUT …/ImageInfo` (an extension): sets or clears the photo's focal point and answers its
+    /// info (`200`, JSON). Default: `405` ([`Error::ReadOnly`]).
+    fn edit_image_info(&self, request: &InfoEdit) -> Result<ImageResponse> {
+        let _ = request;
+        Err(Error::ReadOnly { hint: None })
+    }
+
     /// `POST /api/v1/Agents/Person/GetPersonImages`: many persons' photos as PNG in one JSON
     /// answer. Default: `404`.
     fn person_images(&self, request: &BatchRequest) -> Result<ImageResponse> {
@@ -116,6 +124,7 @@ pub struct ImageService {
     budget: Arc<RenderBudget>,
     known_formats: Arc<KnownFormats>,
     thumb_hashes: Arc<ThumbHashes>,
+    detections: Arc<focus::Detections>,
     /// The variants shared with the fleet, the second tier behind `cache`.
     #[cfg(feature = "object-store")]
     tier: Option<crate::store::VariantTier>,
@@ -246,6 +255,10 @@ impl PersonImageService for ImageService {
 
     fn delete_image(&self, request: &PersonRequest) -> Result<ImageResponse> {
         self.delete(request)
+    }
+
+    fn edit_image_info(&self, request: &InfoEdit) -> Result<ImageResponse> {
+        self.edit_info(request)
     }
 
     fn person_images(&self, request: &BatchRequest) -> Result<ImageResponse> {

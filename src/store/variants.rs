@@ -272,6 +272,7 @@ impl VariantTier {
             width,
             height,
             fit,
+            focus,
             preference,
         } = variant
         else {
@@ -283,7 +284,9 @@ impl VariantTier {
                 .join(root)
                 .join(person.get().to_string())
                 .join(version_digest(version))
-                .join(photo_representation(*width, *height, *fit, preference)),
+                .join(photo_representation(
+                    *width, *height, *fit, *focus, preference,
+                )),
         )
     }
 
@@ -701,6 +704,7 @@ mod tests {
             width: Dimension::new(64),
             height: None,
             fit: Fit::Contain,
+            focus: None,
             preference: Preference::Type(crate::OutputFormat::Png),
         }
     }
@@ -713,6 +717,7 @@ mod tests {
             width: Dimension::new(64),
             height: Dimension::new(64),
             fit: Fit::Cover,
+            focus: None,
             preference: Preference::Type(crate::OutputFormat::Png),
         }
     }
@@ -743,6 +748,7 @@ mod tests {
         );
         let placeholder = Variant::Info {
             version: version.to_owned(),
+            focus: None,
         };
         assert_eq!(tier.key("variants", &placeholder), None);
     }
@@ -769,6 +775,7 @@ mod tests {
                 width,
                 height,
                 fit: Fit::Contain,
+                focus: None,
                 preference,
             },
             other => other,
