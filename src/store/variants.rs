@@ -797,6 +797,37 @@ mod tests {
                 Some((PersonId(-7), version_digest("v1")))
             );
         }
+        // A focal point set through the API makes keys of its own, one per point.
+        let focused = |left| match cover.clone() {
+            Variant::Photo {
+                person,
+                version,
+                width,
+                height,
+                fit,
+                preference,
+                ..
+            } => Variant::Photo {
+                person,
+                version,
+                width,
+                height,
+                fit,
+                focus: Some(crate::render::FocalPoint {
+                    left,
+                    top: 0,
+                    width: 10,
+                    height: 10,
+                }),
+                preference,
+            },
+            other => other,
+        };
+        let keys =
+            [cover.clone(), focused(0), focused(1)].map(|variant| tier.key("variants", &variant));
+        assert_ne!(keys[0], keys[1]);
+        assert_ne!(keys[1], keys[2]);
+        assert!(keys[1].as_ref().unwrap().as_ref().contains("+cover"));
     }
 
     #[test]
