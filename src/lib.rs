@@ -44,7 +44,8 @@
 //!   ([`Dimension`](request::Dimension), [`IfBlank`](request::IfBlank)), the other calls'
 //!   requests, and [`Method`](request::Method).
 //! - [`store`]: the [`ImageStore`](store::ImageStore) trait (and
-//!   [`WritableStore`](store::WritableStore) for replacing and deleting), the stores
+//!   [`WritableStore`](store::WritableStore) for replacing and deleting; both keep a photo's
+//!   [`PhotoMetadata`](store::PhotoMetadata), its focal point, through default methods), the stores
 //!   ([`InMemory`](store::InMemory), [`Directory`](store::Directory), and behind features `Sqlite`
 //!   and `Bucket`), and the conformance suites.
 //! - [`auth`]: the [`Authenticator`](auth::Authenticator) trait, the credentials it is given, and
@@ -113,8 +114,13 @@
 //!   ([`ImageService::writable_builder`]); the answer is the stored photo's info.
 //! - `DELETE …/Image`: 204.
 //! - `GET …/ImageInfo`: `{"PersonId","MimeType","Size","Width","Height","LastModified","Version",
-//!   "ThumbHash"}`, the last an extension: the photo's [ThumbHash](https://evanw.github.io/thumbhash/)
-//!   in base64, computed once per version ([`render::thumb_hash`]), for list views' placeholders.
+//!   "ThumbHash","FocalPoint","FocalPointSource","FacesFound"}`, the last four extensions: the
+//!   photo's [ThumbHash](https://evanw.github.io/thumbhash/) in base64, computed once per version
+//!   ([`render::thumb_hash`]), for list views' placeholders, and the box a `fit=cover` crop keeps
+//!   with where it came from ([`render::FocalSource`]).
+//! - `PUT …/ImageInfo` (an extension) with `{"FocalPoint":{"Left","Top","Width","Height"}}` or
+//!   `null`: stores or clears the photo's focal point, conditional on `If-Match`
+//!   ([`request::InfoEdit`]).
 //! - `POST /api/v1/Agents/Person/GetPersonImages` with `{"PersonIds":[…],"ScaledWidth":w,
 //!   "ScaledHeight":h}`: every person's photo as PNG (base64) with a per-person `Status` and
 //!   `ThumbHash`, in request order, rendered in parallel and sharing the single-image cache.
