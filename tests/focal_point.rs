@@ -1,6 +1,6 @@
 //! The focal point set through the API (`PUT …/ImageInfo`, SPEC §7c): who may set it, the boxes
 //! refused, 404 and 412, the crop that follows it, the ETags that change with it, and a new
-//! upload that drops it.
+//! upload that drops it; without a set point, saliency and then the upper centre.
 
 use std::io::Cursor;
 
@@ -220,4 +220,40 @@ fn writes_need_a_writer_and_a_box_inside_the_photo() {
     )
     .build();
     assert_eq!(put_point(&read_only, 1, RED_BOX, None).status, 405);
+}
+
+#[test]
+fn without_a_set_point_saliency_then_the_upper_centre_decide() {
+    let service = service();
+    let (marked, _) = info(&service);
+    assert_eq!(marked["FocalPointSource"], "Saliency", "{marked}");
+    let left = marked["FocalPoint"]["Left"].as_u64().unwrap();
+    let width = marked["FocalPoint"]["Width"].as_u64().unwrap();
+    assert!(
+        left + width <= 300 && width >= 40,
+        "the salient box lies in the photo: {marked}"
+    );
+
+    let mut flat = Vec::new();
+    RgbImage::from_pixel(300, 600, Rgb([90, 120, 150]))
+        .write_to(&mut Cursor::new(&mut flat), image::ImageFormat::Png)
+        .unwrap();
+    let upload = service.handle(
+        Method::Put,
+        "/api/v1/Person/1/Image",
+        [
+            ("Authorization", WRITER),
+            ("Content-Type", &b"image/png"[..]),
+        ],
+        Bytes::from(flat),
+        service.limits(),
+    );
+    assert_eq!(upload.status, 200, "{:?}", upload.body);
+    let (even, _) = info(&service);
+    assert_eq!(even["FocalPointSource"], "Default", "{even}");
+    // The upper centre of a 300×600 portrait: a 100-pixel square, centred, eyes at row 200.
+    assert_eq!(even["FocalPoint"]["Left"], 100);
+    assert_eq!(even["FocalPoint"]["Top"], 160);
+    assert_eq!(even["FocalPoint"]["Width"], 100);
+    assert_eq!(even["FacesFound"], 0);
 }
