@@ -1,4 +1,4 @@
-//! Run with: `cargo run --release --example render -- INPUT [--w N] [--h N]
+//! Run with: `cargo run --release --example render -- INPUT [--w N] [--h N] [--fit contain|cover]
 //! [--type jpeg|png|gif|tiff|webp] [--accept MEDIA] [--if-blank V] [--language TAG] -o OUTPUT`
 //!
 //! Renders one stored image the way the service would, with the same `render` core: handy to try
@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use person_image::headers::AcceptList;
 use person_image::render::{CaptionLanguage, PlaceholderKind, RenderRequest, Source};
-use person_image::request::IfBlank;
+use person_image::request::{Fit, IfBlank};
 use person_image::{render, OutputFormat};
 
 struct Args {
@@ -19,6 +19,7 @@ struct Args {
     output: String,
     width: u32,
     height: u32,
+    fit: Fit,
     format: Option<OutputFormat>,
     accept: Option<String>,
     if_blank: IfBlank,
@@ -26,7 +27,8 @@ struct Args {
     verbose: bool,
 }
 
-const USAGE: &str = "usage: render INPUT [--w N] [--h N] [--type jpeg|png|gif|tiff] \
+const USAGE: &str = "usage: render INPUT [--w N] [--h N] [--fit contain|cover] \
+                     [--type jpeg|png|gif|tiff] \
                      [--accept MEDIA] [--if-blank V] [--language TAG] [-v] -o OUTPUT";
 
 fn parse_args() -> Result<Args, String> {
@@ -38,6 +40,7 @@ fn parse_args() -> Result<Args, String> {
         output: String::new(),
         width: 0,
         height: 0,
+        fit: Fit::Contain,
         format: None,
         accept: None,
         if_blank: IfBlank::Null,
@@ -52,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
         match arg.as_str() {
             "--w" => parsed.width = value()?.parse().map_err(|e| format!("--w: {e}"))?,
             "--h" => parsed.height = value()?.parse().map_err(|e| format!("--h: {e}"))?,
+            "--fit" => parsed.fit = value()?.parse().map_err(|e| format!("{e}"))?,
             "--type" => parsed.format = Some(value()?.parse().map_err(|e| format!("{e}"))?),
             "--accept" => parsed.accept = Some(value()?),
             "--if-blank" => parsed.if_blank = value()?.parse().map_err(|e| format!("{e}"))?,
@@ -92,7 +96,8 @@ fn run(args: &Args) -> Result<(), String> {
         ..RenderRequest::stored(Vec::new())
     }
     .width(args.width)
-    .height(args.height);
+    .height(args.height)
+    .fit(args.fit);
     request.format = args.format;
     request.accept = args
         .accept

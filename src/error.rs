@@ -113,6 +113,10 @@ pub enum Error {
     /// The person has no image and no placeholder was asked for (404).
     #[error("Image not found")]
     ImageNotFound,
+    /// A conditional write (`If-Match`) named a photo version that is no longer stored: the
+    /// photo was replaced or removed since the caller read it (412).
+    #[error("the photo has changed since it was read (If-Match does not match its version)")]
+    PreconditionFailed,
     /// The stored image is over a configured limit (422).
     #[error("stored image exceeds the {limit} limit: {actual} > {max}")]
     LimitExceeded {
@@ -221,6 +225,7 @@ impl Error {
             Error::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Error::Forbidden { .. } => StatusCode::FORBIDDEN,
             Error::NoRoute | Error::PersonNotFound | Error::ImageNotFound => StatusCode::NOT_FOUND,
+            Error::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Error::MethodNotAllowed | Error::ReadOnly { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -426,6 +431,7 @@ mod tests {
             (Error::PayloadTooLarge { max: 1 }, 413),
             (Error::MethodNotAllowed, 405),
             (Error::ReadOnly { hint: None }, 405),
+            (Error::PreconditionFailed, 412),
             (
                 Error::UnsupportedMediaType {
                     reason: "text".into(),

@@ -44,7 +44,8 @@
 //!   ([`Dimension`](request::Dimension), [`IfBlank`](request::IfBlank)), the other calls'
 //!   requests, and [`Method`](request::Method).
 //! - [`store`]: the [`ImageStore`](store::ImageStore) trait (and
-//!   [`WritableStore`](store::WritableStore) for replacing and deleting), the stores
+//!   [`WritableStore`](store::WritableStore) for replacing and deleting; both keep a photo's
+//!   [`PhotoMetadata`](store::PhotoMetadata), its focal point, through default methods), the stores
 //!   ([`InMemory`](store::InMemory), [`Directory`](store::Directory), and behind features `Sqlite`
 //!   and `Bucket`), and the conformance suites.
 //! - [`auth`]: the [`Authenticator`](auth::Authenticator) trait, the credentials it is given, and
@@ -112,10 +113,26 @@
 //!   written atomically through a [`WritableStore`](store::WritableStore)
 //!   ([`ImageService::writable_builder`]); the answer is the stored photo's info.
 //! - `DELETE …/Image`: 204.
-//! - `GET …/ImageInfo`: `{"PersonId","MimeType","Size","Width","Height","LastModified","Version"}`.
+//! - `GET …/ImageInfo`: `{"PersonId","MimeType","Size","Width","Height","LastModified","Version",
+//!   "ThumbHash","FocalPoint","FocalPointSource","FacesFound"}`, the last four extensions: the
+//!   photo's [ThumbHash](https://evanw.github.io/thumbhash/) in base64, computed once per version
+//!   ([`render::thumb_hash`]), for list views' placeholders, and the box a `fit=cover` crop keeps
+//!   with where it came from ([`render::FocalSource`]).
+//! - `PUT …/ImageInfo` (an extension) with `{"FocalPoint":{"Left","Top","Width","Height"}}` or
+//!   `null`: stores or clears the photo's focal point, conditional on `If-Match`
+//!   ([`request::InfoEdit`]).
 //! - `POST /api/v1/Agents/Person/GetPersonImages` with `{"PersonIds":[…],"ScaledWidth":w,
-//!   "ScaledHeight":h}`: every person's photo as PNG (base64) with a per-person `Status`, in
-//!   request order, rendered in parallel and sharing the single-image cache.
+//!   "ScaledHeight":h}`: every person's photo as PNG (base64) with a per-person `Status` and
+//!   `ThumbHash`, in request order, rendered in parallel and sharing the single-image cache.
+//!
+//! ## Avatars: `fit=cover`
+//!
+//! An extension of the vendor's API: `fit=cover` with both `w` and `h` answers exactly `w`×`h`,
+//! the largest crop of that aspect ratio (never enlarged), placed around the photo's focal point
+//! ([`render::FocalPoint`]; until one is stored, the upper centre of a portrait) with the eyes at
+//! the upper third. `fit=contain` (the default) is the vendor's fit-inside. [`request::Fit`] is
+//! part of the ETag and the cache key, works for every format (animated GIFs crop every frame
+//! alike) and in the batch (`"Fit":"cover"`).
 //!
 //! The [`Authenticator`](auth::Authenticator) is told the [`Action`](auth::Action), so a
 //! read-only credential can be refused writes (403); nothing stored changes on any failure.

@@ -6,9 +6,14 @@
 
 mod common;
 
+use bytes::Bytes;
 use common::face_labels::{labelled_set, Labelled, Rect, Score};
 use image::{Rgb, RgbImage};
+use person_image::auth::StaticAuthenticator;
 use person_image::render::{find_faces, Face};
+use person_image::request::Method;
+use person_image::store::InMemory;
+use person_image::{ImageService, PersonId, PersonImageServiceExt};
 
 /// Measured 1.000 (44 of 44 detections match a labelled face).
 const PRECISION_FLOOR: f64 = 0.95;
@@ -241,4 +246,73 @@ fn every_labelled_photo_cut_to_odd_shapes_is_searched_without_panic() {
             assert_well_formed(&photo.name, &cut, &faces);
         }
     }
+}
+
+/// Through the image service (built with `faces`): every labelled photo stored, its `ImageInfo`
+/// names the largest detected face as the focal point a `fit=cover` crop keeps. The face is
+/// looked for once per photo version, in the thumbnail the service decodes.
+#[test]
+fn the_service_takes_the_largest_face_as_each_photos_focal_point() {
+    let set = labelled_set();
+    let store = InMemory::new();
+    for (index, photo) in set.iter().enumerate() {
+        let bytes = std::fs::read(&photo.path).expect("labelled photo");
+        store.insert(PersonId(index as i32 + 1), bytes);
+    }
+    let service =
+        ImageService::builder(store, StaticAuthenticator::new().bearer("t", "reader")).build();
+    let (mut with_faces, mut on_the_face, mut no_face_photos, mut false_faces) = (0, 0, 0, 0);
+    let mut missed = Vec::new();
+    for (index, photo) in set.iter().enumerate() {
+        let response = service.handle(
+            Method::Get,
+            &format!("/api/v1/Person/{}/ImageInfo", index + 1),
+            [("Authorization", b"Bearer t".as_slice())],
+            Bytes::new(),
+            service.limits(),
+        );
+        assert_eq!(response.status, 200, "{}", photo.name);
+        let info: serde_json::Value = serde_json::from_slice(&response.body).expect("JSON");
+        let found_face = info["FocalPointSource"] == "Face";
+        let faces_found = info["FacesFound"].as_u64().expect("FacesFound");
+        assert_eq!(found_face, faces_found > 0, "{}: {info}", photo.name);
+        let point = &info["FocalPoint"];
+        let side = |name: &str| point[name].as_f64().expect("a FocalPoint side");
+        let focal = Rect {
+            left: side("Left"),
+            top: side("Top"),
+            width: side("Width"),
+            height: side("Height"),
+        };
+        match photo
+            .faces
+            .iter()
+            .max_by(|a, b| a.area().total_cmp(&b.area()))
+        {
+            Some(largest) => {
+                with_faces += 1;
+                if found_face && largest.iou(&focal) >= 0.5 {
+                    on_the_face += 1;
+                } else {
+                    missed.push(photo.name.clone());
+                }
+            }
+            None => {
+                no_face_photos += 1;
+                false_faces += usize::from(found_face);
+            }
+        }
+    }
+    eprintln!(
+        "focal point on the largest face: {on_the_face} of {with_faces}; a face reported on \
+         {false_faces} of {no_face_photos} photos without; missed: {missed:?}"
+    );
+    assert!(
+        on_the_face * 100 >= with_faces * 87,
+        "the focal point is the largest face on {on_the_face} of {with_faces} photos; missed: {missed:?}"
+    );
+    assert!(
+        false_faces <= 1,
+        "{false_faces} photos without faces got a face"
+    );
 }

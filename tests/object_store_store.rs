@@ -12,7 +12,8 @@ use object_store::{ObjectStore, PutOptions, PutPayload};
 use person_image::auth::StaticAuthenticator;
 use person_image::request::Method;
 use person_image::store::{
-    check_conformance, check_replaced_between_calls, check_writes, Bucket, ImageStore, Lookup,
+    check_conformance, check_metadata, check_replaced_between_calls, check_writes, Bucket,
+    ImageStore, Lookup,
 };
 use person_image::PersonImageServiceExt;
 use person_image::{Error, ImageService, PersonId};
@@ -293,6 +294,16 @@ fn repeated_requests_fetch_no_photo_bytes() {
     let dir = TempDir::new("counting");
     let local = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local bucket"));
     common::counting::assert_repeated_requests_fetch_nothing(seeded(local, "p"), 1);
+}
+
+#[test]
+fn keeps_metadata_with_the_version_on_memory_and_local_files() {
+    let fixture = seeded_fixture();
+    check_metadata(&seeded(Arc::new(InMemory::new()), "persons"), &fixture);
+    let dir = TempDir::new("metadata");
+    let local = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).expect("local bucket"));
+    check_metadata(&seeded(local, "p"), &fixture);
+    assert!(!dir.path().join("p/1.meta").exists());
 }
 
 #[test]

@@ -267,6 +267,37 @@ fn a_converted_request_has_its_spans_and_fields() {
 }
 
 #[test]
+fn a_cover_crop_still_decodes_the_jpeg_at_a_reduced_scale() {
+    // 1.jpg is 1200×1800. A 64×64 cover crop is a 1200×1200 square at 64/1200, so the whole photo
+    // at that scale is 64×96 and 1/8 scale (150×225) still leaves twice that.
+    let capture = Capture::default();
+    let service = service(store());
+    let response = capture.run(|| {
+        get(
+            &service,
+            "/api/v1/Person/1/Image?w=64&h=64&fit=cover&type=png",
+            &[("Authorization", &basic("demo", PASSWORD))],
+        )
+    });
+    assert_eq!(response.status.as_u16(), 200);
+    // The other resize is the thumbnail the focal point is detected on, once per version.
+    let resize: Vec<_> = capture
+        .named("resize")
+        .into_iter()
+        .filter(|span| field(span, "target_width") == "64")
+        .collect();
+    assert_eq!(resize.len(), 1, "{resize:?}");
+    let sizes = |prefix: &str| {
+        (
+            field(&resize[0], &format!("{prefix}width")).to_owned(),
+            field(&resize[0], &format!("{prefix}height")).to_owned(),
+        )
+    };
+    assert_eq!(sizes(""), ("150".to_owned(), "225".to_owned()));
+    assert_eq!(sizes("target_"), ("64".to_owned(), "64".to_owned()));
+}
+
+#[test]
 fn passthrough_and_unparsed_requests_have_a_request_span() {
     let capture = Capture::default();
     let service = service(store());

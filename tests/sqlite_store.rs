@@ -9,8 +9,8 @@ use std::sync::Arc;
 use person_image::auth::StaticAuthenticator;
 use person_image::request::Method;
 use person_image::store::{
-    check_conformance, check_replaced_between_calls, check_writes, ConformanceFixture, ImageStore,
-    ImportSummary, Lookup, Sqlite, WritableStore,
+    check_conformance, check_metadata, check_replaced_between_calls, check_writes,
+    ConformanceFixture, ImageStore, ImportSummary, Lookup, Sqlite, WritableStore,
 };
 use person_image::PersonImageServiceExt;
 use person_image::{Error, ImageService, PersonId};
@@ -440,6 +440,23 @@ fn follows_the_write_rules() {
     store.set_image(PersonId(5), &photo, None).unwrap();
     store.add_person(PersonId(6)).unwrap();
     check_writes(
+        &store,
+        &ConformanceFixture {
+            with_image: (PersonId(5), photo),
+            without_image: PersonId(6),
+            missing: PersonId(7),
+        },
+    );
+}
+
+#[test]
+fn keeps_metadata_with_the_version() {
+    let path = TempPath::new("metadata");
+    let store = file_store(&path);
+    let photo = hopper();
+    store.set_image(PersonId(5), &photo, None).unwrap();
+    store.add_person(PersonId(6)).unwrap();
+    check_metadata(
         &store,
         &ConformanceFixture {
             with_image: (PersonId(5), photo),

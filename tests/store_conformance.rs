@@ -9,8 +9,8 @@ use person_image::auth::{
     Action, Authenticator, CallerIdentity, Credentials, Principal, Secret, StaticAuthenticator,
 };
 use person_image::store::{
-    check_conformance, check_replaced_between_calls, check_writes, ConformanceFixture, Deleted,
-    Directory, ImageStore, InMemory, Lookup, Replaced, WritableStore,
+    check_conformance, check_metadata, check_replaced_between_calls, check_writes,
+    ConformanceFixture, Deleted, Directory, ImageStore, InMemory, Lookup, Replaced, WritableStore,
 };
 use person_image::{Error, PersonId};
 
@@ -433,6 +433,27 @@ fn trait_objects_are_shareable() {
         Ok(Lookup::NoSuchPerson)
     ));
     assert!(!Arc::clone(&auth).challenges().is_empty());
+}
+
+#[test]
+fn memory_and_directory_stores_keep_metadata_with_the_version() {
+    let photo = hopper();
+    let fixture = ConformanceFixture {
+        with_image: (PersonId(5), photo.clone()),
+        without_image: PersonId(6),
+        missing: PersonId(7),
+    };
+    let memory = InMemory::new()
+        .with_image(PersonId(5), photo.clone())
+        .with_person_without_image(PersonId(6));
+    check_metadata(&memory, &fixture);
+
+    let dir = TempDir::new("metadata");
+    dir.write("5.jpg", &photo);
+    dir.write("6.none", b"");
+    check_metadata(&Directory::new(dir.path()), &fixture);
+    // The sidecar went with the photo (deleted, then a new photo without metadata).
+    assert!(!dir.path().join("5.meta").exists());
 }
 
 #[test]

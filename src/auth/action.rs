@@ -13,12 +13,17 @@ pub enum Action {
     ReplaceImage,
     /// `DELETE …/Image`.
     DeleteImage,
+    /// `PUT …/ImageInfo`: set or clear the photo's focal point.
+    EditInfo,
 }
 
 impl Action {
     /// Whether the action changes what is stored.
     pub fn is_write(self) -> bool {
-        matches!(self, Action::ReplaceImage | Action::DeleteImage)
+        matches!(
+            self,
+            Action::ReplaceImage | Action::DeleteImage | Action::EditInfo
+        )
     }
 
     /// A short stable name for logs and metrics (`read-image`, `replace-image`).
@@ -28,6 +33,7 @@ impl Action {
             Action::ReadInfo => "read-info",
             Action::ReplaceImage => "replace-image",
             Action::DeleteImage => "delete-image",
+            Action::EditInfo => "edit-info",
         }
     }
 }
@@ -38,6 +44,7 @@ impl std::fmt::Display for Action {
         f.write_str(match self {
             Action::ReadImage => "see the image of",
             Action::ReadInfo => "see the image info of",
+            Action::EditInfo => "edit the image info of",
             Action::ReplaceImage => "replace the image of",
             Action::DeleteImage => "delete the image of",
         })

@@ -1,7 +1,7 @@
 //! Entity tags and `If-None-Match` (RFC 9110 §8.8.3, §13.1.2).
 
 use super::syntax::split_outside_quotes;
-use crate::render::{photo_representation, version_digest, Variant};
+use crate::render::{info_representation, photo_representation, version_digest, Variant};
 
 /// A strong entity tag, stored in its header form (with quotes).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -29,7 +29,8 @@ impl ETag {
 
     /// The tag of a representation, the one format every replica computes alike:
     /// `<subject>.<representation>`, the subject being the FNV-1a hash of the stored version (or
-    /// `ph` for placeholders, which belong to no photo): `"…16 hex….w64h0tjpeg"` for a photo,
+    /// `ph` for placeholders, which belong to no photo): `"…16 hex….w64h0tjpeg"` for a photo
+    /// (`"…16 hex….w64h64tjpeg+cover"` with `fit=cover`),
     /// `"…16 hex….info"` for its info, `"ph.no-photo:png:96x96:de"` for a placeholder.
     pub(crate) fn for_variant(variant: &Variant) -> Self {
         let (subject, representation) = match variant {
@@ -37,13 +38,18 @@ impl ETag {
                 version: stored,
                 width,
                 height,
+                fit,
+                focus,
                 preference,
                 ..
             } => (
                 version_digest(stored),
-                photo_representation(*width, *height, preference),
+                photo_representation(*width, *height, *fit, *focus, preference),
             ),
-            Variant::Info { version: stored } => (version_digest(stored), "info".to_owned()),
+            Variant::Info {
+                version: stored,
+                focus,
+            } => (version_digest(stored), info_representation(*focus)),
             Variant::Placeholder {
                 kind,
                 output,
@@ -152,6 +158,35 @@ impl IfNoneMatch {
     }
 }
 
+/// A parsed `If-Match` header of a write about a photo (`PUT …/ImageInfo`): the write goes ahead
+/// only while the photo has a version the caller saw. Any entity tag the service gave for the
+/// photo's version names it: the info's (`"….info"`) or any rendering's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfMatch(IfNoneMatch);
+
+impl IfMatch {
+    /// Parses every `If-Match` header line, with the syntax of [`IfNoneMatch::parse`]; `None`
+    /// when no valid member is present.
+    pub fn parse<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<Self> {
+        IfNoneMatch::parse(lines).map(IfMatch)
+    }
+
+    /// Whether a write to the photo stored at `version` may go ahead: `*`, or a listed tag of
+    /// that version.
+    pub(crate) fn allows_version(&self, version: &str) -> bool {
+        match &self.0 {
+            IfNoneMatch::Any => true,
+            IfNoneMatch::Tags(tags) => {
+                let digest = version_digest(version);
+                tags.iter().any(|tag| {
+                    tag.split_once('.')
+                        .is_some_and(|(subject, _)| subject == digest)
+                })
+            }
+        }
+    }
+}
+
 /// `"opaque"` or `W/"opaque"` → `opaque`; `None` when malformed (RFC 9110 §8.8.3 `etagc`).
 fn parse_entity_tag(member: &[u8]) -> Option<String> {
     let quoted = member.strip_prefix(b"W/").unwrap_or(member);
@@ -237,6 +272,22 @@ mod tests {
         }
         let long = format!("\"{}\"", "a".repeat(100_000));
         assert_eq!(parse(&[long.as_bytes()]), None);
+    }
+
+    #[test]
+    fn if_match_allows_any_tag_of_the_version() {
+        let info = ETag::for_variant(&Variant::Info {
+            version: "v1".to_owned(),
+            focus: None,
+        });
+        let header = IfMatch::parse([info.as_str().as_bytes()]).unwrap();
+        assert!(header.allows_version("v1"));
+        assert!(!header.allows_version("v2"));
+        assert!(IfMatch::parse([&b"*"[..]]).unwrap().allows_version("v2"));
+        assert!(!IfMatch::parse([&b"\"v1\""[..]])
+            .unwrap()
+            .allows_version("v1"));
+        assert_eq!(IfMatch::parse([&b"nonsense"[..]]), None);
     }
 
     #[test]

@@ -11,6 +11,6 @@ pub(crate) mod syntax;
 mod vary;
 
 pub use accept::{AcceptList, MediaRange};
-pub use etag::{ETag, IfNoneMatch};
+pub use etag::{ETag, IfMatch, IfNoneMatch};
 pub use locale::Locale;
 pub use vary::Vary;

@@ -8,12 +8,14 @@
 //! "no photo" artwork and `caption` its localized text.
 
 mod caption;
+mod crop;
 mod decode;
 #[cfg(fuzzing)]
 pub use decode::fuzz_jpeg_decode;
 mod encode;
 #[cfg(feature = "faces")]
 mod faces;
+mod framing;
 mod geometry;
 mod negotiate;
 mod options;
@@ -22,25 +24,29 @@ mod placeholder;
 mod plan;
 mod request;
 mod resize;
+pub(crate) mod saliency;
+pub(crate) mod thumb_hash;
 mod variant;
 
 /// The `resize` stage inside its own span: the decode stage calls [`resize::resize`] through
 /// this module (shrink-on-load decoders resize right after decoding).
 mod traced_resize {
+    use super::crop::Target;
     use super::picture::Pixels;
     use crate::observe::stage_span;
     use crate::Result;
 
     /// [`super::resize::resize`] in a `resize` span recording both sizes.
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-    pub(super) fn resize(pixels: Pixels, target: (u32, u32)) -> Result<Pixels> {
+    pub(super) fn resize(pixels: Pixels, target: impl Into<Target>) -> Result<Pixels> {
+        let target: Target = target.into();
         let (width, height) = pixels.dimensions();
         let _span = stage_span!(
             "resize",
             width,
             height,
-            target_width = target.0,
-            target_height = target.1,
+            target_width = target.size.0,
+            target_height = target.size.1,
         );
         super::resize::resize(pixels, target)
     }
@@ -50,15 +56,16 @@ mod traced_resize {
     pub(super) fn resize_extent(
         pixels: Pixels,
         extent: (f64, f64),
-        target: (u32, u32),
+        target: impl Into<Target>,
     ) -> Result<Pixels> {
+        let target: Target = target.into();
         let (width, height) = pixels.dimensions();
         let _span = stage_span!(
             "resize",
             width,
             height,
-            target_width = target.0,
-            target_height = target.1,
+            target_width = target.size.0,
+            target_height = target.size.1,
         );
         super::resize::resize_extent(pixels, extent, target)
     }
@@ -72,13 +79,16 @@ pub use caption::CaptionLanguage;
 pub(crate) use decode::{decode, jpeg_marker, peak_bytes, probe, SourceInfo};
 #[cfg(feature = "faces")]
 pub use faces::{find_faces, Face, FaceSearch};
+pub(crate) use framing::Framing;
+pub use framing::{FocalPoint, FocalSource};
 pub(crate) use geometry::fit;
 pub(crate) use negotiate::Preference;
 pub use options::{PngCompression, RenderOptions};
 pub use placeholder::PlaceholderKind;
 pub(crate) use plan::{Plan, Rendered};
 pub use request::{RenderRequest, Source};
-pub(crate) use variant::{photo_representation, version_digest, Variant};
+pub use thumb_hash::{thumb_hash, thumb_hash_of_rgba};
+pub(crate) use variant::{info_representation, photo_representation, version_digest, Variant};
 
 /// Renders `request`: the stored bytes as they are, converted, or a placeholder, as negotiated.
 ///

@@ -5,12 +5,13 @@
 use bytes::Bytes;
 use mime::Mime;
 
+use super::crop::Target;
 use super::decode::{self, SourceInfo};
 use super::encode::{self, Content};
 use super::negotiate::{negotiate, Negotiated, Negotiation, Preference};
 use super::{
-    geometry, placeholder, CaptionLanguage, PlaceholderKind, RenderOptions, RenderRequest, Source,
-    Variant,
+    geometry, placeholder, CaptionLanguage, Framing, PlaceholderKind, RenderOptions, RenderRequest,
+    Source, Variant,
 };
 use crate::format::{ImageFormat, OutputFormat};
 use crate::headers::Vary;
@@ -37,12 +38,12 @@ enum Work {
         len: u64,
         content_type: Mime,
     },
-    /// Decode, resize and encode.
+    /// Decode, resize (and crop) and encode.
     Convert {
         bytes: Bytes,
         info: SourceInfo,
         output: OutputFormat,
-        size: (u32, u32),
+        target: Target,
     },
     /// Draw a placeholder.
     Placeholder {
@@ -102,10 +103,15 @@ impl Plan {
                     return Ok(plan(work, negotiated));
                 };
                 let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-                let planned = Plan::stored(
-                    preference,
+                let framing = Framing::new(
                     request.width,
                     request.height,
+                    request.fit,
+                    request.focal_point,
+                );
+                let planned = Plan::stored(
+                    preference,
+                    framing,
                     request.options,
                     stored,
                     len,
@@ -124,8 +130,7 @@ impl Plan {
     /// when the header is needed and `bytes` were not fetched.
     pub(crate) fn stored(
         preference: &Preference,
-        width: Option<Dimension>,
-        height: Option<Dimension>,
+        framing: Framing,
         options: RenderOptions,
         stored: ImageFormat,
         len: u64,
@@ -145,7 +150,7 @@ impl Plan {
             };
             Ok(Some(plan(work, negotiated)))
         };
-        if let Some(negotiated) = passthrough_by_format(&negotiation, width, height, stored) {
+        if let Some(negotiated) = passthrough_by_format(&negotiation, &framing, stored) {
             return passthrough(negotiated);
         }
         let Some(bytes) = bytes else {
@@ -154,12 +159,12 @@ impl Plan {
         // The header's facts (transparency, animation, size) decide the rest.
         let info = decode::probe(bytes, &options.limits)?;
         let negotiated = negotiation.decide(info.has_alpha, info.animated);
-        let size = geometry::fit(
-            (info.width, info.height),
-            width.map(Dimension::get),
-            height.map(Dimension::get),
-        );
-        if keeps_stored(&negotiated, stored, size == (info.width, info.height)) {
+        let target = framing.target((info.width, info.height));
+        if keeps_stored(
+            &negotiated,
+            stored,
+            target.is_identity((info.width, info.height)),
+        ) {
             return passthrough(negotiated);
         }
         let output = negotiated.output.unwrap_or(if info.has_alpha {
@@ -176,7 +181,7 @@ impl Plan {
             bytes: bytes.clone(),
             info,
             output,
-            size,
+            target,
         };
         Ok(Some(plan(work, negotiated)))
     }
@@ -196,7 +201,7 @@ impl Plan {
                 bytes,
                 info,
                 output,
-                size,
+                target: Target::whole(size),
             },
             negotiated: Negotiated {
                 format: output.as_image_format(),
@@ -214,8 +219,11 @@ impl Plan {
         match &self.work {
             Work::Passthrough { .. } => 0,
             Work::Convert {
-                info, output, size, ..
-            } => decode::peak_bytes(info, *size, *output == OutputFormat::Gif),
+                info,
+                output,
+                target,
+                ..
+            } => decode::peak_bytes(info, *target, *output == OutputFormat::Gif),
             Work::Placeholder { size, .. } => u64::from(size.0) * u64::from(size.1) * 8,
         }
     }
@@ -306,7 +314,7 @@ impl Plan {
                 bytes,
                 info,
                 output,
-                size,
+                target,
             } => {
                 let timer = crate::metrics::Timer::start();
                 let keep_animation = output.keeps_animation();
@@ -318,10 +326,10 @@ impl Plan {
                         bytes = bytes.len(),
                         width = info.width,
                         height = info.height,
-                        target_width = size.0,
-                        target_height = size.1,
+                        target_width = target.size.0,
+                        target_height = target.size.1,
                     );
-                    decode::decode(bytes, info, *size, keep_animation, limits)?
+                    decode::decode(bytes, info, *target, keep_animation, limits)?
                 };
                 let encoded = encode_in_span(&picture, *output, &self.options, Content::Photo)?;
                 crate::metrics::render(RenderInput::Stored(info.format), *output, timer);
@@ -358,14 +366,12 @@ impl Plan {
 /// read.
 fn passthrough_by_format(
     negotiation: &Negotiation,
-    width: Option<Dimension>,
-    height: Option<Dimension>,
+    framing: &Framing,
     stored: ImageFormat,
 ) -> Option<Negotiated> {
     let alpha_hint = matches!(stored, ImageFormat::Png | ImageFormat::Gif);
     let negotiated = negotiation.decide(alpha_hint, false);
-    let no_size_asked = width.is_none() && height.is_none();
-    keeps_stored(&negotiated, stored, no_size_asked).then_some(negotiated)
+    keeps_stored(&negotiated, stored, !framing.asks_size()).then_some(negotiated)
 }
 
 /// The passthrough rule: the stored bytes go out as they are when negotiation keeps their format

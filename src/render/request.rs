@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 
-use super::{CaptionLanguage, PlaceholderKind, RenderOptions};
+use super::{CaptionLanguage, FocalPoint, PlaceholderKind, RenderOptions};
 use crate::format::OutputFormat;
 use crate::headers::AcceptList;
-use crate::request::Dimension;
+use crate::request::{Dimension, Fit};
 
 /// What to render from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +38,10 @@ pub struct RenderRequest {
     pub width: Option<Dimension>,
     /// Largest height wanted (`h`).
     pub height: Option<Dimension>,
+    /// How the picture fills `width`×`height` (`fit`; [`Fit::Cover`] crops to exactly that box).
+    pub fit: Fit,
+    /// The region a [`Fit::Cover`] crop keeps; `None` for [`FocalPoint::upper_centre`].
+    pub focal_point: Option<FocalPoint>,
     /// The `type` parameter.
     pub format: Option<OutputFormat>,
     /// The `Accept` header, if sent.
@@ -69,6 +73,8 @@ impl RenderRequest {
             source,
             width: None,
             height: None,
+            fit: Fit::Contain,
+            focal_point: None,
             format: None,
             accept: None,
             options: RenderOptions::default(),
@@ -86,6 +92,32 @@ impl RenderRequest {
     #[must_use]
     pub fn height(mut self, pixels: u32) -> Self {
         self.height = Dimension::new(pixels);
+        self
+    }
+
+    /// Sets how the picture fills the box (default [`Fit::Contain`]).
+    ///
+    /// ```
+    /// use person_image::render::RenderRequest;
+    /// use person_image::request::Fit;
+    /// let portrait = std::fs::read("fixtures/persons/1.jpg")?; // 1200×1800
+    /// let avatar = person_image::render(
+    ///     &RenderRequest::stored(portrait).width(48).height(48).fit(Fit::Cover),
+    /// )?;
+    /// let picture = image::load_from_memory(&avatar.body)?;
+    /// assert_eq!((picture.width(), picture.height()), (48, 48));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn fit(mut self, fit: Fit) -> Self {
+        self.fit = fit;
+        self
+    }
+
+    /// Sets the region a [`Fit::Cover`] crop keeps, in pixels of the photo as displayed.
+    #[must_use]
+    pub fn focal_point(mut self, focal_point: FocalPoint) -> Self {
+        self.focal_point = Some(focal_point);
         self
     }
 

@@ -1,6 +1,6 @@
-//! SIMD resampling with `fast_image_resize`: Lanczos3, premultiplied alpha, one `Resizer` (and its
-//! scratch buffers) per thread, its buffers dropped after a job that grew them past
-//! [`KEEP_SCRATCH_BYTES`].
+//! SIMD resampling with `fast_image_resize`: Lanczos3, premultiplied alpha, an optional crop box
+//! on the source (`fit=cover`), one `Resizer` (and its scratch buffers) per thread, its buffers
+//! dropped after a job that grew them past [`KEEP_SCRATCH_BYTES`].
 //!
 //! [`resize`] takes a whole picture; [`Bands`] takes the source a band of rows at a time, as a
 //! streaming decoder produces it, in the order `fast_image_resize` itself uses for 8-bit samples:
@@ -16,6 +16,7 @@ use fast_image_resize::{FilterType, MulDiv, PixelType, ResizeAlg, ResizeOptions,
 use fast_image_resize::{IntoImageView, IntoImageViewMut};
 use image::{ImageBuffer, Pixel};
 
+use super::crop::{Region, Target};
 use super::picture::Pixels;
 use crate::{Error, Result};
 
@@ -30,46 +31,52 @@ thread_local! {
 /// sized jobs stay under this and keep reusing their buffers.
 const KEEP_SCRATCH_BYTES: usize = 4 << 20;
 
-/// Resamples `pixels` to exactly `target`; returns them untouched when the size already matches.
-pub(super) fn resize(pixels: Pixels, target: (u32, u32)) -> Result<Pixels> {
+/// Resamples `pixels` (the whole source, at any scale) to exactly `target`'s size, showing its
+/// crop; returns them untouched when there is no crop and the size already matches.
+pub(super) fn resize(pixels: Pixels, target: impl Into<Target>) -> Result<Pixels> {
     let (width, height) = pixels.dimensions();
     resize_extent(pixels, (f64::from(width), f64::from(height)), target)
 }
 
-/// Resamples the top-left `extent` (in pixels, possibly fractional, at most the picture) of
-/// `pixels` to exactly `target`. A decoder that shrinks on load by `k` makes `⌈side / k⌉`
-/// pixels of which the last holds only `side / k − ⌊side / k⌋` of the picture: resampling the
-/// exact extent keeps the picture's geometry (stretching the partial pixel shifts the far edge
-/// by up to a pixel, which costs several dB on detailed photos at small sizes).
+/// Resamples `pixels`, whose top-left `extent` (in pixels, possibly fractional, at most the
+/// picture) shows the whole source, to exactly `target`'s size, showing its crop. A decoder that
+/// shrinks on load by `k` makes `⌈side / k⌉` pixels of which the last holds only
+/// `side / k − ⌊side / k⌋` of the picture: resampling the exact extent keeps the picture's
+/// geometry (stretching the partial pixel shifts the far edge by up to a pixel, which costs
+/// several dB on detailed photos at small sizes).
 pub(super) fn resize_extent(
     pixels: Pixels,
     extent: (f64, f64),
-    target: (u32, u32),
+    target: impl Into<Target>,
 ) -> Result<Pixels> {
+    let target: Target = target.into();
     let (width, height) = pixels.dimensions();
     let extent = (
         extent.0.clamp(1.0, f64::from(width)),
         extent.1.clamp(1.0, f64::from(height)),
     );
     let whole = extent == (f64::from(width), f64::from(height));
-    if whole && (width, height) == target {
+    if whole && target.is_identity((width, height)) {
         return Ok(pixels);
     }
+    let region = match target.crop {
+        Some(crop) => crop.on(extent),
+        None => Region::from_extent(extent),
+    };
+    let size = target.size;
     Ok(match pixels {
-        Pixels::Gray(image) => Pixels::Gray(resize_buffer(&image, extent, target, PixelType::U8)?),
+        Pixels::Gray(image) => Pixels::Gray(resize_buffer(&image, region, size, PixelType::U8)?),
         Pixels::GrayAlpha(image) => {
-            Pixels::GrayAlpha(resize_buffer(&image, extent, target, PixelType::U8x2)?)
+            Pixels::GrayAlpha(resize_buffer(&image, region, size, PixelType::U8x2)?)
         }
-        Pixels::Rgb(image) => Pixels::Rgb(resize_buffer(&image, extent, target, PixelType::U8x3)?),
-        Pixels::Rgba(image) => {
-            Pixels::Rgba(resize_buffer(&image, extent, target, PixelType::U8x4)?)
-        }
+        Pixels::Rgb(image) => Pixels::Rgb(resize_buffer(&image, region, size, PixelType::U8x3)?),
+        Pixels::Rgba(image) => Pixels::Rgba(resize_buffer(&image, region, size, PixelType::U8x4)?),
     })
 }
 
 fn resize_buffer<P: Pixel<Subpixel = u8>>(
     source: &ImageBuffer<P, Vec<u8>>,
-    extent: (f64, f64),
+    region: Region,
     target: (u32, u32),
     pixel_type: PixelType,
 ) -> Result<ImageBuffer<P, Vec<u8>>> {
@@ -79,24 +86,24 @@ fn resize_buffer<P: Pixel<Subpixel = u8>>(
     let len = buffer_len(width, height, pixel_type.size())?;
     let mut buffer = vec![0u8; len];
     let mut dst = Image::from_slice_u8(width, height, &mut buffer, pixel_type).map_err(internal)?;
-    run(&src, &mut dst, Some(extent), P::HAS_ALPHA)?;
+    run(&src, &mut dst, Some(region), P::HAS_ALPHA)?;
     ImageBuffer::from_raw(width, height, buffer)
         .ok_or_else(|| Error::internal("resizing", "the resized buffer has the wrong size"))
 }
 
-/// Resamples the top-left `extent` of `src` (all of it when `None`) into `dst` (Lanczos3) with the
-/// thread's resizer; `use_alpha` premultiplies around the convolution.
+/// Resamples `region` of `src` (all of it when `None`) into `dst` (Lanczos3) with the thread's
+/// resizer; `use_alpha` premultiplies around the convolution.
 fn run(
     src: &impl IntoImageView,
     dst: &mut impl IntoImageViewMut,
-    extent: Option<(f64, f64)>,
+    region: Option<Region>,
     use_alpha: bool,
 ) -> Result<()> {
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
         .use_alpha(use_alpha);
-    let options = match extent {
-        Some((width, height)) => options.crop(0.0, 0.0, width, height),
+    let options = match region {
+        Some(region) => options.crop(region.left, region.top, region.width, region.height),
         None => options,
     };
     RESIZER
@@ -408,6 +415,51 @@ mod tests {
         resize(Pixels::Rgba(image), (60, 50)).unwrap();
         let kept = RESIZER.with(|resizer| resizer.borrow().size_of_internal_buffers());
         assert!(kept <= KEEP_SCRATCH_BYTES, "{kept} bytes kept");
+    }
+
+    #[test]
+    fn a_crop_box_shows_only_its_part_of_the_source() {
+        // Left half black, right half white; a crop of the right half, decoded at half scale.
+        let image =
+            image::GrayImage::from_fn(40, 20, |x, _| image::Luma([if x < 20 { 0 } else { 255 }]));
+        let target = Target {
+            size: (10, 10),
+            crop: Some(crate::render::crop::Crop {
+                source: (80, 40),
+                left: 40,
+                top: 0,
+                width: 40,
+                height: 40,
+            }),
+        };
+        let Pixels::Gray(right) = resize(Pixels::Gray(image.clone()), target).unwrap() else {
+            panic!("grey stays grey");
+        };
+        assert_eq!(right.dimensions(), (10, 10));
+        // The filter reads a little past the box's edge (the source goes on there), so the first
+        // column may take a touch of the black half; nothing more of it shows.
+        assert!(right.pixels().all(|pixel| pixel[0] > 230), "{right:?}");
+        assert!(right
+            .pixels()
+            .skip(1)
+            .step_by(10)
+            .all(|pixel| pixel[0] > 250));
+        // A crop at the source's own scale is still a crop, not the source untouched.
+        let target = Target {
+            size: (20, 20),
+            crop: Some(crate::render::crop::Crop {
+                source: (40, 20),
+                left: 0,
+                top: 0,
+                width: 20,
+                height: 20,
+            }),
+        };
+        let Pixels::Gray(left) = resize(Pixels::Gray(image), target).unwrap() else {
+            panic!("grey stays grey");
+        };
+        assert_eq!(left.dimensions(), (20, 20));
+        assert!(left.pixels().all(|pixel| pixel[0] < 5), "{left:?}");
     }
 
     #[test]

@@ -4,11 +4,12 @@
 //!
 //! [`ETag::for_variant`]: crate::headers::ETag::for_variant
 
+use super::framing::FocalPoint;
 use super::negotiate::Preference;
 use super::{CaptionLanguage, PlaceholderKind};
 use crate::format::OutputFormat;
 use crate::person_id::PersonId;
-use crate::request::Dimension;
+use crate::request::{Dimension, Fit};
 
 /// One representation: a stored photo as a request asks for it, a placeholder as planned, or a
 /// photo's info document.
@@ -26,6 +27,11 @@ pub(crate) enum Variant {
         width: Option<Dimension>,
         /// `h`.
         height: Option<Dimension>,
+        /// `fit`, as it applies to `width` and `height` ([`Fit::for_sides`]).
+        fit: Fit,
+        /// The focal point set through the API, for a `fit=cover` crop (`None` otherwise, and
+        /// when none is set: a detected point is a function of the version).
+        focus: Option<FocalPoint>,
         /// `type` or the `Accept` weights.
         preference: Preference,
     },
@@ -46,6 +52,8 @@ pub(crate) enum Variant {
     Info {
         /// The store's version of the photo.
         version: String,
+        /// The focal point set through the API, which the document shows.
+        focus: Option<FocalPoint>,
     },
 }
 
@@ -59,16 +67,45 @@ impl Variant {
     }
 }
 
-/// The representation part of a photo variant's names, `w<w>h<h><preference>` (0 for a side not
-/// given), e.g. `w64h0tjpeg`: the entity tag and the variant tier's keys are built from it and
-/// [`version_digest`], so both change exactly when the bytes may.
+/// The representation part of a photo variant's names, `w<w>h<h><preference>[+cover[<focus>]]`
+/// (0 for a side not given; `<focus>` the 8 hex digits of the FNV-1a hash of a focal point set
+/// through the API), e.g. `w64h0tjpeg`, `w64h64tjpeg+cover` or `w64h64tjpeg+cover1a2b3c4d`: the
+/// entity tag and the variant tier's keys are built from it and [`version_digest`], so both
+/// change exactly when the bytes may.
 pub(crate) fn photo_representation(
     width: Option<Dimension>,
     height: Option<Dimension>,
+    fit: Fit,
+    focus: Option<FocalPoint>,
     preference: &Preference,
 ) -> String {
     let side = |side: Option<Dimension>| side.map_or(0, Dimension::get);
-    format!("w{}h{}{preference}", side(width), side(height))
+    let fit = match (fit, focus) {
+        (Fit::Contain, _) => String::new(),
+        (Fit::Cover, None) => "+cover".to_owned(),
+        (Fit::Cover, Some(point)) => {
+            format!("+cover{}", focus_digest(point))
+        }
+    };
+    format!("w{}h{}{preference}{fit}", side(width), side(height))
+}
+
+/// The representation part of an info document's names: `info`, or `info+<focus>` with a focal
+/// point set through the API (`<focus>` as in [`photo_representation`]).
+pub(crate) fn info_representation(focus: Option<FocalPoint>) -> String {
+    match focus {
+        None => "info".to_owned(),
+        Some(point) => format!("info+{}", focus_digest(point)),
+    }
+}
+
+/// 8 hex digits of the FNV-1a hash of a focal point: enough to tell one person's points apart.
+fn focus_digest(point: FocalPoint) -> String {
+    let text = format!(
+        "{} {} {} {}",
+        point.left, point.top, point.width, point.height
+    );
+    format!("{:08x}", crate::digest::fnv1a64(text.as_bytes()) as u32)
 }
 
 /// A stored version as 16 lower-case hex digits (its FNV-1a hash): safe in a header and an

@@ -4,12 +4,14 @@
 use bytes::Bytes;
 
 use super::batch::{parse_batch_body, MAX_BATCH_BODY_BYTES};
+use super::fit::Fit;
+use super::info_edit::{parse_focal_point_body, InfoEdit, MAX_INFO_EDIT_BODY_BYTES};
 use super::multipart::{form_data_boundary, parts};
 use super::path::{parse_route, Route};
 use super::query::Dimension;
 use super::{Headers, ImageRequest, Method};
 use crate::auth::{CallerIdentity, CredentialsError};
-use crate::headers::IfNoneMatch;
+use crate::headers::{IfMatch, IfNoneMatch};
 use crate::limits::Limits;
 use crate::person_id::PersonId;
 use crate::{Error, Result};
@@ -32,6 +34,8 @@ pub enum ApiRequest {
     Delete(PersonRequest),
     /// `GET`/`HEAD /api/v1/Person/{id}/ImageInfo`.
     Info(PersonRequest),
+    /// `PUT /api/v1/Person/{id}/ImageInfo`: set or clear the focal point (an extension).
+    EditInfo(InfoEdit),
     /// `POST /api/v1/Agents/Person/GetPersonImages`.
     Batch(BatchRequest),
 }
@@ -86,6 +90,8 @@ pub struct BatchRequest {
     pub width: Option<Dimension>,
     /// `ScaledHeight` (absent or 0: not constrained).
     pub height: Option<Dimension>,
+    /// `Fit` (an extension of the vendor's API; absent: [`Fit::Contain`]).
+    pub fit: Fit,
     /// The caller's credentials, or the 401 their parsing produced.
     pub identity: std::result::Result<CallerIdentity, CredentialsError>,
 }
@@ -101,6 +107,7 @@ impl ApiRequest {
                 .max_source_bytes
                 .saturating_add(MULTIPART_OVERHEAD_BYTES),
             (Method::Post, Ok(Some((Route::PersonImages, _)))) => MAX_BATCH_BODY_BYTES,
+            (Method::Put, Ok(Some((Route::ImageInfo(_), _)))) => MAX_INFO_EDIT_BODY_BYTES,
             _ => 0,
         }
     }
@@ -174,6 +181,16 @@ impl ApiRequest {
             (Route::ImageInfo(person), Method::Get | Method::Head) => {
                 Ok(ApiRequest::Info(person_request(method, person, headers)))
             }
+            (Route::ImageInfo(person), Method::Put) => {
+                let focal_point = parse_focal_point_body(&body)?;
+                let found = Headers::collect(headers);
+                Ok(ApiRequest::EditInfo(InfoEdit {
+                    person,
+                    identity: found.identity(),
+                    if_match: IfMatch::parse(found.if_match.iter().copied()),
+                    focal_point,
+                }))
+            }
             (Route::PersonImages, Method::Post) => {
                 let found = Headers::collect(headers);
                 let batch = parse_batch_body(&body, limits)?;
@@ -181,6 +198,7 @@ impl ApiRequest {
                     persons: batch.persons,
                     width: batch.width,
                     height: batch.height,
+                    fit: batch.fit,
                     identity: found.identity(),
                 }))
             }
@@ -194,6 +212,7 @@ impl ApiRequest {
             ApiRequest::Image(request) => request.method,
             ApiRequest::Upload(request) => request.method,
             ApiRequest::Delete(request) | ApiRequest::Info(request) => request.method,
+            ApiRequest::EditInfo(_) => Method::Put,
             ApiRequest::Batch(_) => Method::Post,
         }
     }
@@ -204,6 +223,7 @@ impl ApiRequest {
             ApiRequest::Image(request) => Some(request.person),
             ApiRequest::Upload(request) => Some(request.person),
             ApiRequest::Delete(request) | ApiRequest::Info(request) => Some(request.person),
+            ApiRequest::EditInfo(request) => Some(request.person),
             ApiRequest::Batch(_) => None,
         }
     }
@@ -282,12 +302,13 @@ mod tests {
                 "/api/v1/Agents/Person/GetPersonImages",
                 "Batch",
             ),
+            (Method::Put, "/api/v1/Person/7/ImageInfo", "EditInfo"),
         ];
         for (method, target, expected) in cases {
-            let body: &[u8] = if expected == "Batch" {
-                br#"{"PersonIds":[7]}"#
-            } else {
-                b"GIF89a"
+            let body: &[u8] = match expected {
+                "Batch" => br#"{"PersonIds":[7]}"#,
+                "EditInfo" => br#"{"FocalPoint":null}"#,
+                _ => b"GIF89a",
             };
             let call = parse(method, target, "image/gif", body).unwrap();
             let kind = format!("{call:?}");
@@ -299,7 +320,7 @@ mod tests {
         }
         for (method, target) in [
             (Method::Delete, "/api/v1/Person/7/ImageInfo"),
-            (Method::Put, "/api/v1/Person/7/ImageInfo"),
+            (Method::Post, "/api/v1/Person/7/ImageInfo"),
             (Method::Get, "/api/v1/Agents/Person/GetPersonImages"),
         ] {
             let error = parse(method, target, "", b"").unwrap_err();

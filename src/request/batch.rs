@@ -1,6 +1,7 @@
 //! The JSON body of `POST /api/v1/Agents/Person/GetPersonImages`:
-//! `{"PersonIds":[1,2,3],"ScaledWidth":64,"ScaledHeight":64}`.
+//! `{"PersonIds":[1,2,3],"ScaledWidth":64,"ScaledHeight":64}`, and the extension `"Fit":"cover"`.
 
+use super::fit::Fit;
 use super::query::Dimension;
 use crate::limits::Limits;
 use crate::person_id::PersonId;
@@ -17,6 +18,7 @@ pub(crate) struct BatchBody {
     pub(crate) persons: Vec<PersonId>,
     pub(crate) width: Option<Dimension>,
     pub(crate) height: Option<Dimension>,
+    pub(crate) fit: Fit,
 }
 
 /// Parses a batch body. Property names match case-insensitively, as in the vendor's API; unknown
@@ -73,7 +75,27 @@ pub(crate) fn parse_batch_body(body: &[u8], limits: &Limits) -> Result<BatchBody
         persons,
         width: side(field("ScaledWidth"), "ScaledWidth", limits)?,
         height: side(field("ScaledHeight"), "ScaledHeight", limits)?,
+        fit: fit(field("Fit"))?,
     })
+}
+
+/// `Fit`: absent or `null` is [`Fit::Contain`]; otherwise the string `contain` or `cover`.
+fn fit(value: Option<&serde_json::Value>) -> Result<Fit> {
+    let Some(value) = value.filter(|value| !value.is_null()) else {
+        return Ok(Fit::Contain);
+    };
+    value
+        .as_str()
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| {
+            Error::invalid(
+                "Fit",
+                format!(
+                    "must be \"contain\" or \"cover\" (any case), got {}",
+                    crate::error::truncate_for_message(&value.to_string())
+                ),
+            )
+        })
 }
 
 /// A scaled side: absent, `null` or 0 is unconstrained; otherwise 1 to `max_side`.
@@ -114,6 +136,11 @@ mod tests {
         assert_eq!(body.persons, [PersonId(1), PersonId(-2), PersonId(7)]);
         assert_eq!(body.width, Dimension::new(64));
         assert_eq!(body.height, None);
+        assert_eq!(body.fit, Fit::Contain);
+        let body = parse(r#"{"PersonIds":[1],"fit":"Cover"}"#).unwrap();
+        assert_eq!(body.fit, Fit::Cover);
+        let body = parse(r#"{"PersonIds":[1],"Fit":null}"#).unwrap();
+        assert_eq!(body.fit, Fit::Contain);
         let body = parse(r#"{"personids":[],"scaledHeight":32,"Other":{"x":[1]}}"#).unwrap();
         assert!(body.persons.is_empty());
         assert_eq!((body.width, body.height), (None, Dimension::new(32)));
@@ -140,6 +167,11 @@ mod tests {
                 "ScaledHeight must be",
             ),
             (too_many.as_str(), "at most 100 ids, got 10001"),
+            (
+                r#"{"PersonIds":[1],"Fit":"bogus"}"#,
+                "Fit must be \"contain\" or \"cover\" (any case), got \"bogus\"",
+            ),
+            (r#"{"PersonIds":[1],"Fit":1}"#, "Fit must be"),
         ];
         for (body, expected) in cases {
             let error = parse(body).unwrap_err();

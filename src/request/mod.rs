@@ -5,6 +5,8 @@
 
 mod api;
 mod batch;
+mod fit;
+mod info_edit;
 mod multipart;
 mod path;
 mod percent;
@@ -18,6 +20,8 @@ use crate::{Error, Result};
 use path::parse_image_path;
 
 pub use api::{ApiRequest, BatchRequest, PersonRequest, UploadRequest, UPLOAD_FIELD};
+pub use fit::Fit;
+pub use info_edit::InfoEdit;
 pub use query::{Dimension, IfBlank, ImageQuery};
 
 /// The HTTP methods the crate's calls use.
@@ -147,6 +151,7 @@ struct Headers<'a> {
     app_token: Option<&'a [u8]>,
     accept: Vec<&'a [u8]>,
     if_none_match: Vec<&'a [u8]>,
+    if_match: Vec<&'a [u8]>,
     accept_language: Option<&'a [u8]>,
     so_language: Option<&'a [u8]>,
     so_culture: Option<&'a [u8]>,
@@ -174,6 +179,8 @@ impl<'a> Headers<'a> {
                 found.accept.push(value);
             } else if name.eq_ignore_ascii_case("if-none-match") {
                 found.if_none_match.push(value);
+            } else if name.eq_ignore_ascii_case("if-match") {
+                found.if_match.push(value);
             } else if name.eq_ignore_ascii_case("accept-language") {
                 first(&mut found.accept_language);
             } else if name.eq_ignore_ascii_case("so-language") {

@@ -1,8 +1,10 @@
-//! The query string of `GET /api/v1/Person/{id}/Image` (SPEC §1): `w`, `h`, `type`, `ifBlank`.
+//! The query string of `GET /api/v1/Person/{id}/Image` (SPEC §1): `w`, `h`, `type`, `ifBlank`,
+//! and the extension `fit` (SPEC §5.1).
 
 use std::num::NonZeroU32;
 use std::str::FromStr;
 
+use super::fit::Fit;
 use super::percent::percent_decode;
 use crate::error::truncate_for_message;
 use crate::error::Error;
@@ -134,6 +136,8 @@ pub struct ImageQuery {
     pub format: Option<OutputFormat>,
     /// `ifBlank`: what to do when there is no image.
     pub if_blank: IfBlank,
+    /// `fit` (an extension of the vendor's API): fit inside the box, or cover it exactly.
+    pub fit: Fit,
 }
 
 impl ImageQuery {
@@ -158,6 +162,7 @@ impl ImageQuery {
         let mut height = None;
         let mut format = None;
         let mut if_blank = None;
+        let mut fit = None;
         for pair in query.split('&').filter(|pair| !pair.is_empty()) {
             let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
             let Some(name) = percent_decode(raw_name, true) else {
@@ -171,6 +176,7 @@ impl ImageQuery {
                 Param::Height => height.is_some(),
                 Param::Type => format.is_some(),
                 Param::IfBlank => if_blank.is_some(),
+                Param::Fit => fit.is_some(),
             };
             if already_seen {
                 continue;
@@ -191,6 +197,8 @@ impl ImageQuery {
                 Param::Type => format = Some(Some(value.parse::<OutputFormat>()?)),
                 Param::IfBlank if value.is_empty() => if_blank = Some(IfBlank::Null),
                 Param::IfBlank => if_blank = Some(value.parse::<IfBlank>()?),
+                Param::Fit if value.is_empty() => fit = Some(Fit::Contain),
+                Param::Fit => fit = Some(value.parse::<Fit>()?),
             }
         }
         Ok(ImageQuery {
@@ -198,6 +206,7 @@ impl ImageQuery {
             height: height.flatten(),
             format: format.flatten(),
             if_blank: if_blank.unwrap_or_default(),
+            fit: fit.unwrap_or_default(),
         })
     }
 }
@@ -209,13 +218,20 @@ enum Param {
     Height,
     Type,
     IfBlank,
+    Fit,
 }
 
 impl Param {
     fn from_name(name: &str) -> Option<Self> {
-        [Param::Width, Param::Height, Param::Type, Param::IfBlank]
-            .into_iter()
-            .find(|param| param.name().eq_ignore_ascii_case(name))
+        [
+            Param::Width,
+            Param::Height,
+            Param::Type,
+            Param::IfBlank,
+            Param::Fit,
+        ]
+        .into_iter()
+        .find(|param| param.name().eq_ignore_ascii_case(name))
     }
 
     fn name(self) -> &'static str {
@@ -224,6 +240,7 @@ impl Param {
             Param::Height => "h",
             Param::Type => "type",
             Param::IfBlank => "ifBlank",
+            Param::Fit => "fit",
         }
     }
 }
@@ -464,6 +481,26 @@ mod tests {
         let query = parse("foo=bar&%zz=1&%FF=2&&=3&x=%zz&w=10&ww=5").unwrap();
         assert_eq!(dims(&query), (Some(10), None));
         assert_eq!(query.if_blank, IfBlank::Null);
+    }
+
+    #[test]
+    fn parses_fit_and_refuses_bad_values() {
+        let cases = [
+            ("", Fit::Contain),
+            ("fit=", Fit::Contain),
+            ("fit=contain", Fit::Contain),
+            ("FIT=Cover&w=64&h=64", Fit::Cover),
+            ("fit=cover&fit=bogus", Fit::Cover),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse(text).unwrap().fit, expected, "{text}");
+        }
+        let error = parse("w=64&h=64&fit=bogus").unwrap_err();
+        assert_eq!(error.status(), 400);
+        assert_eq!(
+            error.to_string(),
+            "fit must be contain or cover (any case), got \"bogus\""
+        );
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub trait PersonImageServiceExt: PersonImageService {
                 ApiRequest::Upload(request) => self.replace_image(request),
                 ApiRequest::Delete(request) => self.delete_image(request),
                 ApiRequest::Info(request) => self.image_info(request),
+                ApiRequest::EditInfo(request) => self.edit_image_info(request),
                 ApiRequest::Batch(request) => self.person_images(request),
             };
             match answered {

@@ -1,13 +1,13 @@
 //! `POST /api/v1/Agents/Person/GetPersonImages`: a list view's photos in one call.
 //!
-//! Each person is answered like `GET …/Image?w=W&h=H&type=png` (same cache, same ETags), but a
+//! Each person is answered like `GET …/Image?w=W&h=H&fit=F&type=png` (same cache, same ETags), but a
 //! person who cannot be shown does not fail the batch: the answer has one entry per requested id,
 //! in request order, each with its own `Status`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::ImageService;
+use super::{thumb_hashes, ImageService};
 use crate::auth::{Action, Principal};
 use crate::format::OutputFormat;
 use crate::headers::Locale;
@@ -19,7 +19,7 @@ use crate::{Error, Result};
 
 /// What happened to one person of a batch.
 enum Outcome {
-    Found(Box<ImageResponse>),
+    Found(Box<ImageResponse>, thumb_hashes::Hash),
     NoImage,
     NoSuchPerson,
     Forbidden,
@@ -85,6 +85,7 @@ impl ImageService {
                 height: batch.height,
                 format: Some(OutputFormat::Png),
                 if_blank: IfBlank::Null,
+                fit: batch.fit,
             },
             identity: batch.identity.clone(),
             accept: None,
@@ -94,13 +95,16 @@ impl ImageService {
         let answered = self.lookup(person).and_then(|found| match found {
             Lookup::Found(info) => {
                 let preference = super::get::preference(&request);
-                self.serve_stored(&request, &preference, info).map(Some)
+                let response = self.serve_stored(&request, &preference, info.clone())?;
+                // A hash that cannot be had is `null`; the photo is still answered.
+                let hash = self.thumb_hash(person, &info, None).ok().flatten();
+                Ok(Some((response, hash)))
             }
             Lookup::NoImage => Ok(None),
             Lookup::NoSuchPerson => Err(Error::PersonNotFound),
         });
         match answered {
-            Ok(Some(response)) => Outcome::Found(Box::new(response)),
+            Ok(Some((response, hash))) => Outcome::Found(Box::new(response), hash),
             Ok(None) | Err(Error::ImageNotFound) => Outcome::NoImage,
             Err(Error::PersonNotFound) => Outcome::NoSuchPerson,
             Err(error) if error.is_unrenderable() => Outcome::NotRenderable(error.message()),
@@ -109,12 +113,13 @@ impl ImageService {
     }
 }
 
-/// One entry: `{"PersonId":7,"Status":"Found","MimeType":"image/png","Image":"<base64>"}`, or the
+/// One entry: `{"PersonId":7,"Status":"Found","MimeType":"image/png","Image":"<base64>",
+/// "ThumbHash":"<base64>"}` (`null` when the photo cannot be hashed), or the
 /// status (`NoImage`, `NoSuchPerson`, `Forbidden`, `NotRenderable`, `Failed`) with a `Message`
 /// where there is one.
 fn entry(person: PersonId, outcome: Outcome) -> JsonObject {
     let (status, detail) = match outcome {
-        Outcome::Found(response) => {
+        Outcome::Found(response, hash) => {
             return JsonObject(vec![
                 ("PersonId", person.get().into()),
                 ("Status", "Found".into()),
@@ -127,6 +132,10 @@ fn entry(person: PersonId, outcome: Outcome) -> JsonObject {
                         .into(),
                 ),
                 ("Image", crate::base64::encode(&response.body).into()),
+                (
+                    "ThumbHash",
+                    hash.as_deref().map(crate::base64::encode).into(),
+                ),
             ]);
         }
         Outcome::NoImage => ("NoImage", None),

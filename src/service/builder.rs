@@ -229,6 +229,8 @@ impl ImageServiceBuilder {
                 self.render_memory.unwrap_or(DEFAULT_RENDER_MEMORY),
             )),
             known_formats: Arc::default(),
+            thumb_hashes: Arc::default(),
+            detections: Arc::default(),
             #[cfg(feature = "object-store")]
             tier: self.tier,
         }

@@ -52,8 +52,9 @@ pub(crate) struct RenderCache {
 #[derive(Debug, Default)]
 struct Shard {
     entries: HashMap<Variant, Entry>,
-    /// A photo variant with its version emptied → the version last confirmed current.
-    latest: HashMap<Variant, String>,
+    /// A photo variant without its version and API focal point → the key last confirmed
+    /// current.
+    latest: HashMap<Variant, Variant>,
     /// Last use tick → key, oldest first.
     recency: BTreeMap<u64, Variant>,
     tick: u64,
@@ -142,9 +143,8 @@ impl RenderCache {
     pub(crate) fn stale(&self, key: &Variant, max_age: Duration) -> Option<Stale> {
         let unversioned = unversioned(key)?;
         let shard = lock(self.shard(key));
-        let version = shard.latest.get(&unversioned)?;
-        let variant = with_version(&unversioned, version);
-        let entry = shard.entries.get(&variant)?;
+        let variant = shard.latest.get(&unversioned)?;
+        let entry = shard.entries.get(variant)?;
         (entry.confirmed.elapsed() <= max_age).then(|| Stale {
             rendered: entry.response.clone(),
             modified: entry.modified,
@@ -309,16 +309,16 @@ impl Shard {
         Some(response)
     }
 
-    /// Records `key`'s version as the one last found current.
+    /// Records `key` (its version, and its focal point) as the one last found current.
     fn confirm(&mut self, key: &Variant) {
-        let (Some(unversioned), Variant::Photo { version, .. }) = (unversioned(key), key) else {
+        let Some(unversioned) = unversioned(key) else {
             return;
         };
         match self.latest.get_mut(&unversioned) {
-            Some(latest) if latest == version => {}
-            Some(latest) => latest.clone_from(version),
+            Some(latest) if latest == key => {}
+            Some(latest) => latest.clone_from(key),
             None => {
-                self.latest.insert(unversioned, version.clone());
+                self.latest.insert(unversioned, key.clone());
             }
         }
     }
@@ -328,8 +328,8 @@ impl Shard {
         let old = self.entries.remove(key)?;
         self.recency.remove(&old.last_used);
         self.bytes -= old.response.body.len() as u64;
-        if let (Some(unversioned), Variant::Photo { version, .. }) = (unversioned(key), key) {
-            if self.latest.get(&unversioned) == Some(version) {
+        if let Some(unversioned) = unversioned(key) {
+            if self.latest.get(&unversioned) == Some(key) {
                 self.latest.remove(&unversioned);
             }
         }
@@ -380,28 +380,24 @@ impl Shard {
 
 /// A photo variant with its version emptied: what its versions have in common. `None` for other
 /// variants.
+/// `key` without what a store lookup decides (the version, and the focal point set through the
+/// API, which belongs to a version): the key of the variant's stale-if-error memo.
 fn unversioned(key: &Variant) -> Option<Variant> {
-    with_version_of(key, "")
-}
-
-/// The photo variant `key` at `version`.
-fn with_version(key: &Variant, version: &str) -> Variant {
-    with_version_of(key, version).unwrap_or_else(|| key.clone())
-}
-
-fn with_version_of(key: &Variant, version: &str) -> Option<Variant> {
     match key {
         Variant::Photo {
             person,
             width,
             height,
+            fit,
             preference,
             ..
         } => Some(Variant::Photo {
             person: *person,
-            version: version.to_owned(),
+            version: String::new(),
             width: *width,
             height: *height,
+            fit: *fit,
+            focus: None,
             preference: *preference,
         }),
         Variant::Placeholder { .. } | Variant::Info { .. } => None,
@@ -435,6 +431,8 @@ mod tests {
             version: version.into(),
             width: None,
             height: None,
+            fit: crate::request::Fit::Contain,
+            focus: None,
             preference: Preference::Any,
         }
     }

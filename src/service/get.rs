@@ -1,15 +1,18 @@
 //! The image GET (SPEC §3–§7): store lookup, the ETag and `If-None-Match`, the render cache,
 //! passthrough or rendering, placeholders, and the caching headers.
 
+use bytes::Bytes;
+
 use super::cache::RenderCache;
 use super::ImageService;
 use crate::auth::Action;
 use crate::headers::{ETag, Vary};
 use crate::observe::{record_cache, record_passthrough, CacheOutcome};
 use crate::render::{
-    ImageFormat, PlaceholderKind, Plan, Preference, RenderRequest, Rendered, Source, Variant,
+    FocalPoint, Framing, ImageFormat, PlaceholderKind, Plan, Preference, RenderRequest, Rendered,
+    Source, Variant,
 };
-use crate::request::{IfBlank, ImageRequest, Method};
+use crate::request::{Fit, IfBlank, ImageRequest, Method};
 use crate::response::ImageResponse;
 use crate::store::{Fetch, ImageInfo, Lookup};
 use crate::{Error, Result};
@@ -40,11 +43,18 @@ impl ImageService {
         PlaceholderKind::for_if_blank(if_blank, self.default_placeholder)
     }
 
-    pub(super) fn render_request(&self, request: &ImageRequest, source: Source) -> RenderRequest {
+    pub(super) fn render_request(
+        &self,
+        request: &ImageRequest,
+        source: Source,
+        focal_point: Option<FocalPoint>,
+    ) -> RenderRequest {
         RenderRequest {
             source,
             width: request.query.width,
             height: request.query.height,
+            fit: request.query.fit,
+            focal_point,
             format: request.query.format,
             accept: request.accept.clone(),
             options: self.options,
@@ -61,7 +71,7 @@ impl ImageService {
             kind,
             language: request.locale.caption_language,
         };
-        let plan = Plan::new(&self.render_request(request, source), preference)?;
+        let plan = Plan::new(&self.render_request(request, source, None), preference)?;
         let variant = plan
             .placeholder_variant()
             .ok_or_else(|| Error::internal("planning a placeholder", "planned no placeholder"))?;
@@ -127,11 +137,19 @@ impl ImageService {
         {
             return self.unrenderable(request, preference, error).map(Some);
         }
+        let fit = framing(request).fit;
+        // Only a cover crop depends on the focal point set through the API (a small read).
+        let focus = match fit {
+            Fit::Cover => self.api_focal_point(request.person, info)?,
+            Fit::Contain => None,
+        };
         let variant = Variant::Photo {
             person: request.person,
             version: info.version.clone(),
             width: request.query.width,
             height: request.query.height,
+            fit,
+            focus,
             preference: *preference,
         };
         let etag = ETag::for_variant(&variant);
@@ -185,11 +203,15 @@ impl ImageService {
         let person = request.person.get();
         self.known_formats
             .remember(person, &info.version, ImageFormat::sniff(&bytes));
+        let focal_point = self.cover_focal_point(&variant, info, &bytes)?;
         let source = Source::Stored {
             bytes,
             declared_mime: info.declared_mime.clone(),
         };
-        let plan = Plan::new(&self.render_request(request, source), preference);
+        let plan = Plan::new(
+            &self.render_request(request, source, focal_point),
+            preference,
+        );
         let rendered = plan.and_then(|plan| {
             record_passthrough(plan.is_passthrough());
             match &self.cache {
@@ -214,6 +236,31 @@ impl ImageService {
         }
     }
 
+    /// The point a `fit=cover` crop of `variant` keeps: the one set through the API (part of the
+    /// variant), else the detected one; `None` for other variants.
+    pub(super) fn cover_focal_point(
+        &self,
+        variant: &Variant,
+        info: &ImageInfo,
+        bytes: &Bytes,
+    ) -> Result<Option<FocalPoint>> {
+        let Variant::Photo {
+            person,
+            fit: Fit::Cover,
+            focus,
+            ..
+        } = variant
+        else {
+            return Ok(None);
+        };
+        if focus.is_some() {
+            return Ok(*focus);
+        }
+        Ok(self
+            .detected_focus(*person, info, Some(bytes))?
+            .map(|detected| detected.point))
+    }
+
     /// The plan for a photo whose format was remembered from an earlier fetch, without its bytes;
     /// `None` when the format is not known or the plan needs the bytes.
     pub(super) fn plan_from_known_format(
@@ -227,8 +274,7 @@ impl ImageService {
             .get(request.person.get(), &info.version)??;
         Plan::stored(
             preference,
-            request.query.width,
-            request.query.height,
+            framing(request),
             self.options,
             stored,
             info.len,
@@ -294,11 +340,14 @@ impl ImageService {
         preference: &Preference,
         error: Error,
     ) -> Result<ImageResponse> {
+        // The version and the API focal point are what the store would have said.
         let asked = Variant::Photo {
             person: request.person,
             version: String::new(),
             width: request.query.width,
             height: request.query.height,
+            fit: framing(request).fit,
+            focus: None,
             preference: *preference,
         };
         let stale = self
@@ -385,6 +434,13 @@ pub(super) fn not_modified_for(
     etag: &ETag,
 ) -> bool {
     if_none_match.is_some_and(|condition| condition.matches(etag))
+}
+
+/// What the request asks of the output's geometry: `w`, `h`, `fit` (the focal point is the
+/// photo's upper centre).
+fn framing(request: &ImageRequest) -> Framing {
+    let query = &request.query;
+    Framing::new(query.width, query.height, query.fit, None)
 }
 
 /// What the request asks about the output format, read once: it keys the ETag and the cache and

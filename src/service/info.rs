@@ -1,5 +1,7 @@
-//! `GET …/ImageInfo`: the stored photo's metadata as JSON, in the vendor's PascalCase style.
+//! `GET …/ImageInfo`: the stored photo's metadata as JSON, in the vendor's PascalCase style, with
+//! the extension `ThumbHash`.
 
+use super::focus::Focus;
 use super::get::{not_modified_for, FETCH_ATTEMPTS};
 use super::ImageService;
 use crate::auth::Action;
@@ -23,8 +25,10 @@ impl ImageService {
                 Lookup::NoImage => return Err(Error::ImageNotFound),
                 Lookup::NoSuchPerson => return Err(Error::PersonNotFound),
             };
+            let api = self.api_focal_point(request.person, &info)?;
             let etag = ETag::for_variant(&Variant::Info {
                 version: info.version.clone(),
+                focus: api,
             });
             let mut response = if not_modified_for(request.if_none_match.as_ref(), &etag) {
                 ImageResponse::not_modified()
@@ -37,7 +41,16 @@ impl ImageService {
                 let header = probe(&bytes, &self.options.limits).ok();
                 let format = ImageFormat::sniff(&bytes);
                 let size = header.map(|header| (header.width, header.height));
-                ImageResponse::json(&info_json(request.person, &info, format, size))
+                let hash = self.thumb_hash(request.person, &info, Some(&bytes))?;
+                let focus = self.focus(request.person, &info, api, Some(&bytes))?;
+                ImageResponse::json(&info_json(
+                    request.person,
+                    &info,
+                    format,
+                    size,
+                    hash.as_deref(),
+                    focus,
+                ))
             };
             response.etag = Some(etag);
             response.last_modified = info.modified;
@@ -53,14 +66,17 @@ impl ImageService {
 }
 
 /// The info document of a stored photo: `{"PersonId":7,"MimeType":"image/jpeg","Size":12345,
-/// "Width":1200,"Height":1800,"LastModified":"2026-11-29T03:00:00Z","Version":"…"}`. The MIME
-/// type is the true one (from the bytes) when known, else what the store declares; unknown
-/// values are `null`.
+/// "Width":1200,"Height":1800,"LastModified":"2026-11-29T03:00:00Z","Version":"…",
+/// "ThumbHash":"…base64…","FocalPoint":{"Height":400,"Left":400,"Top":440,"Width":400},
+/// "FocalPointSource":"Saliency","FacesFound":0}`. The MIME type is the true one (from the bytes)
+/// when known, else what the store declares; unknown values are `null`.
 pub(super) fn info_json(
     person: PersonId,
     info: &ImageInfo,
     format: Option<ImageFormat>,
     size: Option<(u32, u32)>,
+    thumb_hash: Option<&[u8]>,
+    focus: Option<Focus>,
 ) -> JsonObject {
     let mime = format
         .map(ImageFormat::mime_type)
@@ -74,5 +90,22 @@ pub(super) fn info_json(
         ("Height", size.map(|(_, height)| height).into()),
         ("LastModified", modified.into()),
         ("Version", info.version.as_str().into()),
+        ("ThumbHash", thumb_hash.map(crate::base64::encode).into()),
+        (
+            "FocalPoint",
+            focus.map_or(serde_json::Value::Null, |focus| {
+                serde_json::json!({
+                    "Left": focus.point.left,
+                    "Top": focus.point.top,
+                    "Width": focus.point.width,
+                    "Height": focus.point.height,
+                })
+            }),
+        ),
+        (
+            "FocalPointSource",
+            focus.map(|focus| focus.source.as_str()).into(),
+        ),
+        ("FacesFound", focus.map(|focus| focus.faces_found).into()),
     ])
 }

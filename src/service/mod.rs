@@ -9,9 +9,11 @@ mod budget;
 mod builder;
 mod cache;
 mod deadline;
+mod focus;
 mod formats;
 mod get;
 mod info;
+mod thumb_hashes;
 #[cfg(feature = "object-store")]
 mod tiered;
 mod writes;
@@ -26,7 +28,7 @@ use crate::metrics::StoreOp;
 use crate::observe::stage_span;
 use crate::person_id::PersonId;
 use crate::render::{PlaceholderKind, RenderOptions};
-use crate::request::{BatchRequest, ImageRequest, PersonRequest, UploadRequest};
+use crate::request::{BatchRequest, ImageRequest, InfoEdit, PersonRequest, UploadRequest};
 use crate::response::ImageResponse;
 use crate::store::{Fetch, ImageInfo, ImageStore, Lookup, WritableStore};
 use crate::{Error, Result};
@@ -42,6 +44,7 @@ pub use cache::CacheStats;
 use cache::RenderCache;
 use deadline::StoreCalls;
 use formats::KnownFormats;
+use thumb_hashes::ThumbHashes;
 
 /// The operations of `GET /api/v1/Person/{personId}/Image` and the calls around it.
 ///
@@ -70,6 +73,13 @@ pub trait PersonImageService: Send + Sync {
 
     /// `DELETE …/Image`: removes the photo (`204`). Default: `405` ([`Error::ReadOnly`]).
     fn delete_image(&self, request: &PersonRequest) -> Result<ImageResponse> {
+        let _ = request;
+        Err(Error::ReadOnly { hint: None })
+    }
+
+    /// `PUT …/ImageInfo` (an extension): sets or clears the photo's focal point and answers its
+    /// info (`200`, JSON). Default: `405` ([`Error::ReadOnly`]).
+    fn edit_image_info(&self, request: &InfoEdit) -> Result<ImageResponse> {
         let _ = request;
         Err(Error::ReadOnly { hint: None })
     }
@@ -116,6 +126,8 @@ pub struct ImageService {
     cache: Option<Arc<RenderCache>>,
     budget: Arc<RenderBudget>,
     known_formats: Arc<KnownFormats>,
+    thumb_hashes: Arc<ThumbHashes>,
+    detections: Arc<focus::Detections>,
     /// The variants shared with the fleet, the second tier behind `cache`.
     #[cfg(feature = "object-store")]
     tier: Option<crate::store::VariantTier>,
@@ -261,6 +273,10 @@ impl PersonImageService for ImageService {
 
     fn delete_image(&self, request: &PersonRequest) -> Result<ImageResponse> {
         self.delete(request)
+    }
+
+    fn edit_image_info(&self, request: &InfoEdit) -> Result<ImageResponse> {
+        self.edit_info(request)
     }
 
     fn person_images(&self, request: &BatchRequest) -> Result<ImageResponse> {

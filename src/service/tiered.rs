@@ -141,11 +141,15 @@ impl ImageService {
             &info.version,
             ImageFormat::sniff(&bytes),
         );
+        let focal_point = self.cover_focal_point(variant, info, &bytes)?;
         let source = Source::Stored {
             bytes,
             declared_mime: info.declared_mime.clone(),
         };
-        let planned = Plan::new(&self.render_request(request, source), preference);
+        let planned = Plan::new(
+            &self.render_request(request, source, focal_point),
+            preference,
+        );
         let rendered = planned.and_then(|plan| {
             if plan.is_passthrough() {
                 Ok(None)

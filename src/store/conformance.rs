@@ -4,7 +4,10 @@ use std::panic::{self, AssertUnwindSafe};
 
 use bytes::Bytes;
 
-use super::{Deleted, Fetch, ImageInfo, ImageStore, Lookup, Replaced, WritableStore};
+use super::{
+    Deleted, Fetch, ImageInfo, ImageStore, Lookup, MetadataWritten, PhotoMetadata, Replaced,
+    WritableStore,
+};
 use crate::person_id::PersonId;
 
 /// What the store under test was seeded with, so the suite knows the right answers.
@@ -403,6 +406,151 @@ pub fn check_writes(store: &dyn WritableStore, fixture: &ConformanceFixture) {
     }
 }
 
+/// Checks the metadata rules of a [`WritableStore`] ([`ImageStore::metadata`],
+/// [`WritableStore::set_metadata`]), on the same fixture as [`check_writes`] (it replaces and
+/// deletes photos, so use a fresh store). Each rule has a name, given in the panic message:
+///
+/// 1. `metadata-round-trip`: metadata set for the current version is read back for it, replaced
+///    by a second set, and removed by `None`.
+/// 2. `metadata-old-version`: a set naming a version the photo no longer has writes nothing
+///    ([`MetadataWritten::Changed`]).
+/// 3. `metadata-new-photo`: after a replacement, the new version has no metadata, and the old
+///    version's info reads none either.
+/// 4. `metadata-no-photo`: for a person without a photo the answer is
+///    [`MetadataWritten::Changed`], for a missing one [`MetadataWritten::NoSuchPerson`]; a
+///    delete drops the metadata.
+///
+/// # Panics
+///
+/// When the store breaks a rule, or a call fails.
+pub fn check_metadata(store: &dyn WritableStore, fixture: &ConformanceFixture) {
+    let person = fixture.with_image.0;
+    let point = |left| crate::render::FocalPoint {
+        left,
+        top: 2,
+        width: 30,
+        height: 40,
+    };
+    let first = PhotoMetadata::with_focal_point(Some(point(1)));
+    let second = PhotoMetadata::with_focal_point(Some(point(5)));
+    let info = found_info(store, person, "metadata-round-trip");
+    expect_metadata(store, person, &info, None, "metadata-round-trip");
+    for metadata in [first, second] {
+        expect_written(
+            store,
+            person,
+            &info.version,
+            Some(&metadata),
+            MetadataWritten::Stored,
+            "metadata-round-trip",
+        );
+        expect_metadata(store, person, &info, Some(metadata), "metadata-round-trip");
+    }
+    expect_written(
+        store,
+        person,
+        &info.version,
+        None,
+        MetadataWritten::Stored,
+        "metadata-round-trip",
+    );
+    expect_metadata(store, person, &info, None, "metadata-round-trip");
+    expect_written(
+        store,
+        person,
+        &info.version,
+        Some(&first),
+        MetadataWritten::Stored,
+        "metadata-round-trip",
+    );
+
+    let photo = read_whole(store, person, "metadata-new-photo");
+    let mut other = photo.to_vec();
+    other.extend_from_slice(b"another photo");
+    let new = replaced(store, person, &Bytes::from(other), "metadata-new-photo");
+    expect_metadata(store, person, &new, None, "metadata-new-photo");
+    expect_metadata(store, person, &info, None, "metadata-new-photo");
+    expect_written(
+        store,
+        person,
+        &info.version,
+        Some(&second),
+        MetadataWritten::Changed,
+        "metadata-old-version",
+    );
+    expect_metadata(store, person, &new, None, "metadata-old-version");
+
+    let without = fixture.without_image;
+    expect_written(
+        store,
+        without,
+        "no such version",
+        Some(&first),
+        MetadataWritten::Changed,
+        "metadata-no-photo",
+    );
+    expect_written(
+        store,
+        fixture.missing,
+        "no such version",
+        Some(&first),
+        MetadataWritten::NoSuchPerson,
+        "metadata-no-photo",
+    );
+    expect_written(
+        store,
+        person,
+        &new.version,
+        Some(&first),
+        MetadataWritten::Stored,
+        "metadata-no-photo",
+    );
+    call("metadata-no-photo", || store.delete(person));
+    expect_metadata(store, person, &new, None, "metadata-no-photo");
+    let again = replaced(store, person, &photo, "metadata-no-photo");
+    expect_metadata(store, person, &again, None, "metadata-no-photo");
+}
+
+/// Sets `metadata` for `version`, expecting `expected`.
+fn expect_written(
+    store: &dyn WritableStore,
+    person: PersonId,
+    version: &str,
+    metadata: Option<&PhotoMetadata>,
+    expected: MetadataWritten,
+    rule: &str,
+) {
+    let got = call(rule, || store.set_metadata(person, version, metadata));
+    if got != expected {
+        broken(
+            rule,
+            format!(
+                "setting {metadata:?} for version {version:?} gave {got:?}, expected {expected:?}"
+            ),
+        );
+    }
+}
+
+/// Reads the metadata of `info`'s version, expecting `expected`.
+fn expect_metadata(
+    store: &dyn ImageStore,
+    person: PersonId,
+    info: &ImageInfo,
+    expected: Option<PhotoMetadata>,
+    rule: &str,
+) {
+    let got = call(rule, || store.metadata(person, info));
+    if got != expected {
+        broken(
+            rule,
+            format!(
+                "the metadata of version {:?} is {got:?}, expected {expected:?}",
+                info.version
+            ),
+        );
+    }
+}
+
 /// Replaces `person`'s photo with `photo`, which must succeed.
 fn replaced(store: &dyn WritableStore, person: PersonId, photo: &Bytes, rule: &str) -> ImageInfo {
     match call(rule, || store.replace(person, photo.clone(), None)) {
@@ -727,6 +875,50 @@ mod tests {
             .with_image(PersonId(1), &b"photo"[..])
             .with_person_without_image(PersonId(2));
         check_writes(&store, &fixture());
+        let store = InMemory::new()
+            .with_image(PersonId(1), &b"photo"[..])
+            .with_person_without_image(PersonId(2));
+        check_metadata(&store, &fixture());
+    }
+
+    /// Keeps no metadata: what every store written before metadata existed does.
+    struct Forgetful(InMemory);
+
+    impl ImageStore for Forgetful {
+        fn lookup(&self, person: PersonId) -> Result<Lookup> {
+            self.0.lookup(person)
+        }
+
+        fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
+            self.0.fetch(person, info)
+        }
+    }
+
+    impl WritableStore for Forgetful {
+        fn replace(&self, person: PersonId, bytes: Bytes, mime: Option<&str>) -> Result<Replaced> {
+            self.0.replace(person, bytes, mime)
+        }
+
+        fn delete(&self, person: PersonId) -> Result<Deleted> {
+            self.0.delete(person)
+        }
+    }
+
+    #[test]
+    fn a_store_without_metadata_is_reported() {
+        let store = Forgetful(
+            InMemory::new()
+                .with_image(PersonId(1), &b"photo"[..])
+                .with_person_without_image(PersonId(2)),
+        );
+        let payload = panic::catch_unwind(AssertUnwindSafe(|| check_metadata(&store, &fixture())))
+            .expect_err("a store that keeps nothing breaks the round trip");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(message.contains("metadata-round-trip"), "{message}");
+        assert!(message.contains("Unsupported"), "{message}");
     }
 
     /// Forgets to give a rewrite of the same bytes a new version.

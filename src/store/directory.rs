@@ -9,7 +9,8 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 
 use super::{
-    Deleted, Fetch, ImageInfo, ImageStore, Lookup, Replaced, WritableStore, DEFAULT_MAX_BYTES,
+    decode_sidecar, encode_sidecar, Deleted, Fetch, ImageInfo, ImageStore, Lookup, MetadataWritten,
+    PhotoMetadata, Replaced, WritableStore, DEFAULT_MAX_BYTES,
 };
 use crate::person_id::PersonId;
 use crate::render::ImageFormat;
@@ -29,6 +30,9 @@ pub(crate) const EXTENSIONS: [(&str, &str); 8] = [
 
 /// The extension of the marker file for a person without a photo.
 pub(crate) const NO_IMAGE_MARKER: &str = "none";
+
+/// The extension of the sidecar file holding a photo's [`PhotoMetadata`].
+const METADATA_SIDECAR: &str = "meta";
 
 /// Photos in a directory: `DIR/<id>.<ext>` is the photo, an empty `DIR/<id>.none` marks a person
 /// without a photo, nothing means no such person.
@@ -65,6 +69,9 @@ pub(crate) const NO_IMAGE_MARKER: &str = "none";
 ///   `.none` marker are removed. A delete writes the marker first, then removes the photo files.
 ///   Readers see the old photo or the new one, whole. Writers take an exclusive lock on
 ///   `DIR/.person-image.lock`, so writers in several processes take turns.
+/// * **Metadata** ([`PhotoMetadata`]). A sidecar `DIR/<id>.meta` names the version it was written
+///   for and is read only while the photo has that version; it is written (staged and renamed)
+///   under the write lock after checking the version, and removed by a replace or a delete.
 ///
 /// ```no_run
 /// use person_image::PersonId;
@@ -271,6 +278,7 @@ impl WritableStore for Directory {
         ] {
             self.remove(&self.file(person, &ext))?;
         }
+        self.remove(&self.file(person, METADATA_SIDECAR))?;
         self.sync_root()?;
         match self.lookup(person)? {
             Lookup::Found(info) => Ok(Replaced::Stored(info)),
@@ -298,8 +306,40 @@ impl WritableStore for Directory {
         for (path, _) in &photos {
             self.remove(path)?;
         }
+        self.remove(&self.file(person, METADATA_SIDECAR))?;
         self.sync_root()?;
         Ok(Deleted::Removed)
+    }
+
+    fn set_metadata(
+        &self,
+        person: PersonId,
+        version: &str,
+        metadata: Option<&PhotoMetadata>,
+    ) -> Result<MetadataWritten> {
+        let _lock = self.write_lock()?;
+        match self.lookup(person)? {
+            Lookup::Found(info) if info.version == version => {}
+            Lookup::NoSuchPerson => return Ok(MetadataWritten::NoSuchPerson),
+            Lookup::Found(_) | Lookup::NoImage => return Ok(MetadataWritten::Changed),
+        }
+        let sidecar = self.file(person, METADATA_SIDECAR);
+        match metadata.filter(|metadata| !metadata.is_empty()) {
+            Some(metadata) => {
+                let staged = self.stage(
+                    person,
+                    &encode_sidecar(version, metadata),
+                    SystemTime::now(),
+                )?;
+                if let Err(error) = std::fs::rename(&staged, &sidecar) {
+                    let _ = std::fs::remove_file(&staged);
+                    return Err(write_error(&sidecar, error));
+                }
+            }
+            None => self.remove(&sidecar)?,
+        }
+        self.sync_root()?;
+        Ok(MetadataWritten::Stored)
     }
 }
 
@@ -364,6 +404,15 @@ impl ImageStore for Directory {
             return Ok(Fetch::Changed);
         }
         Ok(Fetch::Current(Bytes::from(bytes)))
+    }
+
+    fn metadata(&self, person: PersonId, info: &ImageInfo) -> Result<Option<PhotoMetadata>> {
+        let sidecar = self.file(person, METADATA_SIDECAR);
+        match std::fs::read(&sidecar) {
+            Ok(bytes) => Ok(decode_sidecar(&bytes, &info.version)),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(store_error(&sidecar, error)),
+        }
     }
 }
 

@@ -7,7 +7,10 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
-use super::{Deleted, Fetch, ImageInfo, ImageStore, Lookup, Replaced, StoredImage, WritableStore};
+use super::{
+    Deleted, Fetch, ImageInfo, ImageStore, Lookup, MetadataWritten, PhotoMetadata, Replaced,
+    StoredImage, WritableStore,
+};
 use crate::person_id::PersonId;
 use crate::Result;
 
@@ -34,10 +37,11 @@ pub struct InMemory {
     writes: AtomicU64,
 }
 
-/// One person's record.
+/// One person's record: a photo with what is kept beside it (which a new photo replaces), or
+/// none.
 #[derive(Debug, Clone)]
 enum Entry {
-    Image(StoredImage),
+    Image(StoredImage, Option<PhotoMetadata>),
     NoImage,
 }
 
@@ -64,7 +68,7 @@ impl InMemory {
 
     /// Stores `image` exactly as given (its version, MIME type and time are kept).
     pub fn insert_image(&self, person: PersonId, image: StoredImage) {
-        self.write(person, Some(Entry::Image(image)));
+        self.write(person, Some(Entry::Image(image, None)));
     }
 
     /// Records `person` as existing without a photo, removing any photo they had.
@@ -126,7 +130,7 @@ impl ImageStore for InMemory {
     fn lookup(&self, person: PersonId) -> Result<Lookup> {
         let people = self.people.read().unwrap_or_else(PoisonError::into_inner);
         Ok(match people.get(&person) {
-            Some(Entry::Image(image)) => Lookup::Found(image.info()),
+            Some(Entry::Image(image, _)) => Lookup::Found(image.info()),
             Some(Entry::NoImage) => Lookup::NoImage,
             None => Lookup::NoSuchPerson,
         })
@@ -135,7 +139,7 @@ impl ImageStore for InMemory {
     fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
         let people = self.people.read().unwrap_or_else(PoisonError::into_inner);
         Ok(match people.get(&person) {
-            Some(Entry::Image(image)) if image.version == info.version => {
+            Some(Entry::Image(image, _)) if image.version == info.version => {
                 Fetch::Current(image.bytes.clone())
             }
             _ => Fetch::Changed,
@@ -145,6 +149,14 @@ impl ImageStore for InMemory {
     /// A map behind a lock held for a clone of its entry: it never waits on anything else.
     fn returns_within(&self, _deadline: Duration) -> bool {
         true
+    }
+
+    fn metadata(&self, person: PersonId, info: &ImageInfo) -> Result<Option<PhotoMetadata>> {
+        let people = self.people.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(match people.get(&person) {
+            Some(Entry::Image(image, metadata)) if image.version == info.version => *metadata,
+            _ => None,
+        })
     }
 }
 
@@ -170,7 +182,7 @@ impl WritableStore for InMemory {
             modified: Some(SystemTime::now()),
         };
         let info = image.info();
-        *entry = Entry::Image(image);
+        *entry = Entry::Image(image, None);
         Ok(Replaced::Stored(info))
     }
 
@@ -183,6 +195,23 @@ impl WritableStore for InMemory {
                 *entry = Entry::NoImage;
                 Deleted::Removed
             }
+        })
+    }
+
+    fn set_metadata(
+        &self,
+        person: PersonId,
+        version: &str,
+        metadata: Option<&PhotoMetadata>,
+    ) -> Result<MetadataWritten> {
+        let mut people = self.people.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(match people.get_mut(&person) {
+            None => MetadataWritten::NoSuchPerson,
+            Some(Entry::Image(image, kept)) if image.version == version => {
+                *kept = metadata.copied().filter(|metadata| !metadata.is_empty());
+                MetadataWritten::Stored
+            }
+            Some(_) => MetadataWritten::Changed,
         })
     }
 }

@@ -14,6 +14,7 @@ mod directory;
 #[cfg(feature = "object-store")]
 mod lease;
 mod memory;
+mod metadata;
 #[cfg(feature = "object-store")]
 mod object;
 #[cfg(feature = "sqlite")]
@@ -32,10 +33,15 @@ use crate::person_id::PersonId;
 use crate::Result;
 
 pub use conformance::{
-    check_conformance, check_replaced_between_calls, check_writes, ConformanceFixture,
+    check_conformance, check_metadata, check_replaced_between_calls, check_writes,
+    ConformanceFixture,
 };
 pub use directory::Directory;
 pub use memory::InMemory;
+pub(crate) use metadata::{decode_sidecar, encode_sidecar};
+#[cfg(feature = "sqlite")]
+pub(crate) use metadata::{focal_from_text, focal_to_text};
+pub use metadata::{MetadataWritten, PhotoMetadata};
 #[cfg(feature = "object-store")]
 pub use object::Bucket;
 #[cfg(feature = "sqlite")]
@@ -153,6 +159,16 @@ pub trait ImageStore: Send + Sync {
         let _ = deadline;
         false
     }
+
+    /// The metadata kept beside `person`'s photo at the version `info` describes (see
+    /// [`WritableStore::set_metadata`]); `None` when there is none, or it was written for another
+    /// version. Only `fit=cover` renders and the info call ask, so it may cost a small read.
+    ///
+    /// The default keeps nothing: a store written before metadata existed answers `None`.
+    fn metadata(&self, person: PersonId, info: &ImageInfo) -> Result<Option<PhotoMetadata>> {
+        let _ = (person, info);
+        Ok(None)
+    }
 }
 
 impl<S: ImageStore + ?Sized> ImageStore for std::sync::Arc<S> {
@@ -167,6 +183,10 @@ impl<S: ImageStore + ?Sized> ImageStore for std::sync::Arc<S> {
     fn returns_within(&self, deadline: Duration) -> bool {
         (**self).returns_within(deadline)
     }
+
+    fn metadata(&self, person: PersonId, info: &ImageInfo) -> Result<Option<PhotoMetadata>> {
+        (**self).metadata(person, info)
+    }
 }
 
 impl<S: ImageStore + ?Sized> ImageStore for Box<S> {
@@ -180,5 +200,9 @@ impl<S: ImageStore + ?Sized> ImageStore for Box<S> {
 
     fn returns_within(&self, deadline: Duration) -> bool {
         (**self).returns_within(deadline)
+    }
+
+    fn metadata(&self, person: PersonId, info: &ImageInfo) -> Result<Option<PhotoMetadata>> {
+        (**self).metadata(person, info)
     }
 }

@@ -17,7 +17,8 @@ use object_store::{
 use super::bridge::Bridge;
 use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
 use super::{
-    Deleted, Fetch, ImageInfo, ImageStore, Lookup, Replaced, WritableStore, DEFAULT_MAX_BYTES,
+    decode_sidecar, encode_sidecar, Deleted, Fetch, ImageInfo, ImageStore, Lookup, MetadataWritten,
+    PhotoMetadata, Replaced, WritableStore, DEFAULT_MAX_BYTES,
 };
 use crate::person_id::PersonId;
 use crate::{Error, Result};
@@ -64,6 +65,10 @@ const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
 ///   writes take turns; writers in several processes should write the same format, since the
 ///   keys of a replacement are not changed as one (the serve example's uploads are all stored as
 ///   the format the ingest policy writes, so they replace one key atomically).
+/// * **Metadata** ([`PhotoMetadata`]). A sidecar object `<prefix>/<id>.meta` names the photo
+///   version it was written for and is read only while the photo has that version, so a new
+///   photo never inherits it even when a writer elsewhere replaces the photo between the check
+///   and the `PUT`; a replace or a delete also deletes it.
 ///
 /// # Calling an async store from the synchronous trait
 ///
@@ -292,6 +297,27 @@ impl ImageStore for Bucket {
             fetch(store.as_ref(), &key, ext, &version, max_bytes).await
         })
     }
+
+    fn metadata(&self, person: PersonId, info: &ImageInfo) -> Result<Option<PhotoMetadata>> {
+        let key = Bucket::key(&self.prefix, person, METADATA_SIDECAR);
+        let version = info.version.clone();
+        self.run(format!("reading object {key}"), move |store| async move {
+            let result = match store.get_opts(&key, GetOptions::new()).await {
+                Ok(result) => result,
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                Err(error) => return Err(store_error("reading", &key, error)),
+            };
+            // A sidecar is a few lines; anything much larger is not one.
+            if result.meta.size > 4096 {
+                return Ok(None);
+            }
+            let bytes: Bytes = result
+                .bytes()
+                .await
+                .map_err(|e| store_error("reading", &key, e))?;
+            Ok(decode_sidecar(&bytes, &version))
+        })
+    }
 }
 
 impl WritableStore for Bucket {
@@ -323,7 +349,44 @@ impl WritableStore for Bucket {
             move |store| async move { delete(store.as_ref(), &prefix, person).await },
         )
     }
+
+    fn set_metadata(
+        &self,
+        person: PersonId,
+        version: &str,
+        metadata: Option<&PhotoMetadata>,
+    ) -> Result<MetadataWritten> {
+        let (prefix, max_bytes) = (self.prefix.clone(), self.max_bytes);
+        let version = version.to_owned();
+        let sidecar = metadata
+            .filter(|metadata| !metadata.is_empty())
+            .map(|metadata| Bytes::from(encode_sidecar(&version, metadata)));
+        self.run_write(
+            format!("writing the metadata of person {person}"),
+            move |store| async move {
+                match lookup(store.as_ref(), &prefix, person, max_bytes).await? {
+                    Lookup::Found(info) if info.version == version => {}
+                    Lookup::NoSuchPerson => return Ok(MetadataWritten::NoSuchPerson),
+                    Lookup::Found(_) | Lookup::NoImage => return Ok(MetadataWritten::Changed),
+                }
+                let key = Bucket::key(&prefix, person, METADATA_SIDECAR);
+                match sidecar {
+                    Some(bytes) => {
+                        store
+                            .put_opts(&key, PutPayload::from(bytes), PutOptions::default())
+                            .await
+                            .map_err(|e| store_error("writing", &key, e))?;
+                    }
+                    None => delete_key(store.as_ref(), &key).await?,
+                }
+                Ok(MetadataWritten::Stored)
+            },
+        )
+    }
 }
+
+/// The extension of the sidecar object holding a photo's [`PhotoMetadata`].
+const METADATA_SIDECAR: &str = "meta";
 
 /// How often a conditional `PUT` that lost to another writer is tried again.
 const PUT_ATTEMPTS: usize = 3;
@@ -379,6 +442,7 @@ async fn replace(
     if let Some(marker) = marker {
         delete_key(store, &marker).await?;
     }
+    delete_key(store, &Bucket::key(prefix, person, METADATA_SIDECAR)).await?;
     match lookup(store, prefix, person, max_bytes).await? {
         Lookup::Found(info) => Ok(Replaced::Stored(info)),
         other => Err(Error::store(
@@ -406,6 +470,7 @@ async fn delete(store: &dyn ObjectStore, prefix: &Path, person: PersonId) -> Res
     for (key, _) in &photos {
         delete_key(store, key).await?;
     }
+    delete_key(store, &Bucket::key(prefix, person, METADATA_SIDECAR)).await?;
     Ok(Deleted::Removed)
 }
 

@@ -11,7 +11,8 @@ use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::{
-    Deleted, Fetch, ImageInfo, ImageStore, Lookup, Replaced, WritableStore, DEFAULT_MAX_BYTES,
+    focal_from_text, focal_to_text, Deleted, Fetch, ImageInfo, ImageStore, Lookup, MetadataWritten,
+    PhotoMetadata, Replaced, WritableStore, DEFAULT_MAX_BYTES,
 };
 use crate::person_id::PersonId;
 use crate::{Error, Result};
@@ -45,6 +46,11 @@ CREATE TABLE IF NOT EXISTS binary_object_link (
 );
 CREATE INDEX IF NOT EXISTS binary_object_link_blob ON binary_object_link (blob_id);
 ";
+
+/// The column holding a photo's focal point ([`PhotoMetadata`]) on its blob row, added to a
+/// database made before it by [`Sqlite::create_schema`] or the first [`WritableStore::set_metadata`].
+/// A replacement (which updates the row, version one higher) clears it.
+const FOCAL_POINT_COLUMN: &str = "person_image_focal_point";
 
 /// The photo's metadata: everything but the content, read first so the size is checked before
 /// the blob is. `length()` of a BLOB comes from the record header, without loading the content.
@@ -199,7 +205,10 @@ impl Sqlite {
 
     /// Creates the three tables and the link index unless they exist; safe to call every start.
     pub fn create_schema(&self) -> Result<()> {
-        self.with_connection(|conn| conn.execute_batch(SCHEMA).map_err(sql_error))
+        self.with_connection(|conn| {
+            conn.execute_batch(SCHEMA).map_err(sql_error)?;
+            add_focal_point_column(conn)
+        })
     }
 
     /// Adds `person` without a photo; does nothing if they exist already.
@@ -428,6 +437,40 @@ impl WritableStore for Sqlite {
             })
         })
     }
+
+    fn set_metadata(
+        &self,
+        person: PersonId,
+        version: &str,
+        metadata: Option<&PhotoMetadata>,
+    ) -> Result<MetadataWritten> {
+        self.write(|tx| {
+            if !person_exists(tx, person)? {
+                return Ok(MetadataWritten::NoSuchPerson);
+            }
+            let Some((blob_id, row_version)) = blob_version(version) else {
+                return Ok(MetadataWritten::Changed);
+            };
+            add_focal_point_column(tx)?;
+            let text = metadata
+                .and_then(|metadata| metadata.focal_point)
+                .map(focal_to_text);
+            let updated = tx
+                .execute(
+                    &format!(
+                        "UPDATE binary_object SET {FOCAL_POINT_COLUMN} = ?5 WHERE blob_id = ?3 \
+                         AND coalesce(version, 0) = ?4 AND EXISTS (SELECT 1 FROM \
+                         binary_object_link WHERE person_id = ?1 AND role = ?2 AND blob_id = ?3)"
+                    ),
+                    params![person.get(), Sqlite::ROLE, blob_id, row_version, text],
+                )
+                .map_err(sql_error)?;
+            Ok(match updated {
+                0 => MetadataWritten::Changed,
+                _ => MetadataWritten::Stored,
+            })
+        })
+    }
 }
 
 /// Whether `person` has a row.
@@ -445,6 +488,61 @@ impl ImageStore for Sqlite {
     fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
         self.with_connection(|conn| self.fetch_in(conn, person, info))
     }
+
+    fn metadata(&self, person: PersonId, info: &ImageInfo) -> Result<Option<PhotoMetadata>> {
+        let Some((blob_id, version)) = blob_version(&info.version) else {
+            return Ok(None);
+        };
+        self.with_connection(|conn| {
+            if !has_focal_point_column(conn)? {
+                return Ok(None);
+            }
+            let text: Option<Option<String>> = conn
+                .prepare_cached(&format!(
+                    "SELECT b.{FOCAL_POINT_COLUMN} FROM binary_object_link AS l \
+                     JOIN binary_object AS b ON b.blob_id = l.blob_id \
+                     WHERE l.person_id = ?1 AND l.role = ?2 AND b.blob_id = ?3 \
+                     AND coalesce(b.version, 0) = ?4"
+                ))
+                .and_then(|mut statement| {
+                    statement
+                        .query_row(
+                            params![person.get(), Sqlite::ROLE, blob_id, version],
+                            |row| row.get(0),
+                        )
+                        .optional()
+                })
+                .map_err(sql_error)?;
+            Ok(text
+                .flatten()
+                .and_then(|text| focal_from_text(&text))
+                .map(|point| PhotoMetadata::with_focal_point(Some(point))))
+        })
+    }
+}
+
+/// The blob id and row version a version string of this store names.
+fn blob_version(version: &str) -> Option<(i64, i64)> {
+    let (blob, version) = version.split_once('-')?;
+    Some((blob.parse().ok()?, version.parse().ok()?))
+}
+
+/// Whether the blob table has the focal point column (a database made before it has not).
+fn has_focal_point_column(conn: &Connection) -> Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM pragma_table_info('binary_object') WHERE name = ?1")
+        .and_then(|mut statement| statement.exists([FOCAL_POINT_COLUMN]))
+        .map_err(sql_error)
+}
+
+/// Adds the focal point column to the blob table unless it is there.
+fn add_focal_point_column(conn: &Connection) -> Result<()> {
+    if has_focal_point_column(conn)? {
+        return Ok(());
+    }
+    conn.execute_batch(&format!(
+        "ALTER TABLE binary_object ADD COLUMN {FOCAL_POINT_COLUMN} TEXT"
+    ))
+    .map_err(sql_error)
 }
 
 impl fmt::Debug for Sqlite {
@@ -518,6 +616,13 @@ fn write_image(
             .map_err(sql_error)?,
         None => 0,
     };
+    if updated > 0 && has_focal_point_column(tx)? {
+        tx.execute(
+            &format!("UPDATE binary_object SET {FOCAL_POINT_COLUMN} = NULL WHERE blob_id = ?1"),
+            [existing],
+        )
+        .map_err(sql_error)?;
+    }
     if updated == 0 {
         // No photo yet, or a link to a blob that is gone: start a new blob.
         tx.execute(
@@ -602,6 +707,48 @@ fn io_error(path: &Path, error: std::io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_made_before_metadata_gains_its_column_on_first_use() {
+        let store = Sqlite::open_in_memory().unwrap();
+        // The tables as a database made before metadata has them.
+        store
+            .with_connection(|conn| conn.execute_batch(SCHEMA).map_err(sql_error))
+            .unwrap();
+        store.set_image(PersonId(1), b"photo", None).unwrap();
+        let Lookup::Found(info) = store.lookup(PersonId(1)).unwrap() else {
+            panic!("a photo");
+        };
+        assert_eq!(store.metadata(PersonId(1), &info).unwrap(), None);
+        let metadata = PhotoMetadata::with_focal_point(Some(crate::render::FocalPoint {
+            left: 1,
+            top: 2,
+            width: 3,
+            height: 4,
+        }));
+        assert_eq!(
+            store
+                .set_metadata(PersonId(1), &info.version, Some(&metadata))
+                .unwrap(),
+            MetadataWritten::Stored
+        );
+        assert_eq!(store.metadata(PersonId(1), &info).unwrap(), Some(metadata));
+        // Creating the schema again keeps the column and what it holds.
+        store.create_schema().unwrap();
+        assert_eq!(store.metadata(PersonId(1), &info).unwrap(), Some(metadata));
+        // A replacement (the same row, version one higher) clears it.
+        store.set_image(PersonId(1), b"other photo", None).unwrap();
+        let Lookup::Found(new) = store.lookup(PersonId(1)).unwrap() else {
+            panic!("a photo");
+        };
+        assert_eq!(store.metadata(PersonId(1), &new).unwrap(), None);
+        assert_eq!(
+            store
+                .set_metadata(PersonId(1), &info.version, Some(&metadata))
+                .unwrap(),
+            MetadataWritten::Changed
+        );
+    }
 
     #[test]
     fn file_names_are_classified_like_the_directory_store() {

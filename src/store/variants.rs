@@ -35,9 +35,10 @@ const MAX_HEADER: usize = 4096;
 /// `<prefix>/variants/<person>/<version>/<representation>`: `<person>` is the decimal id,
 /// `<version>` the 16 hex digits of the FNV-1a hash of the store's version of the photo (the same
 /// digest as the `ETag`'s, safe whatever characters the version has), `<representation>` what the
-/// request asked: `w<w>h<h>` (0 for a side not given) and the format preference (`tjpeg` for
-/// `type=jpeg`, `any` for neither `type` nor `Accept`, `q…` for the `Accept` weights), e.g.
-/// `photos/variants/7/1f0c…/w64h0tpng`. The key is content-addressed: a new photo version has
+/// request asked: `w<w>h<h>` (0 for a side not given), the format preference (`tjpeg` for
+/// `type=jpeg`, `any` for neither `type` nor `Accept`, `q…` for the `Accept` weights) and
+/// `+cover` for a `fit=cover` crop, e.g. `photos/variants/7/1f0c…/w64h0tpng` or
+/// `…/w64h64tpng+cover`. The key is content-addressed: a new photo version has
 /// new keys, so a replica never meets an old variant and nothing is invalidated. Each object is
 /// a short text header (`person-image variant 1`, `content-type: …`, `version: <the full
 /// version it was rendered from>`, an empty line) and the body as rendered; one whose version
@@ -270,6 +271,8 @@ impl VariantTier {
             version,
             width,
             height,
+            fit,
+            focus,
             preference,
         } = variant
         else {
@@ -281,7 +284,9 @@ impl VariantTier {
                 .join(root)
                 .join(person.get().to_string())
                 .join(version_digest(version))
-                .join(photo_representation(*width, *height, preference)),
+                .join(photo_representation(
+                    *width, *height, *fit, *focus, preference,
+                )),
         )
     }
 
@@ -690,7 +695,7 @@ mod tests {
 
     use super::*;
     use crate::render::Preference;
-    use crate::request::Dimension;
+    use crate::request::{Dimension, Fit};
 
     fn photo(version: &str) -> Variant {
         Variant::Photo {
@@ -698,6 +703,21 @@ mod tests {
             version: version.to_owned(),
             width: Dimension::new(64),
             height: None,
+            fit: Fit::Contain,
+            focus: None,
+            preference: Preference::Type(crate::OutputFormat::Png),
+        }
+    }
+
+    /// A 64×64 `fit=cover` request for the photo at `version`.
+    fn cover(version: &str) -> Variant {
+        Variant::Photo {
+            person: PersonId(-7),
+            version: version.to_owned(),
+            width: Dimension::new(64),
+            height: Dimension::new(64),
+            fit: Fit::Cover,
+            focus: None,
             preference: Preference::Type(crate::OutputFormat::Png),
         }
     }
@@ -728,8 +748,86 @@ mod tests {
         );
         let placeholder = Variant::Info {
             version: version.to_owned(),
+            focus: None,
         };
         assert_eq!(tier.key("variants", &placeholder), None);
+    }
+
+    #[test]
+    fn a_cover_crop_and_the_whole_photo_never_share_a_key() {
+        let tier = VariantTier::new(Arc::new(InMemory::new()), Path::from("photos")).unwrap();
+        let cover = cover("v1");
+        let Variant::Photo { fit, .. } = &cover else {
+            unreachable!("a photo variant");
+        };
+        assert_eq!(*fit, Fit::Cover);
+        let contain = match cover.clone() {
+            Variant::Photo {
+                person,
+                version,
+                width,
+                height,
+                preference,
+                ..
+            } => Variant::Photo {
+                person,
+                version,
+                width,
+                height,
+                fit: Fit::Contain,
+                focus: None,
+                preference,
+            },
+            other => other,
+        };
+        for root in ["variants", "leases"] {
+            let cover_key = tier.key(root, &cover).unwrap();
+            let contain_key = tier.key(root, &contain).unwrap();
+            assert_ne!(cover_key, contain_key, "{root}");
+            assert!(
+                cover_key.as_ref().ends_with("/w64h64tpng+cover"),
+                "{cover_key}"
+            );
+            assert!(
+                contain_key.as_ref().ends_with("/w64h64tpng"),
+                "{contain_key}"
+            );
+            assert_eq!(
+                tier.parse_key(root, &cover_key),
+                Some((PersonId(-7), version_digest("v1")))
+            );
+        }
+        // A focal point set through the API makes keys of its own, one per point.
+        let focused = |left| match cover.clone() {
+            Variant::Photo {
+                person,
+                version,
+                width,
+                height,
+                fit,
+                preference,
+                ..
+            } => Variant::Photo {
+                person,
+                version,
+                width,
+                height,
+                fit,
+                focus: Some(crate::render::FocalPoint {
+                    left,
+                    top: 0,
+                    width: 10,
+                    height: 10,
+                }),
+                preference,
+            },
+            other => other,
+        };
+        let keys =
+            [cover.clone(), focused(0), focused(1)].map(|variant| tier.key("variants", &variant));
+        assert_ne!(keys[0], keys[1]);
+        assert_ne!(keys[1], keys[2]);
+        assert!(keys[1].as_ref().unwrap().as_ref().contains("+cover"));
     }
 
     #[test]

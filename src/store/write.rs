@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{ImageInfo, ImageStore};
+use super::{ImageInfo, ImageStore, MetadataWritten, PhotoMetadata};
 use crate::person_id::PersonId;
 use crate::Result;
 
@@ -52,6 +52,23 @@ pub trait WritableStore: ImageStore {
 
     /// Removes `person`'s photo; the person remains, without a photo.
     fn delete(&self, person: PersonId) -> Result<Deleted>;
+
+    /// Keeps `metadata` beside `person`'s photo if it still has `version`, replacing what was
+    /// kept for it (`None` removes it). Conditional like a compare-and-swap: when the photo was
+    /// replaced or removed since `version` was read, nothing is written and the answer is
+    /// [`MetadataWritten::Changed`]; a later replacement never shows metadata written for an
+    /// earlier version ([`check_metadata`](super::check_metadata) checks both).
+    ///
+    /// The default keeps nothing ([`MetadataWritten::Unsupported`]).
+    fn set_metadata(
+        &self,
+        person: PersonId,
+        version: &str,
+        metadata: Option<&PhotoMetadata>,
+    ) -> Result<MetadataWritten> {
+        let _ = (person, version, metadata);
+        Ok(MetadataWritten::Unsupported)
+    }
 }
 
 impl<S: WritableStore + ?Sized> WritableStore for std::sync::Arc<S> {
@@ -66,5 +83,14 @@ impl<S: WritableStore + ?Sized> WritableStore for std::sync::Arc<S> {
 
     fn delete(&self, person: PersonId) -> Result<Deleted> {
         (**self).delete(person)
+    }
+
+    fn set_metadata(
+        &self,
+        person: PersonId,
+        version: &str,
+        metadata: Option<&PhotoMetadata>,
+    ) -> Result<MetadataWritten> {
+        (**self).set_metadata(person, version, metadata)
     }
 }

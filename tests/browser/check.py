@@ -197,6 +197,14 @@ def cases():
         {"status": 200, "ctype": "image/png", "uploaded": 200, **sized(fit(SOURCES[2], w=64))},
         auth="session", mode="upload")
     out[-1].update({"upload_from": "2/Image", "upload_to": "5/Image"})
+    # The avatar row: a focal box stored for person 1 (its lower third, which the upper-centre
+    # default would cut away), then round 64×64 fit=cover avatars of the test people from one
+    # batch call, their ThumbHash placeholders painted first. The page finds where the avatar
+    # sits in the whole photo at the same scale and checks the stored box lies inside it.
+    add("avatars: focal box kept", 1, {"w": 64, "h": 64, "fit": "cover", "type": "png"},
+        {"status": 200, "ctype": "image/png", "w": 64, "h": 64}, auth="bearer", mode="avatars")
+    out[-1].update({"focal": {"Left": 300, "Top": 1400, "Width": 300, "Height": 300},
+                    "row": [1, 2, 3, 4, 6]})
     return out
 
 

@@ -9,7 +9,10 @@
 # tests/browser/page.html on the server's own origin, the page fetches every case, shows it in an
 # <img> and measures it, and check.py compares naturalWidth/naturalHeight, Content-Type and more
 # with the SPEC geometry; the last case uploads a photo with fetch (multipart, cookie + XSRF) into
-# the server's copy of the fixtures and shows it. Prints a table, saves a screenshot, exits
+# the server's copy of the fixtures and shows it; the avatar case stores a focal box for person 1
+# (PUT …/ImageInfo), paints a row of round fit=cover avatars from one batch call with their
+# ThumbHash placeholders first, and checks the box lies inside person 1's crop. Prints a table,
+# saves a screenshot, exits
 # non-zero on any mismatch. Servers and Chromium are always stopped.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

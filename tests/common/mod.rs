@@ -7,9 +7,9 @@ pub mod bench_photos;
 pub mod body;
 pub mod corpus;
 pub mod counting;
+pub mod face_labels;
 #[cfg(feature = "object-store")]
 pub mod fleet;
-pub mod face_labels;
 pub mod gate;
 pub mod pixels;
 pub mod reference;

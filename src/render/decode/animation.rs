@@ -12,15 +12,17 @@ use image::{AnimationDecoder, Frames, ImageDecoder};
 use super::{check_area, image_error, image_limits, resize, still};
 use crate::format::ImageFormat;
 use crate::limits::Limits;
+use crate::render::crop::Target;
 use crate::render::picture::{Frame, Picture, Pixels, Repeat};
 use crate::{Error, Result};
 
-/// Decodes every frame of an animated GIF or WebP, each resized to exactly `target`. A WebP
+/// Decodes every frame of an animated GIF or WebP, each resized to exactly `target` (the same crop
+/// of every frame). A WebP
 /// without animation, or any other format, is decoded as a still.
 pub(super) fn decode(
     bytes: &[u8],
     format: ImageFormat,
-    target: (u32, u32),
+    target: Target,
     limits: &Limits,
 ) -> Result<Picture> {
     match format {
@@ -61,7 +63,7 @@ fn collect(
     frames: Frames<'_>,
     canvas: (u32, u32),
     repeat: Repeat,
-    target: (u32, u32),
+    target: Target,
     limits: &Limits,
 ) -> Result<Picture> {
     check_area(canvas.0, canvas.1, limits)?;

@@ -29,6 +29,7 @@ mod still;
 mod tests;
 mod tiff;
 
+use super::crop::Target;
 use super::picture::Picture;
 // Shrink-on-load decoders resize right after decoding, before orientation, at the smallest size.
 use super::traced_resize as resize;
@@ -66,16 +67,21 @@ pub(crate) fn probe(bytes: &[u8], limits: &Limits) -> Result<SourceInfo> {
 }
 
 /// Decodes `bytes` (already probed as `info`) into an oriented, 8-bit sRGB picture of exactly
-/// `target` size. Animated sources keep every frame when `keep_animation`, else the first only.
+/// `target`'s size, showing its crop (every frame the same). Animated sources keep every frame
+/// when `keep_animation`, else the first only.
 pub(crate) fn decode(
     bytes: &[u8],
     info: &SourceInfo,
-    target: (u32, u32),
+    target: impl Into<Target>,
     keep_animation: bool,
     limits: &Limits,
 ) -> Result<Picture> {
     limits.check_source_bytes(bytes.len())?;
-    let target = (target.0.max(1), target.1.max(1));
+    let target: Target = target.into();
+    let target = Target {
+        size: (target.size.0.max(1), target.size.1.max(1)),
+        ..target
+    };
     match info.format {
         ImageFormat::Jpeg => jpeg::decode(bytes, target, limits),
         ImageFormat::Png => png::decode(bytes, target, limits),
@@ -92,20 +98,25 @@ pub(crate) fn decode(
 /// buffers (about 9 bytes a decoded pixel); a streaming PNG holds its band, intermediate and
 /// result ([`png::peak_bytes`]); other formats decode at full size, possibly 16-bit with alpha,
 /// then convert (about 12 bytes a pixel); animations also keep their resized frames.
-pub(crate) fn peak_bytes(info: &SourceInfo, target: (u32, u32), keep_animation: bool) -> u64 {
+pub(crate) fn peak_bytes(
+    info: &SourceInfo,
+    target: impl Into<Target>,
+    keep_animation: bool,
+) -> u64 {
+    let target: Target = target.into();
     let area = |(width, height): (u32, u32)| u64::from(width) * u64::from(height);
-    let output = area(target).saturating_mul(8);
+    let output = area(target.size).saturating_mul(8);
     let decoding = match info.format {
         ImageFormat::Jpeg => {
-            let eighths = jpeg::dct_scale((info.width, info.height), target);
+            let eighths = jpeg::dct_scale((info.width, info.height), target.whole_size());
             let scaled = |side: u32| side.saturating_mul(eighths).div_ceil(8);
             area((scaled(info.width), scaled(info.height))).saturating_mul(9)
         }
-        ImageFormat::Png if info.streams => png::peak_bytes((info.width, info.height), target),
+        ImageFormat::Png if info.streams => png::peak_bytes((info.width, info.height), target.size),
         _ => area((info.width, info.height)).saturating_mul(12),
     };
     let frames = if keep_animation && matches!(info.format, ImageFormat::Gif | ImageFormat::WebP) {
-        area(target).saturating_mul(4 * 16)
+        area(target.size).saturating_mul(4 * 16)
     } else {
         0
     };

@@ -16,6 +16,7 @@ use super::colour::BandTransform;
 use super::{check_area, image_limits, orientation, still};
 use crate::format::ImageFormat;
 use crate::limits::Limits;
+use crate::render::crop::{Crop, Target};
 use crate::render::picture::{Picture, Pixels};
 use crate::render::resize::Bands;
 use crate::{Error, Result};
@@ -48,9 +49,10 @@ pub(super) fn peak_bytes(source: (u32, u32), target: (u32, u32)) -> u64 {
         .saturating_add(bands)
 }
 
-/// Decodes `bytes` (a PNG) to an oriented sRGB picture of exactly `target` size, in bands when it
-/// is not interlaced.
-pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Result<Picture> {
+/// Decodes `bytes` (a PNG) to an oriented sRGB picture of exactly `target`'s size, showing its
+/// crop, in bands when it is not interlaced.
+pub(super) fn decode(bytes: &[u8], target: impl Into<Target>, limits: &Limits) -> Result<Picture> {
+    let target: Target = target.into();
     if !streams(bytes) {
         return still::decode(bytes, ImageFormat::Png, target, limits);
     }
@@ -82,8 +84,9 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
         .as_deref()
         .and_then(|icc| BandTransform::new(icc, channels));
 
-    let stored_target = orientation::oriented(target, orientation);
-    let mut bands = Bands::new((width, height), stored_target, channels)?;
+    let stored_target = orientation::stored_target(target, orientation);
+    let mut rows_kept = RowCrop::new(stored_target.crop, (width, height), channels)?;
+    let mut bands = Bands::new(rows_kept.size(), stored_target.size, channels)?;
     let row_len = usize::try_from(width)
         .ok()
         .and_then(|width| width.checked_mul(channels))
@@ -95,7 +98,13 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
         sixteen,
     };
     if u64::from(height) * row_len as u64 >= OVERLAP_BYTES {
-        overlapped(rows, band_len, &mut bands, transform.as_mut())?;
+        overlapped(
+            rows,
+            band_len,
+            &mut bands,
+            &mut rows_kept,
+            transform.as_mut(),
+        )?;
     } else {
         let mut rows = rows;
         let mut band = vec![0u8; band_len];
@@ -104,10 +113,14 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
             if filled == 0 {
                 break;
             }
-            push(&mut bands, &mut band[..filled], transform.as_mut())?;
+            push(
+                &mut bands,
+                rows_kept.keep(&mut band[..filled]),
+                transform.as_mut(),
+            )?;
         }
     }
-    let pixels = to_pixels(bands.finish()?, stored_target, channels)?;
+    let pixels = to_pixels(bands.finish()?, stored_target.size, channels)?;
     Ok(Picture::still(orientation::apply(pixels, orientation)))
 }
 
@@ -147,6 +160,7 @@ fn overlapped(
     mut rows: Rows<'_>,
     band_len: usize,
     bands: &mut Bands,
+    rows_kept: &mut RowCrop,
     mut transform: Option<&mut BandTransform>,
 ) -> Result<()> {
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(1);
@@ -169,7 +183,11 @@ fn overlapped(
         });
         let mut resampled = Ok(());
         for (mut band, filled) in full_rx.iter() {
-            resampled = push(bands, &mut band[..filled], transform.as_deref_mut());
+            resampled = push(
+                bands,
+                rows_kept.keep(&mut band[..filled]),
+                transform.as_deref_mut(),
+            );
             if resampled.is_err() || empty_tx.send(band).is_err() {
                 break;
             }
@@ -189,6 +207,90 @@ fn push(bands: &mut Bands, band: &mut [u8], transform: Option<&mut BandTransform
         transform.apply(band);
     }
     bands.push(band)
+}
+
+/// The part of each row a crop keeps (`fit=cover`): a band of whole source rows becomes the
+/// crop's rows, packed at the band's start; rows above and below the crop are dropped.
+struct RowCrop {
+    /// The row length of the source and of the crop, in bytes.
+    source_row: usize,
+    kept_row: usize,
+    /// The first kept byte of a row.
+    offset: usize,
+    /// The kept rows, `[top, bottom)`, and the source rows seen so far.
+    top: u32,
+    bottom: u32,
+    seen: u32,
+    /// The crop's size (the whole source without one).
+    size: (u32, u32),
+}
+
+impl RowCrop {
+    /// Keeps `crop` (in stored pixels) of a `source`-sized picture with `channels` 8-bit
+    /// channels, or every row whole.
+    fn new(crop: Option<Crop>, source: (u32, u32), channels: usize) -> Result<Self> {
+        let (left, top, width, height) = match crop {
+            Some(crop) => {
+                let fits = crop.source == source
+                    && crop.width > 0
+                    && crop.height > 0
+                    && crop
+                        .left
+                        .checked_add(crop.width)
+                        .is_some_and(|r| r <= source.0)
+                    && crop
+                        .top
+                        .checked_add(crop.height)
+                        .is_some_and(|b| b <= source.1);
+                if !fits {
+                    return Err(Error::internal(
+                        "decoding a PNG",
+                        "the crop box is not inside the picture",
+                    ));
+                }
+                (crop.left, crop.top, crop.width, crop.height)
+            }
+            None => (0, 0, source.0, source.1),
+        };
+        Ok(RowCrop {
+            source_row: source.0 as usize * channels,
+            kept_row: width as usize * channels,
+            offset: left as usize * channels,
+            top,
+            bottom: top + height,
+            seen: 0,
+            size: (width, height),
+        })
+    }
+
+    /// The size of what is kept.
+    fn size(&self) -> (u32, u32) {
+        self.size
+    }
+
+    /// The kept part of `band` (the next whole source rows), moved to its start.
+    fn keep<'a>(&mut self, band: &'a mut [u8]) -> &'a mut [u8] {
+        let rows = rows_of(band, self.source_row);
+        let first = self.seen;
+        self.seen = self.seen.saturating_add(rows);
+        if self.kept_row == self.source_row {
+            let from = self.top.saturating_sub(first).min(rows) as usize * self.source_row;
+            let to = self.bottom.saturating_sub(first).min(rows) as usize * self.source_row;
+            return &mut band[from..to];
+        }
+        let mut kept = 0;
+        for row in first.max(self.top)..self.seen.min(self.bottom) {
+            let at = (row - first) as usize * self.source_row + self.offset;
+            band.copy_within(at..at + self.kept_row, kept);
+            kept += self.kept_row;
+        }
+        &mut band[..kept]
+    }
+}
+
+/// How many rows of `row_len` bytes `band` holds.
+fn rows_of(band: &[u8], row_len: usize) -> u32 {
+    u32::try_from(band.len() / row_len.max(1)).unwrap_or(u32::MAX)
 }
 
 /// Copies one decoded row into `dst`, rounding 16-bit samples (big-endian) to 8 bits the way

@@ -11,16 +11,18 @@ use super::{
 };
 use crate::format::ImageFormat;
 use crate::limits::Limits;
+use crate::render::crop::Target;
 use crate::render::picture::Picture;
 use crate::Result;
 
-/// Decodes the first frame of `bytes` to an oriented sRGB picture of exactly `target` size.
+/// Decodes the first frame of `bytes` to an oriented sRGB picture of exactly `target`'s size.
 pub(super) fn decode(
     bytes: &[u8],
     format: ImageFormat,
-    target: (u32, u32),
+    target: impl Into<Target>,
     limits: &Limits,
 ) -> Result<Picture> {
+    let target: Target = target.into();
     let tiff = match format {
         ImageFormat::Tiff => tiff::Interpretation::read(bytes),
         _ => tiff::Interpretation::default(),
@@ -44,6 +46,6 @@ pub(super) fn decode(
         (image, icc, orientation)
     };
     let pixels = colour::to_srgb8(image, icc.as_deref());
-    let pixels = resize::resize(pixels, orientation::oriented(target, orientation))?;
+    let pixels = resize::resize(pixels, orientation::stored_target(target, orientation))?;
     Ok(Picture::still(orientation::apply(pixels, orientation)))
 }

@@ -610,3 +610,72 @@ fn streaming_png_applies_the_exif_orientation() {
         );
     }
 }
+
+/// `fit=cover` targets of `displayed`: a square, a wide and a tall box, around the upper centre
+/// and around an off-centre focal box.
+fn cover_targets(displayed: (u32, u32)) -> Vec<Target> {
+    use crate::render::{FocalPoint, Framing};
+    use crate::request::{Dimension, Fit};
+    let focal = FocalPoint {
+        left: displayed.0 * 3 / 4,
+        top: displayed.1 / 5,
+        width: (displayed.0 / 6).max(1),
+        height: (displayed.1 / 6).max(1),
+    };
+    let mut targets = Vec::new();
+    for (width, height) in [(16, 16), (24, 8), (6, 18)] {
+        for point in [None, Some(focal)] {
+            let framing = Framing::new(
+                Dimension::new(width),
+                Dimension::new(height),
+                Fit::Cover,
+                point,
+            );
+            targets.push(framing.target(displayed));
+        }
+    }
+    targets
+}
+
+/// How close a streamed cover crop is to the whole-picture path's: the stream resamples the crop's
+/// pixels alone, the whole-picture path lets the filter read past the crop's edges, so the
+/// outermost rows and columns differ, the more the larger the scale.
+const STREAMING_CROP_PSNR_FLOOR: f64 = 40.0;
+
+#[test]
+fn streaming_png_crops_like_the_whole_picture_path() {
+    let limits = Limits::default();
+    let image = image::RgbaImage::from_fn(40, 20, |x, y| {
+        image::Rgba([(x * 6) as u8, (y * 12) as u8, 90, 128 + (x as u8)])
+    });
+    let mut plain = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut plain, image::ImageFormat::Png).unwrap();
+    let mut files: Vec<(String, Vec<u8>)> = (1..=8u8)
+        .map(|orientation| {
+            (
+                format!("orientation {orientation}"),
+                png_with_orientation(plain.get_ref(), orientation),
+            )
+        })
+        .collect();
+    files.push(("basn6a08.png".into(), read("png/basn6a08.png")));
+    files.push(("alpha-3mp.png".into(), bench_bytes("alpha-3mp.png")));
+    for (name, bytes) in &files {
+        let info = probe(bytes, &limits).unwrap();
+        assert!(info.streams, "{name}");
+        let targets = cover_targets((info.width, info.height));
+        assert!(targets.iter().any(|target| target.crop.is_some()), "{name}");
+        for target in targets {
+            let ours = png::decode(bytes, target, &limits).unwrap();
+            let whole = still::decode(bytes, ImageFormat::Png, target, &limits).unwrap();
+            assert_eq!(ours.dimensions(), target.size, "{name}");
+            let ((a, channels), (b, _)) = (samples(&ours), samples(&whole));
+            let psnr =
+                crate::test_common::pixels::psnr(&visible(a, channels), &visible(b, channels));
+            assert!(
+                psnr >= STREAMING_CROP_PSNR_FLOOR,
+                "{name} at {target:?}: {psnr:.1} dB"
+            );
+        }
+    }
+}

@@ -84,6 +84,7 @@ use marker::{Marker, SegmentError, Segments};
 
 use super::{check_area, colour, image_error, image_limits, orientation, resize};
 use crate::limits::Limits;
+use crate::render::crop::Target;
 use crate::render::picture::{Picture, Pixels};
 use crate::{Error, Result};
 use error::DecodeError;
@@ -218,24 +219,27 @@ fn scaled_extent(source: (u32, u32), pixels: &Pixels) -> (f64, f64) {
     (extent(source.0, decoded.0), extent(source.1, decoded.1))
 }
 
-/// Decodes a JPEG to an oriented sRGB picture of exactly `target` (displayed) size.
-pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Result<Picture> {
+/// Decodes a JPEG to an oriented sRGB picture of exactly `target`'s (displayed) size, showing its
+/// crop. Shrink-on-load picks the DCT scale from the size the whole photo has at the target's
+/// scale, so a crop is decoded at least twice its output size too.
+pub(super) fn decode(bytes: &[u8], target: impl Into<Target>, limits: &Limits) -> Result<Picture> {
     let header = read_header(bytes)?;
     let source = (u32::from(header.width), u32::from(header.height));
     check_area(source.0, source.1, limits)?;
-    let stored_target = orientation::oriented(target, header.orientation);
+    let stored_target = orientation::stored_target(target.into(), header.orientation);
+    let whole = stored_target.whole_size();
     #[cfg(feature = "turbojpeg")]
-    let turbo = turbo::decode_scaled(bytes, &header, dct_scale(source, stored_target));
+    let turbo = turbo::decode_scaled(bytes, &header, dct_scale(source, whole));
     #[cfg(not(feature = "turbojpeg"))]
     let turbo: Option<Pixels> = None;
     let pixels = match turbo {
         Some(pixels) => pixels,
-        None => match decode_native(bytes, dct_scale(source, stored_target), limits, threads()) {
+        None => match decode_native(bytes, dct_scale(source, whole), limits, threads()) {
             Ok(pixels) => pixels,
             Err(DecodeError::Limit(error)) => return Err(error),
             // What it declines or cannot parse: the fallbacks may still decode it.
             Err(DecodeError::Declined(_) | DecodeError::Corrupt(_)) => {
-                decode_fallback(bytes, &header, source, stored_target, limits)?
+                decode_fallback(bytes, &header, source, whole, limits)?
             }
         },
     };
