@@ -58,6 +58,9 @@
 //! threads restart intervals may use (1: the calling thread only); the render path passes
 //! `std::thread::available_parallelism()`.
 
+mod arithmetic;
+mod arithmetic_blocks;
+mod arithmetic_scan;
 mod decoder;
 mod error;
 mod headers;
@@ -139,10 +142,10 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
                 }
                 let sof = FrameHeader::parse(data).ok_or_else(truncated)?;
                 match process {
-                    0..=3 => {}
-                    9..=11 => {
+                    0..=3 | 9 | 10 => {}
+                    11 => {
                         return Err(Error::UnsupportedFormat {
-                            reason: "arithmetic-coded JPEG".into(),
+                            reason: "lossless arithmetic-coded JPEG (SOF11)".into(),
                         })
                     }
                     _ => {
@@ -163,7 +166,7 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
                         reason: format!("JPEG with {components} components"),
                     });
                 }
-                frame = Some((sof.width, sof.height, components, process == 2));
+                frame = Some((sof.width, sof.height, components, matches!(process, 2 | 10)));
             }
             Marker::App(1) if exif_orientation.is_none() => {
                 if let Some(exif) = data.strip_prefix(b"Exif\0\0") {

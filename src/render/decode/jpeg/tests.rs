@@ -14,10 +14,8 @@ use crate::test_common::reference::{Raster, Reference};
 
 /// Corpus files the decoder declines on purpose (the fallback decodes or refuses them), with why.
 const DECLINED: &[(&str, &str)] = &[
-    ("jpeg/arithmetic_testimgari.jpg", "arithmetic coding"),
     ("jpeg/12bit_monkey12.jpg", "12-bit samples"),
     ("jpeg/lossless_sof3_testimgl.jpg", "lossless process (SOF3)"),
-    ("suites/libjpeg-turbo/testimgari.jpg", "arithmetic coding"),
     ("suites/libjpeg-turbo/monkey12.jpg", "12-bit samples"),
 ];
 
@@ -231,6 +229,62 @@ fn every_corpus_jpeg_matches_libjpeg_turbo_at_every_scale() {
         println!("minimum PSNR at {eighths}/8: {:.1} dB", minimum[slot]);
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Arithmetic-coded corpus files (`jpegtran -arithmetic` of Huffman-coded ones, see
+/// `scripts/make_arithmetic_corpus.sh`) with the file they were made from: the same
+/// coefficients, so the same pixels.
+const ARITHMETIC_TWINS: &[(&str, &str)] = &[
+    (
+        "jpeg/arithmetic_baseline_hopper.jpg",
+        "jpeg/baseline_hopper.jpg",
+    ),
+    (
+        "jpeg/arithmetic_grayscale_hopper.jpg",
+        "jpeg/grayscale_hopper.jpg",
+    ),
+    (
+        "jpeg/arithmetic_progressive_cat.jpg",
+        "jpeg/progressive_cat.jpg",
+    ),
+    (
+        "jpeg/arithmetic_progressive_restart_cat.jpg",
+        "jpeg/progressive_cat.jpg",
+    ),
+    (
+        "jpeg/arithmetic_restart_icc_adobergb_person.jpg",
+        "jpeg/icc_adobergb_person.jpg",
+    ),
+    (
+        "jpeg/arithmetic_444_restarts.jpg",
+        "suites/jpeg-decoder/restarts.jpg",
+    ),
+];
+
+/// Each arithmetic-coded file decodes to exactly the pixels of its Huffman-coded twin, at every
+/// scale, on one thread and on two.
+#[test]
+fn arithmetic_files_decode_exactly_like_their_huffman_twins() {
+    for (arithmetic, huffman) in ARITHMETIC_TWINS {
+        let (ours, twin) = (corpus_bytes(arithmetic), corpus_bytes(huffman));
+        for eighths in SCALES {
+            let reference = decoder::decode(&twin, eighths, &Limits::default(), 1).unwrap();
+            for threads in [1, 2] {
+                let decoded = decoder::decode(&ours, eighths, &Limits::default(), threads)
+                    .unwrap_or_else(|error| panic!("{arithmetic} at {eighths}/8: {error}"));
+                assert_eq!(
+                    (decoded.width, decoded.height, decoded.kind),
+                    (reference.width, reference.height, reference.kind),
+                    "{arithmetic} at {eighths}/8"
+                );
+                let score = psnr(&decoded.data, &reference.data);
+                assert!(
+                    decoded.data == reference.data,
+                    "{arithmetic} at {eighths}/8 differs from {huffman}: {score:.1} dB"
+                );
+            }
+        }
+    }
 }
 
 /// The bomb is refused by the limit before anything is allocated for it.
