@@ -114,8 +114,7 @@ pub(super) fn sequential_scan(
         tables.restart_interval,
         |reader, interval: &mut Interval, unit| {
             let (ux, uy) = (unit % units_x, unit / units_x);
-            for (c, (component, &(index, _, _))) in plan.iter().zip(&scan.components).enumerate()
-            {
+            for (c, (component, &(index, _, _))) in plan.iter().zip(&scan.components).enumerate() {
                 for by in 0..component.v {
                     for bx in 0..component.h {
                         let kx = component.kx;
@@ -311,4 +310,3 @@ pub(super) fn ac_scan(
     );
     reader.position()
 }
-

@@ -7,8 +7,8 @@
 //! Every buffer is bounded by the frame size, which the caller checked against [`Limits`]
 //! before anything is allocated.
 
-use super::error::{DecodeError, Result};
 use super::arithmetic_scan;
+use super::error::{DecodeError, Result};
 use super::headers::{self, Coding, Frame, Tables};
 use super::layout::{layout, Component, Geometry};
 use super::marker::{self, Marker, SegmentError, Segments};

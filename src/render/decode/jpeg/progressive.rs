@@ -4,9 +4,9 @@
 //! refinement that is decoded needs them. The Huffman-coded scans are decoded here, the
 //! arithmetic-coded ones in [`arithmetic_scan`].
 
+use super::arithmetic_scan;
 use super::decoder::MAX_SCANS;
 use super::error::{DecodeError, Result};
-use super::arithmetic_scan;
 use super::headers::{Coding, Scan, Tables};
 use super::huffman::{BitReader, HuffmanTable};
 use super::idct::{dequantise, write_block};

@@ -212,7 +212,9 @@ fn decode_block_direct<const LANES: usize>(
     let mut hot = decode_dc(bits, component, pred);
     let mut acc = direct.start::<LANES>(*pred);
     if let Some(ac) = component.ac {
-        hot = for_each_ac(bits, hot, ac, |k, value| direct.add::<LANES>(&mut acc, k, value));
+        hot = for_each_ac(bits, hot, ac, |k, value| {
+            direct.add::<LANES>(&mut acc, k, value)
+        });
     }
     bits.set_hot(hot);
     acc

@@ -307,7 +307,9 @@ fn matches_jpeg_decoder() {
     let mut minimum = [f64::MAX; 4];
     for path in all_jpegs(&corpus_dir().join("jpeg")) {
         let name = relative(&path);
-        if DECLINED.iter().any(|(file, _)| *file == name) {
+        // jpeg-decoder does not decode arithmetic coding: djpeg and the Huffman twins
+        // (`ARITHMETIC_TWINS`) hold those files.
+        if DECLINED.iter().any(|(file, _)| *file == name) || name.starts_with("jpeg/arithmetic_") {
             continue;
         }
         let bytes = std::fs::read(&path).unwrap();
@@ -469,7 +471,7 @@ fn cjpeg(source: Source, width: u32, height: u32, options: &[&str]) -> (PathBuf,
 /// markers, at every scale, against djpeg.
 #[test]
 fn odd_sizes_and_every_sampling_match_libjpeg_turbo() {
-    let variants: [&[&str]; 11] = [
+    let variants: [&[&str]; 16] = [
         &["-sample", "2x2"],
         // Quality 100 codes the last coefficient of many blocks, which then end without an end
         // of block: the two-coefficient lookups must not read into the next block.
@@ -483,11 +485,29 @@ fn odd_sizes_and_every_sampling_match_libjpeg_turbo() {
         &["-sample", "1x1", "-progressive"],
         &["-sample", "2x2", "-restart", "1"],
         &["-sample", "2x2", "-restart", "3B"],
+        // Arithmetic coding: the same coefficients as the variant without `-arithmetic`.
+        &["-sample", "2x2", "-arithmetic"],
+        &["-sample", "1x1", "-arithmetic"],
+        &["-grayscale", "-arithmetic"],
+        &["-sample", "2x2", "-progressive", "-arithmetic"],
+        &["-sample", "2x2", "-restart", "3B", "-arithmetic"],
     ];
     for (width, height) in [(333, 217), (17, 9), (1, 1), (95, 1), (1, 70)] {
         for options in variants {
             let (path, key) = cjpeg(PHOTO, width, height, options);
             let bytes = std::fs::read(&path).unwrap();
+            if let Some((&"-arithmetic", huffman)) = options.split_last() {
+                let (twin, _) = cjpeg(PHOTO, width, height, huffman);
+                let twin = std::fs::read(&twin).unwrap();
+                for eighths in SCALES {
+                    let ours = decoder::decode(&bytes, eighths, &Limits::default(), 1).unwrap();
+                    let reference = decoder::decode(&twin, eighths, &Limits::default(), 1).unwrap();
+                    assert!(
+                        ours.data == reference.data,
+                        "{width}x{height} {options:?} at {eighths}/8: not the pixels of {huffman:?}"
+                    );
+                }
+            }
             for threads in [1, 3] {
                 for (eighths, score) in against_djpeg(&bytes, &path, &key, threads) {
                     println!("{width}x{height} {options:?} at {eighths}/8: {score:.1} dB");
@@ -690,6 +710,83 @@ fn truncation_keeps_the_decoded_part() {
     assert_eq!(decoded.data[..row * 8], full.data[..row * 8]);
     let last = &decoded.data[decoded.data.len() - row..];
     assert!(last.iter().all(|&v| v.abs_diff(128) <= 1), "grey fill");
+}
+
+/// Truncated arithmetic-coded files (sequential and progressive) decode at every scale, keeping
+/// what was decoded: the decoder feeds zeros past the end, as the standard says, and the
+/// amount of work stays bounded by the frame.
+#[test]
+fn truncated_arithmetic_files_keep_the_decoded_part() {
+    for name in [
+        "jpeg/arithmetic_restart_icc_adobergb_person.jpg",
+        "jpeg/arithmetic_baseline_hopper.jpg",
+        "jpeg/arithmetic_progressive_cat.jpg",
+    ] {
+        let bytes = corpus_bytes(name);
+        for cut in [bytes.len() / 2, bytes.len() * 9 / 10, bytes.len() - 2] {
+            let truncated = &bytes[..cut];
+            for eighths in SCALES {
+                let full = decoder::decode(&bytes, eighths, &Limits::default(), 1).unwrap();
+                let decoded = decoder::decode(truncated, eighths, &Limits::default(), 1)
+                    .unwrap_or_else(|error| panic!("{name} cut at {cut}, {eighths}/8: {error}"));
+                assert_eq!((decoded.width, decoded.height), (full.width, full.height));
+                if !name.contains("progressive") {
+                    // The first MCU row at this scale (less a line for the chroma filter) is
+                    // long decoded when the data stops.
+                    let channels = full.data.len() / (full.width * full.height);
+                    let lines = (16 * eighths as usize / 8 - 1).max(1);
+                    let rows = (full.width * channels * lines).min(full.data.len());
+                    assert!(
+                        decoded.data[..rows] == full.data[..rows],
+                        "{name} cut at {cut}, {eighths}/8: first rows differ"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Garbage in one restart interval of an arithmetic-coded file costs that interval only: the
+/// decoder resynchronises at the next RST marker, with fresh statistics. The file is
+/// progressive with an interval of two MCU rows; the garbage is in the first (DC) scan.
+#[test]
+fn corrupt_arithmetic_restart_interval_resynchronises() {
+    let clean = corpus_bytes("jpeg/arithmetic_progressive_restart_cat.jpg");
+    let starts = restart_starts(&clean);
+    // 240 lines of 16-line MCU rows, two rows per interval.
+    assert_eq!(starts.len(), 8, "intervals of the first scan");
+    let damaged = 3;
+    let mut bytes = clean.clone();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for byte in &mut bytes[starts[damaged] + 4..starts[damaged + 1] - 4] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        *byte = (state % 255) as u8; // never 0xFF: no marker made up
+    }
+    for eighths in SCALES {
+        let reference = decoder::decode(&clean, eighths, &Limits::default(), 1).unwrap();
+        let ours = decoder::decode(&bytes, eighths, &Limits::default(), 1).unwrap();
+        let row = reference.width * 3;
+        let lines = 32 * eighths as usize / 8;
+        // One line of margin for the chroma filter.
+        let (first, last) = (
+            damaged * lines - 1,
+            ((damaged + 1) * lines + 1).min(reference.height),
+        );
+        assert!(
+            ours.data[..first * row] == reference.data[..first * row],
+            "{eighths}/8: rows before the damage"
+        );
+        assert!(
+            ours.data[last * row..] == reference.data[last * row..],
+            "{eighths}/8: rows after the damage"
+        );
+        assert!(
+            ours.data[first * row..last * row] != reference.data[first * row..last * row],
+            "{eighths}/8: the garbage changed nothing"
+        );
+    }
 }
 
 /// A thread's scratch grows for a big decode and gives the memory back after a small one.
