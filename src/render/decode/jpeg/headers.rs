@@ -199,7 +199,7 @@ impl Tables {
     /// tables.
     pub(super) fn read_dac(&mut self, segment: &[u8]) -> Result<()> {
         let bad = || DecodeError::Corrupt("JPEG arithmetic conditioning segment is invalid");
-        if segment.len() % 2 != 0 {
+        if !segment.len().is_multiple_of(2) {
             return Err(bad());
         }
         for pair in segment.chunks_exact(2) {
