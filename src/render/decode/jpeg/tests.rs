@@ -789,6 +789,64 @@ fn corrupt_arithmetic_restart_interval_resynchronises() {
     }
 }
 
+/// A random-mutation run over the arithmetic-coded corpus files (truncations, bytes changed in
+/// the headers and in the entropy-coded data), the decoder alone at every scale: a picture or a
+/// typed error each time. Not coverage-guided (`benches/fuzz.sh` runs libFuzzer); run with
+/// `PERSON_IMAGE_MUTATION_SECONDS=120 cargo test --lib arithmetic_mutations -- --ignored
+/// --nocapture`.
+#[test]
+#[ignore = "a timed soak; the fuzz targets cover the same path"]
+fn arithmetic_mutations_decode_or_fail_cleanly() {
+    let seconds: u64 = std::env::var("PERSON_IMAGE_MUTATION_SECONDS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(30);
+    let seeds: Vec<Vec<u8>> = ARITHMETIC_TWINS
+        .iter()
+        .map(|(file, _)| corpus_bytes(file))
+        .chain([corpus_bytes("jpeg/arithmetic_testimgari.jpg")])
+        .collect();
+    let limits = Limits::default().max_source_pixels(1 << 20);
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let start = std::time::Instant::now();
+    let (mut runs, mut decoded) = (0u64, 0u64);
+    while start.elapsed().as_secs() < seconds {
+        let mut bytes = seeds[next() as usize % seeds.len()].clone();
+        if next() % 4 == 0 {
+            bytes.truncate(next() as usize % bytes.len());
+        }
+        for _ in 0..1 + next() % 16 {
+            if bytes.is_empty() {
+                break;
+            }
+            // Half of the changes in the first 600 bytes (headers, DAC, first scan).
+            let span = if next() % 2 == 0 {
+                bytes.len().min(600)
+            } else {
+                bytes.len()
+            };
+            let at = next() as usize % span;
+            bytes[at] = next() as u8;
+        }
+        let eighths = [1, 2, 4, 8][next() as usize % 4];
+        if decoder::decode(&bytes, eighths, &limits, 1 + next() as usize % 2).is_ok() {
+            decoded += 1;
+        }
+        runs += 1;
+    }
+    println!(
+        "{runs} mutated arithmetic files in {:?}, {decoded} decoded, the rest typed errors",
+        start.elapsed()
+    );
+    assert!(runs > 0);
+}
+
 /// A thread's scratch grows for a big decode and gives the memory back after a small one.
 #[test]
 fn scratch_shrinks_after_a_small_decode() {
