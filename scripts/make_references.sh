@@ -5,6 +5,8 @@
 # says how they are stored). It runs the opt-in suite (feature `reference-tools`) with
 # PERSON_IMAGE_WRITE_REFERENCES=1 and records the tools' versions in tests/reference/VERSIONS.
 # ImageMagick's and libvips' full decodes of the TIFF and public-suite files are recorded the same way.
+# The arithmetic-coded corpus files are made by scripts/make_arithmetic_corpus.sh (run it first
+# when they change); their decodes are recorded here with the rest.
 # Needs Debian's libjpeg-turbo-progs, libvips-tools and imagemagick; it installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

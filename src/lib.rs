@@ -84,9 +84,9 @@
 //! 1/2 it keeps only the low frequencies each block needs. Files with restart markers decode their
 //! intervals in parallel (on at most `std::thread::available_parallelism()` threads) and
 //! resynchronise at the next marker after corrupt data. Baseline and extended sequential and
-//! progressive Huffman-coded JPEG with 1, 3 or 4 components (grey, YCbCr, RGB, CMYK, YCCK) and
-//! sampling factors 1, 2 and 4 are handled; truncated data leaves the missing part mid-grey, as
-//! libjpeg does.
+//! progressive JPEG, Huffman or arithmetic coded (SOF0–2, SOF9–10), with 1, 3 or 4 components
+//! (grey, YCbCr, RGB, CMYK, YCCK) and sampling factors 1, 2 and 4 are handled; truncated data
+//! leaves the missing part mid-grey, as libjpeg does.
 //!
 //! What it declines goes to `jpeg-decoder`, then `image`'s zune-jpeg:
 //! - lossless JPEG (SOF3);
@@ -96,8 +96,8 @@
 //! - marker segments it cannot parse (corrupt tables, a scan before the frame), where a fallback
 //!   may still recover something.
 //!
-//! Arithmetic coding (SOF9–11), 12-bit samples and the hierarchical and differential processes
-//! are refused from the header, before any decoder runs, with
+//! Lossless arithmetic coding (SOF11), 12-bit samples and the hierarchical and differential
+//! processes are refused from the header, before any decoder runs, with
 //! [`Error::UnsupportedFormat`] (422). With the `turbojpeg` feature, libjpeg-turbo decodes
 //! sequential grey and YCbCr files at 1/2 and full scale, where its SIMD IDCT is faster.
 //!
@@ -282,8 +282,8 @@
 //!   first of `SO-Language`, `SO-Culture` and `Accept-Language` with a caption, else English.
 //! - A stored image with unknown magic bytes is sent as stored (with its declared type) when no
 //!   conversion is asked; converting it is a 422.
-//! - 1-bit palette TIFF and 12-bit, arithmetic-coded, hierarchical and differential JPEG are
-//!   not decoded (422); lossless JPEG is (by the fallback decoder, see [JPEG decoding](#jpeg-decoding)).
+//! - 1-bit palette TIFF and 12-bit, lossless arithmetic-coded, hierarchical and differential JPEG
+//!   are not decoded (422); lossless JPEG is (by the fallback decoder, see [JPEG decoding](#jpeg-decoding)).
 //! - Truncated JPEGs render what the decoder recovered, as libjpeg does; other truncated files are 422.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -1,13 +1,15 @@
 //! The decoder's entry and its marker loop: tables and headers in file order, each scan handed
 //! to its stage ([`sequential`](super::sequential) straight to pixels at the reduced size,
-//! [`progressive`](super::progressive) into a reduced coefficient store), then
-//! [`output`](super::output) (upsampling and colour).
+//! [`progressive`](super::progressive) into a reduced coefficient store, and for arithmetic
+//! coding [`arithmetic_scan`] into either), then [`output`](super::output) (upsampling and
+//! colour).
 //!
 //! Every buffer is bounded by the frame size, which the caller checked against [`Limits`]
 //! before anything is allocated.
 
+use super::arithmetic_scan;
 use super::error::{DecodeError, Result};
-use super::headers::{self, Frame, Tables};
+use super::headers::{self, Coding, Frame, Tables};
 use super::layout::{layout, Component, Geometry};
 use super::marker::{self, Marker, SegmentError, Segments};
 use super::output::output;
@@ -71,6 +73,7 @@ fn decode_with(
         match segment.marker {
             Marker::Eoi => break,
             Marker::Dht => tables.read_dht(data)?,
+            Marker::Dac => tables.read_dac(data)?,
             Marker::Dqt => tables.read_dqt(data)?,
             Marker::Dri => {
                 tables.restart_interval =
@@ -108,14 +111,17 @@ fn decode_with(
                     }
                 }
                 let pos = segment.end;
-                let end = if frame.progressive {
-                    progressive_scan(
-                        bytes, pos, &scan, &tables, components, geometry, scratch, &mut later,
-                    )?
-                } else {
-                    sequential_scan(
+                let end = match (frame.progressive, frame.coding) {
+                    (true, coding) => progressive_scan(
+                        bytes, pos, coding, &scan, &tables, components, geometry, scratch,
+                        &mut later,
+                    )?,
+                    (false, Coding::Huffman) => sequential_scan(
                         bytes, pos, &scan, &tables, components, geometry, scratch, threads,
-                    )?
+                    )?,
+                    (false, Coding::Arithmetic) => arithmetic_scan::sequential_scan(
+                        bytes, pos, &scan, &tables, components, geometry, scratch,
+                    ),
                 };
                 segments.seek(end);
             }

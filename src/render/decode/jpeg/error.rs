@@ -12,8 +12,8 @@ use crate::Error;
 /// Why the crate's JPEG decoder did not decode a file.
 #[derive(Debug)]
 pub(super) enum DecodeError {
-    /// A coding process or feature the decoder leaves to the fallbacks: lossless, arithmetic and
-    /// hierarchical processes, precision other than 8 bits, sampling factors other than 1, 2 or
+    /// A coding process or feature the decoder leaves to the fallbacks: lossless (Huffman or
+    /// arithmetic) and hierarchical processes, precision other than 8 bits, sampling factors other than 1, 2 or
     /// 4, a progressive refinement of a band it skipped. Becomes [`Error::UnsupportedFormat`].
     Declined(String),
     /// Data the decoder cannot parse: invalid or missing tables, a scan before the frame header,

@@ -1,6 +1,7 @@
 //! The contents of marker segments: frame header (SOF, ITU T.81 B.2.2), scan header (SOS, B.2.3),
-//! quantisation and Huffman tables (DQT B.4, DHT B.4), the JFIF, Adobe and ICC application
-//! segments. Every length is checked against the segment.
+//! quantisation and Huffman tables (DQT B.2.4.1, DHT B.2.4.2), arithmetic conditioning (DAC
+//! B.2.4.3), the JFIF, Adobe and ICC application segments. Every length is checked against the
+//! segment.
 
 use super::error::{DecodeError, Result};
 use super::huffman::HuffmanTable;
@@ -26,11 +27,43 @@ pub(super) struct FrameComponent {
     pub(super) quant: usize,
 }
 
+/// How a frame's entropy-coded data is coded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Coding {
+    /// Huffman coding (SOF0 to SOF2).
+    Huffman,
+    /// Arithmetic coding (SOF9, SOF10; ITU T.81 Annex D).
+    Arithmetic,
+}
+
+/// The conditioning of one DC arithmetic table (DAC, B.2.4.3): the bounds `L` and `U` of the
+/// classes of the previous DC difference (F.1.4.4.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct DcConditioning {
+    /// Lower bound `L` (0 to 15): a previous difference of magnitude at most `2^L / 2` counts
+    /// as zero.
+    pub(super) lower: u8,
+    /// Upper bound `U` (`L` to 15): a previous difference of magnitude above `2^U` is large.
+    pub(super) upper: u8,
+}
+
+impl Default for DcConditioning {
+    /// The default when no DAC segment sets it: `L` = 0, `U` = 1 (F.1.4.4.1.4).
+    fn default() -> Self {
+        DcConditioning { lower: 0, upper: 1 }
+    }
+}
+
+/// The default `Kx` of an AC arithmetic table (F.1.4.4.2.1).
+const DEFAULT_KX: u8 = 5;
+
 /// The frame header.
 #[derive(Debug, Clone)]
 pub(super) struct Frame {
-    /// Progressive process (SOF2), else sequential.
+    /// Progressive process (SOF2, SOF10), else sequential.
     pub(super) progressive: bool,
+    /// Huffman or arithmetic coding.
+    pub(super) coding: Coding,
     /// Samples per line (not 0).
     pub(super) width: usize,
     /// Lines (not 0).
@@ -63,6 +96,11 @@ pub(super) struct Tables {
     pub(super) dc: [Option<HuffmanTable>; 4],
     /// AC Huffman tables.
     pub(super) ac: [Option<HuffmanTable>; 4],
+    /// DC arithmetic conditioning, per table.
+    pub(super) dc_conditioning: [DcConditioning; 4],
+    /// AC arithmetic conditioning `Kx` (1 to 63), per table: zigzag positions up to `Kx` use
+    /// the low-frequency magnitude statistics.
+    pub(super) ac_conditioning: [u8; 4],
     /// Units (MCUs, or blocks of a non-interleaved scan) per restart interval; 0: none.
     pub(super) restart_interval: usize,
     /// The Adobe APP14 transform flag, when that segment is present.
@@ -80,6 +118,8 @@ impl Tables {
             quant: [None; 4],
             dc: [None, None, None, None],
             ac: [None, None, None, None],
+            dc_conditioning: [DcConditioning::default(); 4],
+            ac_conditioning: [DEFAULT_KX; 4],
             restart_interval: 0,
             adobe_transform: None,
             jfif: false,
@@ -155,6 +195,33 @@ impl Tables {
         Ok(())
     }
 
+    /// Reads a DAC segment (B.2.4.3): conditioning of DC (`L`, `U`) and AC (`Kx`) arithmetic
+    /// tables.
+    pub(super) fn read_dac(&mut self, segment: &[u8]) -> Result<()> {
+        let bad = || DecodeError::Corrupt("JPEG arithmetic conditioning segment is invalid");
+        if !segment.len().is_multiple_of(2) {
+            return Err(bad());
+        }
+        for pair in segment.chunks_exact(2) {
+            let (class, id, value) = (pair[0] >> 4, usize::from(pair[0] & 15), pair[1]);
+            if id > 3 {
+                return Err(bad());
+            }
+            match class {
+                0 => {
+                    let (lower, upper) = (value & 15, value >> 4);
+                    if lower > upper {
+                        return Err(bad());
+                    }
+                    self.dc_conditioning[id] = DcConditioning { lower, upper };
+                }
+                1 if (1..=63).contains(&value) => self.ac_conditioning[id] = value,
+                _ => return Err(bad()),
+            }
+        }
+        Ok(())
+    }
+
     /// Reads the application segments that matter to decoding: JFIF, ICC profile chunks, Adobe.
     pub(super) fn read_app(&mut self, marker: Marker, segment: &[u8]) {
         match marker {
@@ -223,14 +290,15 @@ impl<'a> FrameHeader<'a> {
 }
 
 /// Reads the SOFn segment of `process` for the decoder. Declines (as unsupported) what this
-/// decoder leaves to the fallback: lossless, arithmetic, hierarchical processes, precision other
-/// than 8 bits, and sampling factors outside 1, 2 or 4.
+/// decoder leaves to the fallback: lossless (Huffman or arithmetic) and hierarchical processes,
+/// precision other than 8 bits, and sampling factors outside 1, 2 or 4.
 pub(super) fn read_sof(process: u8, segment: &[u8]) -> Result<Frame> {
     let unsupported = DecodeError::Declined;
-    let progressive = match process {
-        0 | 1 => false,
-        2 => true,
-        9..=11 => return Err(unsupported("arithmetic-coded JPEG".into())),
+    let (progressive, coding) = match process {
+        0 | 1 => (false, Coding::Huffman),
+        2 => (true, Coding::Huffman),
+        9 => (false, Coding::Arithmetic),
+        10 => (true, Coding::Arithmetic),
         other => return Err(unsupported(format!("JPEG process SOF{other}"))),
     };
     let bad = || DecodeError::Corrupt("JPEG frame header is invalid");
@@ -271,6 +339,7 @@ pub(super) fn read_sof(process: u8, segment: &[u8]) -> Result<Frame> {
     }
     Ok(Frame {
         progressive,
+        coding,
         width,
         height,
         components,

@@ -12,7 +12,8 @@
 //! per symbol, is what bounds entropy decoding.
 
 use super::error::{DecodeError, Result};
-use super::marker::Marker;
+use super::marker::{entropy_byte, EntropyByte};
+use super::restart::{find_restart, Resynchronise};
 
 /// Bits looked at by the one-lookup decode.
 pub(super) const LOOKAHEAD: u32 = 11;
@@ -155,12 +156,6 @@ impl<'a> BitReader<'a> {
         self.pos
     }
 
-    /// Whether the scan ran out of data (bits past a marker or the end were used).
-    #[inline(always)]
-    pub(super) fn exhausted(&self) -> bool {
-        self.exhausted
-    }
-
     /// Makes at least 32 bits available (zero padding past a marker or the end).
     #[inline(always)]
     pub(super) fn fill(&mut self) {
@@ -190,29 +185,15 @@ impl<'a> BitReader<'a> {
         while self.count < 56 {
             let mut byte = 0u8;
             if !self.at_marker {
-                match self.data.get(self.pos) {
-                    Some(&0xFF) => {
-                        // Fill bytes (FF FF …) may precede a marker.
-                        let mut next = self.pos + 1;
-                        while self.data.get(next) == Some(&0xFF) {
-                            next += 1;
-                        }
-                        match self.data.get(next) {
-                            Some(0) => {
-                                byte = 0xFF;
-                                self.pos = next + 1;
-                            }
-                            _ => {
-                                self.pos = next - 1;
-                                self.at_marker = true;
-                            }
-                        }
-                    }
-                    Some(&value) => {
+                match entropy_byte(self.data, self.pos) {
+                    EntropyByte::Byte(value, next) => {
                         byte = value;
-                        self.pos += 1;
+                        self.pos = next;
                     }
-                    None => self.at_marker = true,
+                    EntropyByte::Marker(at) => {
+                        self.pos = at;
+                        self.at_marker = true;
+                    }
                 }
             }
             if self.at_marker {
@@ -286,56 +267,26 @@ impl<'a> BitReader<'a> {
         self.consume(length);
         symbol
     }
+}
 
-    /// Moves to the start of restart interval `interval` (1 or more: the one after marker
-    /// RST((interval − 1) mod 8)), dropping buffered bits. Returns false when that interval's
-    /// data is missing: the reader then stays on the next marker, reports itself
-    /// [`exhausted`](Self::exhausted) (the caller leaves the interval grey, as libjpeg does) and
-    /// the next call tries again from there.
-    ///
-    /// After corrupt data the reader may stand anywhere before the marker, or on a marker of a
-    /// later interval when markers were lost. The resynchronisation follows libjpeg's: the
-    /// expected RST is taken; one of the next two RSTs is left for its own interval (this one is
-    /// missing); one of the two before is stale and skipped; any other RST is taken as the
-    /// expected one (too far off to tell); any other marker ends the scan.
-    pub(super) fn restart(&mut self, interval: usize) -> bool {
+impl Resynchronise for BitReader<'_> {
+    /// Drops the buffered bits; when the interval's data is missing, the caller leaves the
+    /// interval grey (as libjpeg does) and the next call tries again from the marker.
+    fn restart(&mut self, interval: usize) -> bool {
         self.acc = 0;
         self.count = 0;
         self.padding = 0;
-        self.exhausted = false;
-        self.at_marker = false;
-        let expected = ((interval.wrapping_sub(1)) & 7) as u8;
-        loop {
-            match super::marker::next_marker(self.data, self.pos) {
-                Some((at, Marker::Rst(number))) => {
-                    let ahead = number.wrapping_sub(expected) & 7;
-                    match ahead {
-                        // A later interval's marker: this interval is missing.
-                        1 | 2 => {
-                            self.pos = at;
-                            break;
-                        }
-                        // A marker this reader already passed the interval of: stale.
-                        6 | 7 => self.pos = at + 2,
-                        _ => {
-                            self.pos = at + 2;
-                            return true;
-                        }
-                    }
-                }
-                Some((at, _)) => {
-                    self.pos = at;
-                    break;
-                }
-                None => {
-                    self.pos = self.data.len();
-                    break;
-                }
-            }
-        }
-        self.at_marker = true;
-        self.exhausted = true;
-        false
+        let (pos, found) = find_restart(self.data, self.pos, interval);
+        self.pos = pos;
+        self.at_marker = !found;
+        self.exhausted = !found;
+        found
+    }
+
+    /// Whether the scan ran out of data (bits past a marker or the end were used).
+    #[inline(always)]
+    fn exhausted(&self) -> bool {
+        self.exhausted
     }
 }
 

@@ -203,6 +203,28 @@ impl Direct {
         }
         direct
     }
+
+    /// The accumulators of a block whose DC (before dequantisation) is `dc`, with `LANES` lanes
+    /// per class (1 for 2×2, 4 for 4×4); clamped like [`dequantise`], since a corrupt file's
+    /// predictor may drift anywhere.
+    #[inline(always)]
+    pub(super) fn start<const LANES: usize>(&self, dc: i32) -> Accumulators {
+        let mut acc: Accumulators = [[0; 4]; 4];
+        let dc = i64::from(dc.clamp(-32768, 32767));
+        for (sum, weight) in acc[0].iter_mut().zip(&self.weights[0]).take(LANES) {
+            *sum = dc * weight;
+        }
+        acc
+    }
+
+    /// Adds the AC coefficient `value` (before dequantisation) of zigzag position `k`.
+    #[inline(always)]
+    pub(super) fn add<const LANES: usize>(&self, acc: &mut Accumulators, k: usize, value: i32) {
+        let class = &mut acc[usize::from(self.class[k] & 3)];
+        for (sum, weight) in class.iter_mut().zip(&self.weights[k]).take(LANES) {
+            *sum += i64::from(value) * weight;
+        }
+    }
 }
 
 /// Fraction bits of the direct transform's accumulators.

@@ -310,6 +310,34 @@ pub(super) fn next_marker(data: &[u8], mut pos: usize) -> Option<(usize, Marker)
     }
 }
 
+/// The next byte of entropy-coded data at `pos`, or where the data ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum EntropyByte {
+    /// A data byte (`FF 00` read as `0xFF`) and the position after it.
+    Byte(u8, usize),
+    /// A marker starts at this position (its last `0xFF` fill byte), or the data ends there.
+    Marker(usize),
+}
+
+/// Reads one byte of entropy-coded data at `pos`: a stuffed `FF 00` is one `0xFF`; fill bytes
+/// (`FF FF …`) before a marker belong to the marker.
+pub(super) fn entropy_byte(data: &[u8], pos: usize) -> EntropyByte {
+    match data.get(pos) {
+        Some(&0xFF) => {
+            let mut next = pos + 1;
+            while data.get(next) == Some(&0xFF) {
+                next += 1;
+            }
+            match data.get(next) {
+                Some(0) => EntropyByte::Byte(0xFF, next + 1),
+                _ => EntropyByte::Marker(next - 1),
+            }
+        }
+        Some(&value) => EntropyByte::Byte(value, pos + 1),
+        None => EntropyByte::Marker(data.len()),
+    }
+}
+
 /// The position of the next `0xFF` at or after `pos`, sixteen bytes per step.
 fn find_ff(data: &[u8], mut pos: usize) -> Option<usize> {
     while let Some(chunk) = data.get(pos..pos + 16) {

@@ -11,9 +11,12 @@
 //! samples. Restart intervals decode in
 //! parallel on at most `std::thread::available_parallelism()` threads.
 //!
-//! It handles baseline and extended (8-bit Huffman) sequential and progressive JPEG, 1, 3 or 4
-//! components (grey, YCbCr, RGB, CMYK, YCCK), sampling factors 1, 2 and 4, restart markers, and
-//! truncated or corrupt entropy data (what is missing stays mid-grey, as with libjpeg). In a file
+//! It handles baseline and extended (8-bit) sequential and progressive JPEG, Huffman or
+//! arithmetic coded (SOF0–2, SOF9–10, with DAC conditioning), 1, 3 or 4 components (grey, YCbCr,
+//! RGB, CMYK, YCCK), sampling factors 1, 2 and 4, restart markers, and truncated or corrupt
+//! entropy data (what is missing stays mid-grey, as with libjpeg; arithmetic-coded data is fed
+//! zeros past its end, as the standard says, and an impossible decision sequence ends its
+//! restart interval). In a file
 //! with restart markers a corrupt interval costs that interval only: decoding resynchronises at
 //! the next RST marker, checking its number like libjpeg does (lost or stale markers included).
 //!
@@ -32,6 +35,9 @@
 //!   buffers they are decoded into;
 //! - [`sequential`] and [`progressive`]: the scans, over [`huffman`] (bit reader, tables) and
 //!   [`idct`] (reduced transforms);
+//! - [`arithmetic_scan`]: the scans of arithmetic-coded frames, into the same planes and
+//!   coefficient store, over [`arithmetic_blocks`] (what the decisions mean: T.81 F.2.4, G.2) and
+//!   [`arithmetic`] (the binary decoder and Table D.2, Annex D);
 //! - [`restart`]: the one loop over a scan's units with restart markers and resynchronisation,
 //!   and the parallel schedule of restart intervals;
 //! - [`output`]: upsampling ([`upsample`]) and colour into the decoded image.
@@ -49,8 +55,9 @@
 //!   frame…), where the fallbacks may still recover something.
 //!
 //! Refused by [`read_header`] before any decoder runs (a clean 422, as before, since neither
-//! fallback decodes them): arithmetic coding (SOF9–11), 12-bit samples, the hierarchical and
-//! differential processes (SOF5–7, SOF13–15).
+//! fallback decodes them): lossless arithmetic coding (SOF11), 12-bit samples, the hierarchical
+//! and differential processes (SOF5–7, SOF13–15). An arithmetic-coded file the decoder cannot
+//! parse goes to the fallbacks like any other, which refuse it with their error.
 //!
 //! # Threads
 //!
@@ -58,6 +65,9 @@
 //! threads restart intervals may use (1: the calling thread only); the render path passes
 //! `std::thread::available_parallelism()`.
 
+mod arithmetic;
+mod arithmetic_blocks;
+mod arithmetic_scan;
 mod decoder;
 mod error;
 mod headers;
@@ -140,10 +150,10 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
                 }
                 let sof = FrameHeader::parse(data).ok_or_else(truncated)?;
                 match process {
-                    0..=3 => {}
-                    9..=11 => {
+                    0..=3 | 9 | 10 => {}
+                    11 => {
                         return Err(Error::UnsupportedFormat {
-                            reason: "arithmetic-coded JPEG".into(),
+                            reason: "lossless arithmetic-coded JPEG (SOF11)".into(),
                         })
                     }
                     _ => {
@@ -164,7 +174,7 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
                         reason: format!("JPEG with {components} components"),
                     });
                 }
-                frame = Some((sof.width, sof.height, components, process == 2));
+                frame = Some((sof.width, sof.height, components, matches!(process, 2 | 10)));
             }
             Marker::App(1) if exif_orientation.is_none() => {
                 if let Some(exif) = data.strip_prefix(b"Exif\0\0") {

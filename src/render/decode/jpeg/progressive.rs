@@ -1,11 +1,13 @@
 //! Progressive scans: DC and AC scans, first passes and refinements, into a reduced coefficient
 //! store (only the coefficients the reduced IDCT reads), then one IDCT per block at the end.
 //! AC scans past what the reduced blocks read are skipped without decoding, unless a later
-//! refinement that is decoded needs them.
+//! refinement that is decoded needs them. The Huffman-coded scans are decoded here, the
+//! arithmetic-coded ones in [`arithmetic_scan`].
 
+use super::arithmetic_scan;
 use super::decoder::MAX_SCANS;
 use super::error::{DecodeError, Result};
-use super::headers::{Scan, Tables};
+use super::headers::{Coding, Scan, Tables};
 use super::huffman::{BitReader, HuffmanTable};
 use super::idct::{dequantise, write_block};
 use super::layout::{size_index, Component, Geometry, NATURAL_OF_SLOT, NONE};
@@ -13,11 +15,12 @@ use super::marker::{self, Marker, Segments};
 use super::restart::for_each_unit;
 use super::scratch::{reuse, Scratch};
 
-/// A progressive scan. Returns where the next marker is.
+/// A progressive scan, Huffman or arithmetic `coding`. Returns where the next marker is.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn progressive_scan(
     bytes: &[u8],
     pos: usize,
+    coding: Coding,
     scan: &Scan,
     tables: &Tables,
     components: &mut [Component],
@@ -48,6 +51,10 @@ pub(super) fn progressive_scan(
                 "progressive JPEG refining a band this decoder skipped".into(),
             ));
         }
+        if coding == Coding::Arithmetic {
+            let end = arithmetic_scan::ac_scan(bytes, pos, scan, tables, component, scratch, index);
+            return Ok(end);
+        }
         let table = tables.ac[scan.components[0].2]
             .as_ref()
             .ok_or_else(missing)?;
@@ -64,6 +71,10 @@ pub(super) fn progressive_scan(
         return Ok(bits.position());
     }
     // DC scans, interleaved or not.
+    if coding == Coding::Arithmetic {
+        let end = arithmetic_scan::dc_scan(bytes, pos, scan, tables, components, geometry, scratch);
+        return Ok(end);
+    }
     let interleaved = scan.components.len() > 1;
     let mut plan = Vec::with_capacity(scan.components.len());
     for &(index, dc, _) in &scan.components {
@@ -116,7 +127,7 @@ pub(super) fn progressive_scan(
 }
 
 /// Clamps a coefficient into the store's 16 bits.
-fn saturate(value: i32) -> i16 {
+pub(super) fn saturate(value: i32) -> i16 {
     value.clamp(-32768, 32767) as i16
 }
 

@@ -5,8 +5,47 @@
 use std::ops::Range;
 
 use super::huffman::BitReader;
-use super::marker::{Marker, Segments};
+use super::marker::{next_marker, Marker, Segments};
 use super::sequential::{decode_units, ScanComponent};
+
+/// What both entropy decoders (Huffman's bit reader, the arithmetic decoder) offer the loop
+/// over a scan's units.
+pub(super) trait Resynchronise {
+    /// Moves to the start of restart interval `interval` (1 or more) with [`find_restart`] and
+    /// resets the decoder. Returns false when that interval's data is missing: the decoder then
+    /// stays on the next marker and reports itself [`exhausted`](Self::exhausted).
+    fn restart(&mut self, interval: usize) -> bool;
+
+    /// Whether the rest of the current restart interval cannot be decoded (its data ran out,
+    /// or decoded to something impossible).
+    fn exhausted(&self) -> bool;
+}
+
+/// Where restart interval `interval` (1 or more: the one after marker RST((interval − 1) mod
+/// 8)) starts, searching from `pos`: `(position after its marker, true)`, or `(position of the
+/// next marker or the end, false)` when that interval's data is missing.
+///
+/// After corrupt data the reader may stand anywhere before the marker, or on a marker of a
+/// later interval when markers were lost. The resynchronisation follows libjpeg's: the expected
+/// RST is taken; one of the next two RSTs is left for its own interval (this one is missing);
+/// one of the two before is stale and skipped; any other RST is taken as the expected one (too
+/// far off to tell); any other marker ends the scan.
+pub(super) fn find_restart(data: &[u8], mut pos: usize, interval: usize) -> (usize, bool) {
+    let expected = ((interval.wrapping_sub(1)) & 7) as u8;
+    loop {
+        match next_marker(data, pos) {
+            Some((at, Marker::Rst(number))) => match number.wrapping_sub(expected) & 7 {
+                // A later interval's marker: this interval is missing.
+                1 | 2 => return (at, false),
+                // A marker this reader already passed the interval of: stale.
+                6 | 7 => pos = at + 2,
+                _ => return (at + 2, true),
+            },
+            Some((at, _)) => return (at, false),
+            None => return (data.len(), false),
+        }
+    }
+}
 
 /// Runs `decode(bits, state, unit)` for each unit of `units` in order, restarting the reader at
 /// each restart marker (every `restart` units, 0 for none) and `state` with it: what one unit
@@ -16,11 +55,11 @@ use super::sequential::{decode_units, ScanComponent};
 /// next restart interval, where the reader resynchronises: the rest of the interval keeps what
 /// it holds (mid-grey, as with libjpeg). Without restart markers the rest of the scan does.
 #[inline(always)]
-pub(super) fn for_each_unit<S: Default>(
-    bits: &mut BitReader<'_>,
+pub(super) fn for_each_unit<R: Resynchronise, S: Default>(
+    bits: &mut R,
     units: Range<usize>,
     restart: usize,
-    mut decode: impl FnMut(&mut BitReader<'_>, &mut S, usize),
+    mut decode: impl FnMut(&mut R, &mut S, usize),
 ) {
     let mut state = S::default();
     let start = units.start;

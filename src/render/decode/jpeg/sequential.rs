@@ -210,18 +210,10 @@ fn decode_block_direct<const LANES: usize>(
     pred: &mut i32,
 ) -> idct::Accumulators {
     let mut hot = decode_dc(bits, component, pred);
-    let mut acc: idct::Accumulators = [[0; 4]; 4];
-    // Clamped like `dequantise`: a corrupt file's predictor may drift anywhere.
-    let dc = i64::from((*pred).clamp(-32768, 32767));
-    for (sum, weight) in acc[0].iter_mut().zip(&direct.weights[0]).take(LANES) {
-        *sum = dc * weight;
-    }
+    let mut acc = direct.start::<LANES>(*pred);
     if let Some(ac) = component.ac {
         hot = for_each_ac(bits, hot, ac, |k, value| {
-            let class = &mut acc[usize::from(direct.class[k] & 3)];
-            for (sum, weight) in class.iter_mut().zip(&direct.weights[k]).take(LANES) {
-                *sum += i64::from(value) * weight;
-            }
+            direct.add::<LANES>(&mut acc, k, value)
         });
     }
     bits.set_hot(hot);

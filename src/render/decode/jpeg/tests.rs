@@ -14,10 +14,8 @@ use crate::test_common::reference::{Raster, Reference};
 
 /// Corpus files the decoder declines on purpose (the fallback decodes or refuses them), with why.
 const DECLINED: &[(&str, &str)] = &[
-    ("jpeg/arithmetic_testimgari.jpg", "arithmetic coding"),
     ("jpeg/12bit_monkey12.jpg", "12-bit samples"),
     ("jpeg/lossless_sof3_testimgl.jpg", "lossless process (SOF3)"),
-    ("suites/libjpeg-turbo/testimgari.jpg", "arithmetic coding"),
     ("suites/libjpeg-turbo/monkey12.jpg", "12-bit samples"),
 ];
 
@@ -233,6 +231,62 @@ fn every_corpus_jpeg_matches_libjpeg_turbo_at_every_scale() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// Arithmetic-coded corpus files (`jpegtran -arithmetic` of Huffman-coded ones, see
+/// `scripts/make_arithmetic_corpus.sh`) with the file they were made from: the same
+/// coefficients, so the same pixels.
+const ARITHMETIC_TWINS: &[(&str, &str)] = &[
+    (
+        "jpeg/arithmetic_baseline_hopper.jpg",
+        "jpeg/baseline_hopper.jpg",
+    ),
+    (
+        "jpeg/arithmetic_grayscale_hopper.jpg",
+        "jpeg/grayscale_hopper.jpg",
+    ),
+    (
+        "jpeg/arithmetic_progressive_cat.jpg",
+        "jpeg/progressive_cat.jpg",
+    ),
+    (
+        "jpeg/arithmetic_progressive_restart_cat.jpg",
+        "jpeg/progressive_cat.jpg",
+    ),
+    (
+        "jpeg/arithmetic_restart_icc_adobergb_person.jpg",
+        "jpeg/icc_adobergb_person.jpg",
+    ),
+    (
+        "jpeg/arithmetic_444_restarts.jpg",
+        "suites/jpeg-decoder/restarts.jpg",
+    ),
+];
+
+/// Each arithmetic-coded file decodes to exactly the pixels of its Huffman-coded twin, at every
+/// scale, on one thread and on two.
+#[test]
+fn arithmetic_files_decode_exactly_like_their_huffman_twins() {
+    for (arithmetic, huffman) in ARITHMETIC_TWINS {
+        let (ours, twin) = (corpus_bytes(arithmetic), corpus_bytes(huffman));
+        for eighths in SCALES {
+            let reference = decoder::decode(&twin, eighths, &Limits::default(), 1).unwrap();
+            for threads in [1, 2] {
+                let decoded = decoder::decode(&ours, eighths, &Limits::default(), threads)
+                    .unwrap_or_else(|error| panic!("{arithmetic} at {eighths}/8: {error}"));
+                assert_eq!(
+                    (decoded.width, decoded.height, decoded.kind),
+                    (reference.width, reference.height, reference.kind),
+                    "{arithmetic} at {eighths}/8"
+                );
+                let score = psnr(&decoded.data, &reference.data);
+                assert!(
+                    decoded.data == reference.data,
+                    "{arithmetic} at {eighths}/8 differs from {huffman}: {score:.1} dB"
+                );
+            }
+        }
+    }
+}
+
 /// The bomb is refused by the limit before anything is allocated for it.
 #[test]
 fn declared_giant_is_refused_by_the_limit() {
@@ -253,7 +307,9 @@ fn matches_jpeg_decoder() {
     let mut minimum = [f64::MAX; 4];
     for path in all_jpegs(&corpus_dir().join("jpeg")) {
         let name = relative(&path);
-        if DECLINED.iter().any(|(file, _)| *file == name) {
+        // jpeg-decoder does not decode arithmetic coding: djpeg and the Huffman twins
+        // (`ARITHMETIC_TWINS`) hold those files.
+        if DECLINED.iter().any(|(file, _)| *file == name) || name.starts_with("jpeg/arithmetic_") {
             continue;
         }
         let bytes = std::fs::read(&path).unwrap();
@@ -415,7 +471,7 @@ fn cjpeg(source: Source, width: u32, height: u32, options: &[&str]) -> (PathBuf,
 /// markers, at every scale, against djpeg.
 #[test]
 fn odd_sizes_and_every_sampling_match_libjpeg_turbo() {
-    let variants: [&[&str]; 11] = [
+    let variants: [&[&str]; 16] = [
         &["-sample", "2x2"],
         // Quality 100 codes the last coefficient of many blocks, which then end without an end
         // of block: the two-coefficient lookups must not read into the next block.
@@ -429,11 +485,29 @@ fn odd_sizes_and_every_sampling_match_libjpeg_turbo() {
         &["-sample", "1x1", "-progressive"],
         &["-sample", "2x2", "-restart", "1"],
         &["-sample", "2x2", "-restart", "3B"],
+        // Arithmetic coding: the same coefficients as the variant without `-arithmetic`.
+        &["-sample", "2x2", "-arithmetic"],
+        &["-sample", "1x1", "-arithmetic"],
+        &["-grayscale", "-arithmetic"],
+        &["-sample", "2x2", "-progressive", "-arithmetic"],
+        &["-sample", "2x2", "-restart", "3B", "-arithmetic"],
     ];
     for (width, height) in [(333, 217), (17, 9), (1, 1), (95, 1), (1, 70)] {
         for options in variants {
             let (path, key) = cjpeg(PHOTO, width, height, options);
             let bytes = std::fs::read(&path).unwrap();
+            if let Some((&"-arithmetic", huffman)) = options.split_last() {
+                let (twin, _) = cjpeg(PHOTO, width, height, huffman);
+                let twin = std::fs::read(&twin).unwrap();
+                for eighths in SCALES {
+                    let ours = decoder::decode(&bytes, eighths, &Limits::default(), 1).unwrap();
+                    let reference = decoder::decode(&twin, eighths, &Limits::default(), 1).unwrap();
+                    assert!(
+                        ours.data == reference.data,
+                        "{width}x{height} {options:?} at {eighths}/8: not the pixels of {huffman:?}"
+                    );
+                }
+            }
             for threads in [1, 3] {
                 for (eighths, score) in against_djpeg(&bytes, &path, &key, threads) {
                     println!("{width}x{height} {options:?} at {eighths}/8: {score:.1} dB");
@@ -636,6 +710,141 @@ fn truncation_keeps_the_decoded_part() {
     assert_eq!(decoded.data[..row * 8], full.data[..row * 8]);
     let last = &decoded.data[decoded.data.len() - row..];
     assert!(last.iter().all(|&v| v.abs_diff(128) <= 1), "grey fill");
+}
+
+/// Truncated arithmetic-coded files (sequential and progressive) decode at every scale, keeping
+/// what was decoded: the decoder feeds zeros past the end, as the standard says, and the
+/// amount of work stays bounded by the frame.
+#[test]
+fn truncated_arithmetic_files_keep_the_decoded_part() {
+    for name in [
+        "jpeg/arithmetic_restart_icc_adobergb_person.jpg",
+        "jpeg/arithmetic_baseline_hopper.jpg",
+        "jpeg/arithmetic_progressive_cat.jpg",
+    ] {
+        let bytes = corpus_bytes(name);
+        for cut in [bytes.len() / 2, bytes.len() * 9 / 10, bytes.len() - 2] {
+            let truncated = &bytes[..cut];
+            for eighths in SCALES {
+                let full = decoder::decode(&bytes, eighths, &Limits::default(), 1).unwrap();
+                let decoded = decoder::decode(truncated, eighths, &Limits::default(), 1)
+                    .unwrap_or_else(|error| panic!("{name} cut at {cut}, {eighths}/8: {error}"));
+                assert_eq!((decoded.width, decoded.height), (full.width, full.height));
+                if !name.contains("progressive") {
+                    // The first MCU row at this scale (less a line for the chroma filter) is
+                    // long decoded when the data stops.
+                    let channels = full.data.len() / (full.width * full.height);
+                    let lines = (16 * eighths as usize / 8 - 1).max(1);
+                    let rows = (full.width * channels * lines).min(full.data.len());
+                    assert!(
+                        decoded.data[..rows] == full.data[..rows],
+                        "{name} cut at {cut}, {eighths}/8: first rows differ"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Garbage in one restart interval of an arithmetic-coded file costs that interval only: the
+/// decoder resynchronises at the next RST marker, with fresh statistics. The file is
+/// progressive with an interval of two MCU rows; the garbage is in the first (DC) scan.
+#[test]
+fn corrupt_arithmetic_restart_interval_resynchronises() {
+    let clean = corpus_bytes("jpeg/arithmetic_progressive_restart_cat.jpg");
+    let starts = restart_starts(&clean);
+    // 240 lines of 16-line MCU rows, two rows per interval.
+    assert_eq!(starts.len(), 8, "intervals of the first scan");
+    let damaged = 3;
+    let mut bytes = clean.clone();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for byte in &mut bytes[starts[damaged] + 4..starts[damaged + 1] - 4] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        *byte = (state % 255) as u8; // never 0xFF: no marker made up
+    }
+    for eighths in SCALES {
+        let reference = decoder::decode(&clean, eighths, &Limits::default(), 1).unwrap();
+        let ours = decoder::decode(&bytes, eighths, &Limits::default(), 1).unwrap();
+        let row = reference.width * 3;
+        let lines = 32 * eighths as usize / 8;
+        // One line of margin for the chroma filter.
+        let (first, last) = (
+            damaged * lines - 1,
+            ((damaged + 1) * lines + 1).min(reference.height),
+        );
+        assert!(
+            ours.data[..first * row] == reference.data[..first * row],
+            "{eighths}/8: rows before the damage"
+        );
+        assert!(
+            ours.data[last * row..] == reference.data[last * row..],
+            "{eighths}/8: rows after the damage"
+        );
+        assert!(
+            ours.data[first * row..last * row] != reference.data[first * row..last * row],
+            "{eighths}/8: the garbage changed nothing"
+        );
+    }
+}
+
+/// A random-mutation run over the arithmetic-coded corpus files (truncations, bytes changed in
+/// the headers and in the entropy-coded data), the decoder alone at every scale: a picture or a
+/// typed error each time. Not coverage-guided (`benches/fuzz.sh` runs libFuzzer); run with
+/// `PERSON_IMAGE_MUTATION_SECONDS=120 cargo test --lib arithmetic_mutations -- --ignored
+/// --nocapture`.
+#[test]
+#[ignore = "a timed soak; the fuzz targets cover the same path"]
+fn arithmetic_mutations_decode_or_fail_cleanly() {
+    let seconds: u64 = std::env::var("PERSON_IMAGE_MUTATION_SECONDS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(30);
+    let seeds: Vec<Vec<u8>> = ARITHMETIC_TWINS
+        .iter()
+        .map(|(file, _)| corpus_bytes(file))
+        .chain([corpus_bytes("jpeg/arithmetic_testimgari.jpg")])
+        .collect();
+    let limits = Limits::default().max_source_pixels(1 << 20);
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let start = std::time::Instant::now();
+    let (mut runs, mut decoded) = (0u64, 0u64);
+    while start.elapsed().as_secs() < seconds {
+        let mut bytes = seeds[next() as usize % seeds.len()].clone();
+        if next() % 4 == 0 {
+            bytes.truncate(next() as usize % bytes.len());
+        }
+        for _ in 0..1 + next() % 16 {
+            if bytes.is_empty() {
+                break;
+            }
+            // Half of the changes in the first 600 bytes (headers, DAC, first scan).
+            let span = if next() % 2 == 0 {
+                bytes.len().min(600)
+            } else {
+                bytes.len()
+            };
+            let at = next() as usize % span;
+            bytes[at] = next() as u8;
+        }
+        let eighths = [1, 2, 4, 8][next() as usize % 4];
+        if decoder::decode(&bytes, eighths, &limits, 1 + next() as usize % 2).is_ok() {
+            decoded += 1;
+        }
+        runs += 1;
+    }
+    println!(
+        "{runs} mutated arithmetic files in {:?}, {decoded} decoded, the rest typed errors",
+        start.elapsed()
+    );
+    assert!(runs > 0);
 }
 
 /// A thread's scratch grows for a big decode and gives the memory back after a small one.
