@@ -16,6 +16,7 @@
 //! decoded source. [`peak_bytes`] estimates each, and the service's render budget reserves it.
 
 mod animation;
+mod bmp;
 mod colour;
 mod jpeg;
 #[cfg(fuzzing)]
@@ -28,6 +29,7 @@ mod still;
 #[cfg(test)]
 mod tests;
 mod tiff;
+mod tiff_strips;
 
 use super::picture::Picture;
 // Shrink-on-load decoders resize right after decoding, before orientation, at the smallest size.
@@ -79,6 +81,8 @@ pub(crate) fn decode(
     match info.format {
         ImageFormat::Jpeg => jpeg::decode(bytes, target, limits),
         ImageFormat::Png => png::decode(bytes, target, limits),
+        ImageFormat::Bmp => bmp::decode(bytes, target, limits),
+        ImageFormat::Tiff => tiff_strips::decode(bytes, target, limits),
         ImageFormat::Gif | ImageFormat::WebP if keep_animation => {
             animation::decode(bytes, info.format, target, limits)
         }
@@ -102,6 +106,10 @@ pub(crate) fn peak_bytes(info: &SourceInfo, target: (u32, u32), keep_animation: 
             area((scaled(info.width), scaled(info.height))).saturating_mul(9)
         }
         ImageFormat::Png if info.streams => png::peak_bytes((info.width, info.height), target),
+        ImageFormat::Bmp if info.streams => bmp::peak_bytes((info.width, info.height), target),
+        ImageFormat::Tiff if info.streams => {
+            tiff_strips::peak_bytes((info.width, info.height), target)
+        }
         _ => area((info.width, info.height)).saturating_mul(12),
     };
     let frames = if keep_animation && matches!(info.format, ImageFormat::Gif | ImageFormat::WebP) {
