@@ -6,15 +6,16 @@
 //! Uncompressed BMPs stream: the source is a byte slice, so each displayed row is read at its
 //! offset (bottom-up files from the end), converted to RGB(A) into a band and resampled as the
 //! bands arrive ([`Bands`]); a render holds a band, the filter's window, a source-width ×
-//! target-height intermediate and the output. RLE data can only be decoded from its start (a
-//! run may cross rows, and a delta skips them), so an RLE bitmap is first decoded into a plane
-//! of palette indices (one byte a pixel, a third of the RGB picture), then streamed from it.
+//! target-height intermediate and the output. RLE data can only be decoded from its start (rows
+//! have no offsets, deltas skip them, and bottom-up files start with the last displayed row), so
+//! an RLE bitmap is first decoded into a plane of palette indices (one byte a pixel, a third of
+//! the RGB picture), then streamed from it.
 //!
 //! Lenient where the reference readers (ImageMagick, libvips) are: a planes field other than 1,
-//! a palette size beyond the bit depth (clamped), RLE runs past the row end (wrapped onto the
-//! next row), RLE data that ends early or without its end-of-bitmap mark, top-down RLE, and
-//! palette indices past the palette (drawn with its first colour). Every size and offset is
-//! checked against the file and the limits before anything is allocated.
+//! a palette size beyond the bit depth (clamped), RLE runs past the row end (on into the next
+//! row), RLE data that ends early or without its end-of-bitmap mark, top-down RLE, and palette
+//! indices past the palette (drawn with its first colour). Every size and offset is checked
+//! against the file and the limits before anything is allocated.
 
 use image::metadata::Orientation;
 
@@ -76,9 +77,13 @@ impl Field {
         }
     }
 
-    /// The 8-bit value of this channel in `pixel`: narrower fields repeat their bits downwards
-    /// (5-bit 31 and 6-bit 63 become 255, like the reference readers), wider ones round.
+    /// The 8-bit value of this channel in `pixel`: 0 when absent, narrower fields repeat their
+    /// bits downwards (5-bit 31 and 6-bit 63 become 255, like the reference readers), wider ones
+    /// round.
     fn value(self, pixel: u32) -> u8 {
+        if self.width == 0 {
+            return 0;
+        }
         let value = (u64::from(pixel) >> self.shift) & ((1u64 << self.width) - 1);
         if self.width >= 8 {
             let max = (1u64 << self.width) - 1;
@@ -456,8 +461,9 @@ fn convert_row(header: &Header, data: &[u8], out: &mut [u8]) {
 
 /// Decodes RLE4 or RLE8 data into a plane of palette indices, stored rows in file order (the
 /// first is the bottom one unless the file is top-down). Pixels the data never reaches keep
-/// index 0; runs past the end of a row continue on the next; data after the last row, or ending
-/// without an end-of-bitmap mark, ends the decode. Every step consumes input, so it ends.
+/// index 0; runs past the end of a row go on into the next; data after the last row, ending
+/// without an end-of-bitmap mark, or writing more than twice the plane, ends the decode. Every
+/// step consumes input, so it ends.
 fn rle_plane(bytes: &[u8], header: &Header, four: bool) -> Result<Vec<u8>> {
     let (width, height) = (header.width as usize, header.height as usize);
     let pixels = width
@@ -466,12 +472,24 @@ fn rle_plane(bytes: &[u8], header: &Header, four: bool) -> Result<Vec<u8>> {
     let mut plane = vec![0u8; pixels];
     let data = &bytes[header.data_offset..];
     let (mut x, mut y, mut pos) = (0usize, 0usize, 0usize);
-    let mut put = |x: usize, y: usize, index: u8| {
-        if let Some(at) = y.checked_mul(width).and_then(|row| row.checked_add(x)) {
-            if let Some(pixel) = plane.get_mut(at) {
-                *pixel = index;
-            }
+    // A run past the end of its row goes on into the next (as the reference readers draw it).
+    // Files write each pixel about once; writes beyond twice the plane end the decode, so runs
+    // that claim the same rows over and over cost no more than that.
+    let mut budget = pixels.saturating_mul(2);
+    let mut put = |x: usize, y: usize, count: usize, index: &dyn Fn(usize) -> u8| -> bool {
+        let start = y.saturating_mul(width).saturating_add(x);
+        let end = start.saturating_add(count).min(pixels);
+        if start >= end {
+            return true;
         }
+        if budget < end - start {
+            return false;
+        }
+        budget -= end - start;
+        for (i, pixel) in plane[start..end].iter_mut().enumerate() {
+            *pixel = index(i);
+        }
+        true
     };
     while y < height {
         let (Some(&count), Some(&value)) = (data.get(pos), data.get(pos + 1)) else {
@@ -479,15 +497,13 @@ fn rle_plane(bytes: &[u8], header: &Header, four: bool) -> Result<Vec<u8>> {
         };
         pos += 2;
         if count > 0 {
-            for i in 0..usize::from(count) {
-                let index = if !four {
-                    value
-                } else if i % 2 == 0 {
-                    value >> 4
-                } else {
-                    value & 0x0F
-                };
-                put(x + i, y, index);
+            let run = |i: usize| match (four, i % 2) {
+                (false, _) => value,
+                (true, 0) => value >> 4,
+                (true, _) => value & 0x0F,
+            };
+            if !put(x, y, usize::from(count), &run) {
+                break;
             }
             x = x.saturating_add(usize::from(count));
             continue;
@@ -512,15 +528,13 @@ fn rle_plane(bytes: &[u8], header: &Header, four: bool) -> Result<Vec<u8>> {
                 let Some(literal) = data.get(pos..pos + len) else {
                     break;
                 };
-                for i in 0..count {
-                    let index = if !four {
-                        literal[i]
-                    } else if i % 2 == 0 {
-                        literal[i / 2] >> 4
-                    } else {
-                        literal[i / 2] & 0x0F
-                    };
-                    put(x + i, y, index);
+                let literal = |i: usize| match (four, i % 2) {
+                    (false, _) => literal[i],
+                    (true, 0) => literal[i / 2] >> 4,
+                    (true, _) => literal[i / 2] & 0x0F,
+                };
+                if !put(x, y, count, &literal) {
+                    break;
                 }
                 x = x.saturating_add(count);
                 // Literal runs are padded to 16 bits.
@@ -596,7 +610,8 @@ pub(super) mod tests {
         assert_eq!(Field::from_mask(0x3FF).value(0x3FF), 255);
         assert_eq!(Field::from_mask(0x3FF).value(0x200), 128);
         assert_eq!(Field::from_mask(0xFFFF_FFFF).value(u32::MAX), 255);
-        assert_eq!(Field::default().width, 0);
+        // An absent channel (a zero mask, as in rgb16-880.bmp) is 0, at once.
+        assert_eq!(Field::from_mask(0).value(u32::MAX), 0);
     }
 
     #[test]

@@ -6,13 +6,18 @@
 //! JPEG through the crate's own decoder with shrink-on-load in the DCT domain, in stages
 //! ([`jpeg`]: markers, headers, sequential and progressive scans, restart intervals, output; what
 //! it declines goes to `jpeg-decoder`, then `image`), non-interlaced PNG streamed in bands of
-//! rows through the `png` crate's row reader and resampled as they arrive ([`png`]), everything
-//! else through `image` ([`still`], [`animation`]), then ICC conversion ([`colour`]), the SIMD
-//! resample of the `resize` stage, and the EXIF orientation ([`orientation`]).
+//! rows through the `png` crate's row reader ([`png`]), BMP through our own reader, row by row
+//! ([`bmp`]), strip TIFFs strip by strip through the `tiff` crate's chunk reader
+//! ([`tiff_strips`]), all three resampled as the rows arrive, everything else through `image`
+//! ([`still`], [`animation`]), then ICC conversion ([`colour`]), the SIMD resample of the
+//! `resize` stage, and the EXIF orientation ([`orientation`]).
 //!
-//! Memory: a JPEG render holds its picture at the shrink-on-load scale, a streaming PNG render
-//! a band of rows, a narrow intermediate (target width × source height) and the output; what
-//! cannot stream (interlaced PNG, GIF, TIFF, BMP, WebP, animation frames) holds the whole
+//! Memory: a JPEG render holds its picture at the shrink-on-load scale; a streaming render (PNG
+//! but interlaced, BMP but RLE, TIFF in strips of at most 1 MiB, unsigned 8/16-bit grey, RGB(A)
+//! or unsubsampled YCbCr, uncompressed, LZW, Deflate or PackBits) a band of rows, a narrow
+//! intermediate (source width × target height) and the output; an RLE BMP one byte a pixel of
+//! palette indices besides. What cannot stream (interlaced PNG, tiled, JPEG-compressed, planar,
+//! palette, CMYK, float or subsampled YCbCr TIFF, GIF, WebP, animation frames) holds the whole
 //! decoded source. [`peak_bytes`] estimates each, and the service's render budget reserves it.
 
 mod animation;
@@ -52,8 +57,9 @@ pub(crate) struct SourceInfo {
     /// Whether it is a GIF or WebP animation (more than one frame): negotiation keeps it in its
     /// format rather than choose WebP (SPEC §4.1).
     pub(crate) animated: bool,
-    /// Whether it decodes in bands of rows (a non-interlaced PNG): a render holds the output and
-    /// a band, not the whole source.
+    /// Whether it decodes in bands of rows (a non-interlaced PNG, a BMP but RLE, a strip TIFF
+    /// the `tiff_strips` module takes): a render holds the output and a band, not the whole
+    /// source.
     pub(crate) streams: bool,
 }
 
@@ -93,8 +99,9 @@ pub(crate) fn decode(
 /// About the most memory [`decode()`] (with the resize and the encode after it) holds at once for
 /// `info` at `target`: what a render budget reserves. Estimated from the header, generously:
 /// JPEG decodes at the shrink-on-load scale into planes, the interleaved picture and the resize
-/// buffers (about 9 bytes a decoded pixel); a streaming PNG holds its band, intermediate and
-/// result ([`png::peak_bytes`]); other formats decode at full size, possibly 16-bit with alpha,
+/// buffers (about 9 bytes a decoded pixel); a streaming PNG, BMP or TIFF holds its band,
+/// intermediate and result ([`png::peak_bytes`], [`bmp::peak_bytes`],
+/// [`tiff_strips::peak_bytes`]); other formats decode at full size, possibly 16-bit with alpha,
 /// then convert (about 12 bytes a pixel); animations also keep their resized frames.
 pub(crate) fn peak_bytes(info: &SourceInfo, target: (u32, u32), keep_animation: bool) -> u64 {
     let area = |(width, height): (u32, u32)| u64::from(width) * u64::from(height);

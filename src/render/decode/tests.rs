@@ -846,3 +846,24 @@ fn sixteen_bit_and_grey_strips_stream_like_the_whole_picture() {
         }
     }
 }
+
+/// At full size nothing is resampled: the streamed strips are the whole-picture path's bytes
+/// (predictor, PackBits, LZW, YCbCr, associated alpha).
+#[test]
+fn streamed_tiff_strips_at_full_size_are_the_whole_pictures_bytes() {
+    let limits = Limits::default();
+    for name in [
+        "suites/image-rs/tiff/testsuite/hpredict_packbits.tiff",
+        "tiff/associated_alpha_lzw_predictor.tiff",
+        "tiff/ycbcr_bt709_uncompressed.tif",
+        "tiff/hopper_rgb_lzw.tif",
+    ] {
+        let bytes = read(name);
+        let info = probe(&bytes, &limits).unwrap();
+        assert!(info.streams, "{name}");
+        let target = (info.width, info.height);
+        let ours = tiff_strips::decode(&bytes, target, &limits).unwrap();
+        let whole = still::decode(&bytes, ImageFormat::Tiff, target, &limits).unwrap();
+        assert_eq!(samples(&ours), samples(&whole), "{name}");
+    }
+}
