@@ -630,12 +630,13 @@ pub(super) mod tests {
     fn hostile_headers_are_typed_errors_before_any_allocation() {
         let limits = Limits::default();
         let good = bgr24(4, 4, |_, _| [1, 2, 3]);
-        let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
-        // Huge dimensions: refused by the pixel limit.
-        cases.push(("huge", header(1 << 30, 1 << 30, 24, BI_RGB, 54, 0)));
-        cases.push(("wide", header(u32::MAX >> 1, 1, 24, BI_RGB, 54, 0)));
-        cases.push(("empty", header(0, 4, 24, BI_RGB, 54, 0)));
-        cases.push(("negative width", header(u32::MAX, 4, 24, BI_RGB, 54, 0)));
+        // Huge dimensions: refused by the pixel limit; empty and negative ones as invalid.
+        let mut cases: Vec<(&str, Vec<u8>)> = vec![
+            ("huge", header(1 << 30, 1 << 30, 24, BI_RGB, 54, 0)),
+            ("wide", header(u32::MAX >> 1, 1, 24, BI_RGB, 54, 0)),
+            ("empty", header(0, 4, 24, BI_RGB, 54, 0)),
+            ("negative width", header(u32::MAX, 4, 24, BI_RGB, 54, 0)),
+        ];
         // Pixel data past the end of the file, or shorter than the rows.
         let mut past = good.clone();
         past[10..14].copy_from_slice(&u32::MAX.to_le_bytes());
