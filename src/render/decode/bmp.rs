@@ -1,7 +1,8 @@
 //! BMP, read by our own reader: the file and DIB headers (OS/2 core, `BITMAPINFOHEADER` and its
 //! V2–V5 successors), 1/2/4/8-bit palettes, 16 and 32-bit pixels with bit fields (5-5-5 by
-//! default, 5-6-5, any masks, alpha), 24-bit BGR, RLE4 and RLE8, bottom-up and top-down rows and
-//! an embedded ICC profile (V5 `PROFILE_EMBEDDED`).
+//! default, 5-6-5, any masks, alpha), 24-bit BGR, RLE4 and RLE8, bottom-up and top-down rows. A
+//! V5 header's colour space or embedded profile is not applied: the reference readers
+//! (ImageMagick, libvips) show the samples as sRGB, and so does `image`, which read BMPs before.
 //!
 //! Uncompressed BMPs stream: the source is a byte slice, so each displayed row is read at its
 //! offset (bottom-up files from the end), converted to RGB(A) into a band and resampled as the
@@ -20,7 +21,6 @@
 use image::metadata::Orientation;
 
 use super::check_area;
-use super::colour::BandTransform;
 use crate::limits::Limits;
 use crate::render::picture::Picture;
 use crate::render::resize::{self, Bands};
@@ -36,13 +36,10 @@ const BI_RLE4: u32 = 2;
 const BI_BITFIELDS: u32 = 3;
 /// `BI_ALPHABITFIELDS`: bit fields with an alpha mask after a `BITMAPINFOHEADER`.
 const BI_ALPHABITFIELDS: u32 = 6;
-/// `LCS_PROFILE_EMBEDDED` (`'MBED'`): a V5 header's colour space is the profile in the file.
-const PROFILE_EMBEDDED: u32 = 0x4D42_4544;
 /// Sizes of the DIB headers with a meaning of their own.
 const CORE_HEADER: u32 = 12;
 const INFO_HEADER: u32 = 40;
 const OS2_HEADER: u32 = 64;
-const V5_HEADER: u32 = 124;
 
 /// How the pixels of a BMP are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,8 +113,6 @@ pub(super) struct Header {
     /// The colours of the palette, RGB; always 256 entries for indexed layouts, the ones the
     /// file leaves out (or whose index lies past its palette) being the first colour.
     palette: Vec<[u8; 3]>,
-    /// Where the embedded ICC profile lies in the file.
-    icc: Option<(usize, usize)>,
 }
 
 impl Header {
@@ -255,15 +250,6 @@ impl Header {
                 )));
             }
         }
-        let icc = if dib >= V5_HEADER && u32_at(70)? == PROFILE_EMBEDDED {
-            let start = 14usize.checked_add(u32_at(126)? as usize);
-            let len = u32_at(130)? as usize;
-            start
-                .and_then(|start| Some((start, start.checked_add(len)?)))
-                .filter(|&(start, end)| start < end && end <= bytes.len())
-        } else {
-            None
-        };
         Ok(Header {
             width,
             height,
@@ -272,7 +258,6 @@ impl Header {
             data_offset,
             stride,
             palette,
-            icc,
         })
     }
 
@@ -362,9 +347,6 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
     let header = Header::read(bytes, limits)?;
     let (width, height) = (header.width, header.height);
     let channels = header.channels();
-    let mut transform = header
-        .icc
-        .and_then(|(start, end)| BandTransform::new(&bytes[start..end], channels));
     let indices = match header.layout {
         Layout::Rle { four } => Some(rle_plane(bytes, &header, four)?),
         _ => None,
@@ -400,9 +382,6 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
                     convert_row(&header, data, out);
                 }
             }
-        }
-        if let Some(transform) = transform.as_mut() {
-            transform.apply(&mut band[..filled]);
         }
         bands.push(&mut band[..filled])?;
         row += rows;
