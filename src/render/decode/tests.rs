@@ -867,3 +867,55 @@ fn streamed_tiff_strips_at_full_size_are_the_whole_pictures_bytes() {
         assert_eq!(samples(&ours), samples(&whole), "{name}");
     }
 }
+
+/// `tiff` (little-endian) with the last entry of its `StripOffsets` set to `offset`.
+fn with_last_strip_at(tiff: &[u8], offset: u32) -> Vec<u8> {
+    assert_eq!(&tiff[..2], b"II", "a little-endian TIFF");
+    let u16_at = |pos: usize| usize::from(u16::from_le_bytes([tiff[pos], tiff[pos + 1]]));
+    let u32_at = |pos: usize| {
+        u32::from_le_bytes([tiff[pos], tiff[pos + 1], tiff[pos + 2], tiff[pos + 3]]) as usize
+    };
+    let ifd = u32_at(4);
+    let mut out = tiff.to_vec();
+    for entry in 0..u16_at(ifd) {
+        let at = ifd + 2 + 12 * entry;
+        if u16_at(at) == 273 {
+            let (kind, count) = (u16_at(at + 2), u32_at(at + 4));
+            assert_eq!(kind, 4, "LONG strip offsets");
+            let last = if count == 1 {
+                at + 8
+            } else {
+                u32_at(at + 8) + 4 * (count - 1)
+            };
+            out[last..last + 4].copy_from_slice(&offset.to_le_bytes());
+            return out;
+        }
+    }
+    panic!("no StripOffsets");
+}
+
+/// A strip TIFF whose last strip lies past the end of the file, or whose data is cut short, is
+/// a 422 from the streaming path, never a panic.
+#[test]
+fn strip_tiffs_with_missing_strips_are_decode_errors_when_streaming() {
+    let limits = Limits::default();
+    for name in [
+        "tiff/hopper_rgb_lzw.tif",
+        "tiff/hopper_rgb_uncompressed.tif",
+    ] {
+        let bytes = read(name);
+        for (case, broken) in [
+            ("past the end", with_last_strip_at(&bytes, u32::MAX - 16)),
+            (
+                "just past the end",
+                with_last_strip_at(&bytes, bytes.len() as u32),
+            ),
+        ] {
+            assert!(tiff_strips::streams(&broken, &limits), "{name}");
+            let error = tiff_strips::decode(&broken, (32, 32), &limits)
+                .map(|_| ())
+                .unwrap_err();
+            assert_eq!(error.status(), 422, "{name}, last strip {case}: {error}");
+        }
+    }
+}
