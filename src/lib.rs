@@ -243,9 +243,12 @@
 //! - **Renders in progress**: at most [`ImageServiceBuilder::render_memory`] (default 128 MiB).
 //!   Each render reserves what its header says it will hold: the decoded pixels (a JPEG at 1/2,
 //!   1/4 or 1/8 scale when the target allows, about 9 bytes a decoded pixel with its planes and
-//!   resize buffers; a non-interlaced PNG streams, holding a band of rows, the resampling filter's
-//!   window of rows and a source-width × target-height intermediate, never the whole picture;
-//!   other formats, interlaced PNG and animation frames at full size, about 12), the resized
+//!   resize buffers; a non-interlaced PNG, an uncompressed BMP and a strip TIFF stream, holding a
+//!   band of rows, the resampling filter's window of rows and a source-width × target-height
+//!   intermediate, never the whole picture; an RLE BMP holds one byte a pixel of palette indices,
+//!   then streams; other formats (interlaced PNG, tiled, JPEG-compressed, planar, CMYK, palette,
+//!   float or subsampled YCbCr TIFF, or one with strips over 1 MiB, GIF, WebP) and animation
+//!   frames at full size, about 12), the resized
 //!   pixels and the encoded body; it waits while other renders hold the rest of the budget, and
 //!   one larger than the whole budget runs alone. A 22-megapixel JPEG to 1024 px reserves about
 //!   50 MiB, to 256 px about 4 MiB; a 22-megapixel RGBA PNG to 256 px about 11 MiB (as a GIF or

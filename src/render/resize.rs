@@ -20,6 +20,17 @@ use super::crop::{Region, Target};
 use super::picture::Pixels;
 use crate::{Error, Result};
 
+/// About how many bytes of 8-bit rows a streaming decoder hands [`Bands`] at a time (at least one
+/// row): big enough that the per-band overhead (coefficients, calls) is small, small enough to
+/// stay in cache.
+pub(super) const BAND_BYTES: usize = 128 * 1024;
+
+/// The bytes of a band of whole `row_len`-byte rows, about [`BAND_BYTES`], at least one row and
+/// at most `height` rows.
+pub(super) fn band_len(row_len: usize, height: u32) -> usize {
+    (BAND_BYTES / row_len.max(1)).clamp(1, (height as usize).max(1)) * row_len
+}
+
 thread_local! {
     /// The resizer keeps its convolution and alpha buffers between calls on the same thread.
     static RESIZER: RefCell<Resizer> = RefCell::new(Resizer::new());
@@ -375,6 +386,21 @@ impl Bands {
                 .map_err(internal)?;
         }
         Ok(result)
+    }
+}
+
+impl Bands {
+    /// [`Bands::finish`] as pixels of the channel count the resample was made for.
+    pub(super) fn finish_pixels(self) -> Result<Pixels> {
+        let (width, height, channels) = (self.target.0, self.target.1, self.channels);
+        let raw = self.finish()?;
+        let pixels = match channels {
+            1 => image::GrayImage::from_raw(width, height, raw).map(Pixels::Gray),
+            2 => image::GrayAlphaImage::from_raw(width, height, raw).map(Pixels::GrayAlpha),
+            3 => image::RgbImage::from_raw(width, height, raw).map(Pixels::Rgb),
+            _ => image::RgbaImage::from_raw(width, height, raw).map(Pixels::Rgba),
+        };
+        pixels.ok_or_else(|| Error::internal("resizing", "the resampled buffer has the wrong size"))
     }
 }
 

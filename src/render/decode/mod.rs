@@ -6,16 +6,22 @@
 //! JPEG through the crate's own decoder with shrink-on-load in the DCT domain, in stages
 //! ([`jpeg`]: markers, headers, sequential and progressive scans, restart intervals, output; what
 //! it declines goes to `jpeg-decoder`, then `image`), non-interlaced PNG streamed in bands of
-//! rows through the `png` crate's row reader and resampled as they arrive ([`png`]), everything
-//! else through `image` ([`still`], [`animation`]), then ICC conversion ([`colour`]), the SIMD
-//! resample of the `resize` stage, and the EXIF orientation ([`orientation`]).
+//! rows through the `png` crate's row reader ([`png`]), BMP through our own reader, row by row
+//! ([`bmp`]), strip TIFFs strip by strip through the `tiff` crate's chunk reader
+//! ([`tiff_strips`]), all three resampled as the rows arrive, everything else through `image`
+//! ([`still`], [`animation`]), then ICC conversion ([`colour`]), the SIMD resample of the
+//! `resize` stage, and the EXIF orientation ([`orientation`]).
 //!
-//! Memory: a JPEG render holds its picture at the shrink-on-load scale, a streaming PNG render
-//! a band of rows, a narrow intermediate (target width × source height) and the output; what
-//! cannot stream (interlaced PNG, GIF, TIFF, BMP, WebP, animation frames) holds the whole
+//! Memory: a JPEG render holds its picture at the shrink-on-load scale; a streaming render (PNG
+//! but interlaced, BMP but RLE, TIFF in strips of at most 1 MiB, unsigned 8/16-bit grey, RGB(A)
+//! or unsubsampled YCbCr, uncompressed, LZW, Deflate or PackBits) a band of rows, a narrow
+//! intermediate (source width × target height) and the output; an RLE BMP one byte a pixel of
+//! palette indices besides. What cannot stream (interlaced PNG, tiled, JPEG-compressed, planar,
+//! palette, CMYK, float or subsampled YCbCr TIFF, GIF, WebP, animation frames) holds the whole
 //! decoded source. [`peak_bytes`] estimates each, and the service's render budget reserves it.
 
 mod animation;
+mod bmp;
 mod colour;
 mod jpeg;
 #[cfg(fuzzing)]
@@ -28,6 +34,7 @@ mod still;
 #[cfg(test)]
 mod tests;
 mod tiff;
+mod tiff_strips;
 
 use super::crop::Target;
 use super::picture::Picture;
@@ -51,8 +58,9 @@ pub(crate) struct SourceInfo {
     /// Whether it is a GIF or WebP animation (more than one frame): negotiation keeps it in its
     /// format rather than choose WebP (SPEC §4.1).
     pub(crate) animated: bool,
-    /// Whether it decodes in bands of rows (a non-interlaced PNG): a render holds the output and
-    /// a band, not the whole source.
+    /// Whether it decodes in bands of rows (a non-interlaced PNG, a BMP but RLE, a strip TIFF
+    /// the `tiff_strips` module takes): a render holds the output and a band, not the whole
+    /// source.
     pub(crate) streams: bool,
 }
 
@@ -85,6 +93,10 @@ pub(crate) fn decode(
     match info.format {
         ImageFormat::Jpeg => jpeg::decode(bytes, target, limits),
         ImageFormat::Png => png::decode(bytes, target, limits),
+        ImageFormat::Bmp if target.crop.is_none() => bmp::decode(bytes, target.size, limits),
+        ImageFormat::Tiff if target.crop.is_none() => {
+            tiff_strips::decode(bytes, target.size, limits)
+        }
         ImageFormat::Gif | ImageFormat::WebP if keep_animation => {
             animation::decode(bytes, info.format, target, limits)
         }
@@ -95,8 +107,9 @@ pub(crate) fn decode(
 /// About the most memory [`decode()`] (with the resize and the encode after it) holds at once for
 /// `info` at `target`: what a render budget reserves. Estimated from the header, generously:
 /// JPEG decodes at the shrink-on-load scale into planes, the interleaved picture and the resize
-/// buffers (about 9 bytes a decoded pixel); a streaming PNG holds its band, intermediate and
-/// result ([`png::peak_bytes`]); other formats decode at full size, possibly 16-bit with alpha,
+/// buffers (about 9 bytes a decoded pixel); a streaming PNG, BMP or TIFF holds its band,
+/// intermediate and result ([`png::peak_bytes`], [`bmp::peak_bytes`],
+/// [`tiff_strips::peak_bytes`]); other formats decode at full size, possibly 16-bit with alpha,
 /// then convert (about 12 bytes a pixel); animations also keep their resized frames.
 pub(crate) fn peak_bytes(
     info: &SourceInfo,
@@ -113,6 +126,13 @@ pub(crate) fn peak_bytes(
             area((scaled(info.width), scaled(info.height))).saturating_mul(9)
         }
         ImageFormat::Png if info.streams => png::peak_bytes((info.width, info.height), target.size),
+        // BMP and TIFF stream only whole pictures; a crop takes the whole-picture path.
+        ImageFormat::Bmp if info.streams && target.crop.is_none() => {
+            bmp::peak_bytes((info.width, info.height), target.size)
+        }
+        ImageFormat::Tiff if info.streams && target.crop.is_none() => {
+            tiff_strips::peak_bytes((info.width, info.height), target.size)
+        }
         _ => area((info.width, info.height)).saturating_mul(12),
     };
     let frames = if keep_animation && matches!(info.format, ImageFormat::Gif | ImageFormat::WebP) {

@@ -10,20 +10,15 @@
 use std::io::Cursor;
 
 use image::metadata::Orientation;
-use image::{GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
 use super::colour::BandTransform;
 use super::{check_area, image_limits, orientation, still};
 use crate::format::ImageFormat;
 use crate::limits::Limits;
 use crate::render::crop::{Crop, Target};
-use crate::render::picture::{Picture, Pixels};
-use crate::render::resize::Bands;
+use crate::render::picture::Picture;
+use crate::render::resize::{self, Bands};
 use crate::{Error, Result};
-
-/// About how many bytes of 8-bit rows a band holds (at least one row): big enough that the
-/// per-band overhead (coefficients, calls) is small, small enough to stay in cache.
-const BAND_BYTES: usize = 128 * 1024;
 
 /// Whether `bytes` (a PNG whose header was probed) decode in bands: every PNG but interlaced ones.
 pub(super) fn streams(bytes: &[u8]) -> bool {
@@ -37,7 +32,7 @@ pub(super) fn streams(bytes: &[u8]) -> bool {
 /// it).
 pub(super) fn peak_bytes(source: (u32, u32), target: (u32, u32)) -> u64 {
     let row16 = u64::from(source.0.max(source.1)) * 8;
-    let band = (BAND_BYTES as u64).max(row16 / 2);
+    let band = (resize::BAND_BYTES as u64).max(row16 / 2);
     let reader = row16.saturating_mul(2).saturating_add(64 * 1024);
     let bands = Bands::bytes((source.0, source.1), target, 4).max(Bands::bytes(
         (source.1, source.0),
@@ -91,7 +86,7 @@ pub(super) fn decode(bytes: &[u8], target: impl Into<Target>, limits: &Limits) -
         .ok()
         .and_then(|width| width.checked_mul(channels))
         .ok_or_else(|| Error::decode("a PNG row does not fit in memory"))?;
-    let band_len = (BAND_BYTES / row_len).clamp(1, height as usize) * row_len;
+    let band_len = resize::band_len(row_len, height);
     let rows = Rows {
         reader,
         row_len,
@@ -120,7 +115,7 @@ pub(super) fn decode(bytes: &[u8], target: impl Into<Target>, limits: &Limits) -
             )?;
         }
     }
-    let pixels = to_pixels(bands.finish()?, stored_target.size, channels)?;
+    let pixels = bands.finish_pixels()?;
     Ok(Picture::still(orientation::apply(pixels, orientation)))
 }
 
@@ -307,18 +302,6 @@ fn narrow(row: &[u8], dst: &mut [u8], sixteen: bool) -> Result<()> {
         dst.copy_from_slice(row.get(..dst.len()).ok_or_else(short)?);
     }
     Ok(())
-}
-
-/// The resampled bytes as pixels of their channel count.
-fn to_pixels(raw: Vec<u8>, (width, height): (u32, u32), channels: usize) -> Result<Pixels> {
-    let pixels = match channels {
-        1 => GrayImage::from_raw(width, height, raw).map(Pixels::Gray),
-        2 => GrayAlphaImage::from_raw(width, height, raw).map(Pixels::GrayAlpha),
-        3 => RgbImage::from_raw(width, height, raw).map(Pixels::Rgb),
-        _ => RgbaImage::from_raw(width, height, raw).map(Pixels::Rgba),
-    };
-    pixels
-        .ok_or_else(|| Error::internal("decoding a PNG", "the resampled buffer has the wrong size"))
 }
 
 /// Maps the `png` crate's error: a limit it hit is a limit, an unsupported feature is

@@ -1,7 +1,8 @@
 //! Header probes: size, orientation and alpha of a stored image without decoding pixels.
 //!
-//! JPEG, PNG, GIF and BMP headers are parsed here (a few dozen bytes each, plus a walk over the
-//! chunk or block headers); TIFF and WebP use the codec's header reader under `image` limits.
+//! JPEG, PNG and GIF headers are parsed here (a few dozen bytes each, plus a walk over the chunk
+//! or block headers), BMP by its own reader ([`bmp::Header`]); TIFF and WebP use the codec's
+//! header reader under `image` limits.
 //! Every declared size is checked against the limits before anything is allocated for pixels.
 
 use std::io::Cursor;
@@ -10,8 +11,8 @@ use image::metadata::Orientation;
 use image::{ImageDecoder, ImageReader};
 
 use super::{
-    check_area, image_error, image_format, image_limits, jpeg, orientation, png as png_stream,
-    tiff, SourceInfo,
+    bmp, check_area, image_error, image_format, image_limits, jpeg, orientation, png as png_stream,
+    tiff, tiff_strips, SourceInfo,
 };
 use crate::format::ImageFormat;
 use crate::limits::Limits;
@@ -21,19 +22,27 @@ use crate::{Error, Result};
 pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<SourceInfo> {
     // Only GIF and WebP animations are decoded as such; an APNG renders its first frame.
     let mut frames = 1;
+    let mut streams = false;
     let (stored, orientation, has_alpha) = match format {
         ImageFormat::Jpeg => {
             let header = jpeg::read_header(bytes)?;
             let size = (u32::from(header.width), u32::from(header.height));
             (size, header.orientation, false)
         }
-        ImageFormat::Png => png(bytes, limits)?,
+        ImageFormat::Png => {
+            streams = png_stream::streams(bytes);
+            png(bytes, limits)?
+        }
         ImageFormat::Gif => {
             let (probed, count) = gif(bytes, limits)?;
             frames = count;
             probed
         }
-        ImageFormat::Bmp => bmp(bytes)?,
+        ImageFormat::Bmp => {
+            let (size, orientation, has_alpha, rows) = bmp::probe(bytes, limits)?;
+            streams = rows;
+            (size, orientation, has_alpha)
+        }
         ImageFormat::WebP => {
             frames = webp_frames(bytes, limits)?;
             with_image(bytes, format, limits)?
@@ -41,9 +50,13 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
         // `image` refuses YCbCr TIFFs before reading their size.
         ImageFormat::Tiff if tiff::Interpretation::read(bytes).ycbcr => {
             let (size, orientation) = tiff::probe_ycbcr(bytes, limits)?;
+            streams = tiff_strips::streams(bytes, limits);
             (size, orientation, false)
         }
-        ImageFormat::Tiff => with_image(bytes, format, limits)?,
+        ImageFormat::Tiff => {
+            streams = tiff_strips::streams(bytes, limits);
+            with_image(bytes, format, limits)?
+        }
     };
     check_area(stored.0, stored.1, limits)?;
     let (width, height) = orientation::oriented(stored, orientation);
@@ -53,7 +66,7 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
         height,
         has_alpha,
         animated: frames > 1,
-        streams: format == ImageFormat::Png && png_stream::streams(bytes),
+        streams,
     })
 }
 
@@ -181,31 +194,6 @@ fn skip_sub_blocks(bytes: &[u8], mut pos: usize) -> usize {
         }
     }
     pos
-}
-
-/// BMP: the DIB header's size fields (OS/2 core headers have 16-bit sizes).
-fn bmp(bytes: &[u8]) -> Result<Probed> {
-    let invalid = || Error::decode("BMP header is truncated or invalid");
-    let header_size = le32(bytes, 14).ok_or_else(invalid)?;
-    let (width, height, bits) = if header_size == 12 {
-        (
-            i64::from(le16(bytes, 18).ok_or_else(invalid)?),
-            i64::from(le16(bytes, 20).ok_or_else(invalid)?),
-            le16(bytes, 24).ok_or_else(invalid)?,
-        )
-    } else if header_size >= 16 {
-        (
-            i64::from(le32(bytes, 18).ok_or_else(invalid)? as i32),
-            i64::from(le32(bytes, 22).ok_or_else(invalid)? as i32),
-            le16(bytes, 28).ok_or_else(invalid)?,
-        )
-    } else {
-        return Err(invalid());
-    };
-    // A negative height means rows are stored top-down.
-    let width = u32::try_from(width).map_err(|_| invalid())?;
-    let height = u32::try_from(height.unsigned_abs()).map_err(|_| invalid())?;
-    Ok(((width, height), Orientation::NoTransforms, bits == 32))
 }
 
 /// WebP: counts ANMF chunks of an animation against the frame and summed pixel limits, using the

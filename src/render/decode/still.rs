@@ -1,5 +1,6 @@
-//! Still images through the `image` crate (PNG, GIF, TIFF, BMP, WebP, and the first frame of an
-//! animation): limits on the reader, ICC and orientation from the decoder, then resize and orient.
+//! Still images through the `image` crate (interlaced PNG, GIF, a TIFF that does not stream,
+//! WebP, and the first frame of an animation): limits on the reader, ICC and orientation from
+//! the decoder, then resize and orient.
 
 use std::io::Cursor;
 

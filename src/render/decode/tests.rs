@@ -680,3 +680,312 @@ fn streaming_png_crops_like_the_whole_picture_path() {
         }
     }
 }
+
+/// The corpus and suite files of `format` (by extension) under `dirs`.
+fn files_under(dirs: &[&str], extensions: &[&str]) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut pending: Vec<std::path::PathBuf> =
+        dirs.iter().map(|dir| corpus_dir().join(dir)).collect();
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|ext| extensions.iter().any(|e| ext.eq_ignore_ascii_case(e)))
+            {
+                let bytes = std::fs::read(&path).expect("a corpus file");
+                files.push((path.display().to_string(), bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The targets the streaming tests compare at: full size, half, 17 px wide, and each side alone.
+fn streaming_targets((width, height): (u32, u32)) -> [(u32, u32); 4] {
+    [
+        (width, height),
+        (width.div_ceil(2), height.div_ceil(2)),
+        crate::render::geometry::fit((width, height), Some(17), None),
+        (width.div_ceil(3), height),
+    ]
+}
+
+/// BMPs whose pixels our reader and `image`'s agree on exactly (`image` scales 5-bit fields by
+/// rounding where ours, like ImageMagick, repeats the bits: within a level, about 50 dB).
+const BMP_SAME_AS_IMAGE: f64 = 45.0;
+
+#[test]
+fn streaming_bmp_matches_the_whole_picture_path() {
+    let limits = Limits::default();
+    let files = files_under(
+        &["other", "suites/libjpeg-turbo", "suites/image-rs/bmp"],
+        &["bmp"],
+    );
+    assert!(
+        files.len() >= 50,
+        "the corpus BMPs are missing: {}",
+        files.len()
+    );
+    let (mut compared, mut streamed) = (0, 0);
+    for (name, bytes) in &files {
+        // What `image` refuses or reads differently on purpose (lenient files, odd masks,
+        // RLE gaps, out-of-range indices) is held against the references by tests/suites.rs.
+        let Ok(info) = probe(bytes, &limits) else {
+            continue;
+        };
+        let Ok(whole) = still::decode(bytes, ImageFormat::Bmp, (info.width, info.height), &limits)
+        else {
+            continue;
+        };
+        let ours = bmp::decode(bytes, (info.width, info.height), &limits)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let ((a, a_channels), (b, b_channels)) = (samples(&ours), samples(&whole));
+        if a_channels != b_channels
+            || crate::test_common::pixels::psnr(&visible(a, a_channels), &visible(b, b_channels))
+                < BMP_SAME_AS_IMAGE
+        {
+            continue;
+        }
+        compared += 1;
+        streamed += usize::from(info.streams);
+        for target in streaming_targets((info.width, info.height)) {
+            let ours =
+                bmp::decode(bytes, target, &limits).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let whole = still::decode(bytes, ImageFormat::Bmp, target, &limits).unwrap();
+            assert_eq!(ours.dimensions(), target, "{name}");
+            let ((a, channels), (b, _)) = (samples(&ours), samples(&whole));
+            let psnr =
+                crate::test_common::pixels::psnr(&visible(a, channels), &visible(b, channels));
+            assert!(
+                psnr >= BMP_SAME_AS_IMAGE,
+                "{name} at {target:?}: {psnr:.1} dB"
+            );
+        }
+    }
+    assert!(compared >= 40, "{compared} BMPs compared");
+    assert!(streamed >= 30, "{streamed} BMPs streamed");
+}
+
+#[test]
+fn streaming_tiff_matches_the_whole_picture_path() {
+    let limits = Limits::default();
+    let files = files_under(&["tiff", "suites/image-rs/tiff"], &["tif", "tiff"]);
+    assert!(
+        files.len() >= 10,
+        "the corpus TIFFs are missing: {}",
+        files.len()
+    );
+    let mut streamed = Vec::new();
+    for (name, bytes) in &files {
+        let Ok(info) = probe(bytes, &limits) else {
+            continue;
+        };
+        for target in streaming_targets((info.width, info.height)) {
+            let whole = match still::decode(bytes, ImageFormat::Tiff, target, &limits) {
+                Ok(whole) => whole,
+                Err(_) => continue,
+            };
+            let ours = tiff_strips::decode(bytes, target, &limits)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(ours.dimensions(), target, "{name}");
+            let ((a, a_channels), (b, b_channels)) = (samples(&ours), samples(&whole));
+            assert_eq!(a_channels, b_channels, "{name}: same channels");
+            let psnr =
+                crate::test_common::pixels::psnr(&visible(a, a_channels), &visible(b, b_channels));
+            assert!(
+                psnr >= STREAMING_PSNR_FLOOR,
+                "{name} at {target:?}: {psnr:.1} dB"
+            );
+        }
+        if info.streams {
+            streamed.push(name.rsplit('/').next().unwrap_or_default().to_owned());
+        }
+    }
+    // LZW, PackBits and uncompressed strips, predictor 2, YCbCr, associated alpha: each of
+    // these corpus files streams (rgb16_deflate.tiff is tiled: see the synthetic strips below).
+    for expected in [
+        "hopper_rgb_lzw.tif",
+        "hopper_rgb_uncompressed.tif",
+        "associated_alpha_lzw_predictor.tiff",
+        "ycbcr_bt709_uncompressed.tif",
+        "hpredict_packbits.tiff",
+    ] {
+        assert!(
+            streamed.iter().any(|name| name == expected),
+            "{expected} does not stream: {streamed:?}"
+        );
+    }
+}
+
+#[test]
+fn streaming_bmp_and_tiff_reservations_follow_the_output() {
+    let limits = Limits::default();
+    // 3000×2000 24-bit: 18 MB of pixels.
+    let bytes = bmp::tests::bgr24(3000, 2000, |x, y| [x as u8, y as u8, 9]);
+    let info = probe(&bytes, &limits).unwrap();
+    assert!(info.streams);
+    let target = crate::render::geometry::fit((info.width, info.height), Some(256), None);
+    let streaming = peak_bytes(&info, target, false);
+    let whole = peak_bytes(
+        &SourceInfo {
+            streams: false,
+            ..info
+        },
+        target,
+        false,
+    );
+    assert!(
+        streaming < 6 << 20,
+        "{streaming} bytes for a 256 px thumbnail"
+    );
+    assert!(whole > 8 * streaming, "{whole} vs {streaming}");
+
+    let tiff = read("tiff/hopper_rgb_lzw.tif");
+    let info = probe(&tiff, &limits).unwrap();
+    assert!(info.streams);
+    let small = peak_bytes(&info, (64, 64), false);
+    assert!(small < 4 << 20, "{small} bytes for a 64 px thumbnail");
+}
+
+/// A `width × height` TIFF of `C` samples (`samples` of them, row by row) in Deflate strips of
+/// `rows` rows, with the horizontal predictor.
+fn strip_tiff<C: ::tiff::encoder::colortype::ColorType>(
+    width: u32,
+    height: u32,
+    rows: u32,
+    samples: &[C::Inner],
+) -> Vec<u8>
+where
+    [C::Inner]: ::tiff::encoder::TiffValue,
+{
+    use ::tiff::encoder::{Compression, DeflateLevel, Predictor, TiffEncoder};
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut encoder = TiffEncoder::new(&mut out)
+        .unwrap()
+        .with_compression(Compression::Deflate(DeflateLevel::Fast))
+        .with_predictor(Predictor::Horizontal);
+    let mut image = encoder.new_image::<C>(width, height).unwrap();
+    image.rows_per_strip(rows).unwrap();
+    image.write_data(samples).unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn sixteen_bit_and_grey_strips_stream_like_the_whole_picture() {
+    use ::tiff::encoder::colortype;
+    let limits = Limits::default();
+    let (width, height) = (97u32, 61u32);
+    let rgb16: Vec<u16> = (0..width * height * 3)
+        .map(|i| (i.wrapping_mul(2654435761) >> 8) as u16 | ((i % 7) as u16) << 13)
+        .collect();
+    let grey: Vec<u8> = (0..width * height).map(|i| (i % 251) as u8).collect();
+    let rgba: Vec<u8> = (0..width * height * 4)
+        .map(|i| (i * 7 % 256) as u8)
+        .collect();
+    for (name, bytes) in [
+        (
+            "rgb16",
+            strip_tiff::<colortype::RGB16>(width, height, 5, &rgb16),
+        ),
+        (
+            "grey8",
+            strip_tiff::<colortype::Gray8>(width, height, 1, &grey),
+        ),
+        (
+            "rgba8",
+            strip_tiff::<colortype::RGBA8>(width, height, 7, &rgba),
+        ),
+    ] {
+        let info = probe(&bytes, &limits).unwrap();
+        assert!(info.streams, "{name}");
+        for target in streaming_targets((width, height)) {
+            let ours = tiff_strips::decode(&bytes, target, &limits).unwrap();
+            let whole = still::decode(&bytes, ImageFormat::Tiff, target, &limits).unwrap();
+            let ((a, channels), (b, b_channels)) = (samples(&ours), samples(&whole));
+            assert_eq!(channels, b_channels, "{name}");
+            let psnr =
+                crate::test_common::pixels::psnr(&visible(a, channels), &visible(b, channels));
+            assert!(
+                psnr >= STREAMING_PSNR_FLOOR,
+                "{name} at {target:?}: {psnr:.1} dB"
+            );
+        }
+    }
+}
+
+/// At full size nothing is resampled: the streamed strips are the whole-picture path's bytes
+/// (predictor, PackBits, LZW, YCbCr, associated alpha).
+#[test]
+fn streamed_tiff_strips_at_full_size_are_the_whole_pictures_bytes() {
+    let limits = Limits::default();
+    for name in [
+        "suites/image-rs/tiff/testsuite/hpredict_packbits.tiff",
+        "tiff/associated_alpha_lzw_predictor.tiff",
+        "tiff/ycbcr_bt709_uncompressed.tif",
+        "tiff/hopper_rgb_lzw.tif",
+    ] {
+        let bytes = read(name);
+        let info = probe(&bytes, &limits).unwrap();
+        assert!(info.streams, "{name}");
+        let target = (info.width, info.height);
+        let ours = tiff_strips::decode(&bytes, target, &limits).unwrap();
+        let whole = still::decode(&bytes, ImageFormat::Tiff, target, &limits).unwrap();
+        assert_eq!(samples(&ours), samples(&whole), "{name}");
+    }
+}
+
+/// `tiff` (little-endian) with the last entry of its `StripOffsets` set to `offset`.
+fn with_last_strip_at(tiff: &[u8], offset: u32) -> Vec<u8> {
+    assert_eq!(&tiff[..2], b"II", "a little-endian TIFF");
+    let u16_at = |pos: usize| usize::from(u16::from_le_bytes([tiff[pos], tiff[pos + 1]]));
+    let u32_at = |pos: usize| {
+        u32::from_le_bytes([tiff[pos], tiff[pos + 1], tiff[pos + 2], tiff[pos + 3]]) as usize
+    };
+    let ifd = u32_at(4);
+    let mut out = tiff.to_vec();
+    for entry in 0..u16_at(ifd) {
+        let at = ifd + 2 + 12 * entry;
+        if u16_at(at) == 273 {
+            let (kind, count) = (u16_at(at + 2), u32_at(at + 4));
+            assert_eq!(kind, 4, "LONG strip offsets");
+            let last = if count == 1 {
+                at + 8
+            } else {
+                u32_at(at + 8) + 4 * (count - 1)
+            };
+            out[last..last + 4].copy_from_slice(&offset.to_le_bytes());
+            return out;
+        }
+    }
+    panic!("no StripOffsets");
+}
+
+/// A strip TIFF whose last strip lies past the end of the file, or whose data is cut short, is
+/// a 422 from the streaming path, never a panic.
+#[test]
+fn strip_tiffs_with_missing_strips_are_decode_errors_when_streaming() {
+    let limits = Limits::default();
+    for name in [
+        "tiff/hopper_rgb_lzw.tif",
+        "tiff/hopper_rgb_uncompressed.tif",
+    ] {
+        let bytes = read(name);
+        for (case, broken) in [
+            ("past the end", with_last_strip_at(&bytes, u32::MAX - 16)),
+            (
+                "just past the end",
+                with_last_strip_at(&bytes, bytes.len() as u32),
+            ),
+        ] {
+            assert!(tiff_strips::streams(&broken, &limits), "{name}");
+            let error = tiff_strips::decode(&broken, (32, 32), &limits)
+                .map(|_| ())
+                .unwrap_err();
+            assert_eq!(error.status(), 422, "{name}, last strip {case}: {error}");
+        }
+    }
+}

@@ -40,16 +40,21 @@ impl Interpretation {
             return Interpretation::default();
         };
         let ycbcr = matches!(decoder.colortype(), Ok(ColorType::YCbCr(_)));
-        let associated_alpha = decoder
-            .find_tag_unsigned_vec::<u16>(Tag::ExtraSamples)
-            .ok()
-            .flatten()
-            .is_some_and(|extra| extra.first() == Some(&ASSOCIATED_ALPHA));
+        let associated_alpha = associated_alpha(&mut decoder);
         Interpretation {
             ycbcr,
             associated_alpha,
         }
     }
+}
+
+/// Whether the first extra sample of the current image is associated alpha.
+pub(super) fn associated_alpha<R: std::io::Read + std::io::Seek>(decoder: &mut Decoder<R>) -> bool {
+    decoder
+        .find_tag_unsigned_vec::<u16>(Tag::ExtraSamples)
+        .ok()
+        .flatten()
+        .is_some_and(|extra| extra.first() == Some(&ASSOCIATED_ALPHA))
 }
 
 /// A TIFF read by the `tiff` crate: its RGB pixels, ICC profile and orientation.
@@ -72,7 +77,9 @@ pub(super) fn probe_ycbcr(bytes: &[u8], limits: &Limits) -> Result<((u32, u32), 
 }
 
 /// The `Orientation` tag of the current image (none when it is missing or unusable).
-fn orientation<R: std::io::Read + std::io::Seek>(decoder: &mut Decoder<R>) -> Orientation {
+pub(super) fn orientation<R: std::io::Read + std::io::Seek>(
+    decoder: &mut Decoder<R>,
+) -> Orientation {
     decoder
         .find_tag_unsigned::<u8>(Tag::Orientation)
         .ok()
@@ -129,7 +136,7 @@ pub(super) fn decode_ycbcr(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
 
 /// YCbCr to RGB with a file's coefficients and reference black and white.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct YCbCr {
+pub(super) struct YCbCr {
     /// Luma weights of red, green, blue.
     luma: [f64; 3],
     /// Footroom and headroom of Y, Cb and Cr.
@@ -145,7 +152,9 @@ impl YCbCr {
 
     /// The conversion the tags of the current image ask for; an error when they are unusable
     /// (a weight that is not a positive fraction, an empty reference range).
-    fn from_tags<R: std::io::Read + std::io::Seek>(decoder: &mut Decoder<R>) -> Result<YCbCr> {
+    pub(super) fn from_tags<R: std::io::Read + std::io::Seek>(
+        decoder: &mut Decoder<R>,
+    ) -> Result<YCbCr> {
         let mut convert = YCbCr::DEFAULT;
         let read = |decoder: &mut Decoder<R>, tag: Tag| {
             decoder
@@ -179,7 +188,7 @@ impl YCbCr {
     }
 
     /// One pixel.
-    fn rgb(&self, [y, cb, cr]: [u8; 3]) -> [u8; 3] {
+    pub(super) fn rgb(&self, [y, cb, cr]: [u8; 3]) -> [u8; 3] {
         let r = &self.reference;
         let y = (f64::from(y) - r[0]) * 255.0 / (r[1] - r[0]);
         let cb = (f64::from(cb) - r[2]) * 127.0 / (r[3] - r[2]);
@@ -201,17 +210,6 @@ fn bad_tags() -> crate::Error {
 /// (rounded, at most `max`); fully transparent pixels keep colour 0. Pictures without alpha
 /// are left as they are.
 pub(super) fn unpremultiply(image: &mut DynamicImage) {
-    fn straight<const N: usize>(samples: &mut [u8]) {
-        for pixel in samples.chunks_exact_mut(N) {
-            let alpha = u32::from(pixel[N - 1]);
-            if alpha == 0 || alpha == 255 {
-                continue;
-            }
-            for sample in &mut pixel[..N - 1] {
-                *sample = ((u32::from(*sample) * 255 + alpha / 2) / alpha).min(255) as u8;
-            }
-        }
-    }
     fn straight16<const N: usize>(samples: &mut [u16]) {
         for pixel in samples.chunks_exact_mut(N) {
             let alpha = u64::from(pixel[N - 1]);
@@ -224,8 +222,8 @@ pub(super) fn unpremultiply(image: &mut DynamicImage) {
         }
     }
     match image {
-        DynamicImage::ImageRgba8(image) => straight::<4>(image),
-        DynamicImage::ImageLumaA8(image) => straight::<2>(image),
+        DynamicImage::ImageRgba8(image) => unpremultiply_samples(image, 4),
+        DynamicImage::ImageLumaA8(image) => unpremultiply_samples(image, 2),
         DynamicImage::ImageRgba16(image) => straight16::<4>(image),
         DynamicImage::ImageLumaA16(image) => straight16::<2>(image),
         DynamicImage::ImageRgba32F(image) => {
@@ -242,9 +240,22 @@ pub(super) fn unpremultiply(image: &mut DynamicImage) {
     }
 }
 
+/// Un-premultiplies 8-bit `samples` of `channels` channels, alpha last (see [`unpremultiply`]).
+pub(super) fn unpremultiply_samples(samples: &mut [u8], channels: usize) {
+    for pixel in samples.chunks_exact_mut(channels) {
+        let alpha = u32::from(pixel[channels - 1]);
+        if alpha == 0 || alpha == 255 {
+            continue;
+        }
+        for sample in &mut pixel[..channels - 1] {
+            *sample = ((u32::from(*sample) * 255 + alpha / 2) / alpha).min(255) as u8;
+        }
+    }
+}
+
 /// The `tiff` crate's limits matching ours: the decoded image may hold the pixel budget at the
 /// widest sample the crate produces.
-fn tiff_limits(limits: &Limits) -> ::tiff::decoder::Limits {
+pub(super) fn tiff_limits(limits: &Limits) -> ::tiff::decoder::Limits {
     let bytes = usize::try_from(limits.max_source_pixels.saturating_mul(8)).unwrap_or(usize::MAX);
     let mut tiff_limits = ::tiff::decoder::Limits::default();
     tiff_limits.decoding_buffer_size = bytes.max(1 << 20);
@@ -254,7 +265,7 @@ fn tiff_limits(limits: &Limits) -> ::tiff::decoder::Limits {
 
 /// Maps the `tiff` crate's error: what it does not support stays unsupported, limits are
 /// limits, the rest are decode errors.
-fn tiff_error(error: ::tiff::TiffError) -> crate::Error {
+pub(super) fn tiff_error(error: ::tiff::TiffError) -> crate::Error {
     match error {
         ::tiff::TiffError::UnsupportedError(unsupported) => crate::Error::UnsupportedFormat {
             reason: format!("TIFF: {unsupported}"),

@@ -1,0 +1,187 @@
+//! Streaming TIFF: a strip-organised TIFF is read a strip at a time through the `tiff` crate's
+//! chunk reader (which undoes the compression and the horizontal predictor), its samples
+//! narrowed to 8 bits, YCbCr converted to RGB and associated alpha made straight ([`tiff`]),
+//! converted to sRGB through its ICC profile, and resampled as the strips arrive ([`Bands`]);
+//! the small result is oriented. A render holds a strip, a band, the filter's window, a
+//! source-width × target-height intermediate and the output.
+//!
+//! What streams: strips (not tiles) of at most [`MAX_STRIP_BYTES`] decoded, uncompressed or
+//! LZW, Deflate or PackBits compressed, one plane (chunky), unsigned 8 or 16-bit grey, grey +
+//! alpha, RGB, RGBA, or 8-bit YCbCr without subsampling. Everything else (tiles, JPEG or fax
+//! compression, planar data, palettes, CMYK, floats, bilevel, subsampled YCbCr, one huge
+//! strip) keeps the whole-picture path ([`still`]).
+
+use std::io::Cursor;
+
+use ::tiff::decoder::{ChunkType, Decoder, DecodingResult};
+use ::tiff::tags::Tag;
+use ::tiff::ColorType;
+
+use super::colour::BandTransform;
+use super::tiff::{self as interpretation, tiff_error, tiff_limits, YCbCr};
+use super::{check_area, orientation, still};
+use crate::format::ImageFormat;
+use crate::limits::Limits;
+use crate::render::picture::Picture;
+use crate::render::resize::{self, Bands};
+use crate::{Error, Result};
+
+/// The largest strip, decoded, that a streaming render reads at once; a TIFF with larger strips
+/// (one strip for the whole picture is common) decodes whole.
+pub(super) const MAX_STRIP_BYTES: u64 = 1 << 20;
+
+/// Compressions the `tiff` crate decodes strip by strip: none, LZW, Adobe Deflate, PackBits,
+/// Deflate.
+const STREAMED_COMPRESSIONS: [u16; 5] = [1, 5, 8, 32773, 32946];
+
+/// How the samples of a streaming TIFF become 8-bit pixels.
+struct Samples {
+    /// Samples a pixel in the file and in the output (YCbCr becomes RGB, the same count).
+    channels: usize,
+    /// 16-bit samples, narrowed to 8.
+    sixteen: bool,
+    /// YCbCr to convert to RGB.
+    ycbcr: Option<YCbCr>,
+    /// The last channel is associated alpha.
+    associated_alpha: bool,
+}
+
+/// Whether `bytes` (a TIFF) decode strip by strip (see the module docs).
+pub(super) fn streams(bytes: &[u8], limits: &Limits) -> bool {
+    Decoder::new(Cursor::new(bytes))
+        .map(|decoder| decoder.with_limits(tiff_limits(limits)))
+        .ok()
+        .and_then(|mut decoder| samples(&mut decoder).ok().flatten())
+        .is_some()
+}
+
+/// The most memory [`decode`] holds for a `source`-sized (as displayed) TIFF at `target`: the
+/// strip as the `tiff` crate returns it (and its compressed bytes), the band and the colour
+/// scratch, the resampler's window, intermediate and result (whichever way the orientation
+/// turns it).
+pub(super) fn peak_bytes(source: (u32, u32), target: (u32, u32)) -> u64 {
+    let band = (resize::BAND_BYTES as u64)
+        .saturating_add(MAX_STRIP_BYTES)
+        .max(u64::from(source.0.max(source.1)) * 4);
+    let bands = Bands::bytes((source.0, source.1), target, 4).max(Bands::bytes(
+        (source.1, source.0),
+        (target.1, target.0),
+        4,
+    ));
+    MAX_STRIP_BYTES.saturating_add(band).saturating_add(bands)
+}
+
+/// How the current image's samples stream, `None` when it does not stream.
+fn samples<R: std::io::Read + std::io::Seek>(decoder: &mut Decoder<R>) -> Result<Option<Samples>> {
+    if decoder.get_chunk_type() != ChunkType::Strip {
+        return Ok(None);
+    }
+    let tag = |decoder: &mut Decoder<R>, tag: Tag| -> Option<Vec<u32>> {
+        decoder.find_tag_unsigned_vec::<u32>(tag).ok().flatten()
+    };
+    let compression = tag(decoder, Tag::Compression).map_or(1, |values| values[0]);
+    let planar = tag(decoder, Tag::PlanarConfiguration).map_or(1, |values| values[0]);
+    let unsigned =
+        tag(decoder, Tag::SampleFormat).is_none_or(|formats| formats.iter().all(|&f| f == 1));
+    let subsampled = tag(decoder, Tag::ChromaSubsampling)
+        .is_some_and(|factors| factors.iter().any(|&factor| factor != 1));
+    if !STREAMED_COMPRESSIONS.contains(&(compression as u16)) || planar != 1 || !unsigned {
+        return Ok(None);
+    }
+    let colour = decoder.colortype().map_err(tiff_error)?;
+    let (channels, bits) = match colour {
+        ColorType::Gray(bits) => (1, bits),
+        ColorType::GrayA(bits) => (2, bits),
+        ColorType::RGB(bits) => (3, bits),
+        ColorType::RGBA(bits) => (4, bits),
+        ColorType::YCbCr(8) if !subsampled => (3, 8),
+        _ => return Ok(None),
+    };
+    if !matches!(bits, 8 | 16) {
+        return Ok(None);
+    }
+    let (width, rows) = decoder.chunk_dimensions();
+    let strip = u64::from(width) * u64::from(rows) * channels as u64 * u64::from(bits / 8);
+    if strip > MAX_STRIP_BYTES {
+        return Ok(None);
+    }
+    let ycbcr = match colour {
+        ColorType::YCbCr(_) => Some(YCbCr::from_tags(decoder)?),
+        _ => None,
+    };
+    Ok(Some(Samples {
+        channels,
+        sixteen: bits == 16,
+        ycbcr,
+        associated_alpha: matches!(channels, 2 | 4) && interpretation::associated_alpha(decoder),
+    }))
+}
+
+/// Decodes `bytes` (a TIFF) to an oriented sRGB picture of exactly `target` size, strip by strip
+/// when it streams, else whole.
+pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Result<Picture> {
+    let mut decoder = Decoder::new(Cursor::new(bytes))
+        .map_err(tiff_error)?
+        .with_limits(tiff_limits(limits));
+    let Some(samples) = samples(&mut decoder)? else {
+        return still::decode(bytes, ImageFormat::Tiff, target, limits);
+    };
+    let (width, height) = decoder.dimensions().map_err(tiff_error)?;
+    check_area(width, height, limits)?;
+    let orientation = interpretation::orientation(&mut decoder);
+    let channels = samples.channels;
+    let mut transform = decoder
+        .find_tag(Tag::IccProfile)
+        .ok()
+        .flatten()
+        .and_then(|value| value.into_u8_vec().ok())
+        .and_then(|icc| BandTransform::new(&icc, channels));
+    let stored_target = orientation::oriented(target, orientation);
+    let mut bands = Bands::new((width, height), stored_target, channels)?;
+    let row_len = width as usize * channels;
+    let band_len = resize::band_len(row_len, height);
+    let mut band: Vec<u8> = Vec::with_capacity(band_len);
+    let strips = decoder.strip_count().map_err(tiff_error)?;
+    for strip in 0..strips {
+        let start = band.len();
+        match decoder.read_chunk(strip).map_err(tiff_error)? {
+            DecodingResult::U8(data) if !samples.sixteen => band.extend_from_slice(&data),
+            DecodingResult::U16(data) if samples.sixteen => band.extend(
+                data.iter()
+                    .map(|&value| ((u32::from(value) + 128) / 257) as u8),
+            ),
+            _ => {
+                return Err(Error::decode(
+                    "a TIFF strip has other samples than its header",
+                ))
+            }
+        }
+        // Whole rows only: a strip the crate returned short is an error of the file.
+        if !(band.len() - start).is_multiple_of(row_len) {
+            return Err(Error::decode("a TIFF strip holds partial rows"));
+        }
+        convert(&samples, &mut band[start..]);
+        if band.len() >= band_len || strip + 1 == strips {
+            if let Some(transform) = transform.as_mut() {
+                transform.apply(&mut band);
+            }
+            bands.push(&mut band)?;
+            band.clear();
+        }
+    }
+    let pixels = bands.finish_pixels()?;
+    Ok(Picture::still(orientation::apply(pixels, orientation)))
+}
+
+/// YCbCr to RGB and associated alpha to straight, in place, on 8-bit samples.
+fn convert(samples: &Samples, band: &mut [u8]) {
+    if let Some(ycbcr) = samples.ycbcr {
+        for pixel in band.chunks_exact_mut(3) {
+            let rgb = ycbcr.rgb([pixel[0], pixel[1], pixel[2]]);
+            pixel.copy_from_slice(&rgb);
+        }
+    }
+    if samples.associated_alpha {
+        interpretation::unpremultiply_samples(band, samples.channels);
+    }
+}
