@@ -316,3 +316,94 @@ fn the_service_takes_the_largest_face_as_each_photos_focal_point() {
         "{false_faces} photos without faces got a face"
     );
 }
+
+/// Through the image service (built with `faces`): the square `fit=cover` crop keeps the largest
+/// face of at least 95 % of the labelled photos with faces (measured: 47 of 47; the three photos
+/// whose face is not detected are framed by saliency or the upper centre, which keep it too). The crop is asked at the photo's short side, so it is the
+/// photo's own pixels; where it lies is found by matching it against the photo.
+#[test]
+fn square_cover_crops_keep_the_largest_face() {
+    let set = labelled_set();
+    let store = InMemory::new();
+    for (index, photo) in set.iter().enumerate() {
+        store.insert(
+            PersonId(index as i32 + 1),
+            std::fs::read(&photo.path).expect("photo"),
+        );
+    }
+    let service =
+        ImageService::builder(store, StaticAuthenticator::new().bearer("t", "reader")).build();
+    let (mut with_faces, mut kept) = (0, 0);
+    let mut cut = Vec::new();
+    for (index, photo) in set.iter().enumerate() {
+        let Some(largest) = photo
+            .faces
+            .iter()
+            .max_by(|a, b| a.area().total_cmp(&b.area()))
+        else {
+            continue;
+        };
+        with_faces += 1;
+        let source = open(photo);
+        let side = source.width().min(source.height());
+        let response = service.handle(
+            Method::Get,
+            &format!(
+                "/api/v1/Person/{}/Image?w={side}&h={side}&fit=cover&type=png",
+                index + 1
+            ),
+            [("Authorization", b"Bearer t".as_slice())],
+            Bytes::new(),
+            service.limits(),
+        );
+        assert_eq!(response.status, 200, "{}", photo.name);
+        let crop = image::load_from_memory(&response.body)
+            .expect("PNG")
+            .to_rgb8();
+        assert_eq!(crop.dimensions(), (side, side), "{}", photo.name);
+        let (left, top) = crop_origin(&source, &crop);
+        let inside = largest.left >= f64::from(left) - 1.0
+            && largest.top >= f64::from(top) - 1.0
+            && largest.right() <= f64::from(left + side) + 1.0
+            && largest.bottom() <= f64::from(top + side) + 1.0;
+        if inside {
+            kept += 1;
+        } else {
+            cut.push(photo.name.clone());
+        }
+    }
+    eprintln!(
+        "the largest face inside the square cover crop: {kept} of {with_faces}; cut: {cut:?}"
+    );
+    assert!(
+        kept * 100 >= with_faces * 95,
+        "{kept} of {with_faces} square crops keep the largest face; cut: {cut:?}"
+    );
+}
+
+/// Where `crop` (a same-scale square cut of `source` along its long side) lies in it: the
+/// offset with the smallest mean difference over a grid of every fourth pixel.
+fn crop_origin(source: &RgbImage, crop: &RgbImage) -> (u32, u32) {
+    let (width, height) = source.dimensions();
+    let side = crop.width();
+    let offsets: Vec<(u32, u32)> = if width > height {
+        (0..=width - side).map(|left| (left, 0)).collect()
+    } else {
+        (0..=height - side).map(|top| (0, top)).collect()
+    };
+    let difference = |(left, top): (u32, u32)| -> u64 {
+        let mut sum = 0u64;
+        for y in (0..side).step_by(4) {
+            for x in (0..side).step_by(4) {
+                let a = source.get_pixel(left + x, top + y);
+                let b = crop.get_pixel(x, y);
+                sum += (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>();
+            }
+        }
+        sum
+    };
+    offsets
+        .into_iter()
+        .min_by_key(|&offset| difference(offset))
+        .expect("at least one offset")
+}

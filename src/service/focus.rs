@@ -3,20 +3,17 @@
 //! What is detected depends on the bytes alone, so it is computed once per version (at upload,
 //! or the first time it is needed) and kept in a bounded memo keyed by person and version.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use image::RgbImage;
 
+use super::version_memo::VersionMemo;
 use super::ImageService;
 use crate::person_id::PersonId;
 use crate::render::{probe, saliency, FocalPoint, FocalSource};
 use crate::store::{Fetch, ImageInfo};
 use crate::Result;
-
-/// At most this many photos' detections are kept; when full, the memo starts over.
-const CAPACITY: usize = 4096;
 
 /// A photo's focal point and where it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,32 +30,7 @@ pub(crate) struct Focus {
 type Detected = Option<Focus>;
 
 /// `(person, version)` → what was detected in that photo.
-#[derive(Debug, Default)]
-pub(crate) struct Detections {
-    found: Mutex<HashMap<(i32, String), Detected>>,
-}
-
-impl Detections {
-    fn get(&self, person: PersonId, version: &str) -> Option<Detected> {
-        let found = self.found.lock().unwrap_or_else(PoisonError::into_inner);
-        found.get(&(person.get(), version.to_owned())).copied()
-    }
-
-    fn remember(&self, person: PersonId, version: &str, detected: Detected) {
-        let mut found = self.found.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = (person.get(), version.to_owned());
-        if found.len() >= CAPACITY && !found.contains_key(&key) {
-            found.clear();
-        }
-        found.insert(key, detected);
-    }
-
-    /// Forgets every version of `person`'s photo (after a write).
-    pub(crate) fn forget_person(&self, person: PersonId) {
-        let mut found = self.found.lock().unwrap_or_else(PoisonError::into_inner);
-        found.retain(|(owner, _), _| *owner != person.get());
-    }
-}
+pub(crate) type Detections = VersionMemo<Detected>;
 
 /// The long side of the thumbnail a photo's focus is looked for in: the face detector's input
 /// size when it is built in (feature `faces`), else saliency's.
@@ -205,31 +177,5 @@ impl ImageService {
             },
         };
         Some(focus)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn remembers_by_version_and_stays_bounded() {
-        let memo = Detections::default();
-        let focus = Focus {
-            point: FocalPoint::upper_centre(30, 30),
-            source: FocalSource::Saliency,
-            faces_found: 0,
-        };
-        memo.remember(PersonId(1), "a", Some(focus));
-        memo.remember(PersonId(2), "b", None);
-        assert_eq!(memo.get(PersonId(1), "a"), Some(Some(focus)));
-        assert_eq!(memo.get(PersonId(2), "b"), Some(None));
-        assert_eq!(memo.get(PersonId(1), "other"), None);
-        memo.forget_person(PersonId(1));
-        assert_eq!(memo.get(PersonId(1), "a"), None);
-        for id in 0..(CAPACITY as i32 * 2) {
-            memo.remember(PersonId(id), "v", None);
-        }
-        assert!(memo.found.lock().unwrap().len() <= CAPACITY);
     }
 }

@@ -16,6 +16,7 @@ mod info;
 mod thumb_hashes;
 #[cfg(feature = "object-store")]
 mod tiered;
+mod version_memo;
 mod writes;
 
 use std::sync::Arc;
