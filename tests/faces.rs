@@ -317,12 +317,16 @@ fn the_service_takes_the_largest_face_as_each_photos_focal_point() {
     );
 }
 
-/// Through the image service (built with `faces`): the square `fit=cover` crop keeps the largest
-/// face of at least 95 % of the labelled photos with faces (measured: 47 of 47; the three photos
-/// whose face is not detected are framed by saliency or the upper centre, which keep it too). The crop is asked at the photo's short side, so it is the
-/// photo's own pixels; where it lies is found by matching it against the photo.
+/// Through the image service (built with `faces`): `fit=cover` crops of three shapes (square,
+/// 2:1 banner, 1:2 column) keep the largest face of the labelled photos with faces (floors
+/// below): the face's box inside the crop, or, where the face is larger than the crop along a side,
+/// at least 90 % of the crop along that side on the face. Each crop is asked at the largest size of its shape inside the
+/// photo, so it is the
+/// photo's own pixels, and where it lies is found by matching them. Most labelled photos are
+/// square, where the square crop is the whole photo: the banner and the column are what place
+/// the crop.
 #[test]
-fn square_cover_crops_keep_the_largest_face() {
+fn cover_crops_keep_the_largest_face() {
     let set = labelled_set();
     let store = InMemory::new();
     for (index, photo) in set.iter().enumerate() {
@@ -333,68 +337,97 @@ fn square_cover_crops_keep_the_largest_face() {
     }
     let service =
         ImageService::builder(store, StaticAuthenticator::new().bearer("t", "reader")).build();
-    let (mut with_faces, mut kept) = (0, 0);
-    let mut cut = Vec::new();
-    for (index, photo) in set.iter().enumerate() {
-        let Some(largest) = photo
-            .faces
-            .iter()
-            .max_by(|a, b| a.area().total_cmp(&b.area()))
-        else {
-            continue;
-        };
-        with_faces += 1;
-        let source = open(photo);
-        let side = source.width().min(source.height());
-        let response = service.handle(
-            Method::Get,
-            &format!(
-                "/api/v1/Person/{}/Image?w={side}&h={side}&fit=cover&type=png",
-                index + 1
-            ),
-            [("Authorization", b"Bearer t".as_slice())],
-            Bytes::new(),
-            service.limits(),
-        );
-        assert_eq!(response.status, 200, "{}", photo.name);
-        let crop = image::load_from_memory(&response.body)
-            .expect("PNG")
-            .to_rgb8();
-        assert_eq!(crop.dimensions(), (side, side), "{}", photo.name);
-        let (left, top) = crop_origin(&source, &crop);
-        let inside = largest.left >= f64::from(left) - 1.0
-            && largest.top >= f64::from(top) - 1.0
-            && largest.right() <= f64::from(left + side) + 1.0
-            && largest.bottom() <= f64::from(top + side) + 1.0;
-        if inside {
-            kept += 1;
-        } else {
-            cut.push(photo.name.clone());
+    // The issue's target is the square crop (95 %); the others hold what was measured, less a
+    // margin: 2:1 banner 37 of 47 (four of the ten misses are faces the detector does not find,
+    // the others a detected box tighter than the labelled one, framed with a chin cut off), 1:2
+    // column 44 of 47.
+    for (shape, across, down, floor) in [
+        ("square", 1, 1, 95),
+        ("2:1 banner", 2, 1, 75),
+        ("1:2 column", 1, 2, 90),
+    ] {
+        let (mut with_faces, mut kept, mut placed) = (0, 0, 0);
+        let mut cut = Vec::new();
+        for (index, photo) in set.iter().enumerate() {
+            let Some(largest) = photo
+                .faces
+                .iter()
+                .max_by(|a, b| a.area().total_cmp(&b.area()))
+            else {
+                continue;
+            };
+            with_faces += 1;
+            let source = open(photo);
+            let (width, height) = source.dimensions();
+            let (crop_width, crop_height) = if width * down >= height * across {
+                (height * across / down, height)
+            } else {
+                (width, width * down / across)
+            };
+            let response = service.handle(
+                Method::Get,
+                &format!(
+                    "/api/v1/Person/{}/Image?w={crop_width}&h={crop_height}&fit=cover&type=png",
+                    index + 1
+                ),
+                [("Authorization", b"Bearer t".as_slice())],
+                Bytes::new(),
+                service.limits(),
+            );
+            assert_eq!(response.status, 200, "{}", photo.name);
+            let crop = image::load_from_memory(&response.body)
+                .expect("PNG")
+                .to_rgb8();
+            assert_eq!(
+                crop.dimensions(),
+                (crop_width, crop_height),
+                "{}",
+                photo.name
+            );
+            placed += usize::from((crop_width, crop_height) != (width, height));
+            let (left, top) = crop_origin(&source, &crop);
+            let kept_on = |start: f64, end: f64, from: u32, size: u32| {
+                let (from, to) = (f64::from(from), f64::from(from + size));
+                if end - start <= f64::from(size) {
+                    start >= from - 1.0 && end <= to + 1.0
+                } else {
+                    // A face larger than the crop: the crop is (nearly) all face.
+                    to.min(end) - from.max(start) >= 0.9 * f64::from(size)
+                }
+            };
+            if kept_on(largest.left, largest.right(), left, crop_width)
+                && kept_on(largest.top, largest.bottom(), top, crop_height)
+            {
+                kept += 1;
+            } else {
+                cut.push(photo.name.clone());
+            }
         }
+        eprintln!(
+            "{shape} cover crops keep the largest face: {kept} of {with_faces} ({placed} crops \
+             smaller than the photo); cut: {cut:?}"
+        );
+        assert!(
+            kept * 100 >= with_faces * floor,
+            "{shape}: {kept} of {with_faces} cover crops keep the largest face; cut: {cut:?}"
+        );
     }
-    eprintln!(
-        "the largest face inside the square cover crop: {kept} of {with_faces}; cut: {cut:?}"
-    );
-    assert!(
-        kept * 100 >= with_faces * 95,
-        "{kept} of {with_faces} square crops keep the largest face; cut: {cut:?}"
-    );
 }
 
-/// Where `crop` (a same-scale square cut of `source` along its long side) lies in it: the
-/// offset with the smallest mean difference over a grid of every fourth pixel.
+/// Where `crop` (a same-scale cut of `source` spanning its whole width or height) lies in it:
+/// the offset with the smallest mean difference over a grid of every fourth pixel.
 fn crop_origin(source: &RgbImage, crop: &RgbImage) -> (u32, u32) {
     let (width, height) = source.dimensions();
-    let side = crop.width();
-    let offsets: Vec<(u32, u32)> = if width > height {
-        (0..=width - side).map(|left| (left, 0)).collect()
+    let (crop_width, crop_height) = crop.dimensions();
+    let offsets: Vec<(u32, u32)> = if crop_height == height {
+        (0..=width - crop_width).map(|left| (left, 0)).collect()
     } else {
-        (0..=height - side).map(|top| (0, top)).collect()
+        (0..=height - crop_height).map(|top| (0, top)).collect()
     };
     let difference = |(left, top): (u32, u32)| -> u64 {
         let mut sum = 0u64;
-        for y in (0..side).step_by(4) {
-            for x in (0..side).step_by(4) {
+        for y in (0..crop_height).step_by(4) {
+            for x in (0..crop_width).step_by(4) {
                 let a = source.get_pixel(left + x, top + y);
                 let b = crop.get_pixel(x, y);
                 sum += (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>();
