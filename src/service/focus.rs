@@ -12,7 +12,7 @@ use super::version_memo::VersionMemo;
 use super::ImageService;
 use crate::person_id::PersonId;
 use crate::render::{probe, saliency, FocalPoint, FocalSource};
-use crate::store::{Fetch, ImageInfo};
+use crate::store::ImageInfo;
 use crate::Result;
 
 /// A photo's focal point and where it came from.
@@ -126,23 +126,9 @@ impl ImageService {
         info: &ImageInfo,
         bytes: Option<&Bytes>,
     ) -> Result<Detected> {
-        if let Some(detected) = self.detections.get(person, &info.version) {
-            return Ok(detected);
-        }
-        let fetched;
-        let bytes = match bytes {
-            Some(bytes) => bytes,
-            None => match self.fetch(person, info)? {
-                Fetch::Current(bytes) => {
-                    fetched = bytes;
-                    &fetched
-                }
-                Fetch::Changed => return Ok(None),
-            },
-        };
-        let detected = self.detect(bytes);
-        self.detections.remember(person, &info.version, detected);
-        Ok(detected)
+        self.once_per_version(&self.detections, person, info, bytes, |bytes| {
+            self.detect(bytes)
+        })
     }
 
     /// Decodes a thumbnail of `bytes` within the render budget and looks for faces, then for

@@ -10,7 +10,7 @@ use super::version_memo::VersionMemo;
 use super::ImageService;
 use crate::person_id::PersonId;
 use crate::render::{probe, thumb_hash};
-use crate::store::{Fetch, ImageInfo};
+use crate::store::ImageInfo;
 use crate::Result;
 
 /// A photo's hash; `None` when its bytes cannot be decoded (remembered too, so a broken photo is
@@ -30,24 +30,9 @@ impl ImageService {
         info: &ImageInfo,
         bytes: Option<&Bytes>,
     ) -> Result<Hash> {
-        if let Some(hash) = self.thumb_hashes.get(person, &info.version) {
-            return Ok(hash);
-        }
-        let fetched;
-        let bytes = match bytes {
-            Some(bytes) => bytes,
-            None => match self.fetch(person, info)? {
-                Fetch::Current(bytes) => {
-                    fetched = bytes;
-                    &fetched
-                }
-                Fetch::Changed => return Ok(None),
-            },
-        };
-        let hash = self.compute_thumb_hash(bytes);
-        self.thumb_hashes
-            .remember(person, &info.version, hash.clone());
-        Ok(hash)
+        self.once_per_version(&self.thumb_hashes, person, info, bytes, |bytes| {
+            self.compute_thumb_hash(bytes)
+        })
     }
 
     /// Decodes a thumbnail of `bytes` within the render budget and hashes it.

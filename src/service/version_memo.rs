@@ -5,7 +5,12 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
+use bytes::Bytes;
+
+use super::ImageService;
 use crate::person_id::PersonId;
+use crate::store::{Fetch, ImageInfo};
+use crate::Result;
 
 /// At most this many photos' answers are kept; when full, the memo starts over.
 const CAPACITY: usize = 4096;
@@ -54,6 +59,38 @@ impl<T: Clone> VersionMemo<T> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
+    }
+}
+
+impl ImageService {
+    /// What `compute` makes of `person`'s photo at the version `info` describes: remembered in
+    /// `memo`, or computed once from `bytes` (the photo's, when the caller has them) or a fetch.
+    /// `Ok(None)` when the photo was replaced before it could be fetched.
+    pub(super) fn once_per_version<T: Clone>(
+        &self,
+        memo: &VersionMemo<Option<T>>,
+        person: PersonId,
+        info: &ImageInfo,
+        bytes: Option<&Bytes>,
+        compute: impl FnOnce(&[u8]) -> Option<T>,
+    ) -> Result<Option<T>> {
+        if let Some(answer) = memo.get(person, &info.version) {
+            return Ok(answer);
+        }
+        let fetched;
+        let bytes = match bytes {
+            Some(bytes) => bytes,
+            None => match self.fetch(person, info)? {
+                Fetch::Current(bytes) => {
+                    fetched = bytes;
+                    &fetched
+                }
+                Fetch::Changed => return Ok(None),
+            },
+        };
+        let answer = compute(bytes);
+        memo.remember(person, &info.version, answer.clone());
+        Ok(answer)
     }
 }
 
