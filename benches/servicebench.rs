@@ -118,6 +118,9 @@ fn main() {
         cached.limits(),
     );
     let hit = per_request_us(&cached, "/api/v1/Person/1/Image?w=256", 20_000, 7);
+    // A cover crop's hit reads the API focal point with the lookup, in the same store call.
+    let cover = "/api/v1/Person/1/Image?w=256&h=256&fit=cover";
+    let cover_hit = per_request_us(&cached, cover, 20_000, 7);
     // A directory store keeps no deadline itself: its calls run on the store threads.
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/persons");
     let auth = || StaticAuthenticator::default().bearer("bench-token", "bench");
@@ -128,6 +131,8 @@ fn main() {
         per_request_us(&hop, target, 5_000, 7),
         per_request_us(&direct, target, 5_000, 7),
     );
+    let directory_cover_us =
+        per_request_us(&hop, "/api/v1/Person/1/Image?w=64&h=64&fit=cover", 5_000, 7);
     let uncached = service(0);
     let one = renders_per_second(&uncached, 1, 16);
     let two = renders_per_second(&uncached, 2, 16);
@@ -138,7 +143,13 @@ fn main() {
     );
     println!("| cache-hit GET (w=256) | {hit:.2} us/request | <= 5 us |");
     println!(
+        "| cache-hit GET, fit=cover (w=256&h=256) | {cover_hit:.2} us/request | as a cache hit |"
+    );
+    println!(
         "| cache-hit GET over a directory: on the store threads vs called directly | {hop_us:.2} vs {direct_us:.2} us/request | |"
+    );
+    println!(
+        "| cache-hit GET over a directory, fit=cover (lookup and sidecar in one store call) | {directory_cover_us:.2} us/request | as a cache hit |"
     );
     println!(
         "| 2 threads vs 1 rendering distinct photos | {:.2}x ({two:.1} vs {one:.1} renders/s) | >= 1.8x |",

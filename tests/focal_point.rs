@@ -3,12 +3,16 @@
 //! upload that drops it; without a set point, saliency and then the upper centre.
 
 use std::io::Cursor;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use image::{Rgb, RgbImage};
 use person_image::auth::StaticAuthenticator;
+use person_image::render::FocalPoint;
 use person_image::request::Method;
-use person_image::store::InMemory;
+use person_image::store::{
+    Fetch, ImageInfo, ImageStore, InMemory, Lookup, MetadataWritten, PhotoMetadata, WritableStore,
+};
 use person_image::{ImageResponse, ImageService, PersonId, PersonImageServiceExt};
 
 const WRITER: &[u8] = b"Bearer writer-token";
@@ -256,4 +260,115 @@ fn without_a_set_point_saliency_then_the_upper_centre_decide() {
     assert_eq!(even["FocalPoint"]["Top"], 160);
     assert_eq!(even["FocalPoint"]["Width"], 100);
     assert_eq!(even["FacesFound"], 0);
+}
+
+/// A store that counts its calls, over an `InMemory` the test keeps a handle on.
+struct Counted {
+    inner: Arc<InMemory>,
+    calls: Mutex<Vec<&'static str>>,
+}
+
+impl Counted {
+    fn record(&self, call: &'static str) {
+        self.calls.lock().unwrap().push(call);
+    }
+
+    /// The calls since the last look, in order.
+    fn take(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *self.calls.lock().unwrap())
+    }
+}
+
+impl ImageStore for Counted {
+    fn lookup(&self, person: PersonId) -> person_image::Result<Lookup> {
+        self.record("lookup");
+        self.inner.lookup(person)
+    }
+
+    fn fetch(&self, person: PersonId, info: &ImageInfo) -> person_image::Result<Fetch> {
+        self.record("fetch");
+        self.inner.fetch(person, info)
+    }
+
+    fn metadata(
+        &self,
+        person: PersonId,
+        info: &ImageInfo,
+    ) -> person_image::Result<Option<PhotoMetadata>> {
+        self.record("metadata");
+        self.inner.metadata(person, info)
+    }
+
+    fn lookup_with_metadata(
+        &self,
+        person: PersonId,
+    ) -> person_image::Result<(Lookup, Option<PhotoMetadata>)> {
+        self.record("lookup_with_metadata");
+        self.inner.lookup_with_metadata(person)
+    }
+}
+
+#[test]
+fn a_cached_cover_crop_costs_one_store_call_like_any_cache_hit() {
+    let inner = Arc::new(InMemory::new().with_image(PersonId(1), two_marks()));
+    let store = Arc::new(Counted {
+        inner: Arc::clone(&inner),
+        calls: Mutex::new(Vec::new()),
+    });
+    let service = ImageService::builder(
+        Arc::clone(&store),
+        StaticAuthenticator::new().bearer("reader-token", "reader"),
+    )
+    .cache_bytes(8 << 20)
+    .build();
+    let get = |query: &str| {
+        let response = call(
+            &service,
+            Method::Get,
+            &format!("/api/v1/Person/1/Image?{query}"),
+            &[("Authorization", READER)],
+            "",
+        );
+        assert_eq!(response.status, 200, "{:?}", response.body);
+        response
+    };
+
+    // Misses fetch the bytes once; hits answer from the one lookup.
+    let contain = "w=100&h=100&type=png";
+    get(contain);
+    assert_eq!(store.take(), ["lookup", "fetch"]);
+    get(contain);
+    assert_eq!(store.take(), ["lookup"]);
+    let cover = "w=100&h=100&fit=cover&type=png";
+    let first = get(cover);
+    assert_eq!(store.take(), ["lookup_with_metadata", "fetch"]);
+    let hit = get(cover);
+    assert_eq!(store.take(), ["lookup_with_metadata"]);
+    assert_eq!(hit.body, first.body);
+    assert_eq!(service.cache_stats().unwrap().hits, 2);
+
+    // A point set elsewhere (another replica, straight into the store) is seen by the next
+    // request, through that same single call.
+    let Lookup::Found(info) = inner.lookup(PersonId(1)).unwrap() else {
+        panic!("person 1 has a photo");
+    };
+    let red = FocalPoint {
+        left: 10,
+        top: 80,
+        width: 40,
+        height: 40,
+    };
+    let written = inner
+        .set_metadata(
+            PersonId(1),
+            &info.version,
+            Some(&PhotoMetadata::with_focal_point(Some(red))),
+        )
+        .unwrap();
+    assert_eq!(written, MetadataWritten::Stored);
+    let moved = get(cover);
+    assert_eq!(store.take(), ["lookup_with_metadata", "fetch"]);
+    assert_ne!(moved.etag, hit.etag);
+    get(cover);
+    assert_eq!(store.take(), ["lookup_with_metadata"]);
 }

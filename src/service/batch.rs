@@ -92,17 +92,20 @@ impl ImageService {
             if_none_match: None,
             locale: Locale::default(),
         };
-        let answered = self.lookup(person).and_then(|found| match found {
-            Lookup::Found(info) => {
-                let preference = super::get::preference(&request);
-                let response = self.serve_stored(&request, &preference, info.clone())?;
-                // A hash that cannot be had is `null`; the photo is still answered.
-                let hash = self.thumb_hash(person, &info, None).ok().flatten();
-                Ok(Some((response, hash)))
-            }
-            Lookup::NoImage => Ok(None),
-            Lookup::NoSuchPerson => Err(Error::PersonNotFound),
-        });
+        let answered =
+            self.lookup_for(person, batch.fit)
+                .and_then(|(found, api_point)| match found {
+                    Lookup::Found(info) => {
+                        let preference = super::get::preference(&request);
+                        let response =
+                            self.serve_stored(&request, &preference, info.clone(), api_point)?;
+                        // A hash that cannot be had is `null`; the photo is still answered.
+                        let hash = self.thumb_hash(person, &info, None).ok().flatten();
+                        Ok(Some((response, hash)))
+                    }
+                    Lookup::NoImage => Ok(None),
+                    Lookup::NoSuchPerson => Err(Error::PersonNotFound),
+                });
         match answered {
             Ok(Some((response, hash))) => Outcome::Found(Box::new(response), hash),
             Ok(None) | Err(Error::ImageNotFound) => Outcome::NoImage,

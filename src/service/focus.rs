@@ -3,8 +3,6 @@
 //! What is detected depends on the bytes alone, so it is computed once per version (at upload,
 //! or the first time it is needed) and kept in a bounded memo keyed by person and version.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
 use image::RgbImage;
 
@@ -78,20 +76,6 @@ fn salient_box(thumbnail: &RgbImage) -> Option<FocalPoint> {
 }
 
 impl ImageService {
-    /// The focal point set through the API for `person`'s photo at `info`'s version, if any.
-    pub(super) fn api_focal_point(
-        &self,
-        person: PersonId,
-        info: &ImageInfo,
-    ) -> Result<Option<FocalPoint>> {
-        let (store, info) = (Arc::clone(&self.store), info.clone());
-        let metadata = self.calls.run(
-            || format!("reading the photo metadata of person {person}"),
-            move || store.metadata(person, &info),
-        )?;
-        Ok(metadata.and_then(|metadata| metadata.focal_point))
-    }
-
     /// The photo's focus by authority: `api` (the point set through the API) when given, else
     /// what its bytes say (see [`ImageService::detected_focus`]). `None` when there is no API
     /// point and the photo cannot be decoded (or was replaced before it could be fetched).

@@ -26,7 +26,7 @@ impl ImageService {
         // SPEC §2: nothing about the person is looked up before the caller is known and allowed.
         self.authorize(&request.identity, request.person, Action::ReadImage)?;
         let preference = preference(request);
-        let found = match self.lookup(request.person) {
+        let (found, api_point) = match self.lookup_for(request.person, framing(request).fit) {
             Err(error) if error.is_store_unavailable() => {
                 return self.serve_stale(request, &preference, error)
             }
@@ -35,7 +35,7 @@ impl ImageService {
         match found {
             Lookup::NoSuchPerson => Err(Error::PersonNotFound),
             Lookup::NoImage => self.serve_no_image(request, &preference),
-            Lookup::Found(info) => self.serve_stored(request, &preference, info),
+            Lookup::Found(info) => self.serve_stored(request, &preference, info, api_point),
         }
     }
 
@@ -97,18 +97,23 @@ impl ImageService {
         Ok(with_headers(ok(rendered), etag))
     }
 
-    /// Serves a stored photo, looking it up again when it was replaced between lookup and fetch.
+    /// Serves a stored photo (with `api_point`, the focal point set through the API for a
+    /// `fit=cover` request, read with `info`), looking it up again when it was replaced between
+    /// lookup and fetch.
     pub(super) fn serve_stored(
         &self,
         request: &ImageRequest,
         preference: &Preference,
         mut info: ImageInfo,
+        mut api_point: Option<FocalPoint>,
     ) -> Result<ImageResponse> {
         for _ in 0..FETCH_ATTEMPTS {
-            if let Some(response) = self.serve_version(request, preference, &info)? {
+            if let Some(response) = self.serve_version(request, preference, &info, api_point)? {
                 return Ok(response);
             }
-            match self.lookup(request.person)? {
+            let found;
+            (found, api_point) = self.lookup_for(request.person, framing(request).fit)?;
+            match found {
                 Lookup::Found(now) => info = now,
                 Lookup::NoImage => return self.serve_no_image(request, preference),
                 Lookup::NoSuchPerson => return Err(Error::PersonNotFound),
@@ -122,14 +127,15 @@ impl ImageService {
 
     /// Serves the photo version `info` describes, or `None` when the store no longer has it.
     ///
-    /// The ETag and the cache key come from the version and the request alone, so a 304, a cache
-    /// hit and (once the photo's format is known) a `HEAD` of the photo as stored answer without
-    /// fetching its bytes; a miss fetches them once.
+    /// The ETag and the cache key come from the version, the API focal point read with it and
+    /// the request alone, so a 304, a cache hit and (once the photo's format is known) a `HEAD`
+    /// of the photo as stored answer without another store call; a miss fetches the bytes once.
     fn serve_version(
         &self,
         request: &ImageRequest,
         preference: &Preference,
         info: &ImageInfo,
+        api_point: Option<FocalPoint>,
     ) -> Result<Option<ImageResponse>> {
         let limits = &self.options.limits;
         if let Err(error) =
@@ -138,9 +144,9 @@ impl ImageService {
             return self.unrenderable(request, preference, error).map(Some);
         }
         let fit = framing(request).fit;
-        // Only a cover crop depends on the focal point set through the API (a small read).
+        // Only a cover crop depends on the focal point set through the API.
         let focus = match fit {
-            Fit::Cover => self.api_focal_point(request.person, info)?,
+            Fit::Cover => api_point,
             Fit::Contain => None,
         };
         let variant = Variant::Photo {

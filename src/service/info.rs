@@ -20,12 +20,11 @@ impl ImageService {
     pub(super) fn info(&self, request: &PersonRequest) -> Result<ImageResponse> {
         self.authorize(&request.identity, request.person, Action::ReadInfo)?;
         for _ in 0..FETCH_ATTEMPTS {
-            let info = match self.lookup(request.person)? {
-                Lookup::Found(info) => info,
-                Lookup::NoImage => return Err(Error::ImageNotFound),
-                Lookup::NoSuchPerson => return Err(Error::PersonNotFound),
+            let (info, api) = match self.lookup_with_api_point(request.person)? {
+                (Lookup::Found(info), api) => (info, api),
+                (Lookup::NoImage, _) => return Err(Error::ImageNotFound),
+                (Lookup::NoSuchPerson, _) => return Err(Error::PersonNotFound),
             };
-            let api = self.api_focal_point(request.person, &info)?;
             let etag = ETag::for_variant(&Variant::Info {
                 version: info.version.clone(),
                 focus: api,

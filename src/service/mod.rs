@@ -28,8 +28,8 @@ use crate::limits::Limits;
 use crate::metrics::StoreOp;
 use crate::observe::stage_span;
 use crate::person_id::PersonId;
-use crate::render::{PlaceholderKind, RenderOptions};
-use crate::request::{BatchRequest, ImageRequest, InfoEdit, PersonRequest, UploadRequest};
+use crate::render::{FocalPoint, PlaceholderKind, RenderOptions};
+use crate::request::{BatchRequest, Fit, ImageRequest, InfoEdit, PersonRequest, UploadRequest};
 use crate::response::ImageResponse;
 use crate::store::{Fetch, ImageInfo, ImageStore, Lookup, WritableStore};
 use crate::{Error, Result};
@@ -242,6 +242,30 @@ impl ImageService {
         );
         crate::metrics::store(StoreOp::Lookup, timer);
         found
+    }
+
+    /// [`Self::lookup`] and the focal point set through the API for the photo found, in one
+    /// store call ([`ImageStore::lookup_with_metadata`]).
+    fn lookup_with_api_point(&self, person: PersonId) -> Result<(Lookup, Option<FocalPoint>)> {
+        let _span = stage_span!("store.lookup", person = person.get());
+        let timer = crate::metrics::Timer::start();
+        let store = Arc::clone(&self.store);
+        let found = self.calls.run(
+            || format!("looking up person {person} and its photo metadata"),
+            move || store.lookup_with_metadata(person),
+        );
+        crate::metrics::store(StoreOp::Lookup, timer);
+        let (found, metadata) = found?;
+        Ok((found, metadata.and_then(|metadata| metadata.focal_point)))
+    }
+
+    /// What a request framed with `fit` needs of the store before its cache lookup: the lookup,
+    /// and for a cover crop the focal point set through the API, in one store call.
+    fn lookup_for(&self, person: PersonId, fit: Fit) -> Result<(Lookup, Option<FocalPoint>)> {
+        match fit {
+            Fit::Contain => Ok((self.lookup(person)?, None)),
+            Fit::Cover => self.lookup_with_api_point(person),
+        }
     }
 
     /// The bytes of the photo version `info` describes, in a `store.fetch` span, timed, within

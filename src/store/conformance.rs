@@ -410,8 +410,9 @@ pub fn check_writes(store: &dyn WritableStore, fixture: &ConformanceFixture) {
 /// [`WritableStore::set_metadata`]), on the same fixture as [`check_writes`] (it replaces and
 /// deletes photos, so use a fresh store). Each rule has a name, given in the panic message:
 ///
-/// 1. `metadata-round-trip`: metadata set for the current version is read back for it, replaced
-///    by a second set, and removed by `None`.
+/// 1. `metadata-round-trip`: metadata set for the current version is read back for it (by
+///    [`ImageStore::metadata`] and by [`ImageStore::lookup_with_metadata`] alike), replaced by a
+///    second set, and removed by `None`.
 /// 2. `metadata-old-version`: a set naming a version the photo no longer has writes nothing
 ///    ([`MetadataWritten::Changed`]).
 /// 3. `metadata-new-photo`: after a replacement, the new version has no metadata, and the old
@@ -546,6 +547,21 @@ fn expect_metadata(
             format!(
                 "the metadata of version {:?} is {got:?}, expected {expected:?}",
                 info.version
+            ),
+        );
+    }
+    let (found, with_lookup) = call(rule, || store.lookup_with_metadata(person));
+    let expected = match &found {
+        Lookup::Found(current) if current.version == info.version => expected,
+        Lookup::Found(_) => return,
+        Lookup::NoImage | Lookup::NoSuchPerson => None,
+    };
+    if with_lookup != expected {
+        broken(
+            rule,
+            format!(
+                "lookup_with_metadata found {found:?} with metadata {with_lookup:?}, \
+                 expected {expected:?}"
             ),
         );
     }

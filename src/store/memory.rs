@@ -158,6 +158,15 @@ impl ImageStore for InMemory {
             _ => None,
         })
     }
+
+    fn lookup_with_metadata(&self, person: PersonId) -> Result<(Lookup, Option<PhotoMetadata>)> {
+        let people = self.people.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(match people.get(&person) {
+            Some(Entry::Image(image, metadata)) => (Lookup::Found(image.info()), *metadata),
+            Some(Entry::NoImage) => (Lookup::NoImage, None),
+            None => (Lookup::NoSuchPerson, None),
+        })
+    }
 }
 
 /// Replacing and deleting through the [`WritableStore`] contract: only known persons, and every

@@ -169,6 +169,21 @@ pub trait ImageStore: Send + Sync {
         let _ = (person, info);
         Ok(None)
     }
+
+    /// [`ImageStore::lookup`] and, when it finds a photo, [`ImageStore::metadata`] of that
+    /// version, in one call: what a `fit=cover` request needs before its cache lookup, so a
+    /// cached cover crop costs one store call like any other cache hit.
+    ///
+    /// The default makes the two calls in turn. A store that keeps the metadata with the photo
+    /// (a map entry, a row) or can read both at once (two concurrent requests) overrides it.
+    fn lookup_with_metadata(&self, person: PersonId) -> Result<(Lookup, Option<PhotoMetadata>)> {
+        let found = self.lookup(person)?;
+        let metadata = match &found {
+            Lookup::Found(info) => self.metadata(person, info)?,
+            Lookup::NoImage | Lookup::NoSuchPerson => None,
+        };
+        Ok((found, metadata))
+    }
 }
 
 impl<S: ImageStore + ?Sized> ImageStore for std::sync::Arc<S> {
@@ -187,6 +202,10 @@ impl<S: ImageStore + ?Sized> ImageStore for std::sync::Arc<S> {
     fn metadata(&self, person: PersonId, info: &ImageInfo) -> Result<Option<PhotoMetadata>> {
         (**self).metadata(person, info)
     }
+
+    fn lookup_with_metadata(&self, person: PersonId) -> Result<(Lookup, Option<PhotoMetadata>)> {
+        (**self).lookup_with_metadata(person)
+    }
 }
 
 impl<S: ImageStore + ?Sized> ImageStore for Box<S> {
@@ -204,5 +223,9 @@ impl<S: ImageStore + ?Sized> ImageStore for Box<S> {
 
     fn metadata(&self, person: PersonId, info: &ImageInfo) -> Result<Option<PhotoMetadata>> {
         (**self).metadata(person, info)
+    }
+
+    fn lookup_with_metadata(&self, person: PersonId) -> Result<(Lookup, Option<PhotoMetadata>)> {
+        (**self).lookup_with_metadata(person)
     }
 }

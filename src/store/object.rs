@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -302,21 +303,32 @@ impl ImageStore for Bucket {
         let key = Bucket::key(&self.prefix, person, METADATA_SIDECAR);
         let version = info.version.clone();
         self.run(format!("reading object {key}"), move |store| async move {
-            let result = match store.get_opts(&key, GetOptions::new()).await {
-                Ok(result) => result,
-                Err(object_store::Error::NotFound { .. }) => return Ok(None),
-                Err(error) => return Err(store_error("reading", &key, error)),
-            };
-            // A sidecar is a few lines; anything much larger is not one.
-            if result.meta.size > 4096 {
-                return Ok(None);
-            }
-            let bytes: Bytes = result
-                .bytes()
-                .await
-                .map_err(|e| store_error("reading", &key, e))?;
-            Ok(decode_sidecar(&bytes, &version))
+            let sidecar = read_sidecar(store.as_ref(), &key).await?;
+            Ok(sidecar.and_then(|bytes| decode_sidecar(&bytes, &version)))
         })
+    }
+
+    /// The photo's `HEAD`s and the sidecar's `GET` run concurrently: a cover request waits for
+    /// no round trip more than any other request.
+    fn lookup_with_metadata(&self, person: PersonId) -> Result<(Lookup, Option<PhotoMetadata>)> {
+        let (prefix, max_bytes) = (self.prefix.clone(), self.max_bytes);
+        let key = Bucket::key(&self.prefix, person, METADATA_SIDECAR);
+        self.run(
+            format!("looking up person {person} and reading object {key}"),
+            move |store| async move {
+                let (found, sidecar) = both(
+                    lookup(store.as_ref(), &prefix, person, max_bytes),
+                    read_sidecar(store.as_ref(), &key),
+                )
+                .await;
+                let found = found?;
+                let metadata = match (&found, sidecar?) {
+                    (Lookup::Found(info), Some(bytes)) => decode_sidecar(&bytes, &info.version),
+                    _ => None,
+                };
+                Ok((found, metadata))
+            },
+        )
     }
 }
 
@@ -524,6 +536,51 @@ async fn lookup(
         return Ok(Lookup::NoImage);
     }
     Ok(Lookup::NoSuchPerson)
+}
+
+/// The bytes of the sidecar at `key`; `None` when there is none, or the object is too large to
+/// be one.
+async fn read_sidecar(store: &dyn ObjectStore, key: &Path) -> Result<Option<Bytes>> {
+    let result = match store.get_opts(key, GetOptions::new()).await {
+        Ok(result) => result,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(error) => return Err(store_error("reading", key, error)),
+    };
+    // A sidecar is a few lines; anything much larger is not one.
+    if result.meta.size > 4096 {
+        return Ok(None);
+    }
+    let bytes = result
+        .bytes()
+        .await
+        .map_err(|e| store_error("reading", key, e))?;
+    Ok(Some(bytes))
+}
+
+/// Both outputs, the two futures polled in turn on the current task until both are done.
+async fn both<A: Future, B: Future>(first: A, second: B) -> (A::Output, B::Output) {
+    let (mut first, mut second) = (Box::pin(first), Box::pin(second));
+    let (mut first_out, mut second_out) = (None, None);
+    std::future::poll_fn(move |context| {
+        if first_out.is_none() {
+            if let Poll::Ready(out) = first.as_mut().poll(context) {
+                first_out = Some(out);
+            }
+        }
+        if second_out.is_none() {
+            if let Poll::Ready(out) = second.as_mut().poll(context) {
+                second_out = Some(out);
+            }
+        }
+        match (first_out.take(), second_out.take()) {
+            (Some(first), Some(second)) => Poll::Ready((first, second)),
+            (first, second) => {
+                (first_out, second_out) = (first, second);
+                Poll::Pending
+            }
+        }
+    })
+    .await
 }
 
 /// The metadata of `key`, `None` when it does not exist, an error for any other failure.

@@ -329,6 +329,41 @@ impl Sqlite {
         })
     }
 
+    /// The focal point kept in the row of `person`'s photo at `info`'s version, on `conn`.
+    fn metadata_in(
+        &self,
+        conn: &Connection,
+        person: PersonId,
+        info: &ImageInfo,
+    ) -> Result<Option<PhotoMetadata>> {
+        let Some((blob_id, version)) = blob_version(&info.version) else {
+            return Ok(None);
+        };
+        if !has_focal_point_column(conn)? {
+            return Ok(None);
+        }
+        let text: Option<Option<String>> = conn
+            .prepare_cached(&format!(
+                "SELECT b.{FOCAL_POINT_COLUMN} FROM binary_object_link AS l \
+                     JOIN binary_object AS b ON b.blob_id = l.blob_id \
+                     WHERE l.person_id = ?1 AND l.role = ?2 AND b.blob_id = ?3 \
+                     AND coalesce(b.version, 0) = ?4"
+            ))
+            .and_then(|mut statement| {
+                statement
+                    .query_row(
+                        params![person.get(), Sqlite::ROLE, blob_id, version],
+                        |row| row.get(0),
+                    )
+                    .optional()
+            })
+            .map_err(sql_error)?;
+        Ok(text
+            .flatten()
+            .and_then(|text| focal_from_text(&text))
+            .map(|point| PhotoMetadata::with_focal_point(Some(point))))
+    }
+
     fn lookup_in(&self, conn: &Connection, person: PersonId) -> Result<Lookup> {
         let row = conn
             .prepare_cached(LOOKUP_SQL)
@@ -490,33 +525,18 @@ impl ImageStore for Sqlite {
     }
 
     fn metadata(&self, person: PersonId, info: &ImageInfo) -> Result<Option<PhotoMetadata>> {
-        let Some((blob_id, version)) = blob_version(&info.version) else {
-            return Ok(None);
-        };
+        self.with_connection(|conn| self.metadata_in(conn, person, info))
+    }
+
+    /// One connection, two indexed queries: the row, then its focal point column.
+    fn lookup_with_metadata(&self, person: PersonId) -> Result<(Lookup, Option<PhotoMetadata>)> {
         self.with_connection(|conn| {
-            if !has_focal_point_column(conn)? {
-                return Ok(None);
-            }
-            let text: Option<Option<String>> = conn
-                .prepare_cached(&format!(
-                    "SELECT b.{FOCAL_POINT_COLUMN} FROM binary_object_link AS l \
-                     JOIN binary_object AS b ON b.blob_id = l.blob_id \
-                     WHERE l.person_id = ?1 AND l.role = ?2 AND b.blob_id = ?3 \
-                     AND coalesce(b.version, 0) = ?4"
-                ))
-                .and_then(|mut statement| {
-                    statement
-                        .query_row(
-                            params![person.get(), Sqlite::ROLE, blob_id, version],
-                            |row| row.get(0),
-                        )
-                        .optional()
-                })
-                .map_err(sql_error)?;
-            Ok(text
-                .flatten()
-                .and_then(|text| focal_from_text(&text))
-                .map(|point| PhotoMetadata::with_focal_point(Some(point))))
+            let found = self.lookup_in(conn, person)?;
+            let metadata = match &found {
+                Lookup::Found(info) => self.metadata_in(conn, person, info)?,
+                Lookup::NoImage | Lookup::NoSuchPerson => None,
+            };
+            Ok((found, metadata))
         })
     }
 }
