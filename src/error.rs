@@ -1,5 +1,6 @@
 //! The one error type of the crate, and the HTTP status each failure maps to.
 
+use crate::request::Method;
 use std::fmt;
 
 /// A boxed error from a dependency or a user-supplied store or authenticator.
@@ -93,9 +94,12 @@ pub enum Error {
     /// The request path is not `/api/v1/Person/{personId}/Image` (404).
     #[error("No such endpoint")]
     NoRoute,
-    /// The path does not take this method (405).
+    /// The path does not take this method (405, with `Allow` naming the ones it takes).
     #[error("The method is not allowed for this path")]
-    MethodNotAllowed,
+    MethodNotAllowed {
+        /// The methods the path takes, sent as `Allow`.
+        allowed: &'static [Method],
+    },
     /// An upload or delete to a service without a writable store (405, `Allow: GET, HEAD`).
     #[error(
         "This service is read-only: it does not accept uploads or deletes{}",
@@ -226,7 +230,9 @@ impl Error {
             Error::Forbidden { .. } => StatusCode::FORBIDDEN,
             Error::NoRoute | Error::PersonNotFound | Error::ImageNotFound => StatusCode::NOT_FOUND,
             Error::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Error::MethodNotAllowed | Error::ReadOnly { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Error::MethodNotAllowed { .. } | Error::ReadOnly { .. } => {
+                StatusCode::METHOD_NOT_ALLOWED
+            }
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::InvalidUpload { .. }
@@ -429,7 +435,12 @@ mod tests {
             (Error::decode("broken"), 422),
             (Error::MissingImage, 400),
             (Error::PayloadTooLarge { max: 1 }, 413),
-            (Error::MethodNotAllowed, 405),
+            (
+                Error::MethodNotAllowed {
+                    allowed: &[Method::Get],
+                },
+                405,
+            ),
             (Error::ReadOnly { hint: None }, 405),
             (Error::PreconditionFailed, 412),
             (

@@ -10,7 +10,8 @@ use crate::{Error, Result};
 
 impl Method {
     /// The method from an `http::Method`; one the crate never answers is
-    /// [`Error::MethodNotAllowed`].
+    /// [`Error::MethodNotAllowed`], allowing every method the crate answers on some path
+    /// ([`ApiRequest::refuse_method`](crate::request::ApiRequest::refuse_method) names a path's own).
     pub fn from_http(method: &http::Method) -> Result<Self> {
         match *method {
             http::Method::GET => Ok(Method::Get),
@@ -18,7 +19,15 @@ impl Method {
             http::Method::POST => Ok(Method::Post),
             http::Method::PUT => Ok(Method::Put),
             http::Method::DELETE => Ok(Method::Delete),
-            _ => Err(Error::MethodNotAllowed),
+            _ => Err(Error::MethodNotAllowed {
+                allowed: &[
+                    Method::Get,
+                    Method::Head,
+                    Method::Post,
+                    Method::Put,
+                    Method::Delete,
+                ],
+            }),
         }
     }
 }

@@ -95,11 +95,12 @@ impl ImageResponse {
     }
 
     /// The error as a response: its status, a `{"Message": "..."}` JSON body (the vendor's shape),
-    /// `WWW-Authenticate` on a 401 and `Allow` on the 405 of a read-only service.
+    /// `WWW-Authenticate` on a 401 and `Allow` on a 405.
     pub fn from_error(error: &Error) -> Self {
         let body = message_body(&error.message());
         let allow = match error {
             Error::ReadOnly { .. } => vec![Method::Get, Method::Head],
+            Error::MethodNotAllowed { allowed } => allowed.to_vec(),
             _ => Vec::new(),
         };
         let www_authenticate = match error {
@@ -203,11 +204,12 @@ mod tests {
             &response.body[..],
             br#"{"Message":"This service is read-only: it does not accept uploads or deletes"}"#
         );
-        let response = ImageResponse::from_error(&Error::MethodNotAllowed);
+        let response = ImageResponse::from_error(&Error::MethodNotAllowed {
+            allowed: &[Method::Get, Method::Head, Method::Put],
+        });
         assert!(response
             .headers()
-            .iter()
-            .all(|(name, _)| *name != header::ALLOW));
+            .contains(&(header::ALLOW, "GET, HEAD, PUT".to_owned())));
     }
 
     #[test]

@@ -764,15 +764,29 @@ async fn other_methods_are_405() {
     let reply =
         demo(Request::patch("/api/v1/Person/1/Image").header("Authorization", BASIC_DEMO)).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
-    let reply =
-        demo(Request::delete("/api/v1/Person/1/ImageInfo").header("Authorization", BASIC_DEMO))
-            .await;
+    assert_eq!(reply.header("allow"), "GET, HEAD, POST, PUT, DELETE");
+    for method in [http::Method::DELETE, http::Method::PATCH] {
+        let reply = demo(
+            Request::builder()
+                .method(method)
+                .uri("/api/v1/Person/1/ImageInfo")
+                .header("Authorization", BASIC_DEMO),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(reply.header("allow"), "GET, HEAD, PUT");
+        assert!(
+            reply.message().contains("not allowed for this path"),
+            "{}",
+            reply.message()
+        );
+    }
+    let reply = demo(
+        Request::get("/api/v1/Agents/Person/GetPersonImages").header("Authorization", BASIC_DEMO),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert!(
-        reply.message().contains("not allowed for this path"),
-        "{}",
-        reply.message()
-    );
+    assert_eq!(reply.header("allow"), "POST");
 }
 
 /// The serve example's flags as the command line gives them.

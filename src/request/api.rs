@@ -156,6 +156,7 @@ impl ApiRequest {
             return Err(Error::PayloadTooLarge { max: limit });
         }
         let headers: Vec<(&'a str, &'a [u8])> = headers.into_iter().collect();
+        let allowed = route.allowed();
         match (route, method) {
             (Route::Image(_), Method::Get | Method::Head) => {
                 ImageRequest::parse(method, target, headers, limits).map(ApiRequest::Image)
@@ -202,7 +203,19 @@ impl ApiRequest {
                     identity: found.identity(),
                 }))
             }
-            _ => Err(Error::MethodNotAllowed),
+            _ => Err(Error::MethodNotAllowed { allowed }),
+        }
+    }
+
+    /// The answer to a method the crate does not take (`PATCH`, say) on `target`: `405` with the
+    /// path's own methods, or `404` for a path that is not ours.
+    pub fn refuse_method(target: &str) -> Error {
+        match parse_route(target) {
+            Ok(Some((route, _))) => Error::MethodNotAllowed {
+                allowed: route.allowed(),
+            },
+            Ok(None) => Error::NoRoute,
+            Err(error) => error,
         }
     }
 

@@ -116,7 +116,9 @@ impl ImageRequest {
             return Err(Error::NoRoute);
         };
         if !method.is_read() {
-            return Err(Error::MethodNotAllowed);
+            return Err(Error::MethodNotAllowed {
+                allowed: &[Method::Get, Method::Head],
+            });
         }
         let query = ImageQuery::parse(raw_query, limits)?;
         let headers = Headers::collect(headers);

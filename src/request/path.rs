@@ -1,6 +1,7 @@
 //! The request paths: `/api/v1/Person/{personId}/Image`, its `ImageInfo`, and the batch call.
 
 use super::percent::percent_decode;
+use super::Method;
 use crate::error::{truncate_for_message, Error};
 use crate::person_id::PersonId;
 use crate::Result;
@@ -14,6 +15,23 @@ pub(crate) enum Route {
     ImageInfo(PersonId),
     /// `/api/v1/Agents/Person/GetPersonImages`.
     PersonImages,
+}
+
+impl Route {
+    /// The methods the route takes.
+    pub(crate) fn allowed(&self) -> &'static [Method] {
+        match self {
+            Route::Image(_) => &[
+                Method::Get,
+                Method::Head,
+                Method::Post,
+                Method::Put,
+                Method::Delete,
+            ],
+            Route::ImageInfo(_) => &[Method::Get, Method::Head, Method::Put],
+            Route::PersonImages => &[Method::Post],
+        }
+    }
 }
 
 /// Splits a request target into the route and the raw query string.

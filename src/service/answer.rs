@@ -143,19 +143,17 @@ pub(crate) fn respond_http<S: PersonImageService + ?Sized>(
     body: Bytes,
     limits: &Limits,
 ) -> ImageResponse {
-    let parsed: crate::Result<ApiRequest> = Method::from_http(&parts.method).and_then(|method| {
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_bytes()));
-        ApiRequest::parse(
-            method,
-            crate::http_interop::target(&parts.uri),
-            headers,
-            body,
-            limits,
-        )
-    });
+    let target = crate::http_interop::target(&parts.uri);
+    let parsed = match Method::from_http(&parts.method) {
+        Ok(method) => {
+            let headers = parts
+                .headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_bytes()));
+            ApiRequest::parse(method, target, headers, body, limits)
+        }
+        Err(_) => Err(ApiRequest::refuse_method(target)),
+    };
     match parsed {
         Ok(request) => service.answer(&request),
         Err(error) => refuse(
