@@ -164,7 +164,8 @@ fn main() {
     println!("|---|---|---|---|---|---|---|");
     for run in &mut runs {
         run.times.sort();
-        run.per_photo.sort_by(|a, b| b.0.cmp(&a.0));
+        run.per_photo
+            .sort_by_key(|photo| std::cmp::Reverse(photo.0));
         let times = &run.times;
         let at = |fraction: f64| times[((times.len() - 1) as f64 * fraction).round() as usize];
         let score = &run.score;
