@@ -7,10 +7,10 @@
 //! detector's input size included), as median/p90/max over every photo and round, then
 //! precision and recall at IoU ≥ 0.5, the photos without faces where something was reported, and
 //! how often the largest true face lies inside the square cover crop centred on the largest
-//! detection. The search is warmed up first (the model is parsed once per process and cloned
-//! once per thread; those first searches are printed apart). With several settings, each photo is decoded once and the settings take turns on
-//! it, round after round, so a busy moment of the machine falls on all of them alike; one table
-//! row per setting. `--boxes` also prints each photo's detections as FACES.tsv rows (first
+//! detection. The search is warmed up first (each thread parses the model on its first
+//! search; two such first searches are printed apart). With several settings, each photo is
+//! decoded once and the settings take turns on it, round after round, so a busy moment of the
+//! machine falls on all of them alike; one table row per setting. `--boxes` also prints each photo's detections as FACES.tsv rows (first
 //! setting); `--slowest N` prints, per setting, the N photos with the highest median time;
 //! `--only FILE` measures one photo of the set (for a profiler).
 
@@ -156,7 +156,7 @@ fn main() {
     );
     println!(
         "not counted below: the first search in the process (parses the model) {:.1} ms, the \
-         first on another thread (clones it) {:.1} ms",
+         first on another thread (parses it again) {:.1} ms",
         ms(first_in_process),
         ms(first_on_thread)
     );
@@ -197,7 +197,7 @@ fn main() {
 }
 
 /// The time of the process's first search, which parses the model, and of a new thread's
-/// first, which clones it; both on a blank picture large enough to run the cascade. The settings
+/// first, which parses it again; both on a blank picture large enough to run the cascade. The settings
 /// are then measured warm.
 fn warm_up() -> (Duration, Duration) {
     let blank = RgbImage::new(64, 64);
