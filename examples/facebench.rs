@@ -10,9 +10,10 @@
 //! detection. The search is warmed up first (each thread parses the model on its first
 //! search; two such first searches are printed apart). With several settings, each photo is
 //! decoded once and the settings take turns on it, round after round, so a busy moment of the
-//! machine falls on all of them alike; one table row per setting. `--boxes` also prints each photo's detections as FACES.tsv rows (first
-//! setting); `--slowest N` prints, per setting, the N photos with the highest median time;
-//! `--only FILE` measures one photo of the set (for a profiler).
+//! machine falls on all of them alike; one table row per setting. `--boxes` also prints each
+//! photo's detections as FACES.tsv rows (first setting); `--slowest N` prints, per setting, the N
+//! photos with the highest median time; `--only FILE` measures one photo of the set (for a
+//! profiler).
 
 #[path = "../tests/common/face_labels.rs"]
 mod face_labels;
