@@ -151,3 +151,54 @@ fn large_streamed_bmp_and_tiff_hold_far_less_than_their_pixels() {
         );
     }
 }
+
+/// A `width × height` baseline 4:2:0 JPEG (a colour gradient), without restart markers.
+fn large_jpeg(width: u16, height: u16) -> Vec<u8> {
+    let samples: Vec<u8> = (0..u32::from(height))
+        .flat_map(|y| {
+            (0..u32::from(width)).flat_map(move |x| [(x % 256) as u8, (y % 256) as u8, 77])
+        })
+        .collect();
+    let mut bytes = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, 85);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    encoder
+        .encode(&samples, width, height, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    bytes
+}
+
+#[test]
+fn large_sequential_jpeg_at_full_and_half_scale_holds_no_whole_picture() {
+    // 4000×3000 4:2:0: 36 MB decoded at full scale (the whole-picture path held that and its
+    // 18 MB of planes). Streamed, a render holds an MCU row, a band, the filter's window, a
+    // source-width × target-height intermediate and the output.
+    let (width, height) = (4000u16, 3000u16);
+    let bytes = large_jpeg(width, height);
+    // 2000 px decodes at full scale, 1000 px at 1/2 (a 2000×1500 decode). Streamed, the
+    // intermediate is 4000×1500×3 (18 MB) and 2000×750×3 (4.5 MB), the output 2000×1500×3 (9 MB)
+    // and 1000×750×3 (2.3 MB), and the encode holds more. The whole-picture path held the
+    // picture and the planes before any resize: 36 + 18 MB at full scale, 9 + 9 MB at 1/2
+    // (4:2:0 chroma decodes at luma size there). Measured streamed: 35.0 and 13.3 MiB.
+    for (target, bound) in [(2000u32, 40usize << 20), (1000, 16 << 20)] {
+        let request = RenderRequest::stored(bytes.clone())
+            .width(target)
+            .format(OutputFormat::Jpeg);
+        let mut status = 0;
+        let peak = peak_during(|| {
+            status = render(&request)
+                .map_or_else(|e| e.status(), |r| r.status)
+                .as_u16();
+        });
+        eprintln!(
+            "jpeg 4000x3000 ({} bytes) to {target} px: peak heap {} KiB",
+            bytes.len(),
+            peak / 1024
+        );
+        assert_eq!(status, 200, "to {target} px");
+        assert!(
+            peak < bound,
+            "to {target} px: peak heap {peak} bytes, bound {bound}"
+        );
+    }
+}

@@ -165,6 +165,9 @@ pub(super) struct Bands {
     channels: usize,
     pixel_type: PixelType,
     alpha: bool,
+    /// The part of the source, from its top-left corner, that shows the picture (possibly
+    /// fractional: see [`resize_extent`]); the whole source unless made [`Bands::with_extent`].
+    extent: (f64, f64),
     /// Source height over target height, and the filter's reach in source rows either side of an
     /// output row's centre: what `fast_image_resize` computes for the whole picture.
     scale: f64,
@@ -186,11 +189,32 @@ impl Bands {
     /// Allocates the window of source rows the filter needs and the intermediate (source width ×
     /// target height), nothing the size of the source unless the height stays.
     pub(super) fn new(source: (u32, u32), target: (u32, u32), channels: usize) -> Result<Self> {
+        let extent = (f64::from(source.0), f64::from(source.1));
+        Self::with_extent(source, extent, target, channels)
+    }
+
+    /// [`Bands::new`] for a source whose top-left `extent` (at most the source, possibly
+    /// fractional) shows the picture, as [`resize_extent`] takes it.
+    pub(super) fn with_extent(
+        source: (u32, u32),
+        extent: (f64, f64),
+        target: (u32, u32),
+        channels: usize,
+    ) -> Result<Self> {
         let target = (target.0.max(1), target.1.max(1).min(source.1));
+        let extent = (
+            extent.0.clamp(1.0, f64::from(source.0.max(1))),
+            extent.1.clamp(1.0, f64::from(source.1.max(1))),
+        );
         let pixel_type = pixel_type(channels)?;
-        let scale = f64::from(source.1) / f64::from(target.1);
+        let scale = extent.1 / f64::from(target.1);
         let reach = 3.0 * scale.max(1.0);
-        let window_capacity = Self::window_rows(source.1, target.1);
+        let window_capacity = if extent.1 < f64::from(source.1) && target.1 >= source.1 {
+            // A partial last row that is not resampled away: the whole source in the window.
+            source.1
+        } else {
+            Self::window_rows(source.1, target.1)
+        };
         let window = vec![0u8; buffer_len(source.0, window_capacity, channels)?];
         let columns = vec![0u8; buffer_len(source.0, target.1, channels)?];
         Ok(Bands {
@@ -200,6 +224,7 @@ impl Bands {
             pixel_type,
             // Like `resize`: a picture that keeps its size keeps its samples, even under alpha 0.
             alpha: matches!(channels, 2 | 4) && source != target,
+            extent,
             scale,
             reach,
             window,
@@ -316,7 +341,7 @@ impl Bands {
             let mut dst = Image::from_slice_u8(self.source.0, end - first, out, self.pixel_type)
                 .map_err(internal)?;
             let top = f64::from(first) * self.scale;
-            let bottom = (f64::from(end) * self.scale).min(f64::from(self.source.1));
+            let bottom = (f64::from(end) * self.scale).min(self.extent.1);
             let crop = ResizeOptions::new()
                 .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
                 .use_alpha(false)
@@ -365,7 +390,8 @@ impl Bands {
             ));
         }
         self.window = Vec::new();
-        let mut result = if self.target.0 == self.source.0 {
+        let full_width = self.extent.0 == f64::from(self.source.0);
+        let mut result = if self.target.0 == self.source.0 && full_width {
             self.columns
         } else {
             let mut result = vec![0u8; buffer_len(self.target.0, self.target.1, self.channels)?];
@@ -374,7 +400,13 @@ impl Bands {
             let mut dst =
                 Image::from_slice_u8(self.target.0, self.target.1, &mut result, self.pixel_type)
                     .map_err(internal)?;
-            run(&src, &mut dst, None, false)?;
+            let region = (!full_width).then(|| Region {
+                left: 0.0,
+                top: 0.0,
+                width: self.extent.0,
+                height: f64::from(self.target.1),
+            });
+            run(&src, &mut dst, region, false)?;
             result
         };
         if self.alpha {

@@ -12,9 +12,11 @@
 //! ([`still`], [`animation`]), then ICC conversion ([`colour`]), the SIMD resample of the
 //! `resize` stage, and the EXIF orientation ([`orientation`]).
 //!
-//! Memory: a JPEG render holds its picture at the shrink-on-load scale; a streaming render (PNG
-//! but interlaced, BMP but RLE, TIFF in strips of at most 1 MiB, unsigned 8/16-bit grey, RGB(A)
-//! or unsubsampled YCbCr, uncompressed, LZW, Deflate or PackBits) a band of rows, a narrow
+//! Memory: a JPEG render at 1/8 or 1/4 scale, a progressive, CMYK or cropped one, or one whose
+//! first scan does not hold every component, holds its picture at the shrink-on-load scale; a
+//! sequential grey or colour JPEG at 1/2 or full scale streams MCU row by MCU row
+//! ([`jpeg`]'s `rows`); a streaming render (that JPEG, PNG but interlaced, BMP but RLE, TIFF in
+//! strips of at most 1 MiB, unsigned 8/16-bit grey, RGB(A) or unsubsampled YCbCr, uncompressed, LZW, Deflate or PackBits) a band of rows, a narrow
 //! intermediate (source width × target height) and the output; an RLE BMP one byte a pixel of
 //! palette indices besides. What cannot stream (interlaced PNG, tiled, JPEG-compressed, planar,
 //! palette, CMYK, float or subsampled YCbCr TIFF, GIF, WebP, animation frames) holds the whole
@@ -59,7 +61,7 @@ pub(crate) struct SourceInfo {
     /// format rather than choose WebP (SPEC §4.1).
     pub(crate) animated: bool,
     /// Whether it decodes in bands of rows (a non-interlaced PNG, a BMP but RLE, a strip TIFF
-    /// the `tiff_strips` module takes): a render holds the output and a band, not the whole
+    /// the `tiff_strips` module takes, a sequential grey or colour JPEG at 1/2 or full scale): a render holds the output and a band, not the whole
     /// source.
     pub(crate) streams: bool,
 }
@@ -107,7 +109,8 @@ pub(crate) fn decode(
 /// About the most memory [`decode()`] (with the resize and the encode after it) holds at once for
 /// `info` at `target`: what a render budget reserves. Estimated from the header, generously:
 /// JPEG decodes at the shrink-on-load scale into planes, the interleaved picture and the resize
-/// buffers (about 9 bytes a decoded pixel); a streaming PNG, BMP or TIFF holds its band,
+/// buffers (about 9 bytes a decoded pixel) unless it streams ([`jpeg::peak_bytes`]: MCU rows,
+/// band, intermediate and result); a streaming PNG, BMP or TIFF holds its band,
 /// intermediate and result ([`png::peak_bytes`], [`bmp::peak_bytes`],
 /// [`tiff_strips::peak_bytes`]); other formats decode at full size, possibly 16-bit with alpha,
 /// then convert (about 12 bytes a pixel); animations also keep their resized frames.
@@ -120,6 +123,12 @@ pub(crate) fn peak_bytes(
     let area = |(width, height): (u32, u32)| u64::from(width) * u64::from(height);
     let output = area(target.size).saturating_mul(8);
     let decoding = match info.format {
+        ImageFormat::Jpeg
+            if info.streams && jpeg::streams_to((info.width, info.height), target) =>
+        {
+            let eighths = jpeg::dct_scale((info.width, info.height), target.whole_size());
+            jpeg::peak_bytes((info.width, info.height), eighths, target.size)
+        }
         ImageFormat::Jpeg => {
             let eighths = jpeg::dct_scale((info.width, info.height), target.whole_size());
             let scaled = |side: u32| side.saturating_mul(eighths).div_ceil(8);

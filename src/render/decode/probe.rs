@@ -26,6 +26,7 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
     let (stored, orientation, has_alpha) = match format {
         ImageFormat::Jpeg => {
             let header = jpeg::read_header(bytes)?;
+            streams = jpeg::streams(&header);
             let size = (u32::from(header.width), u32::from(header.height));
             (size, header.orientation, false)
         }

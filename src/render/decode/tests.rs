@@ -989,3 +989,35 @@ fn strip_tiffs_with_missing_strips_are_decode_errors_when_streaming() {
         }
     }
 }
+
+/// A sequential JPEG rendered at 1/2 or full scale reserves what streaming holds (MCU rows,
+/// band, intermediate, result), far less than the whole picture; at 1/8, progressive or cropped
+/// it reserves the whole picture at its scale.
+#[test]
+fn streaming_jpegs_reserve_their_rows_not_the_picture() {
+    let limits = Limits::default();
+    let info = probe(&bench_bytes("photo-22mp.jpg"), &limits).unwrap();
+    assert!(info.streams);
+    let whole = SourceInfo {
+        streams: false,
+        ..info
+    };
+    // 5440×4080 to 2000 px (full scale) and 1200 px (1/2).
+    for width in [2000, 1200] {
+        let target = crate::render::geometry::fit((info.width, info.height), Some(width), None);
+        let streaming = peak_bytes(&info, target, false);
+        let picture = peak_bytes(&whole, target, false);
+        assert!(
+            2 * streaming < picture,
+            "{width} px: {streaming} streaming, {picture} whole"
+        );
+    }
+    // At 1/8 the estimate is the whole picture's at that scale either way.
+    let thumb = crate::render::geometry::fit((info.width, info.height), Some(256), None);
+    assert_eq!(
+        peak_bytes(&info, thumb, false),
+        peak_bytes(&whole, thumb, false)
+    );
+    let progressive = probe(&read("jpeg/progressive_cat.jpg"), &limits).unwrap();
+    assert!(!progressive.streams);
+}

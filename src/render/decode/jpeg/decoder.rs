@@ -15,6 +15,7 @@ use super::marker::{self, Marker, SegmentError, Segments};
 use super::output::output;
 pub(super) use super::output::{ColourKind, Decoded};
 use super::progressive::{coefficients_to_plane, progressive_scan};
+use super::rows::{self, RowSink};
 #[cfg(test)]
 pub(super) use super::scratch::scratch_bytes;
 use super::scratch::{allocate, release, with_scratch, Scratch};
@@ -35,17 +36,45 @@ pub(crate) fn decode(
     limits: &Limits,
     threads: usize,
 ) -> Result<Decoded> {
-    with_scratch(|scratch| decode_with(bytes, eighths, limits, threads, scratch))
+    match with_scratch(|scratch| decode_with(bytes, eighths, limits, threads, scratch, None))? {
+        Outcome::Whole(decoded) => Ok(decoded),
+        Outcome::Streamed => Err(DecodeError::Corrupt("JPEG rows streamed without a sink")),
+    }
 }
 
-/// [`decode`] with `scratch` for its buffers.
+/// What [`decode_streaming`] did with the pixels.
+pub(crate) enum Outcome {
+    /// The file does not stream (see [`rows::streams`]): the whole decoded picture.
+    Whole(Decoded),
+    /// Every row went to the sink.
+    Streamed,
+}
+
+/// [`decode`], but a sequential file whose first scan holds every component (of one or three)
+/// hands its rows to `sink` as they are decoded, MCU row by MCU row ([`rows`](super::rows)),
+/// instead of returning the whole picture. The sink hears of nothing before the decoder has
+/// read the frame and the first scan header and decided to stream, so an error before that
+/// leaves it untouched (the caller's fallbacks may then run).
+pub(crate) fn decode_streaming(
+    bytes: &[u8],
+    eighths: u32,
+    limits: &Limits,
+    threads: usize,
+    sink: &mut dyn RowSink,
+) -> Result<Outcome> {
+    with_scratch(|scratch| decode_with(bytes, eighths, limits, threads, scratch, Some(sink)))
+}
+
+/// [`decode`] with `scratch` for its buffers; streams into `sink` when there is one and the
+/// file streams.
 fn decode_with(
     bytes: &[u8],
     eighths: u32,
     limits: &Limits,
     threads: usize,
     scratch: &mut Scratch,
-) -> Result<Decoded> {
+    mut sink: Option<&mut dyn RowSink>,
+) -> Result<Outcome> {
     if bytes.get(..2) != Some(&[0xFF, 0xD8]) {
         return Err(DecodeError::Corrupt("not a JPEG (no SOI marker)"));
     }
@@ -111,6 +140,18 @@ fn decode_with(
                     }
                 }
                 let pos = segment.end;
+                if let Some(sink) = sink.as_deref_mut() {
+                    if scans == 1
+                        && frame.coding == Coding::Huffman
+                        && rows::streams(frame, &scan, bytes, pos)
+                    {
+                        let streamed = rows::stream_scan(
+                            bytes, pos, &scan, &tables, frame, components, geometry, scratch, sink,
+                        );
+                        release(scratch, components.len());
+                        return streamed.map(|_| Outcome::Streamed);
+                    }
+                }
                 let end = match (frame.progressive, frame.coding) {
                     (true, coding) => progressive_scan(
                         bytes, pos, coding, &scan, &tables, components, geometry, scratch,
@@ -141,5 +182,5 @@ fn decode_with(
     }
     let decoded = output(&frame, &components, &geometry, &tables, scratch);
     release(scratch, components.len());
-    Ok(decoded)
+    Ok(Outcome::Whole(decoded))
 }

@@ -2,8 +2,9 @@
 //! codec's errors in `ImageError::from_jpeg`).
 //!
 //! The fallback chain in [`super`] decides on these variants: what the decoder declines or cannot
-//! parse goes to `jpeg-decoder` (then `image`'s zune-jpeg), which may still decode it; a limit is
-//! final. Only at that boundary, or when no fallback runs, does an error become the crate's.
+//! parse goes to `jpeg-decoder` (then `image`'s zune-jpeg), which may still decode it; a limit, or
+//! a failure of the stage taking streamed rows, is final. Only at that boundary, or when no
+//! fallback runs, does an error become the crate's.
 
 use std::fmt;
 
@@ -22,6 +23,9 @@ pub(super) enum DecodeError {
     /// Over the caller's limits (the crate's [`Error::LimitExceeded`], kept as is): final, no
     /// fallback runs.
     Limit(Error),
+    /// The stage that takes streamed rows (the resampler) failed: final, as it may already have
+    /// taken rows.
+    Output(Error),
 }
 
 /// The decoder's results.
@@ -32,7 +36,7 @@ impl fmt::Display for DecodeError {
         match self {
             DecodeError::Declined(reason) => write!(f, "declined: {reason}"),
             DecodeError::Corrupt(reason) => f.write_str(reason),
-            DecodeError::Limit(error) => error.fmt(f),
+            DecodeError::Limit(error) | DecodeError::Output(error) => error.fmt(f),
         }
     }
 }
@@ -42,7 +46,7 @@ impl From<DecodeError> for Error {
         match error {
             DecodeError::Declined(reason) => Error::UnsupportedFormat { reason },
             DecodeError::Corrupt(reason) => Error::decode(reason),
-            DecodeError::Limit(error) => error,
+            DecodeError::Limit(error) | DecodeError::Output(error) => error,
         }
     }
 }

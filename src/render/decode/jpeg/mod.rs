@@ -40,7 +40,12 @@
 //!   [`arithmetic`] (the binary decoder and Table D.2, Annex D);
 //! - [`restart`]: the one loop over a scan's units with restart markers and resynchronisation,
 //!   and the parallel schedule of restart intervals;
-//! - [`output`]: upsampling ([`upsample`]) and colour into the decoded image.
+//! - [`output`]: upsampling ([`upsample`]) and colour into the decoded image;
+//! - [`rows`]: instead of [`output`], for a sequential grey or colour file whose first scan holds
+//!   every component, rendered at 1/2 or full scale without a crop: the scan decoded one MCU row
+//!   at a time, its output rows (the same pixels) resampled as they come (`resize::Bands`, ICC per
+//!   band), so the render holds an MCU row, a band, the resampler's intermediate and the output,
+//!   not the picture. MCU rows decode on the calling thread (restart intervals not in parallel).
 //!
 //! # Fallback
 //!
@@ -78,6 +83,7 @@ pub(crate) mod marker;
 mod output;
 mod progressive;
 mod restart;
+mod rows;
 mod scratch;
 mod sequential;
 #[cfg(test)]
@@ -92,10 +98,12 @@ use image::{GrayImage, ImageBuffer, ImageDecoder, RgbImage};
 use jpeg_decoder::PixelFormat;
 use marker::{Marker, SegmentError, Segments};
 
+use super::colour::BandTransform;
 use super::{check_area, colour, image_error, image_limits, orientation, resize};
 use crate::limits::Limits;
 use crate::render::crop::Target;
 use crate::render::picture::{Picture, Pixels};
+use crate::render::resize::Bands;
 use crate::{Error, Result};
 use error::DecodeError;
 
@@ -216,8 +224,7 @@ pub(super) fn dct_scale(source: (u32, u32), target: (u32, u32)) -> u32 {
 /// How much of a decode of `source` at a reduced scale is picture: the DCT scale `k`/8 is the one
 /// that makes the decoded size (`⌈side · k / 8⌉`), and the picture covers `side · k / 8` of it
 /// (the last row and column may be partial). The decoded size itself for anything else.
-fn scaled_extent(source: (u32, u32), pixels: &Pixels) -> (f64, f64) {
-    let decoded = pixels.dimensions();
+fn scaled_extent(source: (u32, u32), decoded: (u32, u32)) -> (f64, f64) {
     let extent = |side: u32, decoded: u32| {
         [1, 2, 4, 8]
             .into_iter()
@@ -242,18 +249,46 @@ pub(super) fn decode(bytes: &[u8], target: impl Into<Target>, limits: &Limits) -
     let turbo = turbo::decode_scaled(bytes, &header, dct_scale(source, whole));
     #[cfg(not(feature = "turbojpeg"))]
     let turbo: Option<Pixels> = None;
+    let eighths = dct_scale(source, whole);
     let pixels = match turbo {
         Some(pixels) => pixels,
-        None => match decode_native(bytes, dct_scale(source, whole), limits, threads()) {
+        None if streams_at(&header, stored_target, eighths) => {
+            let mut sink = BandSink {
+                source,
+                target: stored_target.size,
+                bands: None,
+            };
+            match decoder::decode_streaming(bytes, eighths, limits, threads(), &mut sink) {
+                Ok(decoder::Outcome::Streamed) => {
+                    let (bands, _) = sink.bands.ok_or_else(|| {
+                        Error::internal("decoding a JPEG", "rows streamed without a resampler")
+                    })?;
+                    let pixels = bands.finish_pixels()?;
+                    return Ok(Picture::still(orientation::apply(
+                        pixels,
+                        header.orientation,
+                    )));
+                }
+                Ok(decoder::Outcome::Whole(decoded)) => match to_pixels(decoded) {
+                    Ok(pixels) => pixels,
+                    Err(_) => decode_fallback(bytes, &header, source, whole, limits)?,
+                },
+                Err(DecodeError::Limit(error) | DecodeError::Output(error)) => return Err(error),
+                Err(DecodeError::Declined(_) | DecodeError::Corrupt(_)) => {
+                    decode_fallback(bytes, &header, source, whole, limits)?
+                }
+            }
+        }
+        None => match decode_native(bytes, eighths, limits, threads()) {
             Ok(pixels) => pixels,
-            Err(DecodeError::Limit(error)) => return Err(error),
+            Err(DecodeError::Limit(error) | DecodeError::Output(error)) => return Err(error),
             // What it declines or cannot parse: the fallbacks may still decode it.
             Err(DecodeError::Declined(_) | DecodeError::Corrupt(_)) => {
                 decode_fallback(bytes, &header, source, whole, limits)?
             }
         },
     };
-    let extent = scaled_extent(source, &pixels);
+    let extent = scaled_extent(source, pixels.dimensions());
     let pixels = resize::resize_extent(pixels, extent, stored_target)?;
     Ok(Picture::still(orientation::apply(
         pixels,
@@ -264,6 +299,111 @@ pub(super) fn decode(bytes: &[u8], target: impl Into<Target>, limits: &Limits) -
 /// The default for the decoder's `threads` parameter: the machine's available parallelism.
 fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The scales from which a sequential JPEG streams its rows into the resampler: 1/2 and full,
+/// where the whole picture would be large (at 1/8 and 1/4 it is small, and restart intervals
+/// decode in parallel).
+const STREAMED_EIGHTHS: u32 = 4;
+
+/// Whether a render of the JPEG with `header` to `target` (in stored pixels) at `eighths`/8 takes
+/// the streaming path: a sequential file of one or three components, no crop, at
+/// [`STREAMED_EIGHTHS`] or above. Whether its first scan holds every component is known only
+/// when the decoder reaches it: one that does not decodes whole.
+fn streams_at(header: &Header, target: Target, eighths: u32) -> bool {
+    !header.progressive
+        && matches!(header.components, 1 | 3)
+        && target.crop.is_none()
+        && eighths >= STREAMED_EIGHTHS
+}
+
+/// Whether a JPEG with `header` streams its rows at 1/2 and full scale without a crop (see
+/// [`streams_at`]): not with the `turbojpeg` feature, whose whole-picture decode takes those
+/// scales.
+pub(super) fn streams(header: &Header) -> bool {
+    !cfg!(feature = "turbojpeg") && !header.progressive && matches!(header.components, 1 | 3)
+}
+
+/// Whether a render at `target` (as displayed) of a `source`-sized JPEG (as displayed) that
+/// [`streams`] takes the streaming path: no crop, and a scale of [`STREAMED_EIGHTHS`] or above.
+pub(super) fn streams_to(source: (u32, u32), target: Target) -> bool {
+    target.crop.is_none() && dct_scale(source, target.whole_size()) >= STREAMED_EIGHTHS
+}
+
+/// The most memory a streaming render of a `source`-sized (as displayed) JPEG decoded at
+/// `eighths`/8 to `target` holds: a window of up to four MCU rows' worth of component rows (the
+/// MCU row and its context, 32 rows at most), the band of output rows and the colour scratch, and
+/// the resampler's window, intermediate and result (whichever way the orientation turns it).
+pub(super) fn peak_bytes(source: (u32, u32), eighths: u32, target: (u32, u32)) -> u64 {
+    let scaled = |side: u32| side.saturating_mul(eighths).div_ceil(8);
+    let decoded = (scaled(source.0), scaled(source.1));
+    let wide = u64::from(decoded.0.max(decoded.1)).saturating_add(64);
+    let windows = wide.saturating_mul(34 * 3);
+    let band = (crate::render::resize::BAND_BYTES as u64).max(wide * 3);
+    let bands = Bands::bytes(decoded, target, 3).max(Bands::bytes(
+        (decoded.1, decoded.0),
+        (target.1, target.0),
+        3,
+    ));
+    windows
+        .saturating_add(band.saturating_mul(2))
+        .saturating_add(bands)
+}
+
+/// The streaming decode's sink: the first call makes the resampler (and the colour transform),
+/// then each band of rows is converted to sRGB and resampled.
+struct BandSink {
+    /// The stored size.
+    source: (u32, u32),
+    /// The output size, in stored pixels.
+    target: (u32, u32),
+    /// The resampler and the ICC transform, once the decoder said what comes.
+    bands: Option<(Bands, Option<BandTransform>)>,
+}
+
+impl rows::RowSink for BandSink {
+    fn begin(
+        &mut self,
+        width: usize,
+        height: usize,
+        kind: decoder::ColourKind,
+        icc: Option<Vec<u8>>,
+    ) -> Result<()> {
+        let too_large = || Error::decode("a JPEG row does not fit in memory");
+        let decoded = (
+            u32::try_from(width).map_err(|_| too_large())?,
+            u32::try_from(height).map_err(|_| too_large())?,
+        );
+        let channels = match kind {
+            decoder::ColourKind::Gray => 1,
+            decoder::ColourKind::Rgb => 3,
+            decoder::ColourKind::Cmyk => {
+                return Err(Error::internal(
+                    "decoding a JPEG",
+                    "CMYK rows cannot stream",
+                ))
+            }
+        };
+        let extent = scaled_extent(self.source, decoded);
+        let bands = Bands::with_extent(decoded, extent, self.target, channels)?;
+        let transform = icc
+            .as_deref()
+            .filter(|_| channels == 3)
+            .and_then(|icc| BandTransform::new(icc, channels));
+        self.bands = Some((bands, transform));
+        Ok(())
+    }
+
+    fn rows(&mut self, band: &mut [u8]) -> Result<()> {
+        let (bands, transform) = self
+            .bands
+            .as_mut()
+            .ok_or_else(|| Error::internal("decoding a JPEG", "rows came before their size"))?;
+        if let Some(transform) = transform {
+            transform.apply(band);
+        }
+        bands.push(band)
+    }
 }
 
 /// The crate's decoder at `eighths`/8 of the stored size, with the colour converted to sRGB

@@ -59,27 +59,67 @@ pub(super) fn for_each_unit<R: Resynchronise, S: Default>(
     bits: &mut R,
     units: Range<usize>,
     restart: usize,
-    mut decode: impl FnMut(&mut R, &mut S, usize),
+    decode: impl FnMut(&mut R, &mut S, usize),
 ) {
-    let mut state = S::default();
-    let start = units.start;
-    let mut unit = start;
-    while unit < units.end {
-        if restart > 0 && unit != start && unit.is_multiple_of(restart) {
-            bits.restart(unit / restart);
-            state = S::default();
+    let mut cursor = UnitCursor::new(units.start);
+    cursor.run(bits, units.end, restart, decode);
+}
+
+/// Where a walk over a scan's units stands between calls that each decode a part of the scan
+/// (a streaming decode takes one MCU row at a time): the next unit and what the units of the
+/// current restart interval pass on.
+pub(super) struct UnitCursor<S> {
+    /// The unit the walk started at: the reader stands at its data, no marker before it.
+    first: usize,
+    /// The next unit to decode.
+    next: usize,
+    /// What the current restart interval carries from unit to unit.
+    state: S,
+}
+
+impl<S: Default> UnitCursor<S> {
+    /// A walk that starts at `first`, whose data the reader stands at.
+    pub(super) fn new(first: usize) -> Self {
+        UnitCursor {
+            first,
+            next: first,
+            state: S::default(),
         }
-        if bits.exhausted() {
-            match resume_at(unit, restart) {
-                Some(next) => {
-                    unit = next;
-                    continue;
-                }
-                None => break,
+    }
+
+    /// [`for_each_unit`] from where the walk stands up to `end` (exclusive); the next call goes
+    /// on from there (or from later, when the reader ran out of data in an interval that goes
+    /// past `end`).
+    #[inline(always)]
+    pub(super) fn run<R: Resynchronise>(
+        &mut self,
+        bits: &mut R,
+        end: usize,
+        restart: usize,
+        mut decode: impl FnMut(&mut R, &mut S, usize),
+    ) {
+        let mut unit = self.next;
+        while unit < end {
+            if restart > 0 && unit != self.first && unit.is_multiple_of(restart) {
+                bits.restart(unit / restart);
+                self.state = S::default();
             }
+            if bits.exhausted() {
+                match resume_at(unit, restart) {
+                    Some(next) => {
+                        unit = next;
+                        continue;
+                    }
+                    None => {
+                        unit = usize::MAX;
+                        break;
+                    }
+                }
+            }
+            decode(bits, &mut self.state, unit);
+            unit += 1;
         }
-        decode(bits, &mut state, unit);
-        unit += 1;
+        self.next = unit.max(end);
     }
 }
 

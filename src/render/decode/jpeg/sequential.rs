@@ -6,7 +6,7 @@ use super::headers::{Scan, Tables, ZIGZAG};
 use super::huffman::{BitReader, Hot, HuffmanTable};
 use super::idct::{self, dequantise, write_block};
 use super::layout::{Component, Geometry, NONE};
-use super::restart::{for_each_unit, parallel_restarts};
+use super::restart::{parallel_restarts, UnitCursor};
 use super::scratch::Scratch;
 
 /// What one component needs during a scan.
@@ -33,18 +33,12 @@ pub(super) struct ScanComponent<'t> {
     pub(super) direct: Option<idct::Direct>,
 }
 
-/// A sequential scan: the scan's bytes start at `pos`. Returns where the next marker is.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn sequential_scan(
-    bytes: &[u8],
-    pos: usize,
+/// What each component of `scan` needs, in scan order.
+pub(super) fn plan<'t>(
     scan: &Scan,
-    tables: &Tables,
+    tables: &'t Tables,
     components: &[Component],
-    geometry: &Geometry,
-    scratch: &mut Scratch,
-    threads: usize,
-) -> Result<usize> {
+) -> Result<Vec<ScanComponent<'t>>> {
     let missing = || DecodeError::Corrupt("JPEG Huffman table missing");
     let interleaved = scan.components.len() > 1;
     let mut plan = Vec::with_capacity(scan.components.len());
@@ -69,12 +63,34 @@ pub(super) fn sequential_scan(
             }),
         });
     }
-    let (units_x, units_y) = if interleaved {
+    Ok(plan)
+}
+
+/// The scan's units across and down: MCUs when it interleaves components, else the blocks
+/// that hold its one component's samples.
+pub(super) fn units(scan: &Scan, components: &[Component], geometry: &Geometry) -> (usize, usize) {
+    if scan.components.len() > 1 {
         (geometry.mcus_x, geometry.mcus_y)
     } else {
         let component = &components[scan.components[0].0];
         (component.real_bw, component.real_bh)
-    };
+    }
+}
+
+/// A sequential scan: the scan's bytes start at `pos`. Returns where the next marker is.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn sequential_scan(
+    bytes: &[u8],
+    pos: usize,
+    scan: &Scan,
+    tables: &Tables,
+    components: &[Component],
+    geometry: &Geometry,
+    scratch: &mut Scratch,
+    threads: usize,
+) -> Result<usize> {
+    let plan = plan(scan, tables, components)?;
+    let (units_x, units_y) = units(scan, components, geometry);
     let units = units_x * units_y;
     let restart = tables.restart_interval;
     // Take the planes out of the scratch to hand out disjoint parts of them.
@@ -123,8 +139,34 @@ pub(super) fn decode_units(
     bands: &mut [&mut [u8]],
     row0: usize,
 ) {
+    let mut cursor = UnitCursor::new(range.start);
+    decode_units_from(
+        bits,
+        plan,
+        &mut cursor,
+        range.end,
+        units_x,
+        restart,
+        bands,
+        row0,
+    );
+}
+
+/// [`decode_units`] from where `cursor` stands up to unit `end`, leaving `cursor` there for
+/// the next call.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn decode_units_from(
+    bits: &mut BitReader,
+    plan: &[ScanComponent],
+    cursor: &mut UnitCursor<[i32; 4]>,
+    end: usize,
+    units_x: usize,
+    restart: usize,
+    bands: &mut [&mut [u8]],
+    row0: usize,
+) {
     let mut block = [0i32; 64];
-    for_each_unit(bits, range, restart, |bits, preds: &mut [i32; 4], unit| {
+    cursor.run(bits, end, restart, |bits, preds: &mut [i32; 4], unit| {
         let (ux, uy) = (unit % units_x, unit / units_x - row0);
         for (c, component) in plan.iter().enumerate() {
             let band = &mut *bands[c];

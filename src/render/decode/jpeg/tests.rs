@@ -991,3 +991,159 @@ fn corrupt_restart_interval_resynchronises_at_the_next_marker() {
         }
     }
 }
+
+/// A sink that keeps every streamed row.
+#[derive(Default)]
+struct Collected {
+    size: Option<(usize, usize, ColourKind)>,
+    rows: Vec<u8>,
+}
+
+impl rows::RowSink for Collected {
+    fn begin(
+        &mut self,
+        width: usize,
+        height: usize,
+        kind: ColourKind,
+        _icc: Option<Vec<u8>>,
+    ) -> crate::Result<()> {
+        assert!(self.size.is_none(), "begun twice");
+        self.size = Some((width, height, kind));
+        Ok(())
+    }
+
+    fn rows(&mut self, band: &mut [u8]) -> crate::Result<()> {
+        let (width, _, kind) = self.size.expect("rows before the size");
+        let channels = if kind == ColourKind::Gray { 1 } else { 3 };
+        assert!(band.len().is_multiple_of(width * channels), "partial rows");
+        self.rows.extend_from_slice(band);
+        Ok(())
+    }
+}
+
+/// Whether the streaming decode of `bytes` at `eighths`/8 gives the whole-picture decode's
+/// pixels (on `threads` threads): `Ok(true)` when it streamed, `Ok(false)` when it decoded whole
+/// (the same pixels then too), `Err` naming the difference.
+fn streams_like_whole(bytes: &[u8], eighths: u32, threads: usize) -> Result<bool, String> {
+    let limits = Limits::default();
+    let whole = decoder::decode(bytes, eighths, &limits, threads);
+    let mut sink = Collected::default();
+    let streamed = decoder::decode_streaming(bytes, eighths, &limits, threads, &mut sink);
+    match (whole, streamed) {
+        (Ok(whole), Ok(decoder::Outcome::Streamed)) => {
+            let (width, height, kind) = sink.size.ok_or("streamed without a size")?;
+            if (width, height, kind) != (whole.width, whole.height, whole.kind) {
+                return Err(format!(
+                    "streamed {width}x{height} {kind:?}, whole {}x{} {:?}",
+                    whole.width, whole.height, whole.kind
+                ));
+            }
+            if sink.rows != whole.data {
+                let row = whole.data.len() / whole.height.max(1);
+                let first = sink
+                    .rows
+                    .chunks(row)
+                    .zip(whole.data.chunks(row))
+                    .position(|(a, b)| a != b);
+                return Err(format!(
+                    "{} bytes streamed, {} whole; first differing row {first:?}",
+                    sink.rows.len(),
+                    whole.data.len()
+                ));
+            }
+            Ok(true)
+        }
+        (Ok(whole), Ok(decoder::Outcome::Whole(again))) if whole.data == again.data => {
+            if sink.size.is_some() {
+                return Err("the sink began but the decode went whole".into());
+            }
+            Ok(false)
+        }
+        (Err(_), Err(_)) if sink.size.is_none() => Ok(false),
+        (whole, streamed) => Err(format!(
+            "whole {}, streamed {}",
+            whole.map_or_else(|e| e.to_string(), |_| "ok".into()),
+            match streamed {
+                Ok(decoder::Outcome::Streamed) => "streamed".to_string(),
+                Ok(decoder::Outcome::Whole(_)) => "whole, other pixels".to_string(),
+                Err(error) => error.to_string(),
+            }
+        )),
+    }
+}
+
+/// The streamed rows are the whole-picture decode's, bit for bit: every corpus JPEG, the odd
+/// and tiny sizes `cjpeg` made in every sampling (with restart markers too), and truncated and
+/// corrupt files, at every scale, with restart intervals decoded on one thread and on two.
+#[test]
+fn streamed_rows_are_the_whole_decode_bit_for_bit() {
+    let mut files: Vec<(String, Vec<u8>)> = all_jpegs(&corpus_dir())
+        .into_iter()
+        .map(|path| (relative(&path), std::fs::read(&path).unwrap()))
+        .collect();
+    let samplings: [&[&str]; 8] = [
+        &["-sample", "2x2"],
+        &["-sample", "2x2", "-quality", "100"],
+        &["-sample", "1x1", "-quality", "100", "-restart", "2"],
+        &["-sample", "2x1"],
+        &["-sample", "1x2"],
+        &["-sample", "1x1"],
+        &["-grayscale"],
+        &["-sample", "2x2", "-restart", "3B"],
+    ];
+    for (width, height) in [(333, 217), (17, 9), (1, 1), (95, 1), (1, 70)] {
+        for options in samplings {
+            let (path, key) = cjpeg(PHOTO, width, height, options);
+            files.push((key, std::fs::read(&path).unwrap()));
+        }
+    }
+    let squares = (1..=17).map(|side| (side, side));
+    let thin = [(3, 17), (17, 3), (4, 11), (11, 4), (2, 9), (9, 2)];
+    for (width, height) in squares.chain(thin) {
+        for sampling in ["2x2", "2x1", "1x2", "1x1"] {
+            let options = ["-quality", "100", "-sample", sampling];
+            let (path, key) = cjpeg(Source::Gradients, width, height, &options);
+            files.push((key, std::fs::read(&path).unwrap()));
+        }
+    }
+    let photo = corpus_bytes("jpeg/exif_orientation_1.jpg");
+    files.push((
+        "photo cut in half".into(),
+        photo[..photo.len() / 2].to_vec(),
+    ));
+    let mut garbage = photo.clone();
+    for (i, byte) in garbage[20_000..20_400].iter_mut().enumerate() {
+        *byte = (i * 37 % 251) as u8;
+    }
+    files.push(("photo with garbage".into(), garbage));
+    let (restarts, _) = cjpeg(PHOTO, 400, 480, &["-sample", "2x2", "-restart", "1"]);
+    let restarts = std::fs::read(restarts).unwrap();
+    let starts = restart_starts(&restarts);
+    files.push((
+        "restart marker lost".into(),
+        [&restarts[..starts[15] - 2], &restarts[starts[15]..]].concat(),
+    ));
+    files.push((
+        "restart bytes lost".into(),
+        [&restarts[..starts[5] + 20], &restarts[starts[5] + 60..]].concat(),
+    ));
+    let mut failures = Vec::new();
+    let mut streamed = 0;
+    for (name, bytes) in &files {
+        for eighths in SCALES {
+            for threads in [1, 2] {
+                match streams_like_whole(bytes, eighths, threads) {
+                    Ok(true) => streamed += 1,
+                    Ok(false) => {}
+                    Err(error) => failures.push(format!("{name} at {eighths}/8: {error}")),
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    println!("{streamed} decodes streamed of {}", files.len() * 8);
+    assert!(
+        streamed > files.len() * 4,
+        "only {streamed} decodes streamed"
+    );
+}

@@ -78,21 +78,23 @@ pub(super) struct Upsampler {
 }
 
 impl Upsampler {
-    /// Writes full-resolution row `y` (`out.len()` samples) from `plane` (`stride` wide).
-    /// `scratch` holds at least `width` u16 values.
+    /// Writes full-resolution row `y` (`out.len()` samples) from `plane` (`stride` wide), which
+    /// holds the component's rows from row `top` down: at least the rows [`Upsampler::reads`]
+    /// names. `scratch` holds at least `width` u16 values.
     pub(super) fn row(
         &self,
         plane: &[u8],
+        top: usize,
         stride: usize,
         y: usize,
         out: &mut [u8],
         scratch: &mut [u16],
     ) {
         let last_row = self.height.saturating_sub(1);
-        let row = |i: usize| &plane[i.min(last_row) * stride..][..self.width];
+        let row = |i: usize| &plane[i.min(last_row).saturating_sub(top) * stride..][..self.width];
         let source_y = y / self.ry;
         match (self.rx, self.ry, self.fancy) {
-            (1, 1, _) => out.copy_from_slice(&plane[y * stride..][..out.len()]),
+            (1, 1, _) => out.copy_from_slice(&plane[y.saturating_sub(top) * stride..][..out.len()]),
             (2, 1, true) => h2_fancy(row(source_y), out),
             (1, 2, true) => {
                 let near = row(source_y);
@@ -117,6 +119,20 @@ impl Upsampler {
                     *o = src[(x / rx).min(self.width - 1)];
                 }
             }
+        }
+    }
+}
+
+impl Upsampler {
+    /// The component rows, `(first, last)` inclusive, that full-resolution row `y` reads.
+    pub(super) fn reads(&self, y: usize) -> (usize, usize) {
+        let last_row = self.height.saturating_sub(1);
+        let source_y = (y / self.ry).min(last_row);
+        if self.fancy && self.ry == 2 {
+            let other = neighbour(y, y / self.ry, last_row).min(last_row);
+            (source_y.min(other), source_y.max(other))
+        } else {
+            (source_y, source_y)
         }
     }
 }
