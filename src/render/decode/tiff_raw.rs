@@ -1,5 +1,6 @@
-//! TIFF strips read by this crate rather than by the `tiff` crate's chunk reader (which refuses
-//! what it cannot lay out, such as subsampled YCbCr): each strip's bytes are found through
+//! TIFF strips read by this crate rather than by the `tiff` crate's chunk reader, where that
+//! refuses what it cannot lay out (subsampled YCbCr) or is slower (8-bit LZW): each strip's
+//! bytes are found through
 //! `StripOffsets` and `StripByteCounts` in the file held in memory and decompressed here, no
 //! compression (1), LZW (5, [`tiff_lzw`]), Deflate (8 and 32946, zlib) or PackBits (32773).
 //! What comes out is the strip's samples as stored, with no predictor undone.
