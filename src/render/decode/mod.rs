@@ -16,10 +16,11 @@
 //! first scan does not hold every component, holds its picture at the shrink-on-load scale; a
 //! sequential grey or colour JPEG at 1/2 or full scale streams MCU row by MCU row
 //! ([`jpeg`]'s `rows`); a streaming render (that JPEG, PNG but interlaced, BMP but RLE, TIFF in
-//! strips of at most 1 MiB, unsigned 8/16-bit grey, RGB(A) or unsubsampled YCbCr, uncompressed, LZW, Deflate or PackBits) a band of rows, a narrow
+//! strips of at most 1 MiB, unsigned 8/16-bit grey, RGB(A) or YCbCr, subsampled or not,
+//! uncompressed, LZW, Deflate or PackBits) a band of rows, a narrow
 //! intermediate (source width × target height) and the output; an RLE BMP one byte a pixel of
 //! palette indices besides. What cannot stream (interlaced PNG, tiled, JPEG-compressed, planar,
-//! palette, CMYK, float or subsampled YCbCr TIFF, GIF, WebP, animation frames) holds the whole
+//! palette, CMYK or float TIFF, GIF, WebP, animation frames) holds the whole
 //! decoded source. [`peak_bytes`] estimates each, and the service's render budget reserves it.
 
 mod animation;
@@ -36,7 +37,10 @@ mod still;
 #[cfg(test)]
 mod tests;
 mod tiff;
+mod tiff_lzw;
+mod tiff_raw;
 mod tiff_strips;
+mod tiff_ycbcr;
 
 use super::crop::Target;
 use super::picture::Picture;

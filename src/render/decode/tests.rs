@@ -805,14 +805,19 @@ fn streaming_tiff_matches_the_whole_picture_path() {
             streamed.push(name.rsplit('/').next().unwrap_or_default().to_owned());
         }
     }
-    // LZW, PackBits and uncompressed strips, predictor 2, YCbCr, associated alpha: each of
-    // these corpus files streams (rgb16_deflate.tiff is tiled: see the synthetic strips below).
+    // LZW, PackBits and uncompressed strips, predictor 2, YCbCr (subsampled too), associated
+    // alpha: each of these corpus files streams (rgb16_deflate.tiff is tiled: see the synthetic
+    // strips below).
     for expected in [
         "hopper_rgb_lzw.tif",
         "hopper_rgb_uncompressed.tif",
         "associated_alpha_lzw_predictor.tiff",
         "ycbcr_bt709_uncompressed.tif",
         "hpredict_packbits.tiff",
+        "ycbcr_420_lzw_bt709_person.tif",
+        "ycbcr_420_deflate_hopper.tif",
+        "ycbcr_411_packbits_hopper.tif",
+        "ycbcr_422_uncompressed_hopper.tif",
     ] {
         assert!(
             streamed.iter().any(|name| name == expected),
@@ -918,7 +923,7 @@ fn sixteen_bit_and_grey_strips_stream_like_the_whole_picture() {
 }
 
 /// At full size nothing is resampled: the streamed strips are the whole-picture path's bytes
-/// (predictor, PackBits, LZW, YCbCr, associated alpha).
+/// (predictor, PackBits, LZW, YCbCr, subsampled YCbCr, associated alpha).
 #[test]
 fn streamed_tiff_strips_at_full_size_are_the_whole_pictures_bytes() {
     let limits = Limits::default();
@@ -927,6 +932,8 @@ fn streamed_tiff_strips_at_full_size_are_the_whole_pictures_bytes() {
         "tiff/associated_alpha_lzw_predictor.tiff",
         "tiff/ycbcr_bt709_uncompressed.tif",
         "tiff/hopper_rgb_lzw.tif",
+        "tiff/ycbcr_420_lzw_bt709_person.tif",
+        "tiff/ycbcr_44_lzw_cosited_hopper.tif",
     ] {
         let bytes = read(name);
         let info = probe(&bytes, &limits).unwrap();

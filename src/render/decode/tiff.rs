@@ -1,11 +1,12 @@
 //! How TIFF samples become colours where the `image` crate's reading is not enough: YCbCr
 //! photometric (converted to RGB with the file's `YCbCrCoefficients` and
-//! `ReferenceBlackWhite`, TIFF 6.0 §21), and associated (premultiplied) alpha, which is
+//! `ReferenceBlackWhite`, TIFF 6.0 §21; subsampled chroma through [`tiff_ycbcr`]), and associated (premultiplied) alpha, which is
 //! un-premultiplied so that the rest of the pipeline, which takes alpha as straight, sees what
 //! the file means. Everything else in a TIFF is read by `image` as before.
 
 use std::io::Cursor;
 
+use ::tiff::decoder::ifd::Value;
 use ::tiff::decoder::{Decoder, DecodingResult};
 use ::tiff::tags::Tag;
 use ::tiff::ColorType;
@@ -13,6 +14,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, RgbImage};
 
 use super::check_area;
+use super::tiff_ycbcr::{self, SubsampledStrips};
 use crate::limits::Limits;
 use crate::Result;
 
@@ -88,8 +90,8 @@ pub(super) fn orientation<R: std::io::Read + std::io::Seek>(
         .unwrap_or(Orientation::NoTransforms)
 }
 
-/// Decodes an 8-bit YCbCr TIFF to RGB. Chroma subsampling is supported where the compression
-/// upsamples (JPEG); uncompressed, LZW or Deflate data must be stored at full resolution.
+/// Decodes an 8-bit YCbCr TIFF to RGB. Subsampled chroma is upsampled by the JPEG decoder for
+/// JPEG-compressed data and unpacked from its data units otherwise ([`SubsampledStrips`]).
 pub(super) fn decode_ycbcr(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     let mut decoder = Decoder::new(Cursor::new(bytes))
         .map_err(tiff_error)?
@@ -109,22 +111,37 @@ pub(super) fn decode_ycbcr(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
         .flatten()
         .and_then(|value| value.into_u8_vec().ok());
     let orientation = orientation(&mut decoder);
-    let DecodingResult::U8(mut samples) = decoder.read_image().map_err(tiff_error)? else {
-        return Err(crate::Error::decode(
-            "TIFF YCbCr decoded to other than 8-bit samples",
-        ));
-    };
     let needed = width as usize * height as usize * 3;
-    if samples.len() < needed {
-        return Err(crate::Error::decode(
-            "TIFF YCbCr data is shorter than the image",
-        ));
-    }
-    samples.truncate(needed);
-    for pixel in samples.chunks_exact_mut(3) {
-        let rgb = convert.rgb([pixel[0], pixel[1], pixel[2]]);
-        pixel.copy_from_slice(&rgb);
-    }
+    let jpeg = decoder
+        .find_tag_unsigned::<u16>(Tag::Compression)
+        .ok()
+        .flatten()
+        .is_some_and(|compression| matches!(compression, 6 | 7));
+    let samples = if tiff_ycbcr::subsampled(&mut decoder) && !jpeg {
+        let strips = SubsampledStrips::new(&mut decoder, bytes)?;
+        let (mut samples, mut units) = (Vec::with_capacity(needed), Vec::new());
+        for strip in 0..strips.count() {
+            strips.read(strip, &mut units, &mut samples)?;
+        }
+        samples
+    } else {
+        let DecodingResult::U8(mut samples) = decoder.read_image().map_err(tiff_error)? else {
+            return Err(crate::Error::decode(
+                "TIFF YCbCr decoded to other than 8-bit samples",
+            ));
+        };
+        if samples.len() < needed {
+            return Err(crate::Error::decode(
+                "TIFF YCbCr data is shorter than the image",
+            ));
+        }
+        samples.truncate(needed);
+        for pixel in samples.chunks_exact_mut(3) {
+            let rgb = convert.rgb([pixel[0], pixel[1], pixel[2]]);
+            pixel.copy_from_slice(&rgb);
+        }
+        samples
+    };
     let image = RgbImage::from_raw(width, height, samples)
         .ok_or_else(|| crate::Error::decode("TIFF YCbCr data does not fit the image"))?;
     Ok(Decoded {
@@ -156,12 +173,11 @@ impl YCbCr {
         decoder: &mut Decoder<R>,
     ) -> Result<YCbCr> {
         let mut convert = YCbCr::DEFAULT;
-        let read = |decoder: &mut Decoder<R>, tag: Tag| {
-            decoder
-                .find_tag(tag)
-                .ok()
-                .flatten()
-                .and_then(|value| value.into_f64_vec().ok())
+        let read = |decoder: &mut Decoder<R>, tag: Tag| -> Option<Vec<f64>> {
+            match decoder.find_tag(tag).ok().flatten()? {
+                Value::List(values) => values.into_iter().map(number).collect(),
+                value => number(value).map(|value| vec![value]),
+            }
         };
         if let Some(luma) = read(decoder, YCBCR_COEFFICIENTS) {
             let luma: [f64; 3] = luma.try_into().map_err(|_| bad_tags())?;
@@ -198,6 +214,27 @@ impl YCbCr {
         let blue = y + cb * (2.0 - 2.0 * kb);
         let green = (y - kb * blue - kr * red) / kg;
         [red, green, blue].map(|v| v.round().clamp(0.0, 255.0) as u8)
+    }
+}
+
+/// A numeric tag value as a float (TIFF writes the YCbCr tags as RATIONAL, which the `tiff`
+/// crate's `into_f64` does not read); `None` for the non-numeric or a zero denominator.
+fn number(value: Value) -> Option<f64> {
+    let ratio =
+        |numerator: f64, denominator: f64| (denominator != 0.0).then_some(numerator / denominator);
+    match value {
+        Value::Rational(numerator, denominator) => {
+            ratio(f64::from(numerator), f64::from(denominator))
+        }
+        Value::SRational(numerator, denominator) => {
+            ratio(f64::from(numerator), f64::from(denominator))
+        }
+        Value::Double(value) => Some(value),
+        Value::Float(value) => Some(f64::from(value)),
+        Value::Short(value) => Some(f64::from(value)),
+        Value::Unsigned(value) => Some(f64::from(value)),
+        Value::Byte(value) => Some(f64::from(value)),
+        _ => None,
     }
 }
 
@@ -286,6 +323,13 @@ mod tests {
         // Pure red in JFIF: Y 76, Cb 85, Cr 255.
         let [r, g, b] = convert.rgb([76, 85, 255]);
         assert!(r >= 253 && g <= 2 && b <= 2, "{r} {g} {b}");
+    }
+
+    #[test]
+    fn rational_tags_are_read() {
+        assert_eq!(number(Value::Rational(2126, 10_000)), Some(0.2126));
+        assert_eq!(number(Value::Rational(1, 0)), None);
+        assert_eq!(number(Value::Ascii("1".into())), None);
     }
 
     #[test]

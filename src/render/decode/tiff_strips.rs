@@ -1,5 +1,7 @@
 //! Streaming TIFF: a strip-organised TIFF is read a strip at a time through the `tiff` crate's
-//! chunk reader (which undoes the compression and the horizontal predictor), its samples
+//! chunk reader (which undoes the compression and the horizontal predictor; 8-bit LZW strips are
+//! read by [`RawStrips`] with the crate's own LZW decoder instead, about a third less CPU on a
+//! photo, and the predictor undone here), its samples
 //! narrowed to 8 bits, YCbCr converted to RGB and associated alpha made straight ([`tiff`]),
 //! converted to sRGB through its ICC profile, and resampled as the strips arrive ([`Bands`]);
 //! the small result is oriented. A render holds a strip, a band, the filter's window, a
@@ -7,9 +9,10 @@
 //!
 //! What streams: strips (not tiles) of at most [`MAX_STRIP_BYTES`] decoded, uncompressed or
 //! LZW, Deflate or PackBits compressed, one plane (chunky), unsigned 8 or 16-bit grey, grey +
-//! alpha, RGB, RGBA, or 8-bit YCbCr without subsampling. Everything else (tiles, JPEG or fax
-//! compression, planar data, palettes, CMYK, floats, bilevel, subsampled YCbCr, one huge
-//! strip) keeps the whole-picture path ([`still`]).
+//! alpha, RGB, RGBA, or 8-bit YCbCr (subsampled YCbCr, which the `tiff` crate does not unpack,
+//! is read strip by strip by [`SubsampledStrips`]). Everything else (tiles, JPEG or fax
+//! compression, planar data, palettes, CMYK, floats, bilevel, a subsampled YCbCr strip with a
+//! predictor, one huge strip) keeps the whole-picture path ([`still`]).
 
 use std::io::Cursor;
 
@@ -19,6 +22,8 @@ use ::tiff::ColorType;
 
 use super::colour::BandTransform;
 use super::tiff::{self as interpretation, tiff_error, tiff_limits, YCbCr};
+use super::tiff_raw::RawStrips;
+use super::tiff_ycbcr::{self, SubsampledStrips};
 use super::{check_area, orientation, still};
 use crate::format::ImageFormat;
 use crate::limits::Limits;
@@ -40,8 +45,13 @@ struct Samples {
     channels: usize,
     /// 16-bit samples, narrowed to 8.
     sixteen: bool,
-    /// YCbCr to convert to RGB.
+    /// YCbCr to convert to RGB (samples the `tiff` crate read).
     ycbcr: Option<YCbCr>,
+    /// Subsampled YCbCr, read (and converted to RGB) by [`SubsampledStrips`].
+    subsampled: bool,
+    /// 8-bit LZW strips, read by [`RawStrips`] with the crate's own LZW decoder (faster than
+    /// the `tiff` crate's), and whether the horizontal predictor is undone after.
+    own_lzw: Option<bool>,
     /// The last channel is associated alpha.
     associated_alpha: bool,
 }
@@ -83,8 +93,6 @@ fn samples<R: std::io::Read + std::io::Seek>(decoder: &mut Decoder<R>) -> Result
     let planar = tag(decoder, Tag::PlanarConfiguration).map_or(1, |values| values[0]);
     let unsigned =
         tag(decoder, Tag::SampleFormat).is_none_or(|formats| formats.iter().all(|&f| f == 1));
-    let subsampled = tag(decoder, Tag::ChromaSubsampling)
-        .is_some_and(|factors| factors.iter().any(|&factor| factor != 1));
     if !STREAMED_COMPRESSIONS.contains(&(compression as u16)) || planar != 1 || !unsigned {
         return Ok(None);
     }
@@ -94,9 +102,13 @@ fn samples<R: std::io::Read + std::io::Seek>(decoder: &mut Decoder<R>) -> Result
         ColorType::GrayA(bits) => (2, bits),
         ColorType::RGB(bits) => (3, bits),
         ColorType::RGBA(bits) => (4, bits),
-        ColorType::YCbCr(8) if !subsampled => (3, 8),
+        ColorType::YCbCr(8) => (3, 8),
         _ => return Ok(None),
     };
+    let subsampled = colour == ColorType::YCbCr(8) && tiff_ycbcr::subsampled(decoder);
+    if subsampled && tag(decoder, Tag::Predictor).is_some_and(|values| values[0] != 1) {
+        return Ok(None);
+    }
     if !matches!(bits, 8 | 16) {
         return Ok(None);
     }
@@ -105,14 +117,19 @@ fn samples<R: std::io::Read + std::io::Seek>(decoder: &mut Decoder<R>) -> Result
     if strip > MAX_STRIP_BYTES {
         return Ok(None);
     }
+    let predictor = tag(decoder, Tag::Predictor).map_or(1, |values| values[0]);
+    let own_lzw = (compression == 5 && bits == 8 && !subsampled && matches!(predictor, 1 | 2))
+        .then_some(predictor == 2);
     let ycbcr = match colour {
-        ColorType::YCbCr(_) => Some(YCbCr::from_tags(decoder)?),
+        ColorType::YCbCr(_) if !subsampled => Some(YCbCr::from_tags(decoder)?),
         _ => None,
     };
     Ok(Some(Samples {
         channels,
         sixteen: bits == 16,
         ycbcr,
+        subsampled,
+        own_lzw,
         associated_alpha: matches!(channels, 2 | 4) && interpretation::associated_alpha(decoder),
     }))
 }
@@ -141,22 +158,35 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
     let row_len = width as usize * channels;
     let band_len = resize::band_len(row_len, height);
     let mut band: Vec<u8> = Vec::with_capacity(band_len);
-    let strips = decoder.strip_count().map_err(tiff_error)?;
+    let subsampled = if samples.subsampled {
+        Some(SubsampledStrips::new(&mut decoder, bytes)?)
+    } else {
+        None
+    };
+    let raw = match samples.own_lzw {
+        Some(_) => Some(RawStrips::new(&mut decoder, bytes)?),
+        None => None,
+    };
+    let rows_per_strip = decoder.chunk_dimensions().1.max(1);
+    let strips = match &subsampled {
+        Some(subsampled) => subsampled.count(),
+        None => decoder.strip_count().map_err(tiff_error)?,
+    };
+    let mut units = Vec::new();
     for strip in 0..strips {
         let start = band.len();
-        match decoder.read_chunk(strip).map_err(tiff_error)? {
-            DecodingResult::U8(data) if !samples.sixteen => band.extend_from_slice(&data),
-            DecodingResult::U16(data) if samples.sixteen => band.extend(
-                data.iter()
-                    .map(|&value| ((u32::from(value) + 128) / 257) as u8),
-            ),
-            _ => {
-                return Err(Error::decode(
-                    "a TIFF strip has other samples than its header",
-                ))
+        if let Some(subsampled) = &subsampled {
+            subsampled.read(strip, &mut units, &mut band)?;
+        } else if let (Some(raw), Some(horizontal)) = (&raw, samples.own_lzw) {
+            let rows = rows_per_strip.min(height.saturating_sub(strip * rows_per_strip));
+            raw.read(strip as usize, &mut band, rows as usize * row_len)?;
+            if horizontal {
+                undo_horizontal_predictor(&mut band[start..], row_len, channels);
             }
+        } else {
+            read_strip(&mut decoder, strip, &samples, &mut band)?;
         }
-        // Whole rows only: a strip the crate returned short is an error of the file.
+        // Whole rows only: a strip returned short is an error of the file.
         if !(band.len() - start).is_multiple_of(row_len) {
             return Err(Error::decode("a TIFF strip holds partial rows"));
         }
@@ -171,6 +201,39 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
     }
     let pixels = bands.finish_pixels()?;
     Ok(Picture::still(orientation::apply(pixels, orientation)))
+}
+
+/// Appends strip `strip`, as the `tiff` crate decodes it, narrowed to 8 bits, to `band`.
+fn read_strip<R: std::io::Read + std::io::Seek>(
+    decoder: &mut Decoder<R>,
+    strip: u32,
+    samples: &Samples,
+    band: &mut Vec<u8>,
+) -> Result<()> {
+    match decoder.read_chunk(strip).map_err(tiff_error)? {
+        DecodingResult::U8(data) if !samples.sixteen => band.extend_from_slice(&data),
+        DecodingResult::U16(data) if samples.sixteen => band.extend(
+            data.iter()
+                .map(|&value| ((u32::from(value) + 128) / 257) as u8),
+        ),
+        _ => {
+            return Err(Error::decode(
+                "a TIFF strip has other samples than its header",
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Undoes TIFF's horizontal predictor (Predictor 2) on 8-bit `rows` of `row_len` samples,
+/// `channels` a pixel: each sample is stored as its difference from the same sample of the pixel
+/// to its left.
+fn undo_horizontal_predictor(rows: &mut [u8], row_len: usize, channels: usize) {
+    for row in rows.chunks_exact_mut(row_len) {
+        for i in channels..row.len() {
+            row[i] = row[i].wrapping_add(row[i - channels]);
+        }
+    }
 }
 
 /// YCbCr to RGB and associated alpha to straight, in place, on 8-bit samples.

@@ -1,0 +1,202 @@
+//! TIFF's LZW (TIFF 6.0 §13): codes of 9 to 12 bits read most significant bit first, code 256
+//! clears the table, 257 ends the data, and the code width grows one code early (when the next
+//! free entry is 511, 1023 or 2047), as libtiff writes it.
+//!
+//! Every string in the table is a run of the output already written: an entry is the position
+//! and length of its first occurrence, so decoding a code is one copy within the output and the
+//! table is two integers an entry, never a string.
+
+use crate::{Error, Result};
+
+/// Clears the table.
+const CLEAR: u16 = 256;
+/// Ends the data.
+const END: u16 = 257;
+/// The first code the table assigns.
+const FIRST_FREE: usize = 258;
+/// Entries the table holds (12-bit codes).
+const TABLE_SIZE: usize = 4096;
+
+/// Appends the decompression of `input` (one strip or tile) to `out`, at most `max_len` bytes:
+/// the data ends at the end code, at the end of the input, or at `max_len`, whichever comes first.
+/// A code that names no entry yet is an error of the file.
+pub(super) fn decompress(input: &[u8], out: &mut Vec<u8>, max_len: usize) -> Result<()> {
+    let base = out.len();
+    let limit = base.saturating_add(max_len);
+    // (start, length) of each entry in `out`; literals are filled in as they are first written.
+    let mut starts = vec![0usize; TABLE_SIZE];
+    let mut lengths = vec![0u16; TABLE_SIZE];
+    let mut next = FIRST_FREE;
+    let mut width = 9u32;
+    // The previous code's string: its start in `out` and its length.
+    let mut previous: Option<(usize, usize)> = None;
+    let mut bits = Bits::new(input);
+    while out.len() < limit {
+        let Some(code) = bits.read(width) else { break };
+        if code == CLEAR {
+            next = FIRST_FREE;
+            width = 9;
+            previous = None;
+            continue;
+        }
+        if code == END {
+            break;
+        }
+        let code = usize::from(code);
+        let start = out.len();
+        let length = if code < 256 {
+            out.push(code as u8);
+            1
+        } else if code < next && lengths[code] > 0 {
+            let (from, length) = (starts[code], usize::from(lengths[code]));
+            let length = length.min(limit - start);
+            out.extend_from_within(from..from + length);
+            length
+        } else if code == next {
+            // The string not yet in the table: the previous string and its own first byte.
+            let Some((from, length)) = previous else {
+                return Err(Error::decode("TIFF LZW data names an undefined code"));
+            };
+            let length = length.min(limit - start);
+            out.extend_from_within(from..from + length);
+            if out.len() < limit {
+                out.push(out[from]);
+            }
+            out.len() - start
+        } else {
+            return Err(Error::decode("TIFF LZW data names an undefined code"));
+        };
+        if let Some((from, previous_length)) = previous {
+            if next < TABLE_SIZE {
+                // The previous string followed by this one's first byte, which `out` holds right
+                // after the previous string.
+                starts[next] = from;
+                lengths[next] = (previous_length + 1) as u16;
+                next += 1;
+                if next + 1 >= 1 << width && width < 12 {
+                    width += 1;
+                }
+            }
+        }
+        previous = Some((start, length));
+    }
+    Ok(())
+}
+
+/// Codes read most significant bit first.
+struct Bits<'a> {
+    input: &'a [u8],
+    /// Bits not yet taken, right-aligned.
+    buffer: u64,
+    /// How many bits `buffer` holds.
+    count: u32,
+}
+
+impl<'a> Bits<'a> {
+    fn new(input: &'a [u8]) -> Bits<'a> {
+        Bits {
+            input,
+            buffer: 0,
+            count: 0,
+        }
+    }
+
+    /// The next `width`-bit code, `None` at the end of the input.
+    fn read(&mut self, width: u32) -> Option<u16> {
+        if self.count < width {
+            self.refill();
+            if self.count < width {
+                return None;
+            }
+        }
+        self.count -= width;
+        Some(((self.buffer >> self.count) & ((1 << width) - 1)) as u16)
+    }
+
+    fn refill(&mut self) {
+        if let Some(chunk) = self.input.first_chunk::<4>() {
+            if self.count <= 32 {
+                self.buffer = (self.buffer << 32) | u64::from(u32::from_be_bytes(*chunk));
+                self.count += 32;
+                self.input = &self.input[4..];
+                return;
+            }
+        }
+        while self.count <= 56 {
+            let Some((&byte, rest)) = self.input.split_first() else {
+                return;
+            };
+            self.buffer = (self.buffer << 8) | u64::from(byte);
+            self.count += 8;
+            self.input = rest;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `codes` as TIFF LZW does: MSB first, the width following the decoder's table.
+    fn pack(codes: &[(u16, u32)]) -> Vec<u8> {
+        let (mut acc, mut bits, mut out) = (0u64, 0u32, Vec::new());
+        for &(code, width) in codes {
+            acc = (acc << width) | u64::from(code);
+            bits += width;
+            while bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+            }
+        }
+        if bits > 0 {
+            out.push((acc << (8 - bits)) as u8);
+        }
+        out
+    }
+
+    #[test]
+    fn decodes_literals_entries_and_the_code_being_defined() {
+        // "abababa": a, b, 258 (ab), 260 (aba, the code being defined).
+        let data = pack(&[(CLEAR, 9), (97, 9), (98, 9), (258, 9), (260, 9), (END, 9)]);
+        let mut out = Vec::new();
+        decompress(&data, &mut out, 100).unwrap();
+        assert_eq!(out, b"abababa");
+    }
+
+    #[test]
+    fn stops_at_the_limit_and_refuses_undefined_codes() {
+        let data = pack(&[(CLEAR, 9), (97, 9), (98, 9), (258, 9), (END, 9)]);
+        let mut out = Vec::new();
+        decompress(&data, &mut out, 3).unwrap();
+        assert_eq!(out, b"aba");
+        let bad = pack(&[(CLEAR, 9), (97, 9), (300, 9)]);
+        assert!(decompress(&bad, &mut Vec::new(), 100).is_err());
+        let bad = pack(&[(CLEAR, 9), (258, 9)]);
+        assert!(decompress(&bad, &mut Vec::new(), 100).is_err());
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics_nor_exceeds_the_limit() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for round in 0..2000 {
+            let len = round % 700;
+            let input: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    // Mostly small codes, so that long tables are built.
+                    if round % 2 == 0 {
+                        (state >> 56) as u8 & 0x81
+                    } else {
+                        (state >> 56) as u8
+                    }
+                })
+                .collect();
+            let mut out = vec![7u8; 3];
+            let _ = decompress(&input, &mut out, 5000);
+            assert!(out.len() <= 5003);
+            assert_eq!(&out[..3], &[7, 7, 7]);
+        }
+    }
+}
