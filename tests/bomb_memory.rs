@@ -16,7 +16,7 @@ struct PeakCounter;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
-/// The allocator counts globally: run the measurements one at a time.
+/// The allocator counts globally: the tests run one at a time ([`exclusive`]).
 static SERIAL: Mutex<()> = Mutex::new(());
 
 // SAFETY: forwards to the system allocator unchanged; only counts sizes.
@@ -39,11 +39,16 @@ unsafe impl GlobalAlloc for PeakCounter {
 #[global_allocator]
 static ALLOCATOR: PeakCounter = PeakCounter;
 
-/// Peak heap growth, in bytes, while `work` runs.
-fn peak_during(work: impl FnOnce()) -> usize {
-    let _guard = SERIAL
+/// The right to measure: every test holds it from its first line, so no other test allocates
+/// (its inputs included) while one measures.
+fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Peak heap growth, in bytes, while `work` runs (call it holding [`exclusive`]).
+fn peak_during(work: impl FnOnce()) -> usize {
     let base = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
     work();
@@ -52,6 +57,7 @@ fn peak_during(work: impl FnOnce()) -> usize {
 
 #[test]
 fn bombs_are_refused_within_a_few_mebibytes() {
+    let _exclusive = exclusive();
     for name in [
         "bomb_png_65536x65536.png",
         "bomb_jpeg_header_65535x65535.jpg",
@@ -121,6 +127,7 @@ fn large_tiff(width: u32, height: u32) -> Vec<u8> {
 
 #[test]
 fn large_streamed_bmp_and_tiff_hold_far_less_than_their_pixels() {
+    let _exclusive = exclusive();
     // 4000×3000 RGB: 36 MB decoded; a streamed render holds a band, the filter's window, a
     // 4000×192 intermediate and the output (measured: 4.9 MiB for the BMP, 5.3 MiB for the TIFF;
     // the whole-picture path held 37 and 69 MiB).
@@ -170,6 +177,7 @@ fn large_jpeg(width: u16, height: u16) -> Vec<u8> {
 
 #[test]
 fn large_sequential_jpeg_at_full_and_half_scale_holds_no_whole_picture() {
+    let _exclusive = exclusive();
     // 4000×3000 4:2:0: 36 MB decoded at full scale (the whole-picture path held that and its
     // 18 MB of planes). Streamed, a render holds an MCU row, a band, the filter's window, a
     // source-width × target-height intermediate and the output.
