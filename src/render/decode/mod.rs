@@ -24,6 +24,8 @@ mod animation;
 mod bmp;
 mod colour;
 mod jpeg;
+#[cfg(feature = "webp")]
+mod libwebp;
 #[cfg(fuzzing)]
 pub use jpeg::fuzz_decode as fuzz_jpeg_decode;
 pub(crate) use jpeg::marker as jpeg_marker;
@@ -97,6 +99,8 @@ pub(crate) fn decode(
         ImageFormat::Tiff if target.crop.is_none() => {
             tiff_strips::decode(bytes, target.size, limits)
         }
+        #[cfg(feature = "webp")]
+        ImageFormat::WebP if !info.animated => libwebp::decode(bytes, target, limits),
         ImageFormat::Gif | ImageFormat::WebP if keep_animation => {
             animation::decode(bytes, info.format, target, limits)
         }
@@ -132,6 +136,10 @@ pub(crate) fn peak_bytes(
         }
         ImageFormat::Tiff if info.streams && target.crop.is_none() => {
             tiff_strips::peak_bytes((info.width, info.height), target.size)
+        }
+        #[cfg(feature = "webp")]
+        ImageFormat::WebP if !info.animated => {
+            libwebp::peak_bytes((info.width, info.height), info.has_alpha)
         }
         _ => area((info.width, info.height)).saturating_mul(12),
     };
