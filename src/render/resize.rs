@@ -139,13 +139,8 @@ fn resize_buffer<P: Pixel<Subpixel = u8>, C: std::ops::Deref<Target = [u8]>>(
     pixel_type: PixelType,
 ) -> Result<ImageBuffer<P, Vec<u8>>> {
     let (width, height) = (target.0.max(1), target.1.max(1));
-    let src = ImageRef::new(
-        source.width(),
-        source.height(),
-        &**source.as_raw(),
-        pixel_type,
-    )
-    .map_err(internal)?;
+    let src = ImageRef::new(source.width(), source.height(), source.as_raw(), pixel_type)
+        .map_err(internal)?;
     let len = buffer_len(width, height, pixel_type.size())?;
     let mut buffer = vec![0u8; len];
     let mut dst = Image::from_slice_u8(width, height, &mut buffer, pixel_type).map_err(internal)?;

@@ -34,7 +34,7 @@ pub(super) fn peak_bytes(source: (u32, u32), has_alpha: bool) -> u64 {
     pixels
         .saturating_mul(per_pixel)
         .saturating_add(u64::from(source.0.max(source.1)) * 64)
-        .saturating_add(1 << 20)
+        .saturating_add(2 << 20)
 }
 
 /// Decodes `bytes` (a WebP) to an oriented sRGB picture of exactly `target`'s size, showing its
