@@ -7,6 +7,8 @@
 # A server that cannot read a case's file (or answers other than a JPEG) gets a row saying so.
 #   bash benches/peers.sh                           # DURATION=10 s per row, concurrency 1 and 8
 #   DURATION=5 CASES="3mp-rgba-png" bash benches/peers.sh
+#   FEATURES=webp bash benches/peers.sh            # ours built with these cargo features too
+# (default: the default features, i.e. the pure-Rust build); the table's header names the build.
 # A benchmark script: installs sharp (npm) and thumbor (pip, in a virtualenv) into a scratch
 # directory, $PEERS_DIR (default /tmp/person-image-peers), and wrk from Debian when missing.
 set -euo pipefail
@@ -27,7 +29,8 @@ mkdir -p "$scratch/sharp"
   { python3 -m venv "$scratch/thumbor-venv" && "$scratch/thumbor-venv/bin/pip" install -q "thumbor==$THUMBOR_VERSION"; }
 
 bash benches/images.sh >/dev/null
-cargo build --release --quiet --example serve
+features=${FEATURES:-}
+cargo build --release --quiet --example serve ${features:+--features "$features"}
 images="$root/target/bench-images"
 work="$root/target/peers"
 mkdir -p "$work/persons" "$work/out"
@@ -124,6 +127,8 @@ url() { # server file width
 auth="Authorization: Basic ZGVtbzpkZW1v"
 
 servers=${SERVERS:-ours sharp sharp-$cores thumbor thumbor-$cores}
+echo "ours: the serve example built with the default features${features:+ and \`$features\`}; $cores cores; $(uptime | sed 's/.*load/load/')"
+echo
 echo "| server | case | c | req/s | p50 ms | p99 ms | CPU cores | peak RSS MiB |"
 echo "|---|---|---|---|---|---|---|---|"
 declare -A rps

@@ -51,6 +51,27 @@ mod traced_resize {
         super::resize::resize(pixels, target)
     }
 
+    /// [`super::resize::resize_borrowed`] in a `resize` span recording both sizes.
+    #[cfg(feature = "webp")]
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    pub(super) fn resize_borrowed(
+        raw: &[u8],
+        size: (u32, u32),
+        channels: usize,
+        target: impl Into<Target>,
+    ) -> Result<Pixels> {
+        let target: Target = target.into();
+        let (width, height) = size;
+        let _span = stage_span!(
+            "resize",
+            width,
+            height,
+            target_width = target.size.0,
+            target_height = target.size.1,
+        );
+        super::resize::resize_borrowed(raw, size, channels, target)
+    }
+
     /// [`super::resize::resize_extent`] in a `resize` span recording both sizes.
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
     pub(super) fn resize_extent(

@@ -85,8 +85,55 @@ pub(super) fn resize_extent(
     })
 }
 
-fn resize_buffer<P: Pixel<Subpixel = u8>>(
-    source: &ImageBuffer<P, Vec<u8>>,
+/// Resamples `raw`, a whole `size`-sized picture of `channels` 8-bit channels (3 = RGB,
+/// 4 = RGBA) held in a buffer the caller keeps (a decoder's own), to exactly `target`'s size,
+/// showing its crop. Nothing the size of the source is allocated but, with alpha, the
+/// resampler's premultiplied copy.
+#[cfg(feature = "webp")]
+pub(super) fn resize_borrowed(
+    raw: &[u8],
+    size: (u32, u32),
+    channels: usize,
+    target: impl Into<Target>,
+) -> Result<Pixels> {
+    let target: Target = target.into();
+    let region = match target.crop {
+        Some(crop) => crop.on((f64::from(size.0), f64::from(size.1))),
+        None => Region::from_extent((f64::from(size.0), f64::from(size.1))),
+    };
+    let wrong_size = || Error::internal("resizing", "the source buffer has the wrong size");
+    Ok(match channels {
+        3 => {
+            let source = ImageBuffer::<image::Rgb<u8>, &[u8]>::from_raw(size.0, size.1, raw)
+                .ok_or_else(wrong_size)?;
+            Pixels::Rgb(resize_buffer(
+                &source,
+                region,
+                target.size,
+                PixelType::U8x3,
+            )?)
+        }
+        4 => {
+            let source = ImageBuffer::<image::Rgba<u8>, &[u8]>::from_raw(size.0, size.1, raw)
+                .ok_or_else(wrong_size)?;
+            Pixels::Rgba(resize_buffer(
+                &source,
+                region,
+                target.size,
+                PixelType::U8x4,
+            )?)
+        }
+        _ => {
+            return Err(Error::internal(
+                "resizing",
+                "a borrowed picture of RGB or RGBA only",
+            ))
+        }
+    })
+}
+
+fn resize_buffer<P: Pixel<Subpixel = u8>, C: std::ops::Deref<Target = [u8]>>(
+    source: &ImageBuffer<P, C>,
     region: Region,
     target: (u32, u32),
     pixel_type: PixelType,
