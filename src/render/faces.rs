@@ -17,8 +17,8 @@
 //!
 //! With [`FaceSearch::coarse_long_side`] the search runs twice at most: first on a smaller
 //! reduction, and again at [`FaceSearch::input_long_side`] only when the coarse pass found no
-//! face at least [`COARSE_TRUSTED_FACE`] reduced pixels wide (smaller ones sit at the cascade's
-//! window, where a coarse grid finds them unreliably).
+//! face at least 1.5 times the cascade's window wide in its reduced pixels (smaller ones sit at
+//! the window's size, where a coarse grid finds them unreliably).
 
 use std::cell::RefCell;
 
