@@ -40,6 +40,11 @@ fn candidates() -> Vec<FaceSearch> {
         ..base
     };
     let score = |min_score| FaceSearch { min_score, ..base };
+    let coarse = |coarse_long_side, coarse_min_score| FaceSearch {
+        coarse_long_side: Some(coarse_long_side),
+        coarse_min_score,
+        ..base
+    };
     vec![
         base,
         factor(0.75),
@@ -52,6 +57,10 @@ fn candidates() -> Vec<FaceSearch> {
         side(200),
         side(160),
         score(2.0),
+        coarse(160, 1.0),
+        coarse(160, 2.0),
+        coarse(200, 1.0),
+        coarse(200, 2.0),
     ]
 }
 
@@ -215,15 +224,21 @@ fn warm_up() -> (Duration, Duration) {
     (first_in_process, first_on_thread)
 }
 
-/// A setting as `side 320, score ≥ 1, factor 0.8, step 4`.
+/// A setting as `side 320, score ≥ 1, factor 0.8, step 4`, with `, coarse 160 (score ≥ 2)` when
+/// it has a coarse pass.
 fn describe(search: &FaceSearch) -> String {
+    let coarse = search
+        .coarse_long_side
+        .map(|side| format!(", coarse {side} (score ≥ {})", search.coarse_min_score))
+        .unwrap_or_default();
     format!(
-        "side {}, score ≥ {}, factor {}, step {}",
+        "side {}, score ≥ {}, factor {}, step {}{coarse}",
         search.input_long_side, search.min_score, search.pyramid_factor, search.window_step
     )
 }
 
-/// `side=N,score=S,factor=F,step=N` (any subset; the rest from the default).
+/// `side=N,score=S,factor=F,step=N,coarse=N,coarse_score=S` (any subset; the rest from the
+/// default).
 fn parse_variant(spec: &str) -> FaceSearch {
     let mut search = FaceSearch::default();
     for part in spec.split(',').filter(|part| !part.is_empty()) {
@@ -235,6 +250,8 @@ fn parse_variant(spec: &str) -> FaceSearch {
             "score" => search.min_score = real(),
             "factor" => search.pyramid_factor = real(),
             "step" => search.window_step = whole(),
+            "coarse" => search.coarse_long_side = Some(whole()),
+            "coarse_score" => search.coarse_min_score = real(),
             _ => usage(part),
         }
     }
@@ -269,7 +286,7 @@ fn rect(face: &Face) -> Rect {
 fn usage(flag: &str) -> ! {
     eprintln!(
         "bad or incomplete flag {flag:?}; usage: facebench [--long-side N] [--min-score S] [--pyramid-factor F] [--window-step N] \
-         [--variant side=N,score=S,factor=F,step=N ...] [--compare] [--rounds N] [--boxes] [--slowest N] [--only FILE]"
+         [--variant side=N,score=S,factor=F,step=N,coarse=N,coarse_score=S ...] [--compare] [--rounds N] [--boxes] [--slowest N] [--only FILE]"
     );
     std::process::exit(2)
 }

@@ -14,6 +14,11 @@
 //! - a picture whose reduced short side is under the cascade's 40-pixel window (1×1, or a
 //!   10:1 strip) has no face to find and returns none, without running the cascade;
 //! - boxes come back in the picture's own pixels, clamped inside it.
+//!
+//! With [`FaceSearch::coarse_long_side`] the search runs twice at most: first on a smaller
+//! reduction, and again at [`FaceSearch::input_long_side`] only when the coarse pass found no
+//! face at least 1.5 times the cascade's window wide in its reduced pixels (smaller ones sit at
+//! the window's size, where a coarse grid finds them unreliably).
 
 use std::cell::RefCell;
 
@@ -26,6 +31,10 @@ const MODEL: &[u8] = include_bytes!("../../models/seeta_fd_frontal_v1.0.bin");
 /// The cascade's window at the pyramid's first level: no face smaller than this is found, in
 /// reduced pixels, and a reduced picture with a shorter side is not searched.
 const SMALLEST_WINDOW: u32 = 40;
+
+/// The width, in coarse-pass pixels, a face found by the coarse pass needs for its result to
+/// stand without the full-size pass: 1.5 times the cascade's window.
+const COARSE_TRUSTED_FACE: u32 = SMALLEST_WINDOW * 3 / 2;
 
 /// The smallest value `rustface` accepts for its minimum face size (it panics under it).
 const RUSTFACE_MIN_FACE: u32 = 20;
@@ -81,6 +90,13 @@ pub struct FaceSearch {
     pub pyramid_factor: f32,
     /// The first stage's sliding-window step, in pixels (1 to 16): larger is faster and coarser.
     pub window_step: u32,
+    /// When set (and smaller than [`Self::input_long_side`]), a first, cheaper pass at this long
+    /// side (clamped like it); its faces are the result when one of them is at least 1.5 times
+    /// the cascade's 40-pixel window at this size, else the search runs again at
+    /// [`Self::input_long_side`] on the whole picture.
+    pub coarse_long_side: Option<u32>,
+    /// The score a box of the coarse pass needs (same scale as [`Self::min_score`]).
+    pub coarse_min_score: f32,
 }
 
 impl Default for FaceSearch {
@@ -90,6 +106,8 @@ impl Default for FaceSearch {
             min_score: 1.0,
             pyramid_factor: 0.8,
             window_step: 4,
+            coarse_long_side: None,
+            coarse_min_score: 1.0,
         }
     }
 }
@@ -107,16 +125,35 @@ impl FaceSearch {
     #[must_use]
     pub fn find(&self, picture: &RgbImage) -> Vec<Face> {
         let long_side = self.input_long_side.clamp(SMALLEST_WINDOW, LARGEST_INPUT);
+        if let Some(coarse_side) = self.coarse_long_side {
+            let coarse_side = coarse_side.clamp(SMALLEST_WINDOW, LARGEST_INPUT);
+            if coarse_side < long_side {
+                let Some(grey) = Grey::reduced(picture, coarse_side) else {
+                    return Vec::new();
+                };
+                let (faces, widest) = self.detect(picture, &grey, self.coarse_min_score);
+                if widest >= COARSE_TRUSTED_FACE {
+                    return faces;
+                }
+            }
+        }
         let Some(grey) = Grey::reduced(picture, long_side) else {
             return Vec::new();
         };
+        self.detect(picture, &grey, self.min_score).0
+    }
+
+    /// The faces the cascade finds in `grey` (reduced from `picture`) scoring at least
+    /// `min_score`, largest first in the picture's pixels, and the widest box in `grey`'s pixels
+    /// (0 when none).
+    fn detect(&self, picture: &RgbImage, grey: &Grey, min_score: f32) -> (Vec<Face>, u32) {
         let boxes = DETECTOR.with(|cell| {
             let mut detector = cell.borrow_mut();
             let Some(detector) = detector.as_mut() else {
                 return Vec::new();
             };
             detector.set_min_face_size(RUSTFACE_MIN_FACE);
-            detector.set_score_thresh(f64::from(self.min_score).max(f64::EPSILON));
+            detector.set_score_thresh(f64::from(min_score).max(f64::EPSILON));
             let factor = if self.pyramid_factor.is_finite() {
                 self.pyramid_factor.clamp(0.5, 0.95)
             } else {
@@ -127,6 +164,11 @@ impl FaceSearch {
             detector.set_slide_window_step(step, step);
             detector.detect(&ImageData::new(&grey.pixels, grey.width, grey.height))
         });
+        let widest = boxes
+            .iter()
+            .map(|info| info.bbox().width())
+            .max()
+            .unwrap_or(0);
         let mut faces: Vec<Face> = boxes
             .iter()
             .filter_map(|info| {
@@ -139,7 +181,7 @@ impl FaceSearch {
             })
             .collect();
         faces.sort_by(|a, b| b.area().cmp(&a.area()).then(b.score.total_cmp(&a.score)));
-        faces
+        (faces, widest)
     }
 }
 
