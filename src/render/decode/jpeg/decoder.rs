@@ -10,6 +10,7 @@
 use super::arithmetic_scan;
 use super::error::{DecodeError, Result};
 use super::headers::{self, Coding, Frame, Tables};
+pub(crate) use super::layout::Chroma;
 use super::layout::{layout, Component, Geometry};
 use super::marker::{self, Marker, SegmentError, Segments};
 use super::output::output;
@@ -26,17 +27,36 @@ use crate::limits::Limits;
 /// otherwise cost time out of proportion to the file size.
 pub(super) const MAX_SCANS: usize = 500;
 
-/// Decodes `bytes` at `eighths`/8 of the stored size (`eighths` is 1, 2, 4 or 8).
-///
-/// `threads` caps the threads used for files with restart markers (1 decodes on the calling
-/// thread only); files without restart markers always decode on the calling thread.
+/// Decodes `bytes` at `eighths`/8 of the stored size (`eighths` is 1, 2, 4 or 8), keeping the
+/// chroma detail libjpeg keeps: the decode the tests compare with libjpeg-turbo's.
+#[cfg(any(test, fuzzing))]
 pub(crate) fn decode(
     bytes: &[u8],
     eighths: u32,
     limits: &Limits,
     threads: usize,
 ) -> Result<Decoded> {
-    match with_scratch(|scratch| decode_with(bytes, eighths, limits, threads, scratch, None))? {
+    decode_keeping(bytes, eighths, Chroma::Libjpeg, limits, threads)
+}
+
+/// Decodes `bytes` at `eighths`/8 of the stored size (`eighths` is 1, 2, 4 or 8), keeping
+/// `chroma`'s detail at 1/8.
+///
+/// `threads` caps the threads used for files with restart markers (1 decodes on the calling
+/// thread only); files without restart markers always decode on the calling thread.
+pub(crate) fn decode_keeping(
+    bytes: &[u8],
+    eighths: u32,
+    chroma: Chroma,
+    limits: &Limits,
+    threads: usize,
+) -> Result<Decoded> {
+    let options = Options {
+        eighths,
+        chroma,
+        threads,
+    };
+    match with_scratch(|scratch| decode_with(bytes, options, limits, scratch, None))? {
         Outcome::Whole(decoded) => Ok(decoded),
         Outcome::Streamed => Err(DecodeError::Corrupt("JPEG rows streamed without a sink")),
     }
@@ -50,7 +70,7 @@ pub(crate) enum Outcome {
     Streamed,
 }
 
-/// [`decode`], but a sequential file whose first scan holds every component (of one or three)
+/// [`decode_keeping`] with libjpeg's chroma, but a sequential file whose first scan holds every component (of one or three)
 /// hands its rows to `sink` as they are decoded, MCU row by MCU row ([`rows`](super::rows)),
 /// instead of returning the whole picture. The sink hears of nothing before the decoder has
 /// read the frame and the first scan header and decided to stream, so an error before that
@@ -62,22 +82,42 @@ pub(crate) fn decode_streaming(
     threads: usize,
     sink: &mut dyn RowSink,
 ) -> Result<Outcome> {
-    with_scratch(|scratch| decode_with(bytes, eighths, limits, threads, scratch, Some(sink)))
+    let options = Options {
+        eighths,
+        chroma: Chroma::Libjpeg,
+        threads,
+    };
+    with_scratch(|scratch| decode_with(bytes, options, limits, scratch, Some(sink)))
 }
 
-/// [`decode`] with `scratch` for its buffers; streams into `sink` when there is one and the
+/// What a decode is asked for, besides the bytes.
+#[derive(Clone, Copy)]
+struct Options {
+    /// The scale, in eighths of the stored size.
+    eighths: u32,
+    /// The chroma detail kept at 1/8.
+    chroma: Chroma,
+    /// The most threads restart intervals may decode on.
+    threads: usize,
+}
+
+/// [`decode_keeping`] with `scratch` for its buffers; streams into `sink` when there is one and the
 /// file streams.
 fn decode_with(
     bytes: &[u8],
-    eighths: u32,
+    options: Options,
     limits: &Limits,
-    threads: usize,
     scratch: &mut Scratch,
     mut sink: Option<&mut dyn RowSink>,
 ) -> Result<Outcome> {
     if bytes.get(..2) != Some(&[0xFF, 0xD8]) {
         return Err(DecodeError::Corrupt("not a JPEG (no SOI marker)"));
     }
+    let Options {
+        eighths,
+        chroma,
+        threads,
+    } = options;
     let n = match eighths {
         1 | 2 | 4 => eighths as usize,
         _ => 8,
@@ -117,7 +157,7 @@ fn decode_with(
                 limits
                     .check_source_pixels(parsed.width as u64 * parsed.height as u64)
                     .map_err(DecodeError::Limit)?;
-                let (components, geometry) = layout(&parsed, n);
+                let (components, geometry) = layout(&parsed, n, chroma);
                 allocate(&parsed, &components, scratch);
                 frame = Some((parsed, components, geometry));
             }

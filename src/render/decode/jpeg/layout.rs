@@ -122,21 +122,44 @@ pub(super) struct Geometry {
     pub(super) hmax: usize,
     /// The largest vertical sampling factor.
     pub(super) vmax: usize,
+    /// Every component keeps DC only ([`Chroma::DcAtOneEighth`] in a progressive file at 1/8):
+    /// subsampled chroma is then upsampled with the triangle filter.
+    pub(super) dc_only: bool,
+}
+
+/// The detail a decode keeps in subsampled chroma where the two choices differ: progressive files
+/// at 1/8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Chroma {
+    /// libjpeg's: chroma subsampled in both directions is decoded at a larger block size (2×2 for
+    /// 4:2:0 at 1/8), so a progressive file's chroma AC scans are decoded. What a decode that is
+    /// shown as it is needs: a tiny 4:2:0 file at 1/8 keeps its colour.
+    Libjpeg,
+    /// In a progressive file at 1/8, every component keeps DC only and the chroma AC scans are
+    /// skipped without decoding (most of the file's entropy-coded chroma): for a decode that is
+    /// reduced by at least two afterwards, which averages the chroma down to less than what DC
+    /// holds anyway.
+    DcAtOneEighth,
 }
 
 /// The components' block grids and reduced block sizes. Chroma is decoded at a larger block
 /// size when subsampled by a power of two in both directions (as libjpeg does), so that no
-/// upsampling is needed.
-pub(super) fn layout(frame: &Frame, n: usize) -> (Vec<Component>, Geometry) {
+/// upsampling is needed, unless `chroma` keeps DC only (progressive files at 1/8).
+pub(super) fn layout(frame: &Frame, n: usize, chroma: Chroma) -> (Vec<Component>, Geometry) {
     let hmax = frame.components.iter().map(|c| c.h).max().unwrap_or(1);
     let vmax = frame.components.iter().map(|c| c.v).max().unwrap_or(1);
     let mcus_x = frame.width.div_ceil(8 * hmax);
     let mcus_y = frame.height.div_ceil(8 * vmax);
+    let dc_only = frame.progressive && n == 1 && chroma == Chroma::DcAtOneEighth;
     let components = frame
         .components
         .iter()
         .map(|c| {
-            let size = block_size(n, (hmax, vmax), (c.h, c.v));
+            let size = if dc_only {
+                1
+            } else {
+                block_size(n, (hmax, vmax), (c.h, c.v))
+            };
             let (bw, bh) = (mcus_x * c.h, mcus_y * c.v);
             Component {
                 id: c.id,
@@ -160,6 +183,7 @@ pub(super) fn layout(frame: &Frame, n: usize) -> (Vec<Component>, Geometry) {
         mcus_y,
         hmax,
         vmax,
+        dc_only,
     };
     (components, geometry)
 }

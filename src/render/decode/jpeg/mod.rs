@@ -5,11 +5,13 @@
 //! smallest that leaves twice the target, [`dct_scale`]), running reduced IDCTs on only
 //! the low-frequency coefficients each scale needs and skipping the rest in the entropy decoder
 //! without storing them. Progressive files keep a reduced coefficient store (one coefficient per
-//! full-resolution block at 1/8, where their AC scans are skipped without decoding them; chroma
-//! subsampled in both directions is decoded at 2×2 there, as libjpeg does). Chroma upsampling
-//! follows libjpeg's choice of filter, including its rules for 1/8 and for planes of at most two
-//! samples. Restart intervals decode in
-//! parallel on at most `std::thread::available_parallelism()` threads.
+//! full-resolution block at 1/8, where their AC scans are skipped without decoding them). At 1/8
+//! the decoder can keep libjpeg's chroma detail (chroma subsampled in both directions decoded at
+//! 2×2, which decodes its AC scans) or DC only for every component, which a render takes because
+//! it still reduces by two or more ([`decoder::Chroma`]). Chroma upsampling otherwise follows
+//! libjpeg's choice of filter, including its rules for 1/8 and for planes of at most two samples.
+//! Restart intervals decode in parallel on at most `std::thread::available_parallelism()`
+//! threads.
 //!
 //! It handles baseline and extended (8-bit) sequential and progressive JPEG, Huffman or
 //! arithmetic coded (SOF0–2, SOF9–10, with DAC conditioning), 1, 3 or 4 components (grey, YCbCr,
@@ -406,16 +408,18 @@ impl rows::RowSink for BandSink {
     }
 }
 
-/// The crate's decoder at `eighths`/8 of the stored size, with the colour converted to sRGB
-/// (ICC profile, CMYK). `threads` caps the threads used for restart intervals (1: the calling
-/// thread only).
+/// The crate's decoder at `eighths`/8 of the stored size, for a resample that reduces by at least
+/// two afterwards (as [`dct_scale`] leaves below full size: [`decoder::Chroma::DcAtOneEighth`]),
+/// with the colour converted to sRGB (ICC profile, CMYK). `threads` caps the threads used for
+/// restart intervals (1: the calling thread only).
 fn decode_native(
     bytes: &[u8],
     eighths: u32,
     limits: &Limits,
     threads: usize,
 ) -> Result<Pixels, DecodeError> {
-    let decoded = decoder::decode(bytes, eighths, limits, threads)?;
+    let chroma = decoder::Chroma::DcAtOneEighth;
+    let decoded = decoder::decode_keeping(bytes, eighths, chroma, limits, threads)?;
     to_pixels(decoded)
 }
 
@@ -463,6 +467,8 @@ fn to_pixels(decoded: decoder::Decoded) -> Result<Pixels, DecodeError> {
 /// JPEG decoder alone (no fallback), under `limits`, and returns the decoded size.
 #[cfg(fuzzing)]
 pub fn fuzz_decode(bytes: &[u8], eighths: u32, limits: &Limits) -> Result<(u32, u32)> {
+    let chroma = decoder::Chroma::DcAtOneEighth;
+    let _ = decoder::decode_keeping(bytes, eighths, chroma, limits, 2);
     let decoded = decoder::decode(bytes, eighths, limits, 2)?;
     Ok((decoded.width as u32, decoded.height as u32))
 }

@@ -93,8 +93,13 @@ impl Converter {
                     .clamp(1, c.bh * c.n);
                 // libjpeg's rules: the triangle filter at scales above 1/8 only, and a plane
                 // doubled horizontally filters only when it is more than two samples wide (a 3×3
-                // or 4×4 picture in 4:2:0 replicates its chroma).
-                let fancy = n > 1 && rx <= 2 && ry <= 2 && (rx == 1 || width > 2);
+                // or 4×4 picture in 4:2:0 replicates its chroma). DC-only chroma, which libjpeg
+                // never makes, is closer to a full decode with the triangle filter.
+                let fancy = if geometry.dc_only {
+                    rx <= 2 && ry <= 2
+                } else {
+                    n > 1 && rx <= 2 && ry <= 2 && (rx == 1 || width > 2)
+                };
                 upsample::Upsampler {
                     rx: rx.max(1),
                     ry: ry.max(1),
