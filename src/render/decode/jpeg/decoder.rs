@@ -72,9 +72,9 @@ pub(crate) enum Outcome {
 
 /// [`decode_keeping`] with libjpeg's chroma, but a sequential file whose first scan holds every
 /// component (of one or three) hands its rows to `sink` as they are decoded, MCU row by MCU row
-/// ([`rows`](super::rows)), instead of returning the whole picture. The sink hears of nothing before the decoder has
-/// read the frame and the first scan header and decided to stream, so an error before that
-/// leaves it untouched (the caller's fallbacks may then run).
+/// ([`rows`](super::rows)), instead of returning the whole picture. The sink hears of nothing
+/// before the decoder has read the frame and the first scan header and decided to stream, so an
+/// error before that leaves it untouched (the caller's fallbacks may then run).
 pub(crate) fn decode_streaming(
     bytes: &[u8],
     eighths: u32,
