@@ -36,24 +36,28 @@ mod traced_resize {
     use crate::observe::stage_span;
     use crate::Result;
 
-    /// [`super::resize::resize`] in a `resize` span recording both sizes.
+    /// The `resize` span of a resample of a `(width, height)` source to `target`, recording both
+    /// sizes; entered until the returned guard is dropped.
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-    pub(super) fn resize(pixels: Pixels, target: impl Into<Target>) -> Result<Pixels> {
-        let target: Target = target.into();
-        let (width, height) = pixels.dimensions();
-        let _span = stage_span!(
+    fn resize_span((width, height): (u32, u32), target: &Target) -> impl Sized {
+        stage_span!(
             "resize",
             width,
             height,
             target_width = target.size.0,
             target_height = target.size.1,
-        );
+        )
+    }
+
+    /// [`super::resize::resize`] in a `resize` span recording both sizes.
+    pub(super) fn resize(pixels: Pixels, target: impl Into<Target>) -> Result<Pixels> {
+        let target: Target = target.into();
+        let _span = resize_span(pixels.dimensions(), &target);
         super::resize::resize(pixels, target)
     }
 
     /// [`super::resize::resize_borrowed`] in a `resize` span recording both sizes.
     #[cfg(feature = "webp")]
-    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
     pub(super) fn resize_borrowed(
         raw: &[u8],
         size: (u32, u32),
@@ -61,33 +65,18 @@ mod traced_resize {
         target: impl Into<Target>,
     ) -> Result<Pixels> {
         let target: Target = target.into();
-        let (width, height) = size;
-        let _span = stage_span!(
-            "resize",
-            width,
-            height,
-            target_width = target.size.0,
-            target_height = target.size.1,
-        );
+        let _span = resize_span(size, &target);
         super::resize::resize_borrowed(raw, size, channels, target)
     }
 
     /// [`super::resize::resize_extent`] in a `resize` span recording both sizes.
-    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
     pub(super) fn resize_extent(
         pixels: Pixels,
         extent: (f64, f64),
         target: impl Into<Target>,
     ) -> Result<Pixels> {
         let target: Target = target.into();
-        let (width, height) = pixels.dimensions();
-        let _span = stage_span!(
-            "resize",
-            width,
-            height,
-            target_width = target.size.0,
-            target_height = target.size.1,
-        );
+        let _span = resize_span(pixels.dimensions(), &target);
         super::resize::resize_extent(pixels, extent, target)
     }
 }
