@@ -55,6 +55,17 @@ fn peak_during(work: impl FnOnce()) -> usize {
     PEAK.load(Ordering::Relaxed).saturating_sub(base)
 }
 
+/// Renders `request` and returns the answer's status and the peak heap above what was live before.
+fn render_peak(request: &RenderRequest) -> (u16, usize) {
+    let mut status = 0;
+    let peak = peak_during(|| {
+        status = render(request)
+            .map_or_else(|e| e.status(), |r| r.status)
+            .as_u16();
+    });
+    (status, peak)
+}
+
 #[test]
 fn bombs_are_refused_within_a_few_mebibytes() {
     let _exclusive = exclusive();
@@ -69,12 +80,7 @@ fn bombs_are_refused_within_a_few_mebibytes() {
             let request = RenderRequest::stored(bytes.clone())
                 .width(64)
                 .format(format);
-            let mut status = 0;
-            let peak = peak_during(|| {
-                status = render(&request)
-                    .map_or_else(|e| e.status(), |r| r.status)
-                    .as_u16();
-            });
+            let (status, peak) = render_peak(&request);
             eprintln!(
                 "{name} as {format}: status {status}, peak heap {} KiB",
                 peak / 1024
@@ -141,12 +147,7 @@ fn large_streamed_bmp_and_tiff_hold_far_less_than_their_pixels() {
         let request = RenderRequest::stored(bytes)
             .width(256)
             .format(OutputFormat::Jpeg);
-        let mut status = 0;
-        let peak = peak_during(|| {
-            status = render(&request)
-                .map_or_else(|e| e.status(), |r| r.status)
-                .as_u16();
-        });
+        let (status, peak) = render_peak(&request);
         eprintln!(
             "{name} 4000x3000 ({source} bytes) to 256 px: peak heap {} KiB",
             peak / 1024
@@ -192,12 +193,7 @@ fn large_sequential_jpeg_at_full_and_half_scale_holds_no_whole_picture() {
         let request = RenderRequest::stored(bytes.clone())
             .width(target)
             .format(OutputFormat::Jpeg);
-        let mut status = 0;
-        let peak = peak_during(|| {
-            status = render(&request)
-                .map_or_else(|e| e.status(), |r| r.status)
-                .as_u16();
-        });
+        let (status, peak) = render_peak(&request);
         eprintln!(
             "jpeg 4000x3000 ({} bytes) to {target} px: peak heap {} KiB",
             bytes.len(),
