@@ -206,3 +206,27 @@ fn large_sequential_jpeg_at_full_and_half_scale_holds_no_whole_picture() {
         );
     }
 }
+
+#[test]
+fn lossy_webp_shrunk_holds_its_yuv_planes_not_an_rgb_copy() {
+    let _exclusive = exclusive();
+    // 1200×1800 lossy WebP: 6.2 MiB as RGB. A render to 128 px holds the decoder's YUV 4:2:0
+    // planes (1.5 bytes a pixel, 3.1 MiB), its state and the resampler's intermediates (measured:
+    // 4.0 MiB in all); decoding to RGB first held the planes and the RGB copy, 4.5 bytes a pixel
+    // and more, which this bound of 2.5 excludes.
+    let bytes = common::corpus::corpus_bytes("other/webp_lossy_person.webp");
+    let pixels = 1200 * 1800;
+    let request = RenderRequest::stored(bytes)
+        .width(128)
+        .format(OutputFormat::Jpeg);
+    let (status, peak) = render_peak(&request);
+    eprintln!(
+        "lossy WebP 1200x1800 to 128 px: peak heap {} KiB",
+        peak / 1024
+    );
+    assert_eq!(status, 200);
+    assert!(
+        peak < pixels * 5 / 2,
+        "peak heap {peak} bytes for {pixels} pixels"
+    );
+}

@@ -36,6 +36,8 @@ mod traced_resize {
     use crate::observe::stage_span;
     use crate::Result;
 
+    pub(super) use super::resize::Plane;
+
     /// The `resize` span of a resample of a `(width, height)` source to `target`, recording both
     /// sizes; entered until the returned guard is dropped.
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
@@ -67,6 +69,20 @@ mod traced_resize {
         let target: Target = target.into();
         let _span = resize_span(size, &target);
         super::resize::resize_borrowed(raw, size, channels, target)
+    }
+
+    /// [`super::resize::resize_planes`] in a `resize` span recording the first plane's extent
+    /// and the target size.
+    pub(super) fn resize_planes<const N: usize>(
+        planes: [super::resize::Plane<'_>; N],
+        target: impl Into<Target>,
+    ) -> Result<[Vec<u8>; N]> {
+        let target: Target = target.into();
+        let extent = planes.first().map_or((0, 0), |plane| {
+            (plane.extent.0 as u32, plane.extent.1 as u32)
+        });
+        let _span = resize_span(extent, &target);
+        super::resize::resize_planes(planes, target)
     }
 
     /// [`super::resize::resize_extent`] in a `resize` span recording both sizes.

@@ -132,6 +132,48 @@ pub(super) fn resize_borrowed(
     })
 }
 
+/// One 8-bit plane of samples borrowed from a decoder: `size` is the whole buffer (its rows
+/// `size.0` samples long, padding included), of which the top-left `extent` (in samples, possibly
+/// fractional) shows the whole source, as a chroma plane at half resolution shows it in
+/// `⌈side / 2⌉` samples the last of which holds half a sample's worth.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Plane<'a> {
+    /// The samples, row after row.
+    pub(super) samples: &'a [u8],
+    /// Samples a row and rows of `samples`.
+    pub(super) size: (u32, u32),
+    /// The part of `samples` that shows the whole source.
+    pub(super) extent: (f64, f64),
+}
+
+/// Resamples each plane to exactly `target`'s size, showing its crop (measured on the whole
+/// source, so the same region on planes of any resolution): the planes of a YUV picture resized
+/// before the conversion to RGB, which then runs on the output's pixels only.
+pub(super) fn resize_planes<const N: usize>(
+    planes: [Plane<'_>; N],
+    target: impl Into<Target>,
+) -> Result<[Vec<u8>; N]> {
+    let target: Target = target.into();
+    let (width, height) = (target.size.0.max(1), target.size.1.max(1));
+    let mut resized = [(); N].map(|()| Vec::new());
+    for (plane, out) in planes.iter().zip(&mut resized) {
+        let extent = (
+            plane.extent.0.clamp(1.0, f64::from(plane.size.0)),
+            plane.extent.1.clamp(1.0, f64::from(plane.size.1)),
+        );
+        let region = match target.crop {
+            Some(crop) => crop.on(extent),
+            None => Region::from_extent(extent),
+        };
+        let src = ImageRef::new(plane.size.0, plane.size.1, plane.samples, PixelType::U8)
+            .map_err(internal)?;
+        *out = vec![0u8; buffer_len(width, height, 1)?];
+        let mut dst = Image::from_slice_u8(width, height, out, PixelType::U8).map_err(internal)?;
+        run(&src, &mut dst, Some(region), false)?;
+    }
+    Ok(resized)
+}
+
 fn resize_buffer<P: Pixel<Subpixel = u8>, C: std::ops::Deref<Target = [u8]>>(
     source: &ImageBuffer<P, C>,
     region: Region,

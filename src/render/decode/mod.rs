@@ -8,9 +8,10 @@
 //! it declines goes to `jpeg-decoder`, then `image`), non-interlaced PNG streamed in bands of
 //! rows through the `png` crate's row reader ([`png`]), BMP through our own reader, row by row
 //! ([`bmp`]), strip TIFFs strip by strip through the `tiff` crate's chunk reader
-//! ([`tiff_strips`]), all three resampled as the rows arrive, everything else through `image`
-//! ([`still`], [`animation`]), then ICC conversion ([`colour`]), the SIMD resample of the
-//! `resize` stage, and the EXIF orientation ([`orientation`]).
+//! ([`tiff_strips`]), all three resampled as the rows arrive, a still lossy WebP shrunk by two or
+//! more through its YUV planes ([`webp_lossy`]), everything else through `image` ([`still`],
+//! [`animation`]), then ICC conversion ([`colour`]), the SIMD resample of the `resize` stage,
+//! and the EXIF orientation ([`orientation`]).
 //!
 //! Memory: a JPEG render at 1/8 or 1/4 scale, a progressive, CMYK or cropped one, or one whose
 //! first scan does not hold every component, holds its picture at the shrink-on-load scale; a
@@ -19,9 +20,11 @@
 //! strips of at most 1 MiB, unsigned 8/16-bit grey, RGB(A) or YCbCr, subsampled or not,
 //! uncompressed, LZW, Deflate or PackBits) a band of rows, a narrow
 //! intermediate (source width × target height) and the output; an RLE BMP one byte a pixel of
-//! palette indices besides. What cannot stream (interlaced PNG, tiled, JPEG-compressed, planar,
-//! palette, CMYK or float TIFF, GIF, WebP, animation frames) holds the whole
-//! decoded source. [`peak_bytes`] estimates each, and the service's render budget reserves it.
+//! palette indices besides; a still lossy WebP without alpha or ICC profile, shrunk by two or
+//! more, its YUV 4:2:0 planes (1.5 bytes a pixel). What cannot stream (interlaced PNG, tiled,
+//! JPEG-compressed, planar, palette, CMYK or float TIFF, GIF, other WebPs, animation frames)
+//! holds the whole decoded source. [`peak_bytes`] estimates each, and the service's render
+//! budget reserves it.
 
 mod animation;
 mod bmp;
@@ -43,6 +46,7 @@ mod tiff_lzw;
 mod tiff_raw;
 mod tiff_strips;
 mod tiff_ycbcr;
+mod webp_lossy;
 
 use super::crop::Target;
 use super::picture::Picture;
@@ -70,6 +74,10 @@ pub(crate) struct SourceInfo {
     /// the `tiff_strips` module takes, a sequential grey or colour JPEG at 1/2 or full scale): a render holds the output and a band, not the whole
     /// source.
     pub(crate) streams: bool,
+    /// Whether it is a still lossy WebP without alpha or ICC profile: it decodes to its YUV
+    /// 4:2:0 planes (1.5 bytes a pixel), which are resampled before the conversion to RGB
+    /// ([`webp_lossy`]).
+    pub(crate) yuv_planes: bool,
 }
 
 /// Reads the header of `bytes` and checks it against `limits` (bytes, pixels, frames where the
@@ -98,12 +106,16 @@ pub(crate) fn decode(
         size: (target.size.0.max(1), target.size.1.max(1)),
         ..target
     };
+    let displayed = (info.width, info.height);
     match info.format {
         ImageFormat::Jpeg => jpeg::decode(bytes, target, limits),
         ImageFormat::Png => png::decode(bytes, target, limits),
         ImageFormat::Bmp if target.crop.is_none() => bmp::decode(bytes, target.size, limits),
         ImageFormat::Tiff if target.crop.is_none() => {
             tiff_strips::decode(bytes, target.size, limits)
+        }
+        ImageFormat::WebP if info.yuv_planes && webp_lossy::shrinks_by_two(displayed, target) => {
+            webp_lossy::decode(bytes, target, limits)
         }
         #[cfg(feature = "webp")]
         ImageFormat::WebP if !info.animated => libwebp::decode(bytes, target, limits),
@@ -120,7 +132,8 @@ pub(crate) fn decode(
 /// buffers (about 9 bytes a decoded pixel) unless it streams ([`jpeg::peak_bytes`]: MCU rows,
 /// band, intermediate and result); a streaming PNG, BMP or TIFF holds its band,
 /// intermediate and result ([`png::peak_bytes`], [`bmp::peak_bytes`],
-/// [`tiff_strips::peak_bytes`]); a still WebP its decoder's measured figure (about 8 bytes a
+/// [`tiff_strips::peak_bytes`]); a lossy WebP shrunk through its planes
+/// [`webp_lossy::peak_bytes`], another still WebP its decoder's measured figure (about 8 bytes a
 /// pixel through image-webp, [`libwebp::peak_bytes`] with the `webp` feature); other formats
 /// decode at full size, possibly 16-bit with alpha, then convert (about 12 bytes a pixel);
 /// animations also keep their resized frames.
@@ -151,6 +164,11 @@ pub(crate) fn peak_bytes(
         }
         ImageFormat::Tiff if info.streams && target.crop.is_none() => {
             tiff_strips::peak_bytes((info.width, info.height), target.size)
+        }
+        ImageFormat::WebP
+            if info.yuv_planes && webp_lossy::shrinks_by_two((info.width, info.height), target) =>
+        {
+            webp_lossy::peak_bytes((info.width, info.height), target.size)
         }
         #[cfg(feature = "webp")]
         ImageFormat::WebP if !info.animated => {

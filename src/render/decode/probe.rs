@@ -12,7 +12,7 @@ use image::{ImageDecoder, ImageReader};
 
 use super::{
     bmp, check_area, image_error, image_format, image_limits, jpeg, orientation, png as png_stream,
-    tiff, tiff_strips, SourceInfo,
+    tiff, tiff_strips, webp_lossy, SourceInfo,
 };
 use crate::format::ImageFormat;
 use crate::limits::Limits;
@@ -23,6 +23,7 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
     // Only GIF and WebP animations are decoded as such; an APNG renders its first frame.
     let mut frames = 1;
     let mut streams = false;
+    let mut yuv_planes = false;
     let (stored, orientation, has_alpha) = match format {
         ImageFormat::Jpeg => {
             let header = jpeg::read_header(bytes)?;
@@ -46,7 +47,9 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
         }
         ImageFormat::WebP => {
             frames = webp_frames(bytes, limits)?;
-            with_image(bytes, format, limits)?
+            let probed = with_image(bytes, format, limits)?;
+            yuv_planes = webp_lossy::takes(bytes) == Some(probed.0);
+            probed
         }
         // `image` refuses YCbCr TIFFs before reading their size.
         ImageFormat::Tiff if tiff::Interpretation::read(bytes).ycbcr => {
@@ -68,6 +71,7 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
         has_alpha,
         animated: frames > 1,
         streams,
+        yuv_planes,
     })
 }
 
@@ -76,11 +80,6 @@ type Probed = ((u32, u32), Orientation, bool);
 fn be32(bytes: &[u8], pos: usize) -> Option<u32> {
     let b = bytes.get(pos..pos.checked_add(4)?)?;
     Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn le32(bytes: &[u8], pos: usize) -> Option<u32> {
-    let b = bytes.get(pos..pos.checked_add(4)?)?;
-    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 fn le16(bytes: &[u8], pos: usize) -> Option<u16> {
@@ -212,18 +211,12 @@ fn webp_frames(bytes: &[u8], limits: &Limits) -> Result<u64> {
     };
     limits.check_source_pixels(width * height)?;
     let mut frames = 0u64;
-    let mut pos = 12usize;
-    while let (Some(kind), Some(length)) = (bytes.get(pos..pos + 4), le32(bytes, pos + 4)) {
+    for (kind, _) in webp_lossy::chunks(bytes) {
         if kind == b"ANMF" {
             frames += 1;
             limits.check_frames(frames)?;
             limits.check_source_pixels(frames * width * height)?;
         }
-        // Chunks are padded to an even length.
-        let Some(next) = (pos + 8).checked_add(length as usize + (length as usize & 1)) else {
-            break;
-        };
-        pos = next;
     }
     Ok(frames.max(1))
 }

@@ -339,6 +339,7 @@ fn garbage_never_panics() {
         "gif/animated_loop3.gif",
         "other/bmp_rgb24.bmp",
         "other/webp_lossy_alpha_dice.webp",
+        "other/webp_lossy_hopper.webp",
     ]
     .map(read);
     let mut state = 0x2545_F491_4F6C_DD1Du64;
@@ -486,6 +487,7 @@ fn streaming_png_reservation_follows_the_output() {
     assert!(info.streams);
     let whole = SourceInfo {
         streams: false,
+        yuv_planes: false,
         ..info
     };
     let target = crate::render::geometry::fit((info.width, info.height), Some(128), None);
@@ -838,6 +840,7 @@ fn streaming_bmp_and_tiff_reservations_follow_the_output() {
     let whole = peak_bytes(
         &SourceInfo {
             streams: false,
+            yuv_planes: false,
             ..info
         },
         target,
@@ -1011,6 +1014,7 @@ fn streaming_jpegs_reserve_their_rows_not_the_picture() {
     }
     let whole = SourceInfo {
         streams: false,
+        yuv_planes: false,
         ..info
     };
     // 5440×4080 to 2000 px (full scale) and 1200 px (1/2).
@@ -1031,4 +1035,142 @@ fn streaming_jpegs_reserve_their_rows_not_the_picture() {
     );
     let progressive = probe(&read("jpeg/progressive_cat.jpg"), &limits).unwrap();
     assert!(!progressive.streams);
+}
+
+/// The photos among the still lossy WebPs of the corpus (no alpha, no ICC profile): they take
+/// the YUV planes. (`simple-rgb.webp`, saturated synthetic colours, takes them too; it is
+/// compared with libwebp's own scaled decode in `tests/render_corpus.rs`, because converting
+/// before or after the resample differs by far more there, 27 dB, and libwebp resamples first.)
+const LOSSY_WEBP_PHOTOS: [&str; 5] = [
+    "other/webp_lossy_hopper.webp",
+    "other/webp_lossy_person.webp",
+    "other/webp_lossy_person_odd.webp",
+    "other/webp_lossy_person_exif6.webp",
+    "suites/image-rs/webp/lossy_images/simple-gray.webp",
+];
+
+/// How close a render from the YUV planes comes to the RGB path's on photos (image-webp's
+/// decode: chroma upsampled to full size, converted to RGB, then resampled). Both read the same
+/// reconstructed planes; they differ in where the chroma is interpolated and the conversion
+/// rounds (measured: 41.8 dB and up).
+const YUV_PLANES_PSNR_FLOOR: f64 = 40.0;
+
+#[test]
+fn lossy_webps_render_from_their_yuv_planes_like_the_rgb_path() {
+    let limits = Limits::default();
+    for name in LOSSY_WEBP_PHOTOS {
+        let bytes = read(name);
+        let info = probe(&bytes, &limits).unwrap();
+        assert!(info.yuv_planes, "{name}");
+        let displayed = (info.width, info.height);
+        let mut targets: Vec<Target> = streaming_targets(displayed)
+            .into_iter()
+            .map(Target::whole)
+            .collect();
+        targets.extend(cover_targets(displayed));
+        let mut lowest = f64::INFINITY;
+        for target in targets {
+            if !webp_lossy::shrinks_by_two(displayed, target) {
+                continue;
+            }
+            let ours = webp_lossy::decode(&bytes, target, &limits).unwrap();
+            let rgb_path = still::decode(&bytes, ImageFormat::WebP, target, &limits).unwrap();
+            assert_eq!(ours.dimensions(), target.size, "{name} at {target:?}");
+            let psnr =
+                crate::test_common::pixels::psnr(rgb(&ours).as_raw(), rgb(&rgb_path).as_raw());
+            assert!(
+                psnr >= YUV_PLANES_PSNR_FLOOR,
+                "{name} at {target:?}: {psnr:.1} dB"
+            );
+            lowest = lowest.min(psnr);
+        }
+        println!("{name}: at least {lowest:.1} dB against the RGB path");
+    }
+}
+
+/// `webp_lossy_hopper.webp`'s VP8 chunk in an extended (VP8X) container with an ICC profile
+/// before it: the colour-managed RGB path must take it.
+fn lossy_webp_with_icc_profile() -> Vec<u8> {
+    let hopper = read("other/webp_lossy_hopper.webp");
+    let vp8 = &hopper[12..];
+    let profile = b"not parsed by the chunk walk";
+    let mut body = b"WEBPVP8X".to_vec();
+    body.extend_from_slice(&10u32.to_le_bytes());
+    // Flags (ICC profile), three reserved bytes, then width − 1 and height − 1 in 24 bits each.
+    body.extend_from_slice(&[0x20, 0, 0, 0]);
+    body.extend_from_slice(&[127, 0, 0, 127, 0, 0]);
+    body.extend_from_slice(b"ICCP");
+    body.extend_from_slice(&(profile.len() as u32).to_le_bytes());
+    body.extend_from_slice(profile);
+    body.extend_from_slice(vp8);
+    let mut file = b"RIFF".to_vec();
+    file.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    file.extend_from_slice(&body);
+    file
+}
+
+#[test]
+fn only_still_lossy_webps_without_alpha_or_icc_profile_take_the_yuv_planes() {
+    let limits = Limits::default();
+    let mut files: Vec<(String, Vec<u8>)> = [
+        "other/webp_lossless_alpha_tux.webp",
+        "other/webp_lossy_alpha_dice.webp",
+        "other/webp_animated.webp",
+        "suites/image-rs/webp/extended_images/lossy_alpha.webp",
+        "suites/image-rs/webp/extended_images/anim.webp",
+        "suites/image-rs/webp/lossless_images/2-color.webp",
+    ]
+    .into_iter()
+    .map(|name| (name.to_string(), read(name)))
+    .collect();
+    files.push((
+        "hopper with an ICC profile".into(),
+        lossy_webp_with_icc_profile(),
+    ));
+    for (name, bytes) in &files {
+        assert_eq!(webp_lossy::takes(bytes), None, "{name}");
+        let info = probe(bytes, &limits).unwrap();
+        assert!(!info.yuv_planes, "{name}");
+        let target = crate::render::geometry::fit((info.width, info.height), Some(32), None);
+        let picture = decode(bytes, &info, target, false, &limits).unwrap();
+        assert_eq!(picture.dimensions(), target, "{name}");
+    }
+    assert_eq!(
+        webp_lossy::takes(&read("other/webp_lossy_person_exif6.webp")),
+        Some((1800, 1200))
+    );
+    let synthetic = read("suites/image-rs/webp/lossy_images/simple-rgb.webp");
+    assert!(probe(&synthetic, &limits).unwrap().yuv_planes);
+}
+
+#[test]
+fn truncated_lossy_webps_are_decode_errors_from_the_yuv_planes() {
+    let limits = Limits::default();
+    let bytes = read("other/webp_lossy_person_odd.webp");
+    let info = probe(&bytes, &limits).unwrap();
+    assert!(info.yuv_planes);
+    for keep in [bytes.len() * 3 / 4, bytes.len() / 2, 40, 31] {
+        let cut = &bytes[..keep];
+        let outcome =
+            probe(cut, &limits).and_then(|info| decode(cut, &info, (16, 24), false, &limits));
+        if let Err(error) = outcome {
+            assert_eq!(error.status(), 422, "{keep} bytes: {error}");
+        }
+    }
+}
+
+#[test]
+fn lossy_webp_reservation_follows_the_planes_not_an_rgb_copy() {
+    let limits = Limits::default();
+    let info = probe(&read("other/webp_lossy_person.webp"), &limits).unwrap();
+    let pixels = u64::from(info.width) * u64::from(info.height);
+    let reserved = peak_bytes(&info, (128, 192), false);
+    assert!(
+        reserved < pixels * 2 + (2 << 20),
+        "{reserved} bytes for {pixels} pixels"
+    );
+    assert!(
+        reserved > pixels * 3 / 2,
+        "{reserved} bytes for {pixels} pixels"
+    );
 }
