@@ -73,6 +73,7 @@ mod traced_resize {
 
     /// [`super::resize::resize_planes`] in a `resize` span recording the first plane's extent
     /// and the target size.
+    #[cfg_attr(feature = "webp", allow(dead_code))]
     pub(super) fn resize_planes<const N: usize>(
         planes: [super::resize::Plane<'_>; N],
         target: impl Into<Target>,

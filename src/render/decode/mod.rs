@@ -106,6 +106,7 @@ pub(crate) fn decode(
         size: (target.size.0.max(1), target.size.1.max(1)),
         ..target
     };
+    #[cfg(not(feature = "webp"))]
     let displayed = (info.width, info.height);
     match info.format {
         ImageFormat::Jpeg => jpeg::decode(bytes, target, limits),
@@ -114,6 +115,8 @@ pub(crate) fn decode(
         ImageFormat::Tiff if target.crop.is_none() => {
             tiff_strips::decode(bytes, target.size, limits)
         }
+        // libwebp (feature `webp`) decodes the whole picture faster than the planes path.
+        #[cfg(not(feature = "webp"))]
         ImageFormat::WebP if info.yuv_planes && webp_lossy::shrinks_by_two(displayed, target) => {
             webp_lossy::decode(bytes, target, limits)
         }
@@ -165,6 +168,7 @@ pub(crate) fn peak_bytes(
         ImageFormat::Tiff if info.streams && target.crop.is_none() => {
             tiff_strips::peak_bytes((info.width, info.height), target.size)
         }
+        #[cfg(not(feature = "webp"))]
         ImageFormat::WebP
             if info.yuv_planes && webp_lossy::shrinks_by_two((info.width, info.height), target) =>
         {

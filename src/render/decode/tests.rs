@@ -870,11 +870,32 @@ fn strip_tiff<C: ::tiff::encoder::colortype::ColorType>(
 where
     [C::Inner]: ::tiff::encoder::TiffValue,
 {
-    use ::tiff::encoder::{Compression, DeflateLevel, Predictor, TiffEncoder};
+    use ::tiff::encoder::{Compression, DeflateLevel};
+    compressed_strip_tiff::<C>(
+        width,
+        height,
+        rows,
+        samples,
+        Compression::Deflate(DeflateLevel::Fast),
+    )
+}
+
+/// A strip TIFF of `samples` with the horizontal predictor, `rows` a strip, compressed so.
+fn compressed_strip_tiff<C: ::tiff::encoder::colortype::ColorType>(
+    width: u32,
+    height: u32,
+    rows: u32,
+    samples: &[C::Inner],
+    compression: ::tiff::encoder::Compression,
+) -> Vec<u8>
+where
+    [C::Inner]: ::tiff::encoder::TiffValue,
+{
+    use ::tiff::encoder::{Predictor, TiffEncoder};
     let mut out = std::io::Cursor::new(Vec::new());
     let mut encoder = TiffEncoder::new(&mut out)
         .unwrap()
-        .with_compression(Compression::Deflate(DeflateLevel::Fast))
+        .with_compression(compression)
         .with_predictor(Predictor::Horizontal);
     let mut image = encoder.new_image::<C>(width, height).unwrap();
     image.rows_per_strip(rows).unwrap();
@@ -1159,6 +1180,8 @@ fn truncated_lossy_webps_are_decode_errors_from_the_yuv_planes() {
     }
 }
 
+// With the `webp` feature libwebp decodes every still WebP, and reserves for its RGB picture.
+#[cfg(not(feature = "webp"))]
 #[test]
 fn lossy_webp_reservation_follows_the_planes_not_an_rgb_copy() {
     let limits = Limits::default();
@@ -1173,4 +1196,44 @@ fn lossy_webp_reservation_follows_the_planes_not_an_rgb_copy() {
         reserved > pixels * 3 / 2,
         "{reserved} bytes for {pixels} pixels"
     );
+}
+
+#[test]
+fn lzw_strips_of_long_and_short_strings_stream_like_the_tiff_crate_decodes_them() {
+    use ::tiff::encoder::{colortype, Compression};
+    let limits = Limits::default();
+    // Flat areas make strings hundreds of bytes long (past the block copies), a ramp and noise
+    // short ones; strips of 1, 7 and 64 rows end strings at every kind of boundary.
+    let (width, height) = (301u32, 97u32);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let pixels: Vec<u8> = (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .flat_map(|(x, y)| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let noise = (state >> 56) as u8;
+            match (y / 16) % 3 {
+                0 => [200, 30, 90],
+                1 => [(x % 256) as u8, (y * 2) as u8, 40],
+                _ => [noise, noise / 2, (x as u8) ^ noise],
+            }
+        })
+        .collect();
+    for rows in [1, 7, 64] {
+        let bytes = compressed_strip_tiff::<colortype::RGB8>(
+            width,
+            height,
+            rows,
+            &pixels,
+            Compression::Lzw,
+        );
+        let info = probe(&bytes, &limits).unwrap();
+        assert!(info.streams, "{rows} rows a strip");
+        let target = (width, height);
+        let ours = tiff_strips::decode(&bytes, target, &limits).unwrap();
+        let whole = still::decode(&bytes, ImageFormat::Tiff, target, &limits).unwrap();
+        assert_eq!(samples(&ours), samples(&whole), "{rows} rows a strip");
+        assert_eq!(rgb(&ours).as_raw(), &pixels, "{rows} rows a strip");
+    }
 }

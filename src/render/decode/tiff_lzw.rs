@@ -22,16 +22,46 @@ const TABLE_SIZE: usize = 4096;
 /// A code that names no entry yet is an error of the file.
 pub(super) fn decompress(input: &[u8], out: &mut Vec<u8>, max_len: usize) -> Result<()> {
     let base = out.len();
-    let limit = base.saturating_add(max_len);
-    // (start, length) of each entry in `out`; literals are filled in as they are first written.
+    // The output is written in place: room for `max_len` bytes and a block copy's overrun, cut
+    // to what was written at the end.
+    out.resize(base.saturating_add(max_len).saturating_add(SHORT), 0);
+    match decompress_into(input, &mut out[base..], max_len) {
+        Ok(written) => {
+            out.truncate(base + written);
+            Ok(())
+        }
+        Err((written, error)) => {
+            out.truncate(base + written);
+            Err(error)
+        }
+    }
+}
+
+/// The block strings are copied in (a fixed size the compiler turns into plain loads and stores),
+/// writing past a string's end into bytes that later codes overwrite.
+const SHORT: usize = 16;
+/// The most blocks a string is copied in; a longer one is one `memmove`.
+const BLOCKS: usize = 4;
+
+/// Decompresses `input` into `buffer` (`max_len` bytes and [`SHORT`] of slack): the bytes
+/// written, or those and the error that stopped it.
+fn decompress_into(
+    input: &[u8],
+    buffer: &mut [u8],
+    max_len: usize,
+) -> std::result::Result<usize, (usize, Error)> {
+    let undefined = || Error::decode("TIFF LZW data names an undefined code");
+    // (start, length) of each entry in the output; literals are filled in as they are first
+    // written.
     let mut starts = vec![0usize; TABLE_SIZE];
     let mut lengths = vec![0u16; TABLE_SIZE];
     let mut next = FIRST_FREE;
     let mut width = 9u32;
-    // The previous code's string: its start in `out` and its length.
+    // The previous code's string: its start in the output and its length.
     let mut previous: Option<(usize, usize)> = None;
     let mut bits = Bits::new(input);
-    while out.len() < limit {
+    let mut end = 0usize;
+    while end < max_len {
         let Some(code) = bits.read(width) else { break };
         if code == CLEAR {
             next = FIRST_FREE;
@@ -43,33 +73,30 @@ pub(super) fn decompress(input: &[u8], out: &mut Vec<u8>, max_len: usize) -> Res
             break;
         }
         let code = usize::from(code);
-        let start = out.len();
-        let length = if code < 256 {
-            out.push(code as u8);
-            1
+        let start = end;
+        let room = max_len - start;
+        if code < 256 {
+            buffer[start] = code as u8;
+            end += 1;
         } else if code < next && lengths[code] > 0 {
             let (from, length) = (starts[code], usize::from(lengths[code]));
-            let length = length.min(limit - start);
-            out.extend_from_within(from..from + length);
-            length
+            copy_string(buffer, from, length, start);
+            end += length.min(room);
         } else if code == next {
             // The string not yet in the table: the previous string and its own first byte.
             let Some((from, length)) = previous else {
-                return Err(Error::decode("TIFF LZW data names an undefined code"));
+                return Err((end, undefined()));
             };
-            let length = length.min(limit - start);
-            out.extend_from_within(from..from + length);
-            if out.len() < limit {
-                out.push(out[from]);
-            }
-            out.len() - start
+            copy_string(buffer, from, length, start);
+            buffer[start + length.min(room)] = buffer[from];
+            end += (length + 1).min(room);
         } else {
-            return Err(Error::decode("TIFF LZW data names an undefined code"));
-        };
+            return Err((end, undefined()));
+        }
         if let Some((from, previous_length)) = previous {
             if next < TABLE_SIZE {
-                // The previous string followed by this one's first byte, which `out` holds right
-                // after the previous string.
+                // The previous string followed by this one's first byte, which the output holds
+                // right after the previous string.
                 starts[next] = from;
                 lengths[next] = (previous_length + 1) as u16;
                 next += 1;
@@ -78,9 +105,29 @@ pub(super) fn decompress(input: &[u8], out: &mut Vec<u8>, max_len: usize) -> Res
                 }
             }
         }
-        previous = Some((start, length));
+        previous = Some((start, end - start));
     }
-    Ok(())
+    Ok(end)
+}
+
+/// Copies the `length` bytes at `from` (all before `to`) to `to`, clipped to `buffer`. A string
+/// of up to [`BLOCKS`] blocks goes as whole [`SHORT`]-byte blocks (plain loads and stores, no
+/// call), the last one's tail landing in bytes not yet written; a block may read bytes this copy
+/// wrote, but only past the string's own `length`, whose bytes all lie before `to`.
+#[inline(always)]
+fn copy_string(buffer: &mut [u8], from: usize, length: usize, to: usize) {
+    let blocks = length.div_ceil(SHORT);
+    if blocks <= BLOCKS && to + blocks * SHORT <= buffer.len() {
+        for block in 0..blocks {
+            let at = block * SHORT;
+            let mut bytes = [0u8; SHORT];
+            bytes.copy_from_slice(&buffer[from + at..from + at + SHORT]);
+            buffer[to + at..to + at + SHORT].copy_from_slice(&bytes);
+        }
+    } else {
+        let length = length.min(buffer.len() - to);
+        buffer.copy_within(from..from + length, to);
+    }
 }
 
 /// Codes read most significant bit first.

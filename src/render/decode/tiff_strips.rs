@@ -229,9 +229,31 @@ fn read_strip<R: std::io::Read + std::io::Seek>(
 /// `channels` a pixel: each sample is stored as its difference from the same sample of the pixel
 /// to its left.
 fn undo_horizontal_predictor(rows: &mut [u8], row_len: usize, channels: usize) {
+    match channels {
+        1 => undo_predictor_by_pixel::<1>(rows, row_len),
+        2 => undo_predictor_by_pixel::<2>(rows, row_len),
+        3 => undo_predictor_by_pixel::<3>(rows, row_len),
+        4 => undo_predictor_by_pixel::<4>(rows, row_len),
+        _ => {
+            for row in rows.chunks_exact_mut(row_len) {
+                for i in channels..row.len() {
+                    row[i] = row[i].wrapping_add(row[i - channels]);
+                }
+            }
+        }
+    }
+}
+
+/// [`undo_horizontal_predictor`] for `N` channels: the running sums stay in registers, so each
+/// sample costs one add instead of a load of the sample just stored.
+fn undo_predictor_by_pixel<const N: usize>(rows: &mut [u8], row_len: usize) {
     for row in rows.chunks_exact_mut(row_len) {
-        for i in channels..row.len() {
-            row[i] = row[i].wrapping_add(row[i - channels]);
+        let mut sum = [0u8; N];
+        for pixel in row.chunks_exact_mut(N) {
+            for (sum, sample) in sum.iter_mut().zip(pixel) {
+                *sum = sum.wrapping_add(*sample);
+                *sample = *sum;
+            }
         }
     }
 }
