@@ -4,7 +4,8 @@
 # and one per core) and our serve example with its render cache off. Prints one table: req/s, p50
 # and p99 latency, server CPU (cores) and peak RSS per server, case and concurrency; our req/s
 # over the best peer's; and the PSNR between each peer's output and ours.
-# A server that cannot read a case's file (or answers other than a JPEG) gets a row saying so.
+# Every case asks for a JPEG (quality 85, alpha on white) but 3mp-jpeg-to-png, a PNG. A server
+# that cannot read a case's file, or answers another type, gets a row saying so.
 #   bash benches/peers.sh                           # DURATION=10 s per row, concurrency 1 and 8
 #   DURATION=5 CASES="3mp-rgba-png" bash benches/peers.sh
 #   FEATURES=webp bash benches/peers.sh            # ours built with these cargo features too
@@ -33,6 +34,8 @@ features=${FEATURES:-}
 cargo build --release --quiet --example serve ${features:+--features "$features"}
 images="$root/target/bench-images"
 work="$root/target/peers"
+# Outputs of an earlier run would be compared as this one's.
+rm -rf "$work/out"
 mkdir -p "$work/persons" "$work/out"
 # Our store names photos by person id; the peers read the same files by name.
 cp "$images/photo-6mp.jpg" "$work/persons/1.jpg"
@@ -45,14 +48,16 @@ cp "$images/animated-10f.gif" "$work/persons/7.gif"
 cp "$images/photo-6mp.webp" "$work/persons/8.webp"
 cp "$images/photo-6mp-lossless.webp" "$work/persons/9.webp"
 cp "$images/photo-6mp.tif" "$work/persons/10.tif"
+cp "$images/photo-3mp.jpg" "$work/persons/11.jpg"
 
-# name:file:width
-all_cases="6mp-jpeg:1.jpg:128 3mp-rgba-png:2.png:128 22mp-rgba-png:3.png:256 22mp-jpeg:4.jpg:256 22mp-progressive-jpeg:5.jpg:256
-5mp-16bit-png:6.png:128 animated-gif:7.gif:128 6mp-webp:8.webp:128 6mp-lossless-webp:9.webp:128 6mp-tiff:10.tif:128"
-cases=${CASES:-6mp-jpeg 3mp-rgba-png 22mp-rgba-png 22mp-jpeg 22mp-progressive-jpeg 5mp-16bit-png animated-gif 6mp-webp 6mp-lossless-webp 6mp-tiff}
+# name:file:width:output format (jpeg or png)
+all_cases="6mp-jpeg:1.jpg:128:jpeg 3mp-rgba-png:2.png:128:jpeg 22mp-rgba-png:3.png:256:jpeg 22mp-jpeg:4.jpg:256:jpeg
+22mp-progressive-jpeg:5.jpg:256:jpeg 5mp-16bit-png:6.png:128:jpeg animated-gif:7.gif:128:jpeg 6mp-webp:8.webp:128:jpeg
+6mp-lossless-webp:9.webp:128:jpeg 6mp-tiff:10.tif:128:jpeg 3mp-jpeg-to-png:11.jpg:64:png"
+cases=${CASES:-6mp-jpeg 3mp-rgba-png 22mp-rgba-png 22mp-jpeg 22mp-progressive-jpeg 5mp-16bit-png animated-gif 6mp-webp 6mp-lossless-webp 6mp-tiff 3mp-jpeg-to-png}
 
 # sharp in Node's http module: GET /NAME?w=W answers a JPEG W px wide (quality 85, alpha on
-# white, as ours), one process or a cluster of $2 workers. Of an animated GIF sharp reads the
+# white, as ours), or with &f=png a PNG (sharp's defaults, as ours uses its own), one process or a cluster of $2 workers. Of an animated GIF sharp reads the
 # first frame only (its default, `pages: 1`), as ours does for a JPEG.
 cat >"$work/sharp-server.js" <<'JS'
 const cluster = require("node:cluster");
@@ -67,12 +72,14 @@ if (workers > 1 && cluster.isPrimary) {
   http.createServer(async (req, res) => {
     const url = new URL(req.url, "http://localhost");
     try {
-      const body = await sharp(path.join(dir, path.basename(url.pathname)))
-        .resize({ width: Number(url.searchParams.get("w")), withoutEnlargement: true })
-        .flatten({ background: "#ffffff" })
-        .jpeg({ quality: 85 })
-        .toBuffer();
-      res.writeHead(200, { "Content-Type": "image/jpeg" }).end(body);
+      const png = url.searchParams.get("f") === "png";
+      const resized = sharp(path.join(dir, path.basename(url.pathname)))
+        .resize({ width: Number(url.searchParams.get("w")), withoutEnlargement: true });
+      const body = await (png
+        ? resized.png()
+        : resized.flatten({ background: "#ffffff" }).jpeg({ quality: 85 })
+      ).toBuffer();
+      res.writeHead(200, { "Content-Type": png ? "image/png" : "image/jpeg" }).end(body);
     } catch (error) {
       res.writeHead(500).end(String(error));
     }
@@ -81,7 +88,7 @@ if (workers > 1 && cluster.isPrimary) {
 JS
 
 # thumbor with its file loader and no storage:
-# GET /unsafe/Wx0/filters:format(jpeg):background_color(ffffff)/NAME
+# GET /unsafe/Wx0/filters:format(jpeg):background_color(ffffff)/NAME (format(png) for a PNG)
 # Of a .gif thumbor by default resizes every frame and answers an animated GIF, skipping the
 # format and background filters (ALLOW_ANIMATED_GIFS, and USE_GIFSICLE_ENGINE = False). Those two
 # settings make it read the first frame only and apply the filters, so that it does the work the
@@ -116,12 +123,12 @@ start() { # server → pid; sets $url_of (a function of file and width)
   esac >"$work/$1.log" 2>&1 &
   server=$!
 }
-url() { # server file width
+url() { # server file width format
   local id=${2%%.*}
   case "$1" in
-    ours) echo "http://127.0.0.1:$port/api/v1/Person/$id/Image?w=$3&type=jpeg" ;;
-    sharp*) echo "http://127.0.0.1:$port/$2?w=$3" ;;
-    thumbor*) echo "http://127.0.0.1:$port/unsafe/${3}x0/filters:format(jpeg):background_color(ffffff)/$2" ;;
+    ours) echo "http://127.0.0.1:$port/api/v1/Person/$id/Image?w=$3&type=$4" ;;
+    sharp*) echo "http://127.0.0.1:$port/$2?w=$3&f=$4" ;;
+    thumbor*) echo "http://127.0.0.1:$port/unsafe/${3}x0/filters:format($4):background_color(ffffff)/$2" ;;
   esac
 }
 auth="Authorization: Basic ZGVtbzpkZW1v"
@@ -139,20 +146,20 @@ for server_name in $servers; do
   for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
   for case in $cases; do
     spec=$(tr ' ' '\n' <<<"$all_cases" | grep "^$case:")
-    IFS=: read -r _ file width <<<"$spec"
-    target=$(url "$server_name" "$file" "$width")
-    rm -f "$work/out/$server_name-$case.jpg"
-    answer=$(curl -s -H "$auth" -o "$work/out/$server_name-$case.jpg" -w '%{http_code} %{content_type}' "$target" || true)
+    IFS=: read -r _ file width format <<<"$spec"
+    target=$(url "$server_name" "$file" "$width" "$format")
+    rm -f "$work/out/$server_name-$case.$format"
+    answer=$(curl -s -H "$auth" -o "$work/out/$server_name-$case.$format" -w '%{http_code} %{content_type}' "$target" || true)
     if [ "${answer%% *}" != 200 ]; then
       # A peer that cannot read the format: say so, with the start of its answer, and go on.
-      why=$(head -c 300 "$work/out/$server_name-$case.jpg" 2>/dev/null | tr -c '[:print:]' ' ' | tr -s ' ' | cut -c1-80 | tr '|' '/' || true)
+      why=$(head -c 300 "$work/out/$server_name-$case.$format" 2>/dev/null | tr -c '[:print:]' ' ' | tr -s ' ' | cut -c1-80 | tr '|' '/' || true)
       echo "| $server_name | $case | - | cannot: HTTP ${answer%% *}${why:+ ($why)} | | | | |"
-      rm -f "$work/out/$server_name-$case.jpg"
+      rm -f "$work/out/$server_name-$case.$format"
       continue
     fi
-    if [ "${answer#* }" != image/jpeg ]; then
-      echo "| $server_name | $case | - | not a JPEG: answered ${answer#* } | | | | |"
-      rm -f "$work/out/$server_name-$case.jpg"
+    if [ "${answer#* }" != "image/$format" ]; then
+      echo "| $server_name | $case | - | not image/$format: answered ${answer#* } | | | | |"
+      rm -f "$work/out/$server_name-$case.$format"
       continue
     fi
     for c in 1 8; do
@@ -186,7 +193,7 @@ echo "| case | c | ours req/s | best peer | its req/s | ratio | PSNR ours vs sha
 echo "|---|---|---|---|---|---|---|---|"
 for case in $cases; do
   psnr() {
-    "$scratch/thumbor-venv/bin/python" - "$work/out/ours-$case.jpg" "$work/out/$1-$case.jpg" <<'PY' 2>/dev/null || echo "-"
+    "$scratch/thumbor-venv/bin/python" - "$work/out/ours-$case".* "$work/out/$1-$case".* <<'PY' 2>/dev/null || echo "-"
 import sys
 from PIL import Image, ImageChops, ImageStat
 import math
@@ -215,8 +222,8 @@ done
 if grep -qw animated-gif <<<"$cases"; then
   echo
   for server_name in $servers; do
-    [ -s "$work/out/$server_name-animated-gif.jpg" ] || continue
-    "$scratch/thumbor-venv/bin/python" - "$work/persons/7.gif" "$work/out/$server_name-animated-gif.jpg" "$server_name" <<'PY' || true
+    [ -s "$work/out/$server_name-animated-gif.jpeg" ] || continue
+    "$scratch/thumbor-venv/bin/python" - "$work/persons/7.gif" "$work/out/$server_name-animated-gif.jpeg" "$server_name" <<'PY' || true
 import math, sys
 from PIL import Image, ImageChops, ImageSequence, ImageStat
 source, output, name = sys.argv[1:]
