@@ -27,6 +27,7 @@ mod resize;
 pub(crate) mod saliency;
 pub(crate) mod thumb_hash;
 mod variant;
+mod webp_chunks;
 
 /// The `resize` stage inside its own span: the decode stage calls [`resize::resize`] through
 /// this module (shrink-on-load decoders resize right after decoding).

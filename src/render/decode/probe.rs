@@ -16,6 +16,7 @@ use super::{
 };
 use crate::format::ImageFormat;
 use crate::limits::Limits;
+use crate::render::webp_chunks::{chunks, Chunk};
 use crate::{Error, Result};
 
 /// Probes `bytes`, already sniffed as `format`.
@@ -211,7 +212,7 @@ fn webp_frames(bytes: &[u8], limits: &Limits) -> Result<u64> {
     };
     limits.check_source_pixels(width * height)?;
     let mut frames = 0u64;
-    for (kind, _) in webp_lossy::chunks(bytes) {
+    for Chunk { kind, .. } in chunks(bytes) {
         if kind == b"ANMF" {
             frames += 1;
             limits.check_frames(frames)?;

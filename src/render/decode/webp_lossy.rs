@@ -11,7 +11,7 @@
 //! the resample take less time than this path (6 MP to 128 px: 67 against 105 ms), though
 //! they hold the RGB picture.
 
-// With the `webp` feature only the chunk walk is used (by the probe), and the tests.
+// With the `webp` feature only `takes` is used (by the probe), and the tests.
 #![cfg_attr(feature = "webp", allow(dead_code))]
 
 use std::io::Cursor;
@@ -24,23 +24,8 @@ use super::{check_area, image_error, orientation, resize};
 use crate::limits::Limits;
 use crate::render::crop::Target;
 use crate::render::picture::{Picture, Pixels};
+use crate::render::webp_chunks::chunks;
 use crate::{Error, Result};
-
-/// The chunks of a WebP file after its RIFF header: each FourCC with its payload (cut short at
-/// the end of `bytes`), in file order, stopping at the first chunk header that does not fit.
-pub(super) fn chunks(bytes: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    let mut pos = 12usize;
-    std::iter::from_fn(move || {
-        let kind = bytes.get(pos..pos.checked_add(4)?)?;
-        let length = bytes.get(pos + 4..pos + 8)?;
-        let length = u32::from_le_bytes([length[0], length[1], length[2], length[3]]) as usize;
-        let start = pos + 8;
-        let payload = bytes.get(start..start.saturating_add(length).min(bytes.len()))?;
-        // Chunks are padded to an even length.
-        pos = start.checked_add(length)?.checked_add(length & 1)?;
-        Some((kind, payload))
-    })
-}
 
 /// The size a VP8 key frame declares (the 14-bit width and height after its start code), or
 /// `None` when `payload` is no key frame.
@@ -61,11 +46,11 @@ pub(super) fn takes(bytes: &[u8]) -> Option<(u32, u32)> {
         return None;
     }
     let mut size = None;
-    for (kind, payload) in chunks(bytes) {
-        match kind {
-            b"VP8 " if size.is_none() => size = Some(key_frame_size(payload)?),
+    for chunk in chunks(bytes) {
+        match chunk.kind {
+            b"VP8 " if size.is_none() => size = Some(key_frame_size(chunk.payload)?),
             // The extended header's flags: ICC profile 0x20, alpha 0x10, animation 0x02.
-            b"VP8X" if payload.first()? & (0x20 | 0x10 | 0x02) != 0 => return None,
+            b"VP8X" if chunk.payload.first()? & (0x20 | 0x10 | 0x02) != 0 => return None,
             b"VP8L" | b"ALPH" | b"ICCP" | b"ANIM" | b"ANMF" => return None,
             _ => {}
         }

@@ -7,6 +7,7 @@ use webp::{AnimEncoder, AnimFrame, Encoder, PixelLayout, WebPConfig};
 
 use super::{first_frame, Content};
 use crate::render::picture::{Picture, Pixels, Repeat};
+use crate::render::webp_chunks::chunks;
 use crate::{Error, Result};
 
 /// The largest side a WebP bitstream can hold (14 bits).
@@ -110,29 +111,19 @@ fn failure_too_long() -> Error {
 /// chunks before it keep theirs (frames libwebp merged carry their summed durations). A still
 /// (libwebp writes one when every frame is the same) is left alone.
 fn end_animation_at(bytes: &mut [u8], total_ms: u32) -> Result<()> {
-    let le24 = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], 0]);
-    let mut pos = 12usize;
     let mut elapsed = 0u32;
     let mut last: Option<(usize, u32)> = None;
-    while let Some(header) = bytes.get(pos..pos + 8) {
-        let length = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
-        if &header[..4] == b"ANMF" {
-            // Payload: x, y, width − 1, height − 1, duration (24 bits each), then flags.
-            let duration_at = pos + 8 + 12;
-            let duration =
-                le24(bytes.get(duration_at..duration_at + 3).ok_or_else(|| {
-                    super::failure("libwebp wrote a short ANMF chunk".to_owned())
-                })?);
-            if let Some((_, previous)) = last {
-                elapsed = elapsed.saturating_add(previous);
-            }
-            last = Some((duration_at, duration));
+    for chunk in chunks(bytes).filter(|chunk| chunk.kind == b"ANMF") {
+        // Payload: x, y, width − 1, height − 1, duration (24 bits each), then flags.
+        let duration = chunk
+            .payload
+            .get(12..15)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], 0]))
+            .ok_or_else(|| super::failure("libwebp wrote a short ANMF chunk".to_owned()))?;
+        if let Some((_, previous)) = last {
+            elapsed = elapsed.saturating_add(previous);
         }
-        // Chunks are padded to an even length.
-        pos = pos
-            .saturating_add(8)
-            .saturating_add(length)
-            .saturating_add(length & 1);
+        last = Some((chunk.offset + 12, duration));
     }
     // Every frame the same: libwebp wrote a still, which has no timing to fix.
     let Some((duration_at, _)) = last else {
