@@ -8,8 +8,10 @@
 //! it declines goes to `jpeg-decoder`, then `image`), non-interlaced PNG streamed in bands of
 //! rows through the `png` crate's row reader ([`png`]), BMP through our own reader, row by row
 //! ([`bmp`]), strip TIFFs strip by strip through the `tiff` crate's chunk reader
-//! ([`tiff_strips`]), all three resampled as the rows arrive, a still lossy WebP shrunk by two or
-//! more through its YUV planes ([`webp_lossy`]), everything else through `image` ([`still`],
+//! ([`tiff_strips`]), a still lossless WebP band by band through our own VP8L decoder
+//! ([`webp_lossless`], [`vp8l`]), all four resampled as the rows arrive, a still lossy WebP
+//! shrunk by two or more through its YUV planes ([`webp_lossy`]), everything else through
+//! `image` ([`still`],
 //! [`animation`]), then ICC conversion ([`colour`]), the SIMD resample of the `resize` stage,
 //! and the EXIF orientation ([`orientation`]).
 //!
@@ -20,9 +22,11 @@
 //! strips of at most 1 MiB, unsigned 8/16-bit grey, RGB(A) or YCbCr, subsampled or not,
 //! uncompressed, LZW, Deflate or PackBits) a band of rows, a narrow
 //! intermediate (source width × target height) and the output; an RLE BMP one byte a pixel of
-//! palette indices besides; a still lossy WebP without alpha or ICC profile, shrunk by two or
+//! palette indices besides; a still lossless WebP also the pixels a backward reference can reach
+//! (about a million, 4 MiB) and its transform data; a still lossy WebP without alpha or ICC profile, shrunk by two or
 //! more, its YUV 4:2:0 planes (1.5 bytes a pixel). What cannot stream (interlaced PNG, tiled,
-//! JPEG-compressed, planar, palette, CMYK or float TIFF, GIF, other WebPs, animation frames)
+//! JPEG-compressed, planar, palette, CMYK or float TIFF, GIF, other lossy WebPs, animation
+//! frames, and a crop of a BMP, TIFF or lossless WebP)
 //! holds the whole decoded source. [`peak_bytes`] estimates each, and the service's render
 //! budget reserves it.
 
@@ -36,6 +40,7 @@ mod libwebp;
 pub use jpeg::fuzz_decode as fuzz_jpeg_decode;
 pub(crate) use jpeg::marker as jpeg_marker;
 mod orientation;
+mod overlap;
 mod png;
 mod probe;
 mod still;
@@ -46,6 +51,8 @@ mod tiff_lzw;
 mod tiff_raw;
 mod tiff_strips;
 mod tiff_ycbcr;
+mod vp8l;
+mod webp_lossless;
 mod webp_lossy;
 
 use super::crop::Target;
@@ -71,8 +78,8 @@ pub(crate) struct SourceInfo {
     /// format rather than choose WebP (SPEC §4.1).
     pub(crate) animated: bool,
     /// Whether it decodes in bands of rows (a non-interlaced PNG, a BMP but RLE, a strip TIFF
-    /// the `tiff_strips` module takes, a sequential grey or colour JPEG at 1/2 or full scale): a render holds the output and a band, not the whole
-    /// source.
+    /// the `tiff_strips` module takes, a still lossless WebP, a sequential grey or colour JPEG
+    /// at 1/2 or full scale): a render holds the output and a band, not the whole source.
     pub(crate) streams: bool,
     /// Whether it is a still lossy WebP without alpha or ICC profile: it decodes to its YUV
     /// 4:2:0 planes (1.5 bytes a pixel), which are resampled before the conversion to RGB
@@ -115,6 +122,9 @@ pub(crate) fn decode(
         ImageFormat::Tiff if target.crop.is_none() => {
             tiff_strips::decode(bytes, target.size, limits)
         }
+        ImageFormat::WebP if info.streams && target.crop.is_none() => {
+            webp_lossless::decode(bytes, info.has_alpha, target.size, limits)
+        }
         // libwebp (feature `webp`) decodes the whole picture faster than the planes path.
         #[cfg(not(feature = "webp"))]
         ImageFormat::WebP if info.yuv_planes && webp_lossy::shrinks_by_two(displayed, target) => {
@@ -135,7 +145,8 @@ pub(crate) fn decode(
 /// buffers (about 9 bytes a decoded pixel) unless it streams ([`jpeg::peak_bytes`]: MCU rows,
 /// band, intermediate and result); a streaming PNG, BMP or TIFF holds its band,
 /// intermediate and result ([`png::peak_bytes`], [`bmp::peak_bytes`],
-/// [`tiff_strips::peak_bytes`]); a lossy WebP shrunk through its planes
+/// [`tiff_strips::peak_bytes`]), a lossless WebP its decoder's window and transform data besides
+/// ([`webp_lossless::peak_bytes`]); a lossy WebP shrunk through its planes
 /// [`webp_lossy::peak_bytes`], another still WebP its decoder's measured figure (about 8 bytes a
 /// pixel through image-webp, [`libwebp::peak_bytes`] with the `webp` feature); other formats
 /// decode at full size, possibly 16-bit with alpha, then convert (about 12 bytes a pixel);
@@ -167,6 +178,9 @@ pub(crate) fn peak_bytes(
         }
         ImageFormat::Tiff if info.streams && target.crop.is_none() => {
             tiff_strips::peak_bytes((info.width, info.height), target.size)
+        }
+        ImageFormat::WebP if info.streams && target.crop.is_none() => {
+            webp_lossless::peak_bytes((info.width, info.height), target.size)
         }
         #[cfg(not(feature = "webp"))]
         ImageFormat::WebP

@@ -4,7 +4,8 @@
 //! whole source. Each band is narrowed to 8 bits,
 //! converted to sRGB through its ICC profile and premultiplied; the small result is oriented.
 //! A large picture's rows are read on a scoped thread while the render resamples the band
-//! before ([`OVERLAP_BYTES`]): a lone render puts a second core to work on inflating.
+//! before ([`OVERLAP_BYTES`], [`run_bands`]): a lone render puts a second core to work on
+//! inflating.
 //! Interlaced PNGs (whose last pass touches every row) keep the whole-picture path ([`still`]).
 
 use std::io::Cursor;
@@ -12,6 +13,7 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 
 use super::colour::BandTransform;
+use super::overlap::run_bands;
 use super::{check_area, image_limits, orientation, still};
 use crate::format::ImageFormat;
 use crate::limits::Limits;
@@ -87,34 +89,24 @@ pub(super) fn decode(bytes: &[u8], target: impl Into<Target>, limits: &Limits) -
         .and_then(|width| width.checked_mul(channels))
         .ok_or_else(|| Error::decode("a PNG row does not fit in memory"))?;
     let band_len = resize::band_len(row_len, height);
-    let rows = Rows {
+    let mut rows = Rows {
         reader,
         row_len,
         sixteen,
     };
-    if u64::from(height) * row_len as u64 >= OVERLAP_BYTES {
-        overlapped(
-            rows,
-            band_len,
-            &mut bands,
-            &mut rows_kept,
-            transform.as_mut(),
-        )?;
-    } else {
-        let mut rows = rows;
-        let mut band = vec![0u8; band_len];
-        loop {
-            let filled = rows.fill(&mut band)?;
-            if filled == 0 {
-                break;
-            }
+    let overlap = u64::from(height) * row_len as u64 >= OVERLAP_BYTES;
+    run_bands(
+        band_len,
+        overlap,
+        |band: &mut [u8]| rows.fill(band),
+        |band, filled| {
             push(
                 &mut bands,
                 rows_kept.keep(&mut band[..filled]),
                 transform.as_mut(),
-            )?;
-        }
-    }
+            )
+        },
+    )?;
     let pixels = bands.finish_pixels()?;
     Ok(Picture::still(orientation::apply(pixels, orientation)))
 }
@@ -147,53 +139,6 @@ impl Rows<'_> {
         }
         Ok(filled)
     }
-}
-
-/// Reads (inflates, unfilters, narrows) the rows on a scoped thread while this one converts,
-/// premultiplies and resamples the band before: two bands in flight, handed back and forth.
-fn overlapped(
-    mut rows: Rows<'_>,
-    band_len: usize,
-    bands: &mut Bands,
-    rows_kept: &mut RowCrop,
-    mut transform: Option<&mut BandTransform>,
-) -> Result<()> {
-    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(1);
-    let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-    for _ in 0..2 {
-        // Cannot fail: the receiver is alive and the channel has room for both.
-        let _ = empty_tx.send(vec![0u8; band_len]);
-    }
-    std::thread::scope(|scope| {
-        let reader = scope.spawn(move || -> Result<()> {
-            // Ends when the rows end, or when the resampling side has stopped (it dropped its
-            // channels after an error, which it reports).
-            while let Ok(mut band) = empty_rx.recv() {
-                let filled = rows.fill(&mut band)?;
-                if filled == 0 || full_tx.send((band, filled)).is_err() {
-                    break;
-                }
-            }
-            Ok(())
-        });
-        let mut resampled = Ok(());
-        for (mut band, filled) in full_rx.iter() {
-            resampled = push(
-                bands,
-                rows_kept.keep(&mut band[..filled]),
-                transform.as_deref_mut(),
-            );
-            if resampled.is_err() || empty_tx.send(band).is_err() {
-                break;
-            }
-        }
-        drop(empty_tx);
-        drop(full_rx);
-        let read = reader
-            .join()
-            .unwrap_or_else(|_| Err(Error::internal("decoding a PNG", "the row reader panicked")));
-        read.and(resampled)
-    })
 }
 
 /// Converts a band to sRGB and hands it to the resampler.

@@ -12,7 +12,7 @@ use image::{ImageDecoder, ImageReader};
 
 use super::{
     bmp, check_area, image_error, image_format, image_limits, jpeg, orientation, png as png_stream,
-    tiff, tiff_strips, webp_lossy, SourceInfo,
+    tiff, tiff_strips, webp_lossless, webp_lossy, SourceInfo,
 };
 use crate::format::ImageFormat;
 use crate::limits::Limits;
@@ -50,6 +50,9 @@ pub(super) fn probe(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Resul
             frames = webp_frames(bytes, limits)?;
             let probed = with_image(bytes, format, limits)?;
             yuv_planes = webp_lossy::takes(bytes) == Some(probed.0);
+            streams = frames == 1
+                && webp_lossless::takes(bytes)
+                    .is_some_and(|still| (still.header.width, still.header.height) == probed.0);
             probed
         }
         // `image` refuses YCbCr TIFFs before reading their size.

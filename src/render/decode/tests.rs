@@ -1237,3 +1237,105 @@ fn lzw_strips_of_long_and_short_strings_stream_like_the_tiff_crate_decodes_them(
         assert_eq!(rgb(&ours).as_raw(), &pixels, "{rows} rows a strip");
     }
 }
+
+#[test]
+fn streaming_lossless_webp_matches_the_whole_picture_path() {
+    let limits = Limits::default();
+    let mut files = files_under(&["other", "suites/libwebp"], &["webp"]);
+    files.push((
+        "suites/image-rs/webp/lossless_images/2-color.webp".into(),
+        read("suites/image-rs/webp/lossless_images/2-color.webp"),
+    ));
+    let mut streamed = 0;
+    for (name, bytes) in &files {
+        let info = probe(bytes, &limits).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if webp_lossless::takes(bytes).is_none() {
+            assert!(!info.streams, "{name}");
+            continue;
+        }
+        assert!(info.streams, "{name}");
+        streamed += 1;
+        for target in streaming_targets((info.width, info.height)) {
+            let ours = webp_lossless::decode(bytes, info.has_alpha, target, &limits)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let whole = still::decode(bytes, ImageFormat::WebP, target, &limits).unwrap();
+            assert_eq!(ours.dimensions(), target, "{name}");
+            let ((a, a_channels), (b, b_channels)) = (samples(&ours), samples(&whole));
+            assert_eq!(a_channels, b_channels, "{name}: same channels");
+            let psnr =
+                crate::test_common::pixels::psnr(&visible(a, a_channels), &visible(b, b_channels));
+            assert!(
+                psnr >= STREAMING_PSNR_FLOOR,
+                "{name} at {target:?}: {psnr:.1} dB"
+            );
+        }
+    }
+    // libwebp's 42 vectors, the two lossless photos and two more.
+    assert!(streamed >= 46, "{streamed} lossless WebPs streamed");
+    // The EXIF orientation 6 photo is stored 1200×700 and displays 700×1200.
+    let rotated = read("other/webp_lossless_person_exif6.webp");
+    let info = probe(&rotated, &limits).unwrap();
+    assert_eq!((info.width, info.height), (700, 1200));
+}
+
+#[test]
+fn lossless_webp_reservation_follows_the_window_not_the_picture() {
+    let limits = Limits::default();
+    let bytes = read("other/webp_lossless_person.webp");
+    let info = probe(&bytes, &limits).unwrap();
+    assert!(info.streams);
+    // A 6 MP picture: the window keeps about a million pixels of it.
+    let six = SourceInfo {
+        width: 2725,
+        height: 2225,
+        ..info
+    };
+    let streaming = peak_bytes(&six, (128, 104), false);
+    // The whole-picture path: 8 bytes a pixel.
+    let whole = peak_bytes(
+        &SourceInfo {
+            streams: false,
+            ..six
+        },
+        (128, 104),
+        false,
+    );
+    assert!(whole >= 48_000_000, "{whole}");
+    assert!(streaming < whole / 3, "{streaming} vs {whole}");
+    // Two such renders fit the serve example's 32 MiB budget.
+    assert!(
+        streaming < 16 << 20,
+        "{streaming} bytes for a 6 MP lossless WebP"
+    );
+}
+
+#[test]
+fn a_crop_or_an_animation_takes_the_whole_picture_path() {
+    let limits = Limits::default();
+    let animated = read("other/webp_animated.webp");
+    assert!(webp_lossless::takes(&animated).is_none());
+    assert!(!probe(&animated, &limits).unwrap().streams);
+    let lossy = read("other/webp_lossy_person.webp");
+    assert!(webp_lossless::takes(&lossy).is_none());
+    // A cover crop of a streaming lossless WebP decodes through `image`, to the same size.
+    let bytes = read("other/webp_lossless_person.webp");
+    let info = probe(&bytes, &limits).unwrap();
+    for target in cover_targets((info.width, info.height)) {
+        let picture = decode(&bytes, &info, target, false, &limits).unwrap();
+        assert_eq!(picture.dimensions(), target.size);
+    }
+}
+
+#[test]
+fn truncated_lossless_webps_are_decode_errors_when_streaming() {
+    let limits = Limits::default();
+    let bytes = read("other/webp_lossless_person.webp");
+    for keep in [bytes.len() / 3, bytes.len() * 9 / 10, bytes.len() - 40] {
+        let mut cut = bytes[..keep].to_vec();
+        // The RIFF and chunk lengths still claim the whole file.
+        cut.resize(keep, 0);
+        let info = probe(&bytes, &limits).unwrap();
+        let error = decode(&cut, &info, (120, 100), false, &limits).unwrap_err();
+        assert!(matches!(error, crate::Error::Decode { .. }), "{error:?}");
+    }
+}

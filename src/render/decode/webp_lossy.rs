@@ -4,8 +4,8 @@
 //! half resolution), and only the output's pixels are converted to RGB. A render holds the planes
 //! and the output ([`peak_bytes`]), not an RGB copy of the source.
 //!
-//! What this path does not take goes to `image` ([`super::still`]): lossless (VP8L) pictures,
-//! alpha (an ALPH chunk), an ICC profile (the colour managed path converts RGB), animations, and
+//! Lossless (VP8L) pictures stream through [`super::webp_lossless`]. What neither path takes goes
+//! to `image` ([`super::still`]): alpha (an ALPH chunk), an ICC profile (the colour managed path converts RGB), animations, and
 //! renders that shrink the picture by less than two ([`shrinks_by_two`]). With the `webp`
 //! feature libwebp decodes every still WebP (the `libwebp` module): its SIMD decoder to RGB and
 //! the resample take less time than this path (6 MP to 128 px: 67 against 105 ms), though
