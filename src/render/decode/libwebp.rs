@@ -1,5 +1,6 @@
-//! Still WebP through libwebp (feature `webp`): lossy and lossless pictures decoded by libwebp's
-//! SIMD decoder into its own buffer, converted to sRGB in place through their ICC profile,
+//! Still WebP through libwebp (feature `webp`): lossy pictures, and lossless ones shown cropped
+//! (uncropped they stream through [`super::webp_lossless`]), decoded by libwebp's SIMD decoder
+//! into its own buffer, converted to sRGB in place through their ICC profile,
 //! resampled straight from that buffer and oriented. The ICCP and EXIF chunks are read by
 //! `image`'s WebP reader, which parses the container without decoding pixels.
 //!
