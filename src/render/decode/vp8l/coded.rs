@@ -42,6 +42,8 @@ const SHORT_DISTANCES: [(i8, i8); 120] = [
 /// distance.
 #[derive(Clone, Copy)]
 struct Group {
+    /// Whether a literal's four codes fit the bits one refill guarantees (56).
+    literal_fits: bool,
     green: Code,
     red: Code,
     blue: Code,
@@ -137,11 +139,16 @@ impl<'a> Coded<'a> {
         let mut bits = bits;
         let mut groups = Vec::with_capacity(count);
         for _ in 0..count {
+            let green = tables.read(&mut bits, 256 + LENGTH_CODES as usize + cache_size)?;
+            let red = tables.read(&mut bits, 256)?;
+            let blue = tables.read(&mut bits, 256)?;
+            let alpha = tables.read(&mut bits, 256)?;
             groups.push(Group {
-                green: tables.read(&mut bits, 256 + LENGTH_CODES as usize + cache_size)?,
-                red: tables.read(&mut bits, 256)?,
-                blue: tables.read(&mut bits, 256)?,
-                alpha: tables.read(&mut bits, 256)?,
+                literal_fits: green.longest + red.longest + blue.longest + alpha.longest <= 56,
+                green,
+                red,
+                blue,
+                alpha,
                 distance: tables.read(&mut bits, DISTANCE_CODES)?,
             });
         }
@@ -271,7 +278,9 @@ fn decode_pixels<'a>(
         let green = tables.decode(group.green, &mut bits);
         if green < 256 {
             let red = tables.decode(group.red, &mut bits);
-            bits.refill();
+            if !group.literal_fits {
+                bits.refill();
+            }
             let blue = tables.decode(group.blue, &mut bits);
             let alpha = tables.decode(group.alpha, &mut bits);
             let argb = alpha << 24 | red << 16 | green << 8 | blue;

@@ -26,8 +26,9 @@ pub(super) const MAX_ENTRIES: usize = 1 << 22;
 
 /// The lookup tables of every prefix code of a picture.
 ///
-/// An entry is a symbol (low 16 bits) and its code length (bits 16 to 23), or, in a root table, a
-/// link: [`LINK`], the subtable's index bits (bits 24 to 28) and its offset (low 24 bits).
+/// An entry is a code length (low 8 bits, so that a shift by the entry drops the code) and its
+/// symbol (bits 8 to 23), or, in a root table, a link: [`LINK`], the subtable's offset (bits 8 to
+/// 30) and index bits (low 8 bits).
 pub(super) struct Tables {
     entries: Vec<u32>,
 }
@@ -38,6 +39,8 @@ pub(super) struct Tables {
 pub(super) struct Code {
     start: u32,
     root_bits: u32,
+    /// The longest code length.
+    pub(super) longest: u32,
 }
 
 impl Tables {
@@ -61,12 +64,11 @@ impl Tables {
         let entry = if entry & LINK == 0 {
             entry
         } else {
-            let sub_bits = (entry >> 24) & 0x1f;
-            let index = (acc >> code.root_bits) as usize & ((1 << sub_bits) - 1);
-            self.entry((entry & 0x00ff_ffff) as usize + index)
+            let index = (acc >> code.root_bits) as usize & ((1 << (entry & 0xff)) - 1);
+            self.entry(((entry & !LINK) >> 8) as usize + index)
         };
-        bits.consume((entry >> 16) & 0xff);
-        entry & 0xffff
+        bits.consume(entry & 0xff);
+        (entry >> 8) & 0xffff
     }
 
     /// The entry at `index` (0, an empty code's, past the end: unreachable for built tables).
@@ -159,9 +161,11 @@ impl Tables {
         counts[0] = 0;
         let used: u32 = counts.iter().sum();
         let start = self.entries.len();
+        let longest = counts.iter().rposition(|&count| count != 0).unwrap_or(1) as u32;
         let code = |root_bits| Code {
             start: start as u32,
             root_bits,
+            longest,
         };
         if used == 0 {
             return Err(corrupt("a prefix code has no symbol"));
@@ -171,6 +175,7 @@ impl Tables {
             return Ok(Code {
                 start: symbol as u32,
                 root_bits: 0,
+                longest: 0,
             });
         }
         // Kraft: the lengths must fill the code space exactly.
@@ -184,7 +189,6 @@ impl Tables {
         if left != 0 {
             return Err(corrupt("a prefix code is incomplete"));
         }
-        let longest = counts.iter().rposition(|&count| count != 0).unwrap_or(1) as u32;
         let root_bits = longest.min(ROOT_BITS);
         let root_size = 1usize << root_bits;
         // Canonical codes, shortest first, then by symbol; stored bit-reversed, since the stream
@@ -219,7 +223,7 @@ impl Tables {
         for (prefix, &bits) in sub_bits.iter().enumerate() {
             if bits > 0 {
                 let offset = self.entries.len() as u32;
-                self.entries[start + prefix] = LINK | u32::from(bits) << 24 | offset;
+                self.entries[start + prefix] = LINK | offset << 8 | u32::from(bits);
                 self.entries.resize(self.entries.len() + (1 << bits), 0);
             }
         }
@@ -230,7 +234,7 @@ impl Tables {
                 continue;
             }
             let (code, length) = reversed(length, &mut walk);
-            let entry = length << 16 | symbol as u32;
+            let entry = (symbol as u32) << 8 | length;
             if length <= root_bits {
                 let mut at = code as usize;
                 while at < root_size {
@@ -239,8 +243,8 @@ impl Tables {
                 }
             } else {
                 let link = self.entries[start + (code as usize & (root_size - 1))];
-                let size = 1usize << ((link >> 24) & 0x1f);
-                let offset = (link & 0x00ff_ffff) as usize;
+                let size = 1usize << (link & 0xff);
+                let offset = ((link & !LINK) >> 8) as usize;
                 let mut at = (code >> root_bits) as usize;
                 while at < size {
                     self.entries[offset + at] = entry;
