@@ -1291,7 +1291,7 @@ fn lossless_webp_reservation_follows_the_window_not_the_picture() {
         ..info
     };
     let streaming = peak_bytes(&six, (128, 104), false);
-    // The whole-picture path: 8 bytes a pixel.
+    // The whole-picture path: 8 bytes a pixel through image-webp, 7 through libwebp.
     let whole = peak_bytes(
         &SourceInfo {
             streams: false,
@@ -1300,8 +1300,8 @@ fn lossless_webp_reservation_follows_the_window_not_the_picture() {
         (128, 104),
         false,
     );
-    assert!(whole >= 48_000_000, "{whole}");
-    assert!(streaming < whole / 3, "{streaming} vs {whole}");
+    assert!(whole >= 40_000_000, "{whole}");
+    assert!(streaming < whole / 2, "{streaming} vs {whole}");
     // Two such renders fit the serve example's 32 MiB budget.
     assert!(
         streaming < 16 << 20,
