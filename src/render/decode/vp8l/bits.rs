@@ -11,14 +11,12 @@
 pub(super) struct Bits<'a> {
     /// The bitstream.
     data: &'a [u8],
-    /// Next byte to load.
+    /// Next byte to load; past the end of the data, the zero bytes fed count on.
     pos: usize,
     /// Bits not yet consumed, the next one lowest.
     acc: u64,
     /// How many bits of `acc` are valid.
     count: u32,
-    /// Zero bytes fed past the end of the data.
-    padded: u64,
 }
 
 impl<'a> Bits<'a> {
@@ -29,7 +27,6 @@ impl<'a> Bits<'a> {
             pos: 0,
             acc: 0,
             count: 0,
-            padded: 0,
         }
     }
 
@@ -53,13 +50,10 @@ impl<'a> Bits<'a> {
     #[inline(never)]
     fn refill_slow(mut self) -> Self {
         while self.count <= 56 {
-            match self.data.get(self.pos) {
-                Some(&byte) => {
-                    self.acc |= u64::from(byte) << self.count;
-                    self.pos += 1;
-                }
-                None => self.padded += 1,
+            if let Some(&byte) = self.data.get(self.pos) {
+                self.acc |= u64::from(byte) << self.count;
             }
+            self.pos += 1;
             self.count += 8;
         }
         self
@@ -92,7 +86,7 @@ impl<'a> Bits<'a> {
 
     /// Whether more bits were consumed than the data holds.
     pub(super) fn overran(&self) -> bool {
-        let loaded = (self.pos as u64 + self.padded) * 8;
+        let loaded = self.pos as u64 * 8;
         loaded - u64::from(self.count) > self.data.len() as u64 * 8
     }
 }
