@@ -1,7 +1,9 @@
-//! The two halves of a streaming decode, on two threads when the picture is large: one fills
-//! bands from the bitstream (inflating, entropy decoding), the other takes each filled band on
-//! (inverse transforms, colour, resampling). Two bands are in flight, handed back and forth, so
-//! a lone render puts a second core to work and memory stays at two bands.
+//! A streaming decode on two threads when the picture is large, so that a lone render puts a
+//! second core to work. [`run_bands`]: one thread fills bands from the bitstream (inflating,
+//! entropy decoding), the other takes each filled band on (inverse transforms, colour,
+//! resampling); two bands in flight, handed back and forth. [`run_alternating`]: for units that
+//! decode independently (TIFF strips), each thread decodes every other unit and this one takes
+//! them on in order; three units in flight.
 
 use crate::{Error, Result};
 
@@ -63,6 +65,63 @@ where
     })
 }
 
+/// Decodes units `0..count` with `decode` (which fills the buffer it is given) on two threads,
+/// this one the even units and a scoped thread the odd ones, at most one ahead, and hands every
+/// decoded unit to `take` in order.
+pub(super) fn run_alternating<D, C>(count: u32, decode: D, mut take: C) -> Result<()>
+where
+    D: Fn(u32, &mut Vec<u8>) -> Result<()> + Sync,
+    C: FnMut(&mut Vec<u8>) -> Result<()>,
+{
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>>>(1);
+    let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    for _ in 0..2 {
+        // Cannot fail: the receiver is alive and the channel has room for both.
+        let _ = empty_tx.send(Vec::new());
+    }
+    let decode = &decode;
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            // Ends after the last odd unit, at its own error, or when this side has stopped.
+            for unit in (1..count).step_by(2) {
+                let Ok(mut buffer) = empty_rx.recv() else {
+                    break;
+                };
+                let decoded = decode(unit, &mut buffer).map(|()| buffer);
+                let failed = decoded.is_err();
+                if full_tx.send(decoded).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let stopped = || Error::internal("decoding", "the second decoding thread stopped");
+        let mut own = Vec::new();
+        let mut in_order = || -> Result<()> {
+            for unit in (0..count).step_by(2) {
+                decode(unit, &mut own)?;
+                take(&mut own)?;
+                if unit + 1 < count {
+                    let mut theirs = full_rx.recv().map_err(|_| stopped())??;
+                    take(&mut theirs)?;
+                    // The worker may have finished: then the buffer is not needed.
+                    let _ = empty_tx.send(theirs);
+                }
+            }
+            Ok(())
+        };
+        let taken = in_order();
+        drop(empty_tx);
+        drop(full_rx);
+        match worker.join() {
+            Ok(()) => taken,
+            Err(_) => Err(Error::internal(
+                "decoding",
+                "the second decoding thread panicked",
+            )),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +149,55 @@ mod tests {
             )
             .unwrap();
             assert_eq!(seen, (0..10).collect::<Vec<_>>(), "overlap {overlap}");
+        }
+    }
+
+    #[test]
+    fn alternating_units_arrive_in_order_and_errors_stop_both_threads() {
+        for count in [0u32, 1, 2, 7] {
+            let mut seen = Vec::new();
+            run_alternating(
+                count,
+                |unit, buffer| {
+                    buffer.clear();
+                    buffer.push(unit as u8);
+                    Ok(())
+                },
+                |buffer| {
+                    seen.extend_from_slice(buffer);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            assert_eq!(seen, (0..count as u8).collect::<Vec<_>>());
+        }
+        for broken in [0u32, 3, 6] {
+            let decoding = run_alternating(
+                7,
+                |unit, _| {
+                    if unit == broken {
+                        Err(Error::decode("broken"))
+                    } else {
+                        Ok(())
+                    }
+                },
+                |_| Ok(()),
+            );
+            assert!(decoding.is_err(), "unit {broken}");
+            let mut taken = 0;
+            let taking = run_alternating(
+                7,
+                |_, _| Ok(()),
+                |_| {
+                    taken += 1;
+                    if taken == 4 {
+                        Err(Error::decode("broken"))
+                    } else {
+                        Ok(())
+                    }
+                },
+            );
+            assert!(taking.is_err());
         }
     }
 

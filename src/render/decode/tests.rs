@@ -1339,3 +1339,45 @@ fn truncated_lossless_webps_are_decode_errors_when_streaming() {
         assert!(matches!(error, crate::Error::Decode { .. }), "{error:?}");
     }
 }
+
+#[test]
+fn large_lzw_tiffs_decode_their_strips_on_two_threads_like_one() {
+    use ::tiff::encoder::{colortype, Compression};
+    let limits = Limits::default();
+    // 1500 × 1000 RGB: 4.5 MB of samples, past the size from which strips alternate between two
+    // threads; an odd and an even count of strips, and a short last strip.
+    let (width, height) = (1500u32, 1000u32);
+    let pixels: Vec<u8> = (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .flat_map(|(x, y)| [(x / 7) as u8, (y / 5) as u8, ((x * y) % 251) as u8])
+        .collect();
+    for rows in [100, 111, 200] {
+        let bytes = compressed_strip_tiff::<colortype::RGB8>(
+            width,
+            height,
+            rows,
+            &pixels,
+            Compression::Lzw,
+        );
+        assert!(probe(&bytes, &limits).unwrap().streams);
+        let ours = tiff_strips::decode(&bytes, (width, height), &limits).unwrap();
+        assert_eq!(rgb(&ours).as_raw(), &pixels, "{rows} rows a strip");
+        for target in [(150, 100), (37, 25)] {
+            let ours = tiff_strips::decode(&bytes, target, &limits).unwrap();
+            let whole = still::decode(&bytes, ImageFormat::Tiff, target, &limits).unwrap();
+            let psnr = crate::test_common::pixels::psnr(samples(&ours).0, samples(&whole).0);
+            assert!(
+                psnr >= STREAMING_PSNR_FLOOR,
+                "{rows} rows at {target:?}: {psnr:.1} dB"
+            );
+        }
+        // Damaged LZW data in strips decoded by either thread: a decode error or a picture.
+        for at in [bytes.len() / 4, bytes.len() / 2, bytes.len() * 3 / 4] {
+            let mut broken = bytes.clone();
+            broken[at..at + 200].fill(0xFF);
+            if let Err(error) = tiff_strips::decode(&broken, (150, 100), &limits) {
+                assert!(matches!(error, crate::Error::Decode { .. }), "{error:?}");
+            }
+        }
+    }
+}

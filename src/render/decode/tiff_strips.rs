@@ -21,6 +21,7 @@ use ::tiff::tags::Tag;
 use ::tiff::ColorType;
 
 use super::colour::BandTransform;
+use super::overlap::run_alternating;
 use super::tiff::{self as interpretation, tiff_error, tiff_limits, YCbCr};
 use super::tiff_raw::RawStrips;
 use super::tiff_ycbcr::{self, SubsampledStrips};
@@ -34,6 +35,10 @@ use crate::{Error, Result};
 /// The largest strip, decoded, that a streaming render reads at once; a TIFF with larger strips
 /// (one strip for the whole picture is common) decodes whole.
 pub(super) const MAX_STRIP_BYTES: u64 = 1 << 20;
+
+/// The 8-bit size from which strips of our own LZW decode on two threads ([`run_alternating`]):
+/// above it, the second thread saves more than it costs.
+const ALTERNATING_BYTES: u64 = 4 << 20;
 
 /// Compressions the `tiff` crate decodes strip by strip: none, LZW, Adobe Deflate, PackBits,
 /// Deflate.
@@ -73,6 +78,13 @@ pub(super) fn peak_bytes(source: (u32, u32), target: (u32, u32)) -> u64 {
     let band = (resize::BAND_BYTES as u64)
         .saturating_add(MAX_STRIP_BYTES)
         .max(u64::from(source.0.max(source.1)) * 4);
+    // Strips decoded on two threads keep three in flight (judged at four channels, generously).
+    let alternating = u64::from(source.0) * u64::from(source.1) * 4 >= ALTERNATING_BYTES;
+    let band = if alternating {
+        band.max(3 * MAX_STRIP_BYTES)
+    } else {
+        band
+    };
     let bands = Bands::bytes((source.0, source.1), target, 4).max(Bands::bytes(
         (source.1, source.0),
         (target.1, target.0),
@@ -172,6 +184,32 @@ pub(super) fn decode(bytes: &[u8], target: (u32, u32), limits: &Limits) -> Resul
         Some(subsampled) => subsampled.count(),
         None => decoder.strip_count().map_err(tiff_error)?,
     };
+    if let (Some(raw), Some(horizontal)) = (&raw, samples.own_lzw) {
+        if strips > 1 && u64::from(height) * row_len as u64 >= ALTERNATING_BYTES {
+            // Our own LZW strips decode independently: two threads decode every other one.
+            let decode_strip = |strip: u32, out: &mut Vec<u8>| -> Result<()> {
+                out.clear();
+                let rows = rows_per_strip.min(height.saturating_sub(strip * rows_per_strip));
+                raw.read(strip as usize, out, rows as usize * row_len)?;
+                if horizontal {
+                    undo_horizontal_predictor(out, row_len, channels);
+                }
+                if !out.len().is_multiple_of(row_len) {
+                    return Err(Error::decode("a TIFF strip holds partial rows"));
+                }
+                convert(&samples, out);
+                Ok(())
+            };
+            run_alternating(strips, decode_strip, |rows| {
+                if let Some(transform) = transform.as_mut() {
+                    transform.apply(rows);
+                }
+                bands.push(rows)
+            })?;
+            let pixels = bands.finish_pixels()?;
+            return Ok(Picture::still(orientation::apply(pixels, orientation)));
+        }
+    }
     let mut units = Vec::new();
     for strip in 0..strips {
         let start = band.len();
