@@ -21,7 +21,7 @@ pub(super) const LOOKAHEAD: u32 = 11;
 const FAST_SIZE: usize = 1 << LOOKAHEAD;
 /// Bits looked at by a [`SkipTable`] lookup; at most 15, so that an entry's length fits its
 /// four bits.
-const SKIP_BITS: u32 = 14;
+const SKIP_BITS: u32 = 13;
 /// Entries of a [`SkipTable`].
 const SKIP_SIZE: usize = 1 << SKIP_BITS;
 /// Lookups of [`SkipTable::skip_block`] per refill: a refill leaves at least 56 bits and a
