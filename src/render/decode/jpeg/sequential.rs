@@ -258,10 +258,10 @@ fn decode_block_direct<const LANES: usize>(
 #[inline(always)]
 fn decode_dc(bits: &mut BitReader, component: &ScanComponent, pred: &mut i32) -> Hot {
     let mut hot = bits.refill(bits.hot());
-    let fast = component.dc.fast(&hot);
-    if fast.length1() != 0 {
-        hot.consume(fast.length1());
-        *pred = pred.wrapping_add(i32::from(fast.value1));
+    let (difference, length) = component.dc.dc_fast(&hot);
+    if length != 0 {
+        hot.consume(length);
+        *pred = pred.wrapping_add(difference);
         return hot;
     }
     let size = u32::from(component.dc.decode(&mut hot)).min(16);
