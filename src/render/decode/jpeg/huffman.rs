@@ -27,6 +27,9 @@ const SKIP_SIZE: usize = 1 << SKIP_BITS;
 /// Lookups of [`SkipTable::skip_block`] per refill: a refill leaves at least 56 bits and a
 /// lookup takes at most [`SKIP_BITS`].
 const SKIPS_PER_REFILL: usize = 56 / SKIP_BITS as usize;
+/// Lookups of [`SkipTable::skip_block`] before its first refill: the DC coefficient before
+/// leaves at least 40 of the 56 bits of a refill (16 of code and extra bits at most).
+const SKIPS_BEFORE_REFILL: usize = 40 / SKIP_BITS as usize;
 
 /// Reads bits from entropy-coded data.
 pub(super) struct BitReader<'a> {
@@ -629,30 +632,49 @@ impl SkipTable {
     }
 
     /// Skips a block's AC coefficients, from position 1 to the end of the block, with `hot`
-    /// holding the reader's bits after the DC coefficient; returns the bits after the block.
+    /// holding the reader's bits after the DC coefficient, at least [`SKIPS_BEFORE_REFILL`] ×
+    /// [`SKIP_BITS`] of them; returns the bits after the block.
     ///
-    /// The reader is refilled once per [`SKIPS_PER_REFILL`] lookups; the rare coefficient that
-    /// no entry covers is decoded on its own, between two refills.
+    /// The reader is refilled after those first lookups, then once per [`SKIPS_PER_REFILL`];
+    /// the rare coefficient that no entry covers is decoded on its own, between two refills.
     #[inline(always)]
     pub(super) fn skip_block(&self, table: &HuffmanTable, bits: &mut BitReader, hot: Hot) -> Hot {
         let mut hot = hot;
         let mut k = 1usize;
+        for _ in 0..SKIPS_BEFORE_REFILL {
+            if self.skip_step(table, bits, &mut hot, &mut k) {
+                return hot;
+            }
+        }
         loop {
             hot = bits.refill(hot);
             for _ in 0..SKIPS_PER_REFILL {
-                let entry = self.entries[hot.peek(SKIP_BITS) as usize];
-                if k <= usize::from(entry >> 10) {
-                    hot.consume(u32::from(entry & 15));
-                    k += usize::from((entry >> 4) & 63);
-                } else {
-                    hot = bits.refill(hot);
-                    k += table.skip_one(&mut hot);
-                    hot = bits.refill(hot);
-                }
-                if k >= 64 {
+                if self.skip_step(table, bits, &mut hot, &mut k) {
                     return hot;
                 }
             }
         }
+    }
+
+    /// One lookup of [`Self::skip_block`] at position `k`, with at least [`SKIP_BITS`] bits in
+    /// `hot`: returns whether the block ended.
+    #[inline(always)]
+    fn skip_step(
+        &self,
+        table: &HuffmanTable,
+        bits: &mut BitReader,
+        hot: &mut Hot,
+        k: &mut usize,
+    ) -> bool {
+        let entry = self.entries[hot.peek(SKIP_BITS) as usize];
+        if *k <= usize::from(entry >> 10) {
+            hot.consume(u32::from(entry & 15));
+            *k += usize::from((entry >> 4) & 63);
+        } else {
+            *hot = bits.refill(*hot);
+            *k += table.skip_one(hot);
+            *hot = bits.refill(*hot);
+        }
+        *k >= 64
     }
 }

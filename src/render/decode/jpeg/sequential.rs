@@ -254,7 +254,7 @@ fn decode_block_direct<const LANES: usize>(
     acc
 }
 
-/// Decodes a block's DC difference into `pred`; returns the reader's bits.
+/// Decodes a block's DC difference into `pred`; returns the reader's bits, at least 40 of them.
 #[inline(always)]
 fn decode_dc(bits: &mut BitReader, component: &ScanComponent, pred: &mut i32) -> Hot {
     let mut hot = bits.refill(bits.hot());

@@ -1256,7 +1256,7 @@ fn skipping_whole_blocks_matches_decoding_coefficient_by_coefficient() {
         let consumed =
             |reader: &huffman::BitReader| 8 * reader.position() - reader.hot().count as usize;
         for block in 0..500 {
-            let held = skipped.hot();
+            let held = skipped.refill(skipped.hot());
             let hot = table.skip_table().skip_block(&table, &mut skipped, held);
             skipped.set_hot(hot);
             let mut k = 1;
