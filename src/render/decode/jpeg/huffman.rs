@@ -19,10 +19,17 @@ use super::restart::{find_restart, Resynchronise};
 pub(super) const LOOKAHEAD: u32 = 11;
 /// Entries of the one-lookup tables.
 const FAST_SIZE: usize = 1 << LOOKAHEAD;
-/// Bits looked at to skip coefficients.
-const SKIP_BITS: u32 = 12;
-/// Entries of the skip table.
+/// Bits looked at by a [`SkipTable`] lookup; at most 15, so that an entry's length fits its
+/// four bits.
+const SKIP_BITS: u32 = 13;
+/// Entries of a [`SkipTable`].
 const SKIP_SIZE: usize = 1 << SKIP_BITS;
+/// Lookups of [`SkipTable::skip_block`] per refill: a refill leaves at least 56 bits and a
+/// lookup takes at most [`SKIP_BITS`].
+const SKIPS_PER_REFILL: usize = 56 / SKIP_BITS as usize;
+/// Lookups of [`SkipTable::skip_block`] before its first refill: the DC coefficient before
+/// leaves at least 40 of the 56 bits of a refill (16 of code and extra bits at most).
+const SKIPS_BEFORE_REFILL: usize = 40 / SKIP_BITS as usize;
 
 /// Reads bits from entropy-coded data.
 pub(super) struct BitReader<'a> {
@@ -301,11 +308,10 @@ pub(super) fn extend(value: u32, n: u32) -> i32 {
     }
 }
 
-/// One lookup of a table: up to two whole coefficients, codes and extra bits together.
+/// One lookup of an AC table: up to two whole coefficients, codes and extra bits together.
 ///
-/// For a DC table, the first coefficient is the DC difference and there is never a second.
-/// For an AC table, a second coefficient is there when the first does not end the block and
-/// both fit the lookahead; when it is not there, `run2`, `value2` and `advance2` are 0, so that
+/// A second coefficient is there when the first does not end the block and both fit the
+/// lookahead; when it is not there, `run2`, `value2` and `advance2` are 0, so that
 /// a caller may store it regardless (a zero value at the current position) without a branch.
 #[derive(Clone, Copy, Default)]
 pub(super) struct Fast {
@@ -343,11 +349,17 @@ pub(super) struct HuffmanTable {
     /// `length << 8 | symbol` for codes up to [`LOOKAHEAD`] bits, indexed by the next bits;
     /// 0 for longer codes.
     fast: Box<[u16; FAST_SIZE]>,
-    /// Whole coefficients at once, indexed by the next [`LOOKAHEAD`] bits.
+    /// Whole AC coefficients at once, indexed by the next [`LOOKAHEAD`] bits (all empty in a DC
+    /// table).
     whole: Box<[Fast; FAST_SIZE]>,
-    /// For skipping AC coefficients, indexed by the next [`SKIP_BITS`] bits: one or two whole
-    /// coefficients (code and extra bits) at once, see [`skip_entry`]; 0 for longer codes.
-    skip: Box<[u32; SKIP_SIZE]>,
+    /// Whole DC differences, code and extra bits together, indexed by the next [`LOOKAHEAD`]
+    /// bits (all 0 in an AC table): the bits taken in bits 0–7 (0 when they do not fit the
+    /// lookahead) and the difference, sign-extended, in bits 16–31. Four bytes an entry, so
+    /// that the table takes less of the data cache than [`Fast`] entries would.
+    dc_whole: Box<[u32; FAST_SIZE]>,
+    /// For skipping whole blocks of AC coefficients; built on first use, as only components
+    /// decoded at 1/8 scale need it.
+    skip: std::sync::OnceLock<SkipTable>,
     /// Largest code of each length, -1 when there is none.
     max_code: [i32; 17],
     /// Index into `values` minus the first code of each length.
@@ -368,7 +380,8 @@ impl HuffmanTable {
         let mut table = HuffmanTable {
             fast: Box::new([0; FAST_SIZE]),
             whole: Box::new([Fast::default(); FAST_SIZE]),
-            skip: Box::new([0; SKIP_SIZE]),
+            dc_whole: Box::new([0; FAST_SIZE]),
+            skip: std::sync::OnceLock::new(),
             max_code: [-1; 17],
             offset: [0; 17],
             values: [0; 256],
@@ -400,11 +413,10 @@ impl HuffmanTable {
             code <<= 1;
         }
         for look in 0..FAST_SIZE {
-            table.whole[look] = table.whole_entry(look as u64, is_ac);
-        }
-        if is_ac {
-            for look in 0..SKIP_SIZE {
-                table.skip[look] = table.skip_entry(look as u64);
+            if is_ac {
+                table.whole[look] = table.whole_entry(look as u64);
+            } else {
+                table.dc_whole[look] = table.dc_whole_entry(look as u64);
             }
         }
         Ok(table)
@@ -419,42 +431,22 @@ impl HuffmanTable {
             self.decode_slow(acc)
         }
     }
-
-    /// The skip entry for the [`SKIP_BITS`] bits `look`: bits 0–4 the length of the first
-    /// coefficient (code and extra bits), 5–11 how far it advances the position (run + 1, 16 for
-    /// ZRL, 64 for end of block), 12–16 and 17–24 the same for the first two coefficients
-    /// together (just the first when the second's code does not fit the bits left).
-    fn skip_entry(&self, look: u64) -> u32 {
-        let advance = |symbol: u8| match (symbol >> 4, symbol & 15) {
-            (15, 0) => 16u32,
-            (_, 0) => 64,
-            (run, _) => u32::from(run) + 1,
-        };
-        let acc = look << (64 - SKIP_BITS);
-        let (first, length) = self.code(acc);
-        if length > SKIP_BITS {
-            return 0;
-        }
-        let bits1 = length + u32::from(first & 15);
-        let advance1 = advance(first);
-        let single = bits1 | advance1 << 5 | bits1 << 12 | advance1 << 17;
-        if bits1 >= SKIP_BITS || advance1 == 64 {
-            return single;
-        }
-        let (second, length2) = self.code(acc << bits1);
-        if length2 > SKIP_BITS - bits1 {
-            return single;
-        }
-        let bits2 = bits1 + length2 + u32::from(second & 15);
-        bits1 | advance1 << 5 | bits2 << 12 | (advance1 + advance(second)) << 17
-    }
 }
 
 impl HuffmanTable {
-    /// The [`Fast`] entry for the [`LOOKAHEAD`] bits `look`.
-    fn whole_entry(&self, look: u64, is_ac: bool) -> Fast {
+    /// The [`Self::dc_whole`] entry for the [`LOOKAHEAD`] bits `look`.
+    fn dc_whole_entry(&self, look: u64) -> u32 {
         let acc = look << (64 - LOOKAHEAD);
-        let Some((run1, value1, bits1)) = coefficient(self.code(acc), acc, LOOKAHEAD, is_ac) else {
+        match coefficient(self.code(acc), acc, LOOKAHEAD, false) {
+            Some((_, value, bits)) => (u32::from(value as u16) << 16) | bits,
+            None => 0,
+        }
+    }
+
+    /// The [`Fast`] entry of an AC table for the [`LOOKAHEAD`] bits `look`.
+    fn whole_entry(&self, look: u64) -> Fast {
+        let acc = look << (64 - LOOKAHEAD);
+        let Some((run1, value1, bits1)) = coefficient(self.code(acc), acc, LOOKAHEAD, true) else {
             return Fast::default();
         };
         let single = Fast {
@@ -463,7 +455,7 @@ impl HuffmanTable {
             lengths: (bits1 | bits1 << 4) as u8,
             ..Fast::default()
         };
-        if !is_ac || run1 == 64 {
+        if run1 == 64 {
             return single;
         }
         let rest = acc << bits1;
@@ -521,35 +513,32 @@ impl HuffmanTable {
         symbol
     }
 
-    /// The whole-coefficient lookup at the top of `hot`.
+    /// The whole-coefficient lookup of an AC table at the top of `hot`.
     #[inline(always)]
     pub(super) fn fast(&self, hot: &Hot) -> Fast {
         self.whole[hot.peek(LOOKAHEAD) as usize]
     }
 
-    /// Skips one or two AC coefficients of a block at position `k`: how far the position
-    /// advances (64 or more at the end of the block). `hot` must hold at least 32 bits.
+    /// The whole DC difference at the top of `hot`, as `(difference, bits)`: the bits are 0
+    /// when the code and its extra bits do not fit the lookahead.
     #[inline(always)]
-    pub(super) fn skip_ac(&self, hot: &mut Hot, k: usize) -> usize {
-        let entry = self.skip[hot.peek(SKIP_BITS) as usize];
-        if entry != 0 {
-            let advance1 = ((entry >> 5) & 127) as usize;
-            // Both only when the first does not end the block.
-            if k + advance1 < 64 {
-                hot.consume((entry >> 12) & 31);
-                return (entry >> 17) as usize;
-            }
-            hot.consume(entry & 31);
-            return advance1;
-        }
+    pub(super) fn dc_fast(&self, hot: &Hot) -> (i32, u32) {
+        let entry = self.dc_whole[hot.peek(LOOKAHEAD) as usize];
+        ((entry as i32) >> 16, entry & 0xFF)
+    }
+
+    /// The table for skipping whole blocks of AC coefficients, built on the first call.
+    pub(super) fn skip_table(&self) -> &SkipTable {
+        self.skip.get_or_init(|| SkipTable::new(self))
+    }
+
+    /// Skips one AC coefficient (code and extra bits) from `hot`, which must hold at least 32
+    /// bits: how far it advances the position in the block (64 at the end of the block).
+    fn skip_one(&self, hot: &mut Hot) -> usize {
         let symbol = self.decode(hot);
         let (run, size) = (usize::from(symbol >> 4), u32::from(symbol & 15));
         hot.consume(size);
-        match (run, size) {
-            (15, 0) => 16,
-            (_, 0) => 64,
-            _ => run + 1,
-        }
+        skip_advance(run, size)
     }
 
     /// A code longer than the lookahead: `(symbol, length)` from the top bits of `acc`.
@@ -567,5 +556,125 @@ impl HuffmanTable {
         // No code matches: corrupt data. libjpeg warns and yields 0; drop the bits so that
         // decoding moves on.
         (0, 16)
+    }
+}
+
+/// How far an AC coefficient of zero run `run` and size `size` advances the position in its
+/// block: 16 for a run of sixteen zeros (ZRL), 64 for end of block, else the run and the
+/// coefficient.
+#[inline(always)]
+fn skip_advance(run: usize, size: u32) -> usize {
+    match (run, size) {
+        (15, 0) => 16,
+        (_, 0) => 64,
+        _ => run + 1,
+    }
+}
+
+/// Skips AC coefficients several at a time, for blocks whose AC coefficients are all dropped.
+///
+/// Indexed by the next [`SKIP_BITS`] bits, an entry covers the whole coefficients (codes and
+/// extra bits) that fit those bits, up to and including an end of block:
+/// - bits 0–3: the bits they take (0 when not even the first fits);
+/// - bits 4–9: how far they advance the position, capped at 63: the position is at least 1, so
+///   the cap still ends the block exactly when the full advance would;
+/// - bits 10–15: the last position the entry may start at, 63 minus the advance of all but the
+///   last coefficient, so that none but the last can end the block (0 when the entry does not
+///   apply: the position is never 0).
+pub(super) struct SkipTable {
+    /// The entries.
+    entries: Box<[u16; SKIP_SIZE]>,
+}
+
+impl SkipTable {
+    /// The skip table of an AC table.
+    ///
+    /// Built shortest strings first: the entry of an `r`-bit string is its first coefficient
+    /// joined to the entry of the bits after that coefficient, a shorter string.
+    fn new(table: &HuffmanTable) -> Self {
+        // The entries for strings of `r` bits sit at `1 << r` onwards.
+        let mut levels = vec![0u16; 2 << SKIP_BITS];
+        for r in 1..=SKIP_BITS {
+            for x in 0..1u64 << r {
+                levels[(1 << r) + x as usize] = Self::entry(table, &levels, x, r);
+            }
+        }
+        let mut entries = Box::new([0u16; SKIP_SIZE]);
+        entries.copy_from_slice(&levels[SKIP_SIZE..]);
+        SkipTable { entries }
+    }
+
+    /// The entry for the `r`-bit string `x`, given the entries of all shorter strings.
+    fn entry(table: &HuffmanTable, levels: &[u16], x: u64, r: u32) -> u16 {
+        let (symbol, length) = table.code(x << (64 - r));
+        let (run, size) = (usize::from(symbol >> 4), u32::from(symbol & 15));
+        let bits = length + size;
+        if bits > r {
+            return 0;
+        }
+        let advance = skip_advance(run, size).min(63) as u16;
+        let single = bits as u16 | (advance << 4) | (63 << 10);
+        let left = r - bits;
+        if advance == 63 || left == 0 {
+            return single;
+        }
+        let rest = levels[(1 << left) + (x & ((1 << left) - 1)) as usize];
+        let rest_last_start = rest >> 10;
+        if rest_last_start <= advance {
+            // Nothing fits after the first, or the first would leave no position to start from.
+            return single;
+        }
+        let rest_bits = rest & 15;
+        let rest_advance = (rest >> 4) & 63;
+        (bits as u16 + rest_bits)
+            | ((advance + rest_advance).min(63) << 4)
+            | ((rest_last_start - advance) << 10)
+    }
+
+    /// Skips a block's AC coefficients, from position 1 to the end of the block, with `hot`
+    /// holding the reader's bits after the DC coefficient, at least [`SKIPS_BEFORE_REFILL`] ×
+    /// [`SKIP_BITS`] of them; returns the bits after the block.
+    ///
+    /// The reader is refilled after those first lookups, then once per [`SKIPS_PER_REFILL`];
+    /// the rare coefficient that no entry covers is decoded on its own, between two refills.
+    #[inline(always)]
+    pub(super) fn skip_block(&self, table: &HuffmanTable, bits: &mut BitReader, hot: Hot) -> Hot {
+        let mut hot = hot;
+        let mut k = 1usize;
+        for _ in 0..SKIPS_BEFORE_REFILL {
+            if self.skip_step(table, bits, &mut hot, &mut k) {
+                return hot;
+            }
+        }
+        loop {
+            hot = bits.refill(hot);
+            for _ in 0..SKIPS_PER_REFILL {
+                if self.skip_step(table, bits, &mut hot, &mut k) {
+                    return hot;
+                }
+            }
+        }
+    }
+
+    /// One lookup of [`Self::skip_block`] at position `k`, with at least [`SKIP_BITS`] bits in
+    /// `hot`: returns whether the block ended.
+    #[inline(always)]
+    fn skip_step(
+        &self,
+        table: &HuffmanTable,
+        bits: &mut BitReader,
+        hot: &mut Hot,
+        k: &mut usize,
+    ) -> bool {
+        let entry = self.entries[hot.peek(SKIP_BITS) as usize];
+        if *k <= usize::from(entry >> 10) {
+            hot.consume(u32::from(entry & 15));
+            *k += usize::from((entry >> 4) & 63);
+        } else {
+            *hot = bits.refill(*hot);
+            *k += table.skip_one(hot);
+            *hot = bits.refill(*hot);
+        }
+        *k >= 64
     }
 }

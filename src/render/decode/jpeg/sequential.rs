@@ -3,7 +3,7 @@
 
 use super::error::{DecodeError, Result};
 use super::headers::{Scan, Tables, ZIGZAG};
-use super::huffman::{BitReader, Hot, HuffmanTable};
+use super::huffman::{BitReader, Hot, HuffmanTable, SkipTable};
 use super::idct::{self, dequantise, write_block};
 use super::layout::{Component, Geometry, NONE};
 use super::restart::{parallel_restarts, UnitCursor};
@@ -21,8 +21,8 @@ pub(super) struct ScanComponent<'t> {
     pub(super) n: usize,
     /// Which zigzag positions the reduced block reads ([`NONE`] for the others).
     pub(super) slots: &'static [u8; 64],
-    /// The last zigzag position the reduced block reads.
-    pub(super) kmax: usize,
+    /// The AC table's skip table, when the reduced block reads no AC coefficient.
+    pub(super) skip: Option<&'t SkipTable>,
     /// Blocks per MCU horizontally (1 in a non-interleaved scan).
     pub(super) h: usize,
     /// Blocks per MCU vertically (1 in a non-interleaved scan).
@@ -44,13 +44,14 @@ pub(super) fn plan<'t>(
     let mut plan = Vec::with_capacity(scan.components.len());
     for &(index, dc, ac) in &scan.components {
         let component = &components[index];
+        let ac = tables.ac[ac].as_ref().ok_or_else(missing)?;
         plan.push(ScanComponent {
             dc: tables.dc[dc].as_ref().ok_or_else(missing)?,
-            ac: Some(tables.ac[ac].as_ref().ok_or_else(missing)?),
+            ac: Some(ac),
+            skip: (component.kmax() == 0).then(|| ac.skip_table()),
             quant: component.quant.unwrap_or([1; 64]),
             n: component.n,
             slots: component.slots(),
-            kmax: component.kmax(),
             h: if interleaved { component.h } else { 1 },
             v: if interleaved { component.v } else { 1 },
             stride: component.stride,
@@ -219,24 +220,15 @@ fn decode_block(
         return false;
     };
     let mut has_ac = false;
-    if component.kmax > 0 {
+    if let Some(skip) = component.skip {
+        hot = skip.skip_block(ac, bits, hot);
+    } else {
         hot = for_each_ac(bits, hot, ac, |k, value| {
             if value != 0 && component.slots[k] != NONE {
                 block[usize::from(ZIGZAG[k])] = dequantise(value, component.quant[k]);
                 has_ac = true;
             }
         });
-    } else {
-        // Only the lengths matter. A skip takes at most 32 bits (12 from its table), so one
-        // refill serves two unless a long code used many bits (a third measured no faster).
-        let mut k = 1usize;
-        while k < 64 {
-            hot = bits.refill(hot);
-            k += ac.skip_ac(&mut hot, k);
-            if k < 64 && hot.count >= 32 {
-                k += ac.skip_ac(&mut hot, k);
-            }
-        }
     }
     bits.set_hot(hot);
     has_ac
@@ -262,14 +254,14 @@ fn decode_block_direct<const LANES: usize>(
     acc
 }
 
-/// Decodes a block's DC difference into `pred`; returns the reader's bits.
+/// Decodes a block's DC difference into `pred`; returns the reader's bits, at least 40 of them.
 #[inline(always)]
 fn decode_dc(bits: &mut BitReader, component: &ScanComponent, pred: &mut i32) -> Hot {
     let mut hot = bits.refill(bits.hot());
-    let fast = component.dc.fast(&hot);
-    if fast.length1() != 0 {
-        hot.consume(fast.length1());
-        *pred = pred.wrapping_add(i32::from(fast.value1));
+    let (difference, length) = component.dc.dc_fast(&hot);
+    if length != 0 {
+        hot.consume(length);
+        *pred = pred.wrapping_add(difference);
         return hot;
     }
     let size = u32::from(component.dc.decode(&mut hot)).min(16);

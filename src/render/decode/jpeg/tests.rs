@@ -1198,3 +1198,81 @@ fn streamed_rows_are_the_whole_decode_bit_for_bit() {
         "only {streamed} decodes streamed"
     );
 }
+
+/// A random number generator for the table tests (xorshift64*), deterministic per seed.
+struct Xorshift(u64);
+
+impl Xorshift {
+    /// The next 64 random bits.
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A random number below `bound` (at least 1).
+    fn below(&mut self, bound: usize) -> usize {
+        (self.next() % bound as u64) as usize
+    }
+}
+
+/// A random AC Huffman table as DHT would give it: code counts per length that fit the code
+/// space (often leaving some of it unused, as corrupt data may reach) and distinct symbols.
+fn random_ac_table(random: &mut Xorshift) -> huffman::HuffmanTable {
+    let mut symbols: Vec<u8> = (0..=255).collect();
+    for i in (1..symbols.len()).rev() {
+        symbols.swap(i, random.below(i + 1));
+    }
+    let wanted = 1 + random.below(162);
+    let mut counts = [0u8; 16];
+    let (mut room, mut total) = (2usize, 0usize);
+    for count in &mut counts {
+        let most = room.min(wanted - total);
+        let chosen = if random.below(3) == 0 {
+            0
+        } else {
+            random.below(most + 1)
+        };
+        *count = chosen as u8;
+        total += chosen;
+        room = (room - chosen) * 2;
+    }
+    huffman::HuffmanTable::new(&counts, &symbols[..total], true).unwrap()
+}
+
+#[test]
+fn skipping_whole_blocks_matches_decoding_coefficient_by_coefficient() {
+    let mut random = Xorshift(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..60 {
+        let table = random_ac_table(&mut random);
+        // No 0xFF in the data, so that the bits consumed are the bytes read less the bits held.
+        let data: Vec<u8> = (0..64 * 1024)
+            .map(|_| (random.next() >> 56) as u8 % 0xFF)
+            .collect();
+        let start = random.below(16);
+        let mut skipped = huffman::BitReader::new(&data, start);
+        let mut decoded = huffman::BitReader::new(&data, start);
+        let consumed =
+            |reader: &huffman::BitReader| 8 * reader.position() - reader.hot().count as usize;
+        for block in 0..500 {
+            let held = skipped.refill(skipped.hot());
+            let hot = table.skip_table().skip_block(&table, &mut skipped, held);
+            skipped.set_hot(hot);
+            let mut k = 1;
+            while k < 64 {
+                let mut hot = decoded.refill(decoded.hot());
+                let symbol = table.decode(&mut hot);
+                let (run, size) = (usize::from(symbol >> 4), u32::from(symbol & 15));
+                hot.consume(size);
+                decoded.set_hot(hot);
+                k += match (run, size) {
+                    (15, 0) => 16,
+                    (_, 0) => 64,
+                    _ => run + 1,
+                };
+            }
+            assert_eq!(consumed(&skipped), consumed(&decoded), "block {block}");
+        }
+    }
+}
