@@ -246,9 +246,11 @@
 //!   resize buffers; a non-interlaced PNG, an uncompressed BMP and a strip TIFF stream, holding a
 //!   band of rows, the resampling filter's window of rows and a source-width × target-height
 //!   intermediate, never the whole picture; an RLE BMP holds one byte a pixel of palette indices,
-//!   then streams; other formats (interlaced PNG, tiled, JPEG-compressed, planar, CMYK, palette,
-//!   float or subsampled YCbCr TIFF, or one with strips over 1 MiB, GIF, WebP) and animation
-//!   frames at full size, about 12), the resized
+//!   then streams; a still lossless WebP streams too, holding besides the pixels a backward
+//!   reference can reach (about 4 MiB) and its transform data; a still lossy WebP shrunk by two
+//!   or more holds its YUV planes, 1.5 bytes a pixel; other formats (interlaced PNG, tiled,
+//!   JPEG-compressed, planar, CMYK, palette, float or subsampled YCbCr TIFF, or one with strips
+//!   over 1 MiB, GIF, other WebPs) and animation frames at full size, about 12), the resized
 //!   pixels and the encoded body; it waits while other renders hold the rest of the budget, and
 //!   one larger than the whole budget runs alone. A 22-megapixel JPEG to 1024 px reserves about
 //!   50 MiB, to 256 px about 4 MiB; a 22-megapixel RGBA PNG to 256 px about 11 MiB (as a GIF or
