@@ -158,7 +158,6 @@ fn decode_with(
                     .check_source_pixels(parsed.width as u64 * parsed.height as u64)
                     .map_err(DecodeError::Limit)?;
                 let (components, geometry) = layout(&parsed, n, chroma);
-                allocate(&parsed, &components, scratch);
                 frame = Some((parsed, components, geometry));
             }
             Marker::Sos => {
@@ -191,6 +190,11 @@ fn decode_with(
                         release(scratch, components.len());
                         return streamed.map(|_| Outcome::Streamed);
                     }
+                }
+                // Whole planes only for a decode that keeps them: a streamed scan holds a window
+                // of unit rows, so sizing them earlier would fault in pages it never touches.
+                if scans == 1 {
+                    allocate(frame, components, scratch);
                 }
                 let end = match (frame.progressive, frame.coding) {
                     (true, coding) => progressive_scan(
