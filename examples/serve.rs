@@ -31,13 +31,17 @@ use person_image::{ImageService, ImageServiceBuilder};
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// jemalloc's options, read at its start (the symbol is jemalloc's `malloc_conf` with the
-/// `_rjem_` prefix tikv-jemallocator builds it with): freed pages go back to the system at once
-/// (no decay) rather than after ten seconds, so RSS follows the live heap (cache + renders in
-/// progress) instead of its recent peaks; in `benches/soak.sh` this took the 64 MiB-cache readings
-/// from 129–157 MiB to 77–123 MiB. `_RJEM_MALLOC_CONF` in the environment still overrides it.
+/// `_rjem_` prefix tikv-jemallocator builds it with). One arena: a render allocates a few large
+/// buffers over milliseconds, so threads rarely meet on its lock, and the pages one thread frees
+/// serve the next render on any thread. Freed pages go back to the system after about 200 ms, not
+/// at once: under load the next render reuses them instead of faulting in fresh zeroed pages
+/// (returned at once, page faults took 10–30 % of the CPU of a render in `benches/peers.sh`'s
+/// cases), and once the load stops RSS falls back to the live heap (cache + renders in progress).
+/// `_RJEM_MALLOC_CONF` in the environment still overrides it.
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
-pub static malloc_conf: &[u8; 57] = b"background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0\0";
+pub static malloc_conf: &[u8; 69] =
+    b"background_thread:true,narenas:1,dirty_decay_ms:200,muzzy_decay_ms:0\0";
 
 /// Serve /api/v1/Person/{personId}/Image (and its info, the batch, and with --writable uploads
 /// and deletes) over a directory of photos.

@@ -107,17 +107,21 @@ impl<'a> RawStrips<'a> {
             .min(self.file.len());
         let input = &self.file[start..end];
         let base = out.len();
-        out.reserve(len);
         match self.compression {
             Compression::None => out.extend_from_slice(&input[..len.min(input.len())]),
+            // Sizes `out` itself, with the slack its block copies need.
             Compression::Lzw => tiff_lzw::decompress(input, out, len)?,
             Compression::Deflate => {
+                out.reserve(len);
                 // A stream cut short still gives what it decoded; the length check below decides.
                 let _ = flate2::read::ZlibDecoder::new(input)
                     .take(len as u64)
                     .read_to_end(out);
             }
-            Compression::PackBits => unpack_bits(input, out, len),
+            Compression::PackBits => {
+                out.reserve(len);
+                unpack_bits(input, out, len);
+            }
         }
         if out.len() - base < len {
             return Err(Error::decode(
