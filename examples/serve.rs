@@ -34,10 +34,10 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// `_rjem_` prefix tikv-jemallocator builds it with). One arena: a render allocates a few large
 /// buffers over milliseconds, so threads rarely meet on its lock, and the pages one thread frees
 /// serve the next render on any thread. Freed pages go back to the system after about 200 ms, not
-/// at once: under load the next render reuses them instead of faulting in fresh zeroed pages
-/// (returned at once, page faults took 10–30 % of the CPU of a render in `benches/peers.sh`'s
-/// cases), and once the load stops RSS falls back to the live heap (cache + renders in progress).
-/// `_RJEM_MALLOC_CONF` in the environment still overrides it.
+/// at once: under load the next render reuses them instead of faulting in fresh zeroed pages, and
+/// once the load stops RSS falls back to the live heap (cache + renders in progress). The README's
+/// "Reliability" section has the measurements of both settings. `_RJEM_MALLOC_CONF` in the
+/// environment still overrides it.
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
 pub static malloc_conf: &[u8; 69] =
