@@ -7,6 +7,7 @@
 //! colour), `resize` (SIMD Lanczos3), orientation, and `encode`; `placeholder` draws the
 //! "no photo" artwork and `caption` its localized text.
 
+mod box_shrink;
 mod caption;
 mod crop;
 mod decode;

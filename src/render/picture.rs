@@ -20,6 +20,26 @@ impl Pixels {
             Pixels::Rgba(image) => image.dimensions(),
         }
     }
+
+    /// Samples a pixel: 1 grey, 2 grey and alpha, 3 RGB, 4 RGBA.
+    pub(crate) fn channels(&self) -> usize {
+        match self {
+            Pixels::Gray(_) => 1,
+            Pixels::GrayAlpha(_) => 2,
+            Pixels::Rgb(_) => 3,
+            Pixels::Rgba(_) => 4,
+        }
+    }
+
+    /// The samples, row after row, tightly packed.
+    pub(crate) fn into_raw(self) -> Vec<u8> {
+        match self {
+            Pixels::Gray(image) => image.into_raw(),
+            Pixels::GrayAlpha(image) => image.into_raw(),
+            Pixels::Rgb(image) => image.into_raw(),
+            Pixels::Rgba(image) => image.into_raw(),
+        }
+    }
 }
 
 /// A full-canvas frame of an animation (or the only frame of a still image).

@@ -8,6 +8,11 @@
 //! output row whose rows are all in (into an intermediate of source width × target height), and
 //! the horizontal pass runs once at the end. Memory follows the output and the filter's window,
 //! not the source.
+//!
+//! A side that shrinks by four or more first goes through an integer box ([`super::box_shrink`]),
+//! and Lanczos3 does the remaining factor of two to four, as libvips does. Whole pictures and
+//! YUV planes take that shrink through [`Bands`] too, so every path gives the same pixels; a crop
+//! of a whole picture keeps Lanczos3 alone.
 
 use std::cell::RefCell;
 
@@ -16,6 +21,7 @@ use fast_image_resize::{FilterType, MulDiv, PixelType, ResizeAlg, ResizeOptions,
 use fast_image_resize::{IntoImageView, IntoImageViewMut};
 use image::{ImageBuffer, Pixel};
 
+use super::box_shrink::{self, BoxShrink};
 use super::crop::{Region, Target};
 use super::picture::Pixels;
 use crate::{Error, Result};
@@ -69,6 +75,15 @@ pub(super) fn resize_extent(
     let whole = extent == (f64::from(width), f64::from(height));
     if whole && target.is_identity((width, height)) {
         return Ok(pixels);
+    }
+    if target.crop.is_none() && box_shrink::block((width, height), target.size) != (1, 1) {
+        // A shrink large enough for the box goes through the same passes as a streamed one, the
+        // whole picture as one band: both paths give the same pixels.
+        let channels = pixels.channels();
+        let mut raw = pixels.into_raw();
+        let mut bands = Bands::with_extent((width, height), extent, target.size, channels)?;
+        bands.push(&mut raw)?;
+        return bands.finish_pixels();
     }
     let region = match target.crop {
         Some(crop) => crop.on(extent),
@@ -163,6 +178,21 @@ pub(super) fn resize_planes<const N: usize>(
             plane.extent.0.clamp(1.0, f64::from(plane.size.0)),
             plane.extent.1.clamp(1.0, f64::from(plane.size.1)),
         );
+        // The samples that show the picture, without the decoder's padding.
+        let shown = (extent.0.ceil() as u32, extent.1.ceil() as u32);
+        if target.crop.is_none() && box_shrink::block(shown, (width, height)) != (1, 1) {
+            // The box takes part: the same passes as every other source (see `resize_extent`).
+            let mut bands = Bands::with_extent(shown, extent, (width, height), 1)?;
+            for row in plane
+                .samples
+                .chunks_exact(plane.size.0.max(1) as usize)
+                .take(shown.1 as usize)
+            {
+                bands.push_premultiplied(&row[..shown.0 as usize])?;
+            }
+            *out = bands.finish()?;
+            continue;
+        }
         let region = match target.crop {
             Some(crop) => crop.on(extent),
             None => Region::from_extent(extent),
@@ -251,6 +281,13 @@ fn pixel_type(channels: usize) -> Result<PixelType> {
 /// channel is alpha when `channels` is 2 or 4; it is premultiplied band by band and divided out of
 /// the result.
 pub(super) struct Bands {
+    /// The size of the picture pushed, and its rows pushed so far.
+    input: (u32, u32),
+    input_rows: u32,
+    /// The box pre-shrink the pushed rows go through first, when a side shrinks by four or more
+    /// ([`box_shrink`]); the window and the passes below then work on the shrunk picture.
+    shrink: Option<BoxShrink>,
+    /// The size of the picture the Lanczos passes resample: the input's, or the shrunk one's.
     source: (u32, u32),
     target: (u32, u32),
     channels: usize,
@@ -292,11 +329,22 @@ impl Bands {
         target: (u32, u32),
         channels: usize,
     ) -> Result<Self> {
+        let input = source;
         let target = (target.0.max(1), target.1.max(1).min(source.1));
         let extent = (
             extent.0.clamp(1.0, f64::from(source.0.max(1))),
             extent.1.clamp(1.0, f64::from(source.1.max(1))),
         );
+        let block = box_shrink::block(source, target);
+        let (shrink, source, extent) = if block == (1, 1) {
+            (None, source, extent)
+        } else {
+            (
+                Some(BoxShrink::new(source.0, block, channels)?),
+                box_shrink::shrunk_size(source, block),
+                (extent.0 / f64::from(block.0), extent.1 / f64::from(block.1)),
+            )
+        };
         let pixel_type = pixel_type(channels)?;
         let scale = extent.1 / f64::from(target.1);
         let reach = 3.0 * scale.max(1.0);
@@ -309,12 +357,15 @@ impl Bands {
         let window = vec![0u8; buffer_len(source.0, window_capacity, channels)?];
         let columns = vec![0u8; buffer_len(source.0, target.1, channels)?];
         Ok(Bands {
+            input,
+            input_rows: 0,
+            shrink,
             source,
             target,
             channels,
             pixel_type,
             // Like `resize`: a picture that keeps its size keeps its samples, even under alpha 0.
-            alpha: matches!(channels, 2 | 4) && source != target,
+            alpha: matches!(channels, 2 | 4) && input != target,
             extent,
             scale,
             reach,
@@ -342,8 +393,16 @@ impl Bands {
     /// The bytes [`Bands::new`] and the passes allocate for these sizes: the window, the
     /// intermediate and the result.
     pub(super) fn bytes(source: (u32, u32), target: (u32, u32), channels: usize) -> u64 {
+        let target = (target.0.max(1), target.1.max(1).min(source.1));
+        let block = box_shrink::block(source, target);
+        let shrink = if block == (1, 1) {
+            0
+        } else {
+            box_shrink::bytes(source.0, block, channels)
+        };
+        let source = box_shrink::shrunk_size(source, block);
         let channels = channels as u64;
-        let target_height = target.1.max(1).min(source.1);
+        let target_height = target.1;
         let window = u64::from(source.0) * u64::from(Self::window_rows(source.1, target_height));
         let columns = u64::from(source.0) * u64::from(target_height);
         let result = u64::from(target.0) * u64::from(target_height);
@@ -351,6 +410,7 @@ impl Bands {
             .saturating_add(columns)
             .saturating_add(result)
             .saturating_mul(channels)
+            .saturating_add(shrink)
     }
 
     /// The source rows output row `row`'s filter reads, one more either side against rounding.
@@ -364,27 +424,50 @@ impl Bands {
     /// Takes the next whole rows of the source, `band` (tightly packed, a multiple of the row
     /// length); premultiplies them in place when there is alpha.
     pub(super) fn push(&mut self, band: &mut [u8]) -> Result<()> {
-        let row_len = self.source.0 as usize * self.channels;
+        if self.alpha {
+            let row_len = self.input.0 as usize * self.channels;
+            let rows = u32::try_from(band.len() / row_len.max(1))
+                .map_err(|_| Error::internal("resizing", "more rows than the source has"))?;
+            if rows > 0 {
+                let band = &mut band[..rows as usize * row_len];
+                let mut src = Image::from_slice_u8(self.input.0, rows, band, self.pixel_type)
+                    .map_err(internal)?;
+                self.mul_div
+                    .multiply_alpha_inplace(&mut src)
+                    .map_err(internal)?;
+            }
+        }
+        self.push_premultiplied(band)
+    }
+
+    /// [`Bands::push`] for rows that need no premultiplying: their alpha already multiplied
+    /// in, or no alpha channel at all.
+    pub(super) fn push_premultiplied(&mut self, band: &[u8]) -> Result<()> {
+        let row_len = self.input.0 as usize * self.channels;
         if row_len == 0 || !band.len().is_multiple_of(row_len) {
             return Err(Error::internal("resizing", "a band of partial rows"));
         }
-        let rows = u32::try_from(band.len() / row_len)
-            .ok()
-            .filter(|rows| {
-                self.rows_in
-                    .checked_add(*rows)
-                    .is_some_and(|end| end <= self.source.1)
-            })
-            .ok_or_else(|| Error::internal("resizing", "more rows than the source has"))?;
-        if rows == 0 {
-            return Ok(());
+        let rows = rows_of(band, row_len);
+        if self.input_rows.saturating_add(rows) > self.input.1 {
+            return Err(Error::internal("resizing", "more rows than the source has"));
         }
-        if self.alpha {
-            let mut src = Image::from_slice_u8(self.source.0, rows, band, self.pixel_type)
-                .map_err(internal)?;
-            self.mul_div
-                .multiply_alpha_inplace(&mut src)
-                .map_err(internal)?;
+        self.input_rows += rows;
+        match self.shrink.take() {
+            Some(mut shrink) => {
+                let pushed = shrink.push(band, |row| self.take(row));
+                self.shrink = Some(shrink);
+                pushed
+            }
+            None => self.take(band),
+        }
+    }
+
+    /// Takes the next whole rows of the picture the passes resample (premultiplied, shrunk).
+    fn take(&mut self, band: &[u8]) -> Result<()> {
+        let row_len = self.source.0 as usize * self.channels;
+        let rows = rows_of(band, row_len);
+        if self.rows_in.saturating_add(rows) > self.source.1 {
+            return Err(Error::internal("resizing", "more rows than the source has"));
         }
         if self.window_capacity == 0 {
             // The height stays: the rows are the intermediate's.
@@ -394,7 +477,7 @@ impl Bands {
             self.rows_out = self.rows_in;
             return Ok(());
         }
-        let mut band = &band[..];
+        let mut band = band;
         while !band.is_empty() {
             let held = self.rows_in - self.window_start;
             let take = (self.window_capacity - held).min(rows_of(band, row_len));
@@ -465,11 +548,20 @@ impl Bands {
     /// Runs the rest of the vertical pass and the horizontal pass once every source row is in;
     /// returns the `target`-sized pixels, tightly packed.
     pub(super) fn finish(mut self) -> Result<Vec<u8>> {
-        if self.rows_in != self.source.1 {
+        if self.input_rows != self.input.1 {
             return Err(Error::decode(format!(
                 "the image data ends after {} of {} rows",
-                self.rows_in, self.source.1
+                self.input_rows, self.input.1
             )));
+        }
+        if let Some(mut shrink) = self.shrink.take() {
+            shrink.finish(|row| self.take(row))?;
+        }
+        if self.rows_in != self.source.1 {
+            return Err(Error::internal(
+                "resizing",
+                "the shrunk rows do not fill the picture",
+            ));
         }
         if self.rows_out < self.target.1 {
             self.flush()?;
@@ -609,6 +701,52 @@ mod tests {
         };
         assert_eq!(left.dimensions(), (20, 20));
         assert!(left.pixels().all(|pixel| pixel[0] < 5), "{left:?}");
+    }
+
+    /// The lowest PSNR between a shrink by four or more with the box ahead of Lanczos3 and
+    /// Lanczos3 alone, on a corpus photo and the RGBA bench photo (measured: 44.8 dB for an 18 px
+    /// wide thumbnail, 46 dB and up from 40 px).
+    const BOX_AGAINST_LANCZOS_FLOOR: f64 = 42.0;
+
+    #[test]
+    fn the_box_ahead_of_lanczos_stays_close_to_lanczos_alone() {
+        use crate::test_common::corpus::{bench_bytes, corpus_bytes};
+        use crate::test_common::pixels::{psnr, visible};
+        let photo = image::load_from_memory(&corpus_bytes("jpeg/exif_orientation_1.jpg"))
+            .expect("a corpus photo");
+        let alpha = image::load_from_memory(&bench_bytes("alpha-3mp.png")).expect("a bench PNG");
+        let mut lowest = f64::INFINITY;
+        for source in [Pixels::Rgb(photo.to_rgb8()), Pixels::Rgba(alpha.to_rgba8())] {
+            let (width, height) = source.dimensions();
+            for divisor in [4, 7, 12, 30, 64] {
+                let size = (width / divisor, height / divisor);
+                assert_ne!(box_shrink::block((width, height), size), (1, 1));
+                let region = Region::from_extent((f64::from(width), f64::from(height)));
+                let (boxed, alone) = match &source {
+                    Pixels::Rgb(image) => (
+                        resize(source.clone(), size).unwrap().into_raw(),
+                        resize_buffer(image, region, size, PixelType::U8x3)
+                            .unwrap()
+                            .into_raw(),
+                    ),
+                    Pixels::Rgba(image) => (
+                        resize(source.clone(), size).unwrap().into_raw(),
+                        resize_buffer(image, region, size, PixelType::U8x4)
+                            .unwrap()
+                            .into_raw(),
+                    ),
+                    _ => unreachable!("RGB and RGBA sources only"),
+                };
+                let channels = source.channels();
+                let psnr = psnr(&visible(&boxed, channels), &visible(&alone, channels));
+                assert!(
+                    psnr >= BOX_AGAINST_LANCZOS_FLOOR,
+                    "{width}x{height} to {size:?}: {psnr:.1} dB"
+                );
+                lowest = lowest.min(psnr);
+            }
+        }
+        println!("box ahead of Lanczos3: at least {lowest:.1} dB against Lanczos3 alone");
     }
 
     #[test]

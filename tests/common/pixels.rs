@@ -25,3 +25,21 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
     let mse = squared / a.len().max(1) as f64;
     10.0 * (255.0f64.powi(2) / mse.max(1e-9)).log10()
 }
+
+/// `samples` as they show: colour premultiplied by alpha (rounded), alpha kept. The colour under
+/// alpha 0 is invisible and what the division by a small alpha makes of it is noise.
+pub fn visible(samples: &[u8], channels: usize) -> Vec<u8> {
+    if channels % 2 == 1 {
+        return samples.to_vec();
+    }
+    samples
+        .chunks_exact(channels)
+        .flat_map(|pixel| {
+            let alpha = u32::from(pixel[channels - 1]);
+            let colour = pixel[..channels - 1]
+                .iter()
+                .map(move |&sample| ((u32::from(sample) * alpha + 127) / 255) as u8);
+            colour.chain(std::iter::once(alpha as u8))
+        })
+        .collect()
+}

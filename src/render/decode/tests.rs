@@ -5,6 +5,7 @@ use crate::render::picture::Pixels;
 use image::RgbImage;
 
 use crate::test_common::corpus::{bench_bytes, corpus_bytes as read, corpus_dir};
+use crate::test_common::pixels::visible;
 
 /// `(path, width, height)` of every file the manifest gives a size for; `None` sizes for `NA`.
 fn manifest() -> Vec<(String, Option<(u32, u32)>)> {
@@ -411,24 +412,6 @@ fn samples(picture: &Picture) -> (&[u8], usize) {
         Pixels::Rgb(image) => (image.as_raw(), 3),
         Pixels::Rgba(image) => (image.as_raw(), 4),
     }
-}
-
-/// `samples` as they show: colour premultiplied by alpha (rounded), alpha kept. The colour under
-/// alpha 0 is invisible and what the division by a small alpha makes of it is noise.
-fn visible(samples: &[u8], channels: usize) -> Vec<u8> {
-    if channels % 2 == 1 {
-        return samples.to_vec();
-    }
-    samples
-        .chunks_exact(channels)
-        .flat_map(|pixel| {
-            let alpha = u32::from(pixel[channels - 1]);
-            let colour = pixel[..channels - 1]
-                .iter()
-                .map(move |&sample| ((u32::from(sample) * alpha + 127) / 255) as u8);
-            colour.chain(std::iter::once(alpha as u8))
-        })
-        .collect()
 }
 
 /// The lowest PSNR between the streaming and the whole-picture path over the corpus PNGs and the
