@@ -22,9 +22,14 @@ const TABLE_SIZE: usize = 4096;
 /// A code that names no entry yet is an error of the file.
 pub(super) fn decompress(input: &[u8], out: &mut Vec<u8>, max_len: usize) -> Result<()> {
     let base = out.len();
-    // The output is written in place: room for `max_len` bytes and a block copy's overrun, cut
-    // to what was written at the end.
-    out.resize(base.saturating_add(max_len).saturating_add(SHORT), 0);
+    // The output is written in place: room for `max_len` bytes and a block copy's overrun, then
+    // the 256 literals (and a block's reach past the last), all cut to what was written at the
+    // end.
+    let literals = max_len.saturating_add(SHORT);
+    out.resize(base.saturating_add(literals).saturating_add(256 + SHORT), 0);
+    for (slot, byte) in out[base + literals..].iter_mut().zip(0..=u8::MAX) {
+        *slot = byte;
+    }
     match decompress_into(input, &mut out[base..], max_len) {
         Ok(written) => {
             out.truncate(base + written);
@@ -43,81 +48,115 @@ const SHORT: usize = 16;
 /// The most blocks a string is copied in; a longer one is one `memmove`.
 const BLOCKS: usize = 4;
 
-/// Decompresses `input` into `buffer` (`max_len` bytes and [`SHORT`] of slack): the bytes
-/// written, or those and the error that stopped it.
+/// The string table: where each entry's first occurrence starts in the buffer and how long it is.
+/// The literals are entries too, pointing into the 256 bytes after the output's room, so every
+/// code but the clear and end codes (length 0) is one copy.
+struct Table {
+    starts: [u32; TABLE_SIZE],
+    lengths: [u16; TABLE_SIZE],
+}
+
+impl Table {
+    fn new(literals: u32) -> Table {
+        let mut table = Table {
+            starts: [0; TABLE_SIZE],
+            lengths: [0; TABLE_SIZE],
+        };
+        for byte in 0..256 {
+            table.starts[byte] = literals + byte as u32;
+            table.lengths[byte] = 1;
+        }
+        table
+    }
+}
+
+/// Decompresses `input` into `buffer` (`max_len` bytes, [`SHORT`] of slack, then the 256
+/// literals and [`SHORT`] more): the bytes written, or those and the error that stopped it.
 fn decompress_into(
     input: &[u8],
     buffer: &mut [u8],
     max_len: usize,
 ) -> std::result::Result<usize, (usize, Error)> {
     let undefined = || Error::decode("TIFF LZW data names an undefined code");
-    // (start, length) of each entry in the output; literals are filled in as they are first
-    // written.
-    let mut starts = vec![0usize; TABLE_SIZE];
-    let mut lengths = vec![0u16; TABLE_SIZE];
-    let mut next = FIRST_FREE;
-    let mut width = 9u32;
-    // The previous code's string: its start in the output and its length.
-    let mut previous: Option<(usize, usize)> = None;
+    let limit = max_len + SHORT;
+    let Ok(literals) = u32::try_from(limit) else {
+        return Err((0, Error::decode("a TIFF LZW strip over 4 GB")));
+    };
+    let mut table = Table::new(literals);
     let mut bits = Bits::new(input);
     let mut end = 0usize;
-    while end < max_len {
-        let Some(code) = bits.read(width) else { break };
-        if code == CLEAR {
-            next = FIRST_FREE;
-            width = 9;
-            previous = None;
-            continue;
-        }
-        if code == END {
-            break;
-        }
-        let code = usize::from(code);
-        let start = end;
-        let room = max_len - start;
-        if code < 256 {
-            buffer[start] = code as u8;
-            end += 1;
-        } else if code < next && lengths[code] > 0 {
-            let (from, length) = (starts[code], usize::from(lengths[code]));
-            copy_string(buffer, from, length, start);
-            end += length.min(room);
-        } else if code == next {
-            // The string not yet in the table: the previous string and its own first byte.
-            let Some((from, length)) = previous else {
-                return Err((end, undefined()));
+    'table: loop {
+        // A fresh table: the first code is a literal (or clears again, or ends).
+        let mut next = FIRST_FREE;
+        let mut width = 9u32;
+        let mut previous = loop {
+            if end >= max_len {
+                return Ok(end);
+            }
+            let Some(code) = bits.read(width) else {
+                return Ok(end);
             };
-            copy_string(buffer, from, length, start);
-            buffer[start + length.min(room)] = buffer[from];
-            end += (length + 1).min(room);
-        } else {
-            return Err((end, undefined()));
-        }
-        if let Some((from, previous_length)) = previous {
+            match code {
+                CLEAR => continue,
+                END => return Ok(end),
+                literal if literal < 256 => {
+                    buffer[end] = literal as u8;
+                    end += 1;
+                    break (end - 1, 1usize);
+                }
+                _ => return Err((end, undefined())),
+            }
+        };
+        while end < max_len {
+            let Some(code) = bits.read(width) else {
+                return Ok(end);
+            };
+            let code = usize::from(code) & (TABLE_SIZE - 1);
+            let start = end;
+            let room = max_len - start;
+            let length = usize::from(table.lengths[code]);
+            if code < next && length > 0 {
+                let from = table.starts[code] as usize;
+                copy_string(buffer, from, length, start, limit);
+                end += length.min(room);
+            } else if code == usize::from(CLEAR) {
+                continue 'table;
+            } else if code == usize::from(END) {
+                return Ok(end);
+            } else if code == next {
+                // The string not yet in the table: the previous string and its own first byte.
+                let (from, length) = previous;
+                copy_string(buffer, from, length, start, limit);
+                buffer[start + length.min(room)] = buffer[from];
+                end += (length + 1).min(room);
+            } else {
+                return Err((end, undefined()));
+            }
             if next < TABLE_SIZE {
                 // The previous string followed by this one's first byte, which the output holds
                 // right after the previous string.
-                starts[next] = from;
-                lengths[next] = (previous_length + 1) as u16;
+                table.starts[next] = previous.0 as u32;
+                table.lengths[next] = (previous.1 + 1) as u16;
                 next += 1;
                 if next + 1 >= 1 << width && width < 12 {
                     width += 1;
                 }
             }
+            previous = (start, end - start);
         }
-        previous = Some((start, end - start));
+        return Ok(end);
     }
-    Ok(end)
 }
 
-/// Copies the `length` bytes at `from` (all before `to`) to `to`, clipped to `buffer`. A string
-/// of up to [`BLOCKS`] blocks goes as whole [`SHORT`]-byte blocks (plain loads and stores, no
-/// call), the last one's tail landing in bytes not yet written; a block may read bytes this copy
-/// wrote, but only past the string's own `length`, whose bytes all lie before `to`.
+/// Copies the `length` bytes at `from` (all before `to`, or among the literals past `limit`) to
+/// `to`, clipped to `limit`. A string of up to [`BLOCKS`] blocks goes as whole [`SHORT`]-byte
+/// blocks (plain loads and stores, no call), the last one's tail landing in bytes not yet
+/// written; a block may read bytes this copy wrote, but only past the string's own `length`,
+/// whose bytes all lie before `to`.
 #[inline(always)]
-fn copy_string(buffer: &mut [u8], from: usize, length: usize, to: usize) {
+fn copy_string(buffer: &mut [u8], from: usize, length: usize, to: usize, limit: usize) {
     let blocks = length.div_ceil(SHORT);
-    if blocks <= BLOCKS && to + blocks * SHORT <= buffer.len() {
+    if blocks <= BLOCKS && to + blocks * SHORT <= limit {
         for block in 0..blocks {
             let at = block * SHORT;
             let mut bytes = [0u8; SHORT];
@@ -125,7 +164,7 @@ fn copy_string(buffer: &mut [u8], from: usize, length: usize, to: usize) {
             buffer[to + at..to + at + SHORT].copy_from_slice(&bytes);
         }
     } else {
-        let length = length.min(buffer.len() - to);
+        let length = length.min(limit - to);
         buffer.copy_within(from..from + length, to);
     }
 }
