@@ -4,8 +4,9 @@
 //! [`render`] is the one entry point. Inside, a request flows through one stage per module:
 //! negotiation (`negotiate`) and the plan (`plan`: passthrough, conversion or placeholder,
 //! decided from the header alone), then `decode` (header probe with limits, shrink-on-load,
-//! colour), `resize` (SIMD Lanczos3), orientation, and `encode`; `placeholder` draws the
-//! "no photo" artwork and `caption` its localized text.
+//! colour), `resize` (SIMD Lanczos3, after an integer box for large shrinks: `box_shrink`),
+//! orientation, and `encode`; `placeholder` draws the "no photo" artwork and `caption` its
+//! localized text.
 
 mod box_shrink;
 mod caption;
