@@ -11,8 +11,10 @@
 //!
 //! A side that shrinks by four or more first goes through an integer box ([`super::box_shrink`]),
 //! and Lanczos3 does the remaining factor of two to four, as libvips does. Whole pictures and
-//! YUV planes take that shrink through [`Bands`] too, so every path gives the same pixels; a crop
-//! of a whole picture keeps Lanczos3 alone.
+//! YUV planes take that shrink through [`Bands`] too (a `fit=cover` crop as a streaming decoder
+//! keeps it: its rows and columns), so every path gives the same pixels. A crop of a picture
+//! decoded at another scale (a JPEG shrunk on load, lossy WebP's half-resolution chroma) falls on
+//! fractional pixels and keeps Lanczos3 alone.
 
 use std::cell::RefCell;
 
@@ -22,7 +24,7 @@ use fast_image_resize::{IntoImageView, IntoImageViewMut};
 use image::{ImageBuffer, Pixel};
 
 use super::box_shrink::{self, BoxShrink};
-use super::crop::{Region, Target};
+use super::crop::{Crop, Region, Target};
 use super::picture::Pixels;
 use crate::{Error, Result};
 
@@ -85,6 +87,13 @@ pub(super) fn resize_extent(
         bands.push(&mut raw)?;
         return bands.finish_pixels();
     }
+    if let Some(crop) = whole.then_some(target.crop).flatten().filter(|crop| {
+        crop.source == (width, height)
+            && box_shrink::block((crop.width, crop.height), target.size) != (1, 1)
+    }) {
+        let channels = pixels.channels();
+        return resize_crop_in_bands(&pixels.into_raw(), (width, height), channels, crop, target);
+    }
     let region = match target.crop {
         Some(crop) => crop.on(extent),
         None => Region::from_extent(extent),
@@ -100,10 +109,62 @@ pub(super) fn resize_extent(
     })
 }
 
+/// Resamples `crop` (in whole pixels of `raw`, a `size`-sized picture of `channels` 8-bit
+/// channels) to `target`'s size through [`Bands`], as a streaming decoder that keeps the crop's
+/// rows and columns does: a band of the crop's rows at a time is copied out of `raw` (which stays
+/// untouched) and premultiplied there, unless whole rows without alpha can be read in place.
+fn resize_crop_in_bands(
+    raw: &[u8],
+    size: (u32, u32),
+    channels: usize,
+    crop: Crop,
+    target: Target,
+) -> Result<Pixels> {
+    let row_len = size.0 as usize * channels;
+    let inside = crop
+        .left
+        .checked_add(crop.width)
+        .is_some_and(|r| r <= size.0)
+        && crop
+            .top
+            .checked_add(crop.height)
+            .is_some_and(|b| b <= size.1);
+    if !inside || raw.len() != row_len * size.1 as usize {
+        return Err(Error::internal(
+            "resizing",
+            "the crop box is not inside the picture",
+        ));
+    }
+    let mut bands = Bands::new((crop.width, crop.height), target.size, channels)?;
+    if !bands.alpha && crop.width == size.0 {
+        // Whole rows without alpha: nothing to copy.
+        let start = crop.top as usize * row_len;
+        bands.push_premultiplied(&raw[start..start + crop.height as usize * row_len])?;
+        return bands.finish_pixels();
+    }
+    let kept_row = crop.width as usize * channels;
+    let offset = crop.left as usize * channels;
+    let band_rows = band_len(kept_row, crop.height) / kept_row.max(1);
+    let mut band = Vec::with_capacity(band_rows * kept_row);
+    let rows = raw
+        .chunks_exact(row_len.max(1))
+        .skip(crop.top as usize)
+        .take(crop.height as usize);
+    for row in rows {
+        band.extend_from_slice(&row[offset..offset + kept_row]);
+        if band.len() >= band_rows * kept_row {
+            bands.push(&mut band)?;
+            band.clear();
+        }
+    }
+    bands.push(&mut band)?;
+    bands.finish_pixels()
+}
+
 /// Resamples `raw`, a whole `size`-sized picture of `channels` 8-bit channels (3 = RGB,
 /// 4 = RGBA) held in a buffer the caller keeps (a decoder's own), to exactly `target`'s size,
-/// showing its crop. Nothing the size of the source is allocated but, with alpha, the
-/// resampler's premultiplied copy.
+/// showing its crop. Nothing the size of the source is allocated but, with alpha where the box
+/// takes no part, the resampler's premultiplied copy.
 #[cfg(feature = "webp")]
 pub(super) fn resize_borrowed(
     raw: &[u8],
@@ -112,6 +173,18 @@ pub(super) fn resize_borrowed(
     target: impl Into<Target>,
 ) -> Result<Pixels> {
     let target: Target = target.into();
+    let whole = Crop {
+        source: size,
+        left: 0,
+        top: 0,
+        width: size.0,
+        height: size.1,
+    };
+    let crop = target.crop.unwrap_or(whole);
+    if crop.source == size && box_shrink::block((crop.width, crop.height), target.size) != (1, 1) {
+        // The same passes as an owned picture (see `resize_extent`).
+        return resize_crop_in_bands(raw, size, channels, crop, target);
+    }
     let region = match target.crop {
         Some(crop) => crop.on((f64::from(size.0), f64::from(size.1))),
         None => Region::from_extent((f64::from(size.0), f64::from(size.1))),
@@ -191,6 +264,18 @@ pub(super) fn resize_planes<const N: usize>(
                 bands.push_premultiplied(&row[..shown.0 as usize])?;
             }
             *out = bands.finish()?;
+            continue;
+        }
+        if let Some(crop) = target.crop.filter(|crop| {
+            crop.source == shown
+                && box_shrink::block((crop.width, crop.height), (width, height)) != (1, 1)
+        }) {
+            // A crop in whole samples of this plane (the full-resolution one): as above.
+            let on_plane = Crop {
+                source: plane.size,
+                ..crop
+            };
+            *out = resize_crop_in_bands(plane.samples, plane.size, 1, on_plane, target)?.into_raw();
             continue;
         }
         let region = match target.crop {
