@@ -475,8 +475,8 @@ impl Bands {
         ((14.0 * scale).ceil() as u32 + 4).min(source_height)
     }
 
-    /// The bytes [`Bands::new`] and the passes allocate for these sizes: the window, the
-    /// intermediate and the result.
+    /// The bytes [`Bands::new`] and the passes allocate for these sizes: the box's sums and row
+    /// (when it takes part), the window, the intermediate and the result.
     pub(super) fn bytes(source: (u32, u32), target: (u32, u32), channels: usize) -> u64 {
         let target = (target.0.max(1), target.1.max(1).min(source.1));
         let block = box_shrink::block(source, target);
