@@ -19,6 +19,20 @@ pub(crate) struct Crop {
 }
 
 impl Crop {
+    /// Whether the box holds at least one pixel and lies inside a picture of `size`.
+    pub(crate) fn lies_within(self, size: (u32, u32)) -> bool {
+        self.width > 0
+            && self.height > 0
+            && self
+                .left
+                .checked_add(self.width)
+                .is_some_and(|right| right <= size.0)
+            && self
+                .top
+                .checked_add(self.height)
+                .is_some_and(|bottom| bottom <= size.1)
+    }
+
     /// The same region on a picture whose top-left `extent` (in its pixels, possibly fractional)
     /// shows the whole source at another scale (a shrink-on-load decode).
     pub(crate) fn on(self, extent: (f64, f64)) -> Region {

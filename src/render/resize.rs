@@ -121,15 +121,7 @@ fn resize_crop_in_bands(
     target: Target,
 ) -> Result<Pixels> {
     let row_len = size.0 as usize * channels;
-    let inside = crop
-        .left
-        .checked_add(crop.width)
-        .is_some_and(|r| r <= size.0)
-        && crop
-            .top
-            .checked_add(crop.height)
-            .is_some_and(|b| b <= size.1);
-    if !inside || raw.len() != row_len * size.1 as usize {
+    if !crop.lies_within(size) || raw.len() != row_len * size.1 as usize {
         return Err(Error::internal(
             "resizing",
             "the crop box is not inside the picture",

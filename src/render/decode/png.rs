@@ -171,18 +171,7 @@ impl RowCrop {
     fn new(crop: Option<Crop>, source: (u32, u32), channels: usize) -> Result<Self> {
         let (left, top, width, height) = match crop {
             Some(crop) => {
-                let fits = crop.source == source
-                    && crop.width > 0
-                    && crop.height > 0
-                    && crop
-                        .left
-                        .checked_add(crop.width)
-                        .is_some_and(|r| r <= source.0)
-                    && crop
-                        .top
-                        .checked_add(crop.height)
-                        .is_some_and(|b| b <= source.1);
-                if !fits {
+                if crop.source != source || !crop.lies_within(source) {
                     return Err(Error::internal(
                         "decoding a PNG",
                         "the crop box is not inside the picture",
