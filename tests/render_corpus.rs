@@ -504,7 +504,6 @@ fn tiff_ycbcr_subsampled_damage_is_a_decode_error() {
 /// libwebp's scaled decode of the corpus WebP `path` to `size` (`dwebp -scale`, which resamples
 /// the Y, U and V planes and converts the result to RGB), as PNG: run live (and recorded) by the
 /// opt-in suite, read from `tests/reference/dwebp/` otherwise.
-#[cfg(not(feature = "webp"))]
 fn dwebp_scaled(path: &str, size: (u32, u32)) -> Reference {
     let variant = format!("scale-{}x{}", size.0, size.1);
     #[cfg(feature = "reference-tools")]
@@ -532,9 +531,7 @@ fn dwebp_scaled(path: &str, size: (u32, u32)) -> Reference {
 /// against `dwebp -scale`, the remaining difference is the filter (Lanczos3 against libwebp's
 /// area average). On saturated synthetic colours (`simple-rgb.webp`, green text on a red-blue
 /// ramp) converting before or after the resample differs by far more than that: the RGB path
-/// is 27 dB from libwebp's scaled decode there. (With the `webp` feature libwebp decodes every
-/// still WebP to RGB at full size, and renders take that path.)
-#[cfg(not(feature = "webp"))]
+/// is 27 dB from libwebp's scaled decode there. Both leave the loop filter out.
 #[test]
 fn lossy_webp_shrinks_like_libwebps_scaled_decode() {
     for (path, width, min_psnr) in [

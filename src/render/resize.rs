@@ -217,7 +217,6 @@ pub(super) fn resize_borrowed(
 /// fractional) shows the whole source, as a chroma plane at half resolution shows it in
 /// `⌈side / 2⌉` samples the last of which holds half a sample's worth.
 #[derive(Debug, Clone, Copy)]
-#[cfg_attr(feature = "webp", allow(dead_code))]
 pub(super) struct Plane<'a> {
     /// The samples, row after row.
     pub(super) samples: &'a [u8],
@@ -230,7 +229,6 @@ pub(super) struct Plane<'a> {
 /// Resamples each plane to exactly `target`'s size, showing its crop (measured on the whole
 /// source, so the same region on planes of any resolution): the planes of a YUV picture resized
 /// before the conversion to RGB, which then runs on the output's pixels only.
-#[cfg_attr(feature = "webp", allow(dead_code))]
 pub(super) fn resize_planes<const N: usize>(
     planes: [Plane<'_>; N],
     target: impl Into<Target>,

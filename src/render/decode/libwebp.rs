@@ -1,4 +1,6 @@
-//! Still WebP through libwebp (feature `webp`): lossy pictures, and lossless ones shown cropped
+//! Still WebP through libwebp (feature `webp`): lossy pictures the planes path
+//! ([`super::webp_lossy`]) does not take (alpha, an ICC profile, a shrink by less than two), and
+//! lossless ones shown cropped
 //! (uncropped they stream through [`super::webp_lossless`]), decoded by libwebp's SIMD decoder
 //! into its own buffer, converted to sRGB in place through their ICC profile,
 //! resampled straight from that buffer and oriented. The ICCP and EXIF chunks are read by

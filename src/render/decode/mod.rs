@@ -51,6 +51,7 @@ mod tiff_lzw;
 mod tiff_raw;
 mod tiff_strips;
 mod tiff_ycbcr;
+mod vp8;
 mod vp8l;
 mod webp_lossless;
 mod webp_lossy;
@@ -113,7 +114,6 @@ pub(crate) fn decode(
         size: (target.size.0.max(1), target.size.1.max(1)),
         ..target
     };
-    #[cfg(not(feature = "webp"))]
     let displayed = (info.width, info.height);
     match info.format {
         ImageFormat::Jpeg => jpeg::decode(bytes, target, limits),
@@ -125,8 +125,8 @@ pub(crate) fn decode(
         ImageFormat::WebP if info.streams && target.crop.is_none() => {
             webp_lossless::decode(bytes, info.has_alpha, target.size, limits)
         }
-        // libwebp (feature `webp`) decodes the whole picture faster than the planes path.
-        #[cfg(not(feature = "webp"))]
+        // Ahead of libwebp (feature `webp`) too: the planes path renders the 6 MP bench photo to
+        // 128 px in 40 ms, libwebp's full-size decode and resample in 66.
         ImageFormat::WebP if info.yuv_planes && webp_lossy::shrinks_by_two(displayed, target) => {
             webp_lossy::decode(bytes, target, limits)
         }
@@ -182,11 +182,10 @@ pub(crate) fn peak_bytes(
         ImageFormat::WebP if info.streams && target.crop.is_none() => {
             webp_lossless::peak_bytes((info.width, info.height), target.size)
         }
-        #[cfg(not(feature = "webp"))]
         ImageFormat::WebP
             if info.yuv_planes && webp_lossy::shrinks_by_two((info.width, info.height), target) =>
         {
-            webp_lossy::peak_bytes((info.width, info.height), target.size)
+            webp_lossy::peak_bytes((info.width, info.height), target)
         }
         #[cfg(feature = "webp")]
         ImageFormat::WebP if !info.animated => {

@@ -1054,10 +1054,11 @@ const LOSSY_WEBP_PHOTOS: [&str; 5] = [
 ];
 
 /// How close a render from the YUV planes comes to the RGB path's on photos (image-webp's
-/// decode: chroma upsampled to full size, converted to RGB, then resampled). Both read the same
-/// reconstructed planes; they differ in where the chroma is interpolated and the conversion
-/// rounds (measured: 41.8 dB and up).
-const YUV_PLANES_PSNR_FLOOR: f64 = 40.0;
+/// decode: loop filtered, chroma upsampled to full size, converted to RGB, then resampled). The
+/// planes path leaves the loop filter out, as libwebp's own scaled decode does, and differs in
+/// where the chroma is interpolated and the conversion rounds (measured: 40.0 dB on the 128 px
+/// hopper halved, where the filter's smoothing shows most; 47 dB and up on the photos).
+const YUV_PLANES_PSNR_FLOOR: f64 = 38.5;
 
 #[test]
 fn lossy_webps_render_from_their_yuv_planes_like_the_rgb_path() {
@@ -1163,21 +1164,25 @@ fn truncated_lossy_webps_are_decode_errors_from_the_yuv_planes() {
     }
 }
 
-// With the `webp` feature libwebp decodes every still WebP, and reserves for its RGB picture.
-#[cfg(not(feature = "webp"))]
 #[test]
-fn lossy_webp_reservation_follows_the_planes_not_an_rgb_copy() {
+fn lossy_webp_reservation_follows_the_streamed_rows_not_the_planes() {
     let limits = Limits::default();
     let info = probe(&read("other/webp_lossy_person.webp"), &limits).unwrap();
     let pixels = u64::from(info.width) * u64::from(info.height);
-    let reserved = peak_bytes(&info, (128, 192), false);
+    // A whole picture streams: two macroblock rows and the resamplers' windows.
+    let streamed = peak_bytes(&info, (128, 192), false);
     assert!(
-        reserved < pixels * 2 + (2 << 20),
-        "{reserved} bytes for {pixels} pixels"
+        streamed < pixels / 2,
+        "{streamed} bytes for {pixels} pixels"
     );
+    // A crop resamples the whole planes.
+    let crop = cover_targets((info.width, info.height))[0];
+    assert!(crop.crop.is_some());
+    let whole = peak_bytes(&info, crop, false);
+    assert!(whole > pixels * 3 / 2, "{whole} bytes for {pixels} pixels");
     assert!(
-        reserved > pixels * 3 / 2,
-        "{reserved} bytes for {pixels} pixels"
+        whole < pixels * 2 + (2 << 20),
+        "{whole} bytes for {pixels} pixels"
     );
 }
 

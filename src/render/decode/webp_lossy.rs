@@ -1,18 +1,15 @@
-//! Still lossy WebP without alpha or ICC profile, through its YUV 4:2:0 planes: `rusty_webp`
-//! decodes the VP8 picture to the planes it reconstructs (1.5 bytes a pixel, no chroma upsampling
-//! and no RGB conversion), each plane is resampled to the target (the chroma planes from their
-//! half resolution), and only the output's pixels are converted to RGB. A render holds the planes
-//! and the output ([`peak_bytes`]), not an RGB copy of the source.
+//! Still lossy WebP without alpha or ICC profile, through its YUV 4:2:0 planes: the crate's own
+//! VP8 decoder ([`super::vp8`]) hands over a macroblock row at a time (16 luma and 8 chroma
+//! lines, before any loop filter), each plane is resampled as the rows arrive (the chroma
+//! planes from their half resolution), and only the output's pixels are converted to RGB. A
+//! render of the whole picture holds two macroblock rows and the resamplers' windows
+//! ([`peak_bytes`]); a crop keeps the planes, 1.5 bytes a pixel, and resamples its region.
 //!
 //! Lossless (VP8L) pictures stream through [`super::webp_lossless`]. What neither path takes goes
 //! to `image` ([`super::still`]): alpha (an ALPH chunk), an ICC profile (the colour managed path converts RGB), animations, and
-//! renders that shrink the picture by less than two ([`shrinks_by_two`]). With the `webp`
-//! feature libwebp decodes every still WebP (the `libwebp` module): its SIMD decoder to RGB and
-//! the resample take less time than this path (6 MP to 128 px: 67 against 105 ms), though
-//! they hold the RGB picture.
-
-// With the `webp` feature only `takes` is used (by the probe), and the tests.
-#![cfg_attr(feature = "webp", allow(dead_code))]
+//! renders that shrink the picture by less than two ([`shrinks_by_two`]), which keep the loop
+//! filter. With the `webp` feature libwebp decodes those (the `libwebp` module), this path being
+//! faster than its full-size decode.
 
 use std::io::Cursor;
 
@@ -20,24 +17,13 @@ use image::codecs::webp::WebPDecoder;
 use image::metadata::Orientation;
 use image::{ImageDecoder, RgbImage};
 
-use super::{check_area, image_error, orientation, resize};
+use super::{check_area, image_error, orientation, resize, vp8};
 use crate::limits::Limits;
 use crate::render::crop::Target;
 use crate::render::picture::{Picture, Pixels};
+use crate::render::resize::Bands;
 use crate::render::webp_chunks::chunks;
 use crate::{Error, Result};
-
-/// The size a VP8 key frame declares (the 14-bit width and height after its start code), or
-/// `None` when `payload` is no key frame.
-fn key_frame_size(payload: &[u8]) -> Option<(u32, u32)> {
-    let header = payload.get(..10)?;
-    let key_frame = header[0] & 1 == 0;
-    if !key_frame || header[3..6] != [0x9d, 0x01, 0x2a] {
-        return None;
-    }
-    let side = |low: u8, high: u8| u32::from(u16::from_le_bytes([low, high]) & 0x3fff);
-    Some((side(header[6], header[7]), side(header[8], header[9])))
-}
 
 /// The size of the picture when `bytes` is a WebP this path takes: a still, lossy (one VP8
 /// chunk), with neither alpha nor an ICC profile. Reads chunk headers only.
@@ -48,7 +34,7 @@ pub(super) fn takes(bytes: &[u8]) -> Option<(u32, u32)> {
     let mut size = None;
     for chunk in chunks(bytes) {
         match chunk.kind {
-            b"VP8 " if size.is_none() => size = Some(key_frame_size(chunk.payload)?),
+            b"VP8 " if size.is_none() => size = Some(vp8::size(chunk.payload)?),
             // The extended header's flags: ICC profile 0x20, alpha 0x10, animation 0x02.
             b"VP8X" if chunk.payload.first()? & (0x20 | 0x10 | 0x02) != 0 => return None,
             b"VP8L" | b"ALPH" | b"ICCP" | b"ANIM" | b"ANMF" => return None,
@@ -69,15 +55,21 @@ pub(super) fn shrinks_by_two(source: (u32, u32), target: Target) -> bool {
         && u64::from(target.size.1) * 2 <= u64::from(shown.1)
 }
 
-/// The most memory [`decode`] holds for a `source`-sized picture, besides the output: the planes
-/// (padded to 16-pixel macroblocks), the decoder's rows and per-macroblock state, the resized
-/// planes and the resampler's intermediates (source height × target width each).
-pub(super) fn peak_bytes(source: (u32, u32), target: (u32, u32)) -> u64 {
-    let padded = |side: u32| u64::from(side.div_ceil(16) * 16);
-    let planes = padded(source.0) * padded(source.1) * 3 / 2;
-    let resampling = u64::from(source.1) * u64::from(target.0.max(1)) * 2;
-    let decoder = u64::from(source.0) * 64 + (1 << 20);
-    planes + resampling + decoder + u64::from(target.0) * u64::from(target.1) * 3
+/// The most memory [`decode`] holds for a `source`-sized picture, besides the output: the
+/// decoder's two macroblock rows and, for the resample, either each plane's [`Bands`] (a whole
+/// picture, the planes streamed) or the planes themselves and the resampler's intermediates
+/// (a crop).
+pub(super) fn peak_bytes(source: (u32, u32), target: Target) -> u64 {
+    let output = u64::from(target.size.0) * u64::from(target.size.1) * 3;
+    let resampling = if target.crop.is_none() {
+        let chroma = (source.0.div_ceil(2), source.1.div_ceil(2));
+        Bands::bytes(source, target.size, 1) + 2 * Bands::bytes(chroma, target.size, 1)
+    } else {
+        let padded = |side: u32| u64::from(side.div_ceil(16) * 16);
+        padded(source.0) * padded(source.1) * 3 / 2
+            + u64::from(source.1) * u64::from(target.size.0.max(1)) * 2
+    };
+    vp8::decode_bytes(source.0) + resampling + output
 }
 
 /// Decodes `bytes` (a WebP that [`takes`]) to an oriented sRGB picture of exactly `target`'s
@@ -91,28 +83,17 @@ pub(super) fn decode(bytes: &[u8], target: Target, limits: &Limits) -> Result<Pi
         .map_err(image_error)?
         .orientation()
         .unwrap_or(Orientation::NoTransforms);
-    let frame = rusty_webp::WebPDecoder::new(Cursor::new(bytes))
-        .and_then(|mut decoder| decoder.read_yuv420())
-        .map_err(Error::decode)?
-        .ok_or_else(|| Error::decode("the WebP is not the still lossy picture its chunks say"))?;
-    if (frame.width, frame.height) != size {
-        return Err(Error::decode(format!(
-            "the VP8 frame is {}x{}, its header says {}x{}",
-            frame.width, frame.height, size.0, size.1
-        )));
-    }
-    let (width, height) = (f64::from(size.0), f64::from(size.1));
-    let chroma = (width / 2.0, height / 2.0);
+    let payload = chunks(bytes)
+        .find(|chunk| chunk.kind == b"VP8 ")
+        .ok_or_else(|| Error::decode("the WebP has no VP8 chunk"))?
+        .payload;
+    let frame = vp8::open(payload)?;
     let stored = orientation::stored_target(target, orientation);
-    let [y, u, v] = resize::resize_planes(
-        [
-            plane(&frame.y, frame.y_stride, (width, height))?,
-            plane(&frame.u, frame.uv_stride, chroma)?,
-            plane(&frame.v, frame.uv_stride, chroma)?,
-        ],
-        stored,
-    )?;
-    drop(frame);
+    let [y, u, v] = if stored.crop.is_none() {
+        resize_streamed(frame, stored.size)?
+    } else {
+        resize_whole(frame, stored)?
+    };
     let (out_width, out_height) = (stored.size.0.max(1), stored.size.1.max(1));
     let rgb = RgbImage::from_raw(out_width, out_height, to_rgb(&y, &u, &v))
         .ok_or_else(|| Error::internal("decoding", "the resized planes have the wrong size"))?;
@@ -120,6 +101,57 @@ pub(super) fn decode(bytes: &[u8], target: Target, limits: &Limits) -> Result<Pi
         Pixels::Rgb(rgb),
         orientation,
     )))
+}
+
+/// Resamples each plane to `target` as the decoder hands over its macroblock rows: the
+/// picture is never held whole.
+fn resize_streamed(frame: vp8::Frame<'_>, target: (u32, u32)) -> Result<[Vec<u8>; 3]> {
+    let (width, height) = frame.size();
+    let chroma = (width.div_ceil(2), height.div_ceil(2));
+    // The chroma planes show the picture in `side / 2` samples, the last half a sample's worth.
+    let chroma_extent = (f64::from(width) / 2.0, f64::from(height) / 2.0);
+    let target = (target.0.max(1), target.1.max(1));
+    let mut luma = Bands::new((width, height), target, 1)?;
+    let mut blue = Bands::with_extent(chroma, chroma_extent, target, 1)?;
+    let mut red = Bands::with_extent(chroma, chroma_extent, target, 1)?;
+    frame.decode(|rows| {
+        for line in rows.y.chunks_exact(rows.y_stride).take(rows.luma_rows) {
+            luma.push_premultiplied(&line[..width as usize])?;
+        }
+        for (plane, bands) in [(rows.u, &mut blue), (rows.v, &mut red)] {
+            for line in plane.chunks_exact(rows.uv_stride).take(rows.chroma_rows) {
+                bands.push_premultiplied(&line[..chroma.0 as usize])?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok([luma.finish()?, blue.finish()?, red.finish()?])
+}
+
+/// Decodes the whole planes, then resamples `target`'s crop of each.
+fn resize_whole(frame: vp8::Frame<'_>, target: Target) -> Result<[Vec<u8>; 3]> {
+    let (width, height) = frame.size();
+    let (y_stride, uv_stride) = (
+        width.div_ceil(16) as usize * 16,
+        width.div_ceil(16) as usize * 8,
+    );
+    let (mut y, mut u, mut v) = (Vec::new(), Vec::new(), Vec::new());
+    frame.decode(|rows| {
+        y.extend_from_slice(&rows.y[..rows.luma_rows * rows.y_stride]);
+        u.extend_from_slice(&rows.u[..rows.chroma_rows * rows.uv_stride]);
+        v.extend_from_slice(&rows.v[..rows.chroma_rows * rows.uv_stride]);
+        Ok(())
+    })?;
+    let (width, height) = (f64::from(width), f64::from(height));
+    let chroma = (width / 2.0, height / 2.0);
+    resize::resize_planes(
+        [
+            plane(&y, y_stride, (width, height))?,
+            plane(&u, uv_stride, chroma)?,
+            plane(&v, uv_stride, chroma)?,
+        ],
+        target,
+    )
 }
 
 /// A decoder plane, `stride` samples a row, of which the top-left `extent` shows the picture.

@@ -1,0 +1,319 @@
+//! Lossy WebP (the VP8 key frame of RFC 6386), decoded a macroblock row at a time to its YUV
+//! 4:2:0 planes, without the loop filter.
+//!
+//! [`open`] reads the frame header; [`Frame::decode`] then reconstructs the macroblocks row by
+//! row (modes from the first partition, coefficients from the row's token partition,
+//! prediction plus inverse transform) and hands each row of 16 luma and 8 chroma lines to the
+//! caller, who resamples them. A decode holds two such rows, whatever the picture's height.
+//!
+//! The loop filter is left out: in a key frame it changes only the output, never what later
+//! macroblocks are predicted from, and a render that shrinks the picture averages away what it
+//! would smooth. libwebp leaves it out likewise when it decodes to a quarter of the area or less.
+//! The planes are then bit-exact with `dwebp -nofilter` (the tests check libwebp's test vectors
+//! and the corpus's lossy WebPs against its MD5s).
+//!
+//! Hostile streams: the size is read first and checked by the caller before anything is
+//! allocated; sizes in the header are checked against the data; a partition read past its end
+//! is an error, as in libwebp; coefficients are 16-bit and wrap, and the transforms work in
+//! wider integers, so no input overflows.
+
+mod bool_decoder;
+mod header;
+mod modes;
+mod predict;
+mod residuals;
+mod tables;
+#[cfg(test)]
+mod tests;
+mod transform;
+
+use header::FrameHeader;
+use modes::{Luma, ModeContext};
+use predict::{Edges, SubEdges};
+use residuals::{Coefficients, Contexts};
+
+use crate::{Error, Result};
+
+/// The size a VP8 key frame declares, from its first ten bytes; `None` when `payload` is no key
+/// frame.
+pub(super) fn size(payload: &[u8]) -> Option<(u32, u32)> {
+    header::size(payload)
+}
+
+/// A decode error for a broken VP8 stream.
+fn corrupt(what: &str) -> Error {
+    Error::decode(format!("corrupt lossy WebP: {what}"))
+}
+
+/// A key frame whose header is read.
+pub(super) struct Frame<'a> {
+    header: FrameHeader<'a>,
+}
+
+/// One macroblock row of the planes: `luma_rows` rows of `y` (`y_stride` samples each, the
+/// picture's width of them showing it) and `chroma_rows` rows of `u` and `v` (`uv_stride` each).
+pub(super) struct Rows<'a> {
+    pub(super) y: &'a [u8],
+    pub(super) u: &'a [u8],
+    pub(super) v: &'a [u8],
+    pub(super) y_stride: usize,
+    pub(super) uv_stride: usize,
+    pub(super) luma_rows: usize,
+    pub(super) chroma_rows: usize,
+}
+
+/// Reads the frame header of `payload`, a VP8 chunk's contents. Allocates nothing the size of
+/// the picture.
+pub(super) fn open(payload: &[u8]) -> Result<Frame<'_>> {
+    Ok(Frame {
+        header: header::parse(payload)?,
+    })
+}
+
+/// The bytes [`Frame::decode`] holds for a picture `width` pixels wide: two luma and chroma
+/// rows of macroblocks, and the contexts of a row.
+pub(super) fn decode_bytes(width: u32) -> u64 {
+    let padded = u64::from(width.div_ceil(16)) * 16;
+    padded * 16 * 3 / 2 * 2 + padded * 8
+}
+
+impl Frame<'_> {
+    /// The picture's width and height.
+    pub(super) fn size(&self) -> (u32, u32) {
+        (self.header.width, self.header.height)
+    }
+
+    /// Decodes the macroblocks row by row, handing each row's planes to `rows`.
+    pub(super) fn decode(mut self, mut rows: impl FnMut(Rows<'_>) -> Result<()>) -> Result<()> {
+        let header = &mut self.header;
+        let (mb_width, mb_height) = (header.mb_width, header.mb_height);
+        let y_stride = mb_width * 16;
+        let uv_stride = mb_width * 8;
+        let mut planes = RowPlanes {
+            y: vec![0; y_stride * 16],
+            u: vec![0; uv_stride * 8],
+            v: vec![0; uv_stride * 8],
+            above_y: vec![127; y_stride],
+            above_u: vec![127; uv_stride],
+            above_v: vec![127; uv_stride],
+            y_stride,
+            uv_stride,
+        };
+        let mut mode_context = ModeContext::new(mb_width);
+        let mut contexts = Contexts::new(mb_width);
+        let mut coefficients = Coefficients::new();
+        let partition_count = header.partitions.len();
+        for mb_y in 0..mb_height {
+            mode_context.start_row();
+            contexts.start_row();
+            let tokens = &mut header.partitions[mb_y % partition_count];
+            for mb_x in 0..mb_width {
+                let modes = mode_context.read(
+                    &mut header.modes,
+                    mb_x,
+                    header.segment_probs,
+                    header.skip_prob,
+                );
+                let has_y2 = matches!(modes.luma, Luma::Whole(_));
+                if modes.skip {
+                    contexts.skip(mb_x, has_y2, &mut coefficients);
+                } else {
+                    contexts.read(
+                        tokens,
+                        &header.coeff_probs,
+                        &header.quant[modes.segment],
+                        mb_x,
+                        has_y2,
+                        &mut coefficients,
+                    );
+                    if tokens.overran() {
+                        return Err(corrupt("a token partition ends early"));
+                    }
+                }
+                planes.reconstruct(mb_x, mb_y, &modes, &coefficients);
+            }
+            if header.modes.overran() {
+                return Err(corrupt("the first partition ends early"));
+            }
+            let height = header.height as usize;
+            let luma_rows = (height - mb_y * 16).min(16);
+            let chroma_rows = (height.div_ceil(2) - mb_y * 8).min(8);
+            rows(Rows {
+                y: &planes.y,
+                u: &planes.u,
+                v: &planes.v,
+                y_stride,
+                uv_stride,
+                luma_rows,
+                chroma_rows,
+            })?;
+            planes.finish_row();
+        }
+        Ok(())
+    }
+}
+
+/// The macroblock row being reconstructed, and the last pixel row of the one above.
+struct RowPlanes {
+    y: Vec<u8>,
+    u: Vec<u8>,
+    v: Vec<u8>,
+    above_y: Vec<u8>,
+    above_u: Vec<u8>,
+    above_v: Vec<u8>,
+    y_stride: usize,
+    uv_stride: usize,
+}
+
+impl RowPlanes {
+    /// Predicts the macroblock in column `mb_x` and adds its residual.
+    fn reconstruct(
+        &mut self,
+        mb_x: usize,
+        mb_y: usize,
+        modes: &modes::Modes,
+        coefficients: &Coefficients,
+    ) {
+        let stride = self.y_stride;
+        let x0 = mb_x * 16;
+        let edges = block_edges::<16>(&self.y, &self.above_y, stride, mb_x, mb_y);
+        match modes.luma {
+            Luma::Whole(mode) => {
+                predict::predict_block(mode, &edges, mb_y > 0, mb_x > 0, &mut self.y, x0, stride);
+                for (index, block) in coefficients.blocks[..16].iter().enumerate() {
+                    let offset = (index / 4) * 4 * stride + x0 + (index % 4) * 4;
+                    let ac = coefficients.ac & (1 << index) != 0;
+                    transform::add_inverse_dct(block, ac, &mut self.y, offset, stride);
+                }
+            }
+            Luma::Subblocks(sub_modes) => {
+                // The four pixels after the macroblock's row above, which every subblock of its
+                // right column reads as its own (RFC 6386 §12.3).
+                let above_right: [u8; 4] = if mb_y == 0 {
+                    [127; 4]
+                } else if x0 + 16 < stride {
+                    std::array::from_fn(|i| self.above_y[x0 + 16 + i])
+                } else {
+                    [self.above_y[x0 + 15]; 4]
+                };
+                for (index, &mode) in sub_modes.iter().enumerate() {
+                    let (row, column) = (index / 4, index % 4);
+                    let offset = row * 4 * stride + x0 + column * 4;
+                    let sub_edges =
+                        sub_edges(&self.y, stride, offset, &edges, above_right, row, column);
+                    let prediction = predict::predict_subblock(mode, &sub_edges);
+                    for (line, predicted) in prediction.iter().enumerate() {
+                        let start = offset + line * stride;
+                        self.y[start..start + 4].copy_from_slice(predicted);
+                    }
+                    let ac = coefficients.ac & (1 << index) != 0;
+                    transform::add_inverse_dct(
+                        &coefficients.blocks[index],
+                        ac,
+                        &mut self.y,
+                        offset,
+                        stride,
+                    );
+                }
+            }
+        }
+        let stride = self.uv_stride;
+        let x0 = mb_x * 8;
+        for (plane, above, first) in [
+            (&mut self.u, &self.above_u, 16),
+            (&mut self.v, &self.above_v, 20),
+        ] {
+            let edges = block_edges::<8>(plane, above, stride, mb_x, mb_y);
+            predict::predict_block(modes.chroma, &edges, mb_y > 0, mb_x > 0, plane, x0, stride);
+            for block in 0..4 {
+                let index = first + block;
+                let offset = (block / 2) * 4 * stride + x0 + (block % 2) * 4;
+                let ac = coefficients.ac & (1 << index) != 0;
+                transform::add_inverse_dct(&coefficients.blocks[index], ac, plane, offset, stride);
+            }
+        }
+    }
+
+    /// Keeps the last pixel row of each plane for the next macroblock row's predictions.
+    fn finish_row(&mut self) {
+        self.above_y
+            .copy_from_slice(&self.y[15 * self.y_stride..16 * self.y_stride]);
+        self.above_u
+            .copy_from_slice(&self.u[7 * self.uv_stride..8 * self.uv_stride]);
+        self.above_v
+            .copy_from_slice(&self.v[7 * self.uv_stride..8 * self.uv_stride]);
+    }
+}
+
+/// The edges of the `N`×`N` block of macroblock (`mb_x`, `mb_y`): the row above from `above`
+/// (127 above the picture), the column to the left from the row being built (129 left of the
+/// picture), the corner from whichever is inside the picture.
+fn block_edges<const N: usize>(
+    plane: &[u8],
+    above: &[u8],
+    stride: usize,
+    mb_x: usize,
+    mb_y: usize,
+) -> Edges<N> {
+    let x0 = mb_x * N;
+    let (corner, above) = if mb_y == 0 {
+        (127, [127; N])
+    } else {
+        let row = std::array::from_fn(|i| above[x0 + i]);
+        (if mb_x == 0 { 129 } else { above[x0 - 1] }, row)
+    };
+    let left = if mb_x == 0 {
+        [129; N]
+    } else {
+        std::array::from_fn(|row| plane[row * stride + x0 - 1])
+    };
+    Edges {
+        corner,
+        above,
+        left,
+    }
+}
+
+/// The edges of the subblock at (`row`, `column`) of a macroblock whose pixels start at
+/// `offset - ...` in `plane`: inside the macroblock from the pixels reconstructed so far, along
+/// its top and left from the macroblock's `edges`, and past its right column `above_right`.
+fn sub_edges(
+    plane: &[u8],
+    stride: usize,
+    offset: usize,
+    edges: &Edges<16>,
+    above_right: [u8; 4],
+    row: usize,
+    column: usize,
+) -> SubEdges {
+    let mut e = [0u8; 13];
+    // The column to the left, bottom up (L, K, J, I).
+    for line in 0..4 {
+        e[3 - line] = if column == 0 {
+            edges.left[row * 4 + line]
+        } else {
+            plane[offset + line * stride - 1]
+        };
+    }
+    // The corner (P).
+    e[4] = match (row, column) {
+        (0, 0) => edges.corner,
+        (0, _) => edges.above[column * 4 - 1],
+        (_, 0) => edges.left[row * 4 - 1],
+        _ => plane[offset - stride - 1],
+    };
+    // The row above (A–D) and the four after it (E–H).
+    for i in 0..4 {
+        e[5 + i] = if row == 0 {
+            edges.above[column * 4 + i]
+        } else {
+            plane[offset - stride + i]
+        };
+        e[9 + i] = match (row, column) {
+            (_, 3) => above_right[i],
+            (0, _) => edges.above[column * 4 + 4 + i],
+            _ => plane[offset - stride + 4 + i],
+        };
+    }
+    e
+}

@@ -1,0 +1,99 @@
+//! The inverse transforms of RFC 6386 §14: the Walsh–Hadamard transform of the second-order block
+//! into the luma DCs, and the 4×4 inverse DCT added to the prediction.
+
+/// The DCT's constants in 16-bit fixed point: √2·cos(π/8) − 1 and √2·sin(π/8).
+const COS_MINUS_ONE: i32 = 20091;
+const SIN: i32 = 35468;
+
+/// Inverts the second-order block `y2` into the DC coefficient of each of the sixteen luma
+/// blocks of `blocks`.
+pub(super) fn inverse_walsh_hadamard(y2: &[i16; 16], blocks: &mut [[i16; 16]; 24]) {
+    let mut columns = [0i32; 16];
+    for i in 0..4 {
+        let (a, b, c, d) = (
+            i32::from(y2[i]),
+            i32::from(y2[4 + i]),
+            i32::from(y2[8 + i]),
+            i32::from(y2[12 + i]),
+        );
+        let (sum_outer, sum_inner) = (a + d, b + c);
+        let (diff_inner, diff_outer) = (b - c, a - d);
+        columns[i] = sum_outer + sum_inner;
+        columns[4 + i] = diff_inner + diff_outer;
+        columns[8 + i] = sum_outer - sum_inner;
+        columns[12 + i] = diff_outer - diff_inner;
+    }
+    for row in 0..4 {
+        let [a, b, c, d] = [0, 1, 2, 3].map(|i| columns[row * 4 + i]);
+        let (sum_outer, sum_inner) = (a + d, b + c);
+        let (diff_inner, diff_outer) = (b - c, a - d);
+        let out = [
+            sum_outer + sum_inner,
+            diff_inner + diff_outer,
+            sum_outer - sum_inner,
+            diff_outer - diff_inner,
+        ];
+        for (column, value) in out.into_iter().enumerate() {
+            // 16-bit as in libwebp: a hostile stream wraps, it does not overflow.
+            blocks[row * 4 + column][0] = ((value + 3) >> 3) as i16;
+        }
+    }
+}
+
+/// Adds the inverse DCT of `coefficients` (raster order) to the 4×4 block of `pixels` at
+/// `offset`, rows `stride` apart, clamping to 0–255. `ac` says whether any coefficient besides
+/// the DC may be set; without, the transform is a flat offset.
+pub(super) fn add_inverse_dct(
+    coefficients: &[i16; 16],
+    ac: bool,
+    pixels: &mut [u8],
+    offset: usize,
+    stride: usize,
+) {
+    if !ac {
+        let dc = (i32::from(coefficients[0]) + 4) >> 3;
+        if dc != 0 {
+            for row in 0..4 {
+                let start = offset + row * stride;
+                for pixel in &mut pixels[start..start + 4] {
+                    *pixel = (i32::from(*pixel) + dc).clamp(0, 255) as u8;
+                }
+            }
+        }
+        return;
+    }
+    // In 64 bits: a hostile stream's sums overflow 32-bit products.
+    let multiply_cos = |x: i32| x + ((i64::from(x) * i64::from(COS_MINUS_ONE)) >> 16) as i32;
+    let multiply_sin = |x: i32| ((i64::from(x) * i64::from(SIN)) >> 16) as i32;
+    // Vertical pass, column by column.
+    let mut columns = [0i32; 16];
+    for i in 0..4 {
+        let [x0, x1, x2, x3] = [0, 4, 8, 12].map(|row| i32::from(coefficients[row + i]));
+        let a = x0 + x2;
+        let b = x0 - x2;
+        let c = multiply_sin(x1) - multiply_cos(x3);
+        let d = multiply_cos(x1) + multiply_sin(x3);
+        columns[i] = a + d;
+        columns[4 + i] = b + c;
+        columns[8 + i] = b - c;
+        columns[12 + i] = a - d;
+    }
+    // Horizontal pass, row by row, with the final rounding.
+    for row in 0..4 {
+        let [x0, x1, x2, x3] = [0, 1, 2, 3].map(|i| columns[row * 4 + i]);
+        let a = x0 + x2;
+        let b = x0 - x2;
+        let c = multiply_sin(x1) - multiply_cos(x3);
+        let d = multiply_cos(x1) + multiply_sin(x3);
+        let residual = [
+            (a + d + 4) >> 3,
+            (b + c + 4) >> 3,
+            (b - c + 4) >> 3,
+            (a - d + 4) >> 3,
+        ];
+        let start = offset + row * stride;
+        for (pixel, residual) in pixels[start..start + 4].iter_mut().zip(residual) {
+            *pixel = (i32::from(*pixel) + residual).clamp(0, 255) as u8;
+        }
+    }
+}
