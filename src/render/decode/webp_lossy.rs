@@ -114,7 +114,7 @@ fn resize_streamed(frame: vp8::Frame<'_>, target: (u32, u32)) -> Result<[Vec<u8>
     let mut luma = Bands::new((width, height), target, 1)?;
     let mut blue = Bands::with_extent(chroma, chroma_extent, target, 1)?;
     let mut red = Bands::with_extent(chroma, chroma_extent, target, 1)?;
-    frame.decode(|rows| {
+    frame.decode(overlaps((width, height)), |rows| {
         for line in rows.y.chunks_exact(rows.y_stride).take(rows.luma_rows) {
             luma.push_premultiplied(&line[..width as usize])?;
         }
@@ -128,6 +128,12 @@ fn resize_streamed(frame: vp8::Frame<'_>, target: (u32, u32)) -> Result<[Vec<u8>
     Ok([luma.finish()?, blue.finish()?, red.finish()?])
 }
 
+/// Whether a `size` picture's decode reads its coefficients on a thread of its own: from a
+/// megapixel, where the overlap saves more than the thread costs.
+fn overlaps(size: (u32, u32)) -> bool {
+    u64::from(size.0) * u64::from(size.1) >= 1 << 20
+}
+
 /// Decodes the whole planes, then resamples `target`'s crop of each.
 fn resize_whole(frame: vp8::Frame<'_>, target: Target) -> Result<[Vec<u8>; 3]> {
     let (width, height) = frame.size();
@@ -136,7 +142,7 @@ fn resize_whole(frame: vp8::Frame<'_>, target: Target) -> Result<[Vec<u8>; 3]> {
         width.div_ceil(16) as usize * 8,
     );
     let (mut y, mut u, mut v) = (Vec::new(), Vec::new(), Vec::new());
-    frame.decode(|rows| {
+    frame.decode(overlaps((width, height)), |rows| {
         y.extend_from_slice(&rows.y[..rows.luma_rows * rows.y_stride]);
         u.extend_from_slice(&rows.u[..rows.chroma_rows * rows.uv_stride]);
         v.extend_from_slice(&rows.v[..rows.chroma_rows * rows.uv_stride]);

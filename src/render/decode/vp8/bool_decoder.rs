@@ -6,7 +6,9 @@
 //! bits, as libwebp's does, and says so ([`BoolDecoder::overran`]): the caller turns that into an
 //! error where libwebp does, after a macroblock's modes or coefficients.
 
-/// A boolean decoder over one partition.
+/// A boolean decoder over one partition. Hot loops work on a clone and store it back, so that
+/// its state stays in registers.
+#[derive(Clone)]
 pub(super) struct BoolDecoder<'a> {
     data: &'a [u8],
     /// The next byte of `data` to load.
@@ -36,8 +38,8 @@ impl<'a> BoolDecoder<'a> {
     }
 
     /// Loads bytes until the comparison window is full: seven at once while eight remain, then
-    /// one at a time, then zeros.
-    #[cold]
+    /// one at a time, then zeros. Inlined, so that a hot loop keeps the state in registers.
+    #[inline(always)]
     fn refill(&mut self) {
         if let Some(bytes) = self.data.get(self.next..self.next + 8) {
             let mut word = [0u8; 8];
@@ -48,6 +50,12 @@ impl<'a> BoolDecoder<'a> {
             self.bits += 56;
             return;
         }
+        self.refill_tail();
+    }
+
+    /// [`BoolDecoder::refill`] within eight bytes of the end.
+    #[cold]
+    fn refill_tail(&mut self) {
         while self.bits < 0 {
             let byte = match self.data.get(self.next) {
                 Some(&byte) => {

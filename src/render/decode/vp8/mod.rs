@@ -28,10 +28,11 @@ mod tests;
 mod transform;
 
 use header::FrameHeader;
-use modes::{Luma, ModeContext};
+use modes::{Luma, ModeContext, Modes};
 use predict::{Edges, SubEdges};
 use residuals::{Coefficients, Contexts};
 
+use super::overlap::run_bands;
 use crate::{Error, Result};
 
 /// The size a VP8 key frame declares, from its first ten bytes; `None` when `payload` is no key
@@ -77,79 +78,131 @@ pub(super) fn decode_bytes(width: u32) -> u64 {
     padded * 16 * 3 / 2 * 2 + padded * 8
 }
 
-impl Frame<'_> {
+impl<'a> Frame<'a> {
     /// The picture's width and height.
     pub(super) fn size(&self) -> (u32, u32) {
         (self.header.width, self.header.height)
     }
 
-    /// Decodes the macroblocks row by row, handing each row's planes to `rows`.
-    pub(super) fn decode(mut self, mut rows: impl FnMut(Rows<'_>) -> Result<()>) -> Result<()> {
-        let header = &mut self.header;
-        let (mb_width, mb_height) = (header.mb_width, header.mb_height);
-        let y_stride = mb_width * 16;
-        let uv_stride = mb_width * 8;
-        let mut planes = RowPlanes {
-            y: vec![0; y_stride * 16],
-            u: vec![0; uv_stride * 8],
-            v: vec![0; uv_stride * 8],
-            above_y: vec![127; y_stride],
-            above_u: vec![127; uv_stride],
-            above_v: vec![127; uv_stride],
-            y_stride,
-            uv_stride,
+    /// Decodes the macroblocks row by row, handing each row's planes to `rows`. With
+    /// `overlap`, a thread of its own reads each row's modes and coefficients while this one
+    /// reconstructs the row before ([`run_bands`]).
+    pub(super) fn decode(
+        self,
+        overlap: bool,
+        mut rows: impl FnMut(Rows<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let (mb_width, mb_height) = (self.header.mb_width, self.header.mb_height);
+        let height = self.header.height as usize;
+        let mut parser = Parser {
+            mode_context: ModeContext::new(mb_width),
+            contexts: Contexts::new(mb_width),
+            header: self.header,
+            mb_y: 0,
         };
-        let mut mode_context = ModeContext::new(mb_width);
-        let mut contexts = Contexts::new(mb_width);
-        let mut coefficients = Coefficients::new();
-        let partition_count = header.partitions.len();
-        for mb_y in 0..mb_height {
-            mode_context.start_row();
-            contexts.start_row();
-            let tokens = &mut header.partitions[mb_y % partition_count];
-            for mb_x in 0..mb_width {
-                let modes = mode_context.read(
-                    &mut header.modes,
-                    mb_x,
-                    header.segment_probs,
-                    header.skip_prob,
-                );
-                let has_y2 = matches!(modes.luma, Luma::Whole(_));
-                if modes.skip {
-                    contexts.skip(mb_x, has_y2, &mut coefficients);
-                } else {
-                    contexts.read(
-                        tokens,
-                        &header.coeff_probs,
-                        &header.quant[modes.segment],
-                        mb_x,
-                        has_y2,
-                        &mut coefficients,
-                    );
-                    if tokens.overran() {
-                        return Err(corrupt("a token partition ends early"));
-                    }
+        let mut planes = RowPlanes::new(mb_width);
+        let mut mb_y = 0;
+        run_bands(
+            mb_width,
+            overlap,
+            |band: &mut [Macroblock]| parser.fill(band),
+            |band, _| {
+                for (mb_x, macroblock) in band.iter().enumerate() {
+                    planes.reconstruct(mb_x, mb_y, macroblock);
                 }
-                planes.reconstruct(mb_x, mb_y, &modes, &coefficients);
-            }
-            if header.modes.overran() {
-                return Err(corrupt("the first partition ends early"));
-            }
-            let height = header.height as usize;
-            let luma_rows = (height - mb_y * 16).min(16);
-            let chroma_rows = (height.div_ceil(2) - mb_y * 8).min(8);
-            rows(Rows {
-                y: &planes.y,
-                u: &planes.u,
-                v: &planes.v,
-                y_stride,
-                uv_stride,
-                luma_rows,
-                chroma_rows,
-            })?;
-            planes.finish_row();
+                rows(Rows {
+                    y: &planes.y,
+                    u: &planes.u,
+                    v: &planes.v,
+                    y_stride: planes.y_stride,
+                    uv_stride: planes.uv_stride,
+                    luma_rows: (height - mb_y * 16).min(16),
+                    chroma_rows: (height.div_ceil(2) - mb_y * 8).min(8),
+                })?;
+                planes.finish_row();
+                mb_y += 1;
+                if mb_y > mb_height {
+                    return Err(Error::internal(
+                        "decoding",
+                        "more macroblock rows than the frame has",
+                    ));
+                }
+                Ok(())
+            },
+        )
+    }
+}
+
+/// A macroblock as the first half of a decode leaves it for the second: its modes and its
+/// dequantised coefficients.
+#[derive(Clone)]
+pub(super) struct Macroblock {
+    modes: Modes,
+    coefficients: Coefficients,
+}
+
+impl Default for Macroblock {
+    fn default() -> Self {
+        Macroblock {
+            modes: Modes {
+                segment: 0,
+                skip: true,
+                luma: Luma::Whole(predict::Intra::Dc),
+                chroma: predict::Intra::Dc,
+            },
+            coefficients: Coefficients::new(),
         }
-        Ok(())
+    }
+}
+
+/// The first half of a decode: the modes and coefficients of each macroblock row in turn.
+struct Parser<'a> {
+    header: FrameHeader<'a>,
+    mode_context: ModeContext,
+    contexts: Contexts,
+    /// The next macroblock row.
+    mb_y: usize,
+}
+
+impl Parser<'_> {
+    /// Reads the next macroblock row into `band` (one macroblock per column); returns how many
+    /// macroblocks it read, 0 after the last row.
+    fn fill(&mut self, band: &mut [Macroblock]) -> Result<usize> {
+        let header = &mut self.header;
+        if self.mb_y == header.mb_height {
+            return Ok(0);
+        }
+        self.mode_context.start_row();
+        self.contexts.start_row();
+        let partition_count = header.partitions.len();
+        let tokens = &mut header.partitions[self.mb_y % partition_count];
+        for (mb_x, macroblock) in band.iter_mut().enumerate().take(header.mb_width) {
+            let modes = self.mode_context.read(
+                &mut header.modes,
+                mb_x,
+                header.segment_probs,
+                header.skip_prob,
+            );
+            let has_y2 = matches!(modes.luma, Luma::Whole(_));
+            let coefficients = &mut macroblock.coefficients;
+            if modes.skip {
+                self.contexts.skip(mb_x, has_y2, coefficients);
+            } else {
+                let quant = &header.quant[modes.segment];
+                let probs = &header.coeff_probs;
+                self.contexts
+                    .read(tokens, probs, quant, mb_x, has_y2, coefficients);
+                if tokens.overran() {
+                    return Err(corrupt("a token partition ends early"));
+                }
+            }
+            macroblock.modes = modes;
+        }
+        if header.modes.overran() {
+            return Err(corrupt("the first partition ends early"));
+        }
+        self.mb_y += 1;
+        Ok(header.mb_width)
     }
 }
 
@@ -166,14 +219,24 @@ struct RowPlanes {
 }
 
 impl RowPlanes {
-    /// Predicts the macroblock in column `mb_x` and adds its residual.
-    fn reconstruct(
-        &mut self,
-        mb_x: usize,
-        mb_y: usize,
-        modes: &modes::Modes,
-        coefficients: &Coefficients,
-    ) {
+    /// The rows of a picture `mb_width` macroblocks wide, at its top: 127 above.
+    fn new(mb_width: usize) -> Self {
+        let (y_stride, uv_stride) = (mb_width * 16, mb_width * 8);
+        RowPlanes {
+            y: vec![0; y_stride * 16],
+            u: vec![0; uv_stride * 8],
+            v: vec![0; uv_stride * 8],
+            above_y: vec![127; y_stride],
+            above_u: vec![127; uv_stride],
+            above_v: vec![127; uv_stride],
+            y_stride,
+            uv_stride,
+        }
+    }
+
+    /// Predicts the macroblock in column `mb_x` of row `mb_y` and adds its residual.
+    fn reconstruct(&mut self, mb_x: usize, mb_y: usize, macroblock: &Macroblock) {
+        let (modes, coefficients) = (&macroblock.modes, &macroblock.coefficients);
         let stride = self.y_stride;
         let x0 = mb_x * 16;
         let edges = block_edges::<16>(&self.y, &self.above_y, stride, mb_x, mb_y);

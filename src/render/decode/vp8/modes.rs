@@ -50,6 +50,21 @@ impl ModeContext {
     /// Reads the header of the macroblock in column `x`.
     pub(super) fn read(
         &mut self,
+        stream: &mut BoolDecoder<'_>,
+        x: usize,
+        segment_probs: Option<[u8; 3]>,
+        skip_prob: Option<u8>,
+    ) -> Modes {
+        let mut local = stream.clone();
+        let modes = self.read_from(&mut local, x, segment_probs, skip_prob);
+        *stream = local;
+        modes
+    }
+
+    /// [`ModeContext::read`] on the decoder's local copy.
+    #[inline(always)]
+    fn read_from(
+        &mut self,
         bits: &mut BoolDecoder<'_>,
         x: usize,
         segment_probs: Option<[u8; 3]>,

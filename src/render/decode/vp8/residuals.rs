@@ -15,6 +15,7 @@ const LUMA_WITH_DC: usize = 3;
 /// A macroblock's dequantised coefficients: sixteen luma blocks, four U, four V, sixteen each in
 /// raster order; and which blocks have any besides the DC (those the inverse transform cannot
 /// take as a flat offset).
+#[derive(Clone)]
 pub(super) struct Coefficients {
     pub(super) blocks: [[i16; 16]; 24],
     /// Bit `i` set: block `i` may have coefficients besides its DC.
@@ -150,6 +151,22 @@ impl Contexts {
 /// (`factors` = [DC, AC]) in raster order. Returns the scan position after the last token read:
 /// `first` when the block is empty.
 fn read_block(
+    stream: &mut BoolDecoder<'_>,
+    probs: &[[[u8; 11]; 3]; 8],
+    context: usize,
+    factors: [i32; 2],
+    first: usize,
+    out: &mut [i16; 16],
+) -> usize {
+    let mut bits = stream.clone();
+    let end = read_tokens(&mut bits, probs, context, factors, first, out);
+    *stream = bits;
+    end
+}
+
+/// [`read_block`] on the decoder's local copy.
+#[inline(always)]
+fn read_tokens(
     bits: &mut BoolDecoder<'_>,
     probs: &[[[u8; 11]; 3]; 8],
     context: usize,

@@ -62,9 +62,12 @@ pub(super) fn add_inverse_dct(
         }
         return;
     }
-    // In 64 bits: a hostile stream's sums overflow 32-bit products.
-    let multiply_cos = |x: i32| x + ((i64::from(x) * i64::from(COS_MINUS_ONE)) >> 16) as i32;
-    let multiply_sin = |x: i32| ((i64::from(x) * i64::from(SIN)) >> 16) as i32;
+    // The first pass reads 16-bit coefficients, so its products fit 32 bits; its sums may not
+    // keep to 16 bits on a hostile stream, so the second pass multiplies in 64.
+    let multiply_cos = |x: i32| x + ((x * COS_MINUS_ONE) >> 16);
+    let multiply_sin = |x: i32| (x * SIN) >> 16;
+    let multiply_cos_wide = |x: i32| x + ((i64::from(x) * i64::from(COS_MINUS_ONE)) >> 16) as i32;
+    let multiply_sin_wide = |x: i32| ((i64::from(x) * i64::from(SIN)) >> 16) as i32;
     // Vertical pass, column by column.
     let mut columns = [0i32; 16];
     for i in 0..4 {
@@ -83,8 +86,8 @@ pub(super) fn add_inverse_dct(
         let [x0, x1, x2, x3] = [0, 1, 2, 3].map(|i| columns[row * 4 + i]);
         let a = x0 + x2;
         let b = x0 - x2;
-        let c = multiply_sin(x1) - multiply_cos(x3);
-        let d = multiply_cos(x1) + multiply_sin(x3);
+        let c = multiply_sin_wide(x1) - multiply_cos_wide(x3);
+        let d = multiply_cos_wide(x1) + multiply_sin_wide(x3);
         let residual = [
             (a + d + 4) >> 3,
             (b + c + 4) >> 3,
