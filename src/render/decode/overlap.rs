@@ -3,9 +3,41 @@
 //! entropy decoding), the other takes each filled band on (inverse transforms, colour,
 //! resampling); two bands in flight, handed back and forth. [`run_alternating`]: for units that
 //! decode independently (TIFF strips), each thread decodes every other unit and this one takes
-//! them on in order; three units in flight.
+//! them on in order; three units in flight. Callers ask for the second thread only when a core
+//! is idle ([`core_to_spare`]): under load, every core already decodes a picture of its own.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use crate::{Error, Result};
+
+/// The streaming decodes running in this process ([`run_bands`] calls in progress).
+static DECODING: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a [`run_bands`] call in [`DECODING`] while it lives.
+struct Decoding;
+
+impl Decoding {
+    fn start() -> Self {
+        DECODING.fetch_add(1, Ordering::Relaxed);
+        Decoding
+    }
+}
+
+impl Drop for Decoding {
+    fn drop(&mut self) {
+        DECODING.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Whether a decode about to start would find a core idle for its second thread: fewer
+/// streaming decodes run than the machine has cores less one. Under load every core already
+/// decodes a picture of its own, and a second thread per render would only add its handoffs.
+pub(super) fn core_to_spare() -> bool {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    DECODING.load(Ordering::Relaxed) + 1 < cores
+}
 
 /// Runs `fill` and `take` over bands of `band_len` elements until `fill` returns 0: `fill` fills
 /// a band and returns how much it filled (in its own units), `take` gets the band and that
@@ -21,6 +53,7 @@ where
     F: FnMut(&mut [T]) -> Result<usize> + Send,
     C: FnMut(&mut [T], usize) -> Result<()>,
 {
+    let _decoding = Decoding::start();
     if !overlap {
         let mut band = vec![T::default(); band_len];
         loop {

@@ -13,7 +13,7 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 
 use super::colour::BandTransform;
-use super::overlap::run_bands;
+use super::overlap::{core_to_spare, run_bands};
 use super::{check_area, image_limits, orientation, still};
 use crate::format::ImageFormat;
 use crate::limits::Limits;
@@ -94,7 +94,7 @@ pub(super) fn decode(bytes: &[u8], target: impl Into<Target>, limits: &Limits) -
         row_len,
         sixteen,
     };
-    let overlap = u64::from(height) * row_len as u64 >= OVERLAP_BYTES;
+    let overlap = u64::from(height) * row_len as u64 >= OVERLAP_BYTES && core_to_spare();
     run_bands(
         band_len,
         overlap,

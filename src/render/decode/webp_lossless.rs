@@ -12,7 +12,7 @@
 use image::metadata::Orientation;
 
 use super::colour::BandTransform;
-use super::overlap::run_bands;
+use super::overlap::{core_to_spare, run_bands};
 use super::{check_area, orientation, vp8l};
 use crate::limits::Limits;
 use crate::render::picture::Picture;
@@ -125,7 +125,7 @@ pub(super) fn decode(
     let rows_per_band = band_rows(width);
     let (mut rows, mut transforms) = vp8l::open(still.bitstream, rows_per_band)?;
     let mut converted = vec![0u8; rows_per_band * width as usize * channels];
-    let overlap = u64::from(width) * u64::from(height) >= OVERLAP_PIXELS;
+    let overlap = u64::from(width) * u64::from(height) >= OVERLAP_PIXELS && core_to_spare();
     let band_len = rows_per_band * rows.width();
     run_bands(
         band_len,

@@ -17,6 +17,7 @@ use image::codecs::webp::WebPDecoder;
 use image::metadata::Orientation;
 use image::{ImageDecoder, RgbImage};
 
+use super::overlap::core_to_spare;
 use super::{check_area, image_error, orientation, resize, vp8};
 use crate::limits::Limits;
 use crate::render::crop::Target;
@@ -129,9 +130,9 @@ fn resize_streamed(frame: vp8::Frame<'_>, target: (u32, u32)) -> Result<[Vec<u8>
 }
 
 /// Whether a `size` picture's decode reads its coefficients on a thread of its own: from a
-/// megapixel, where the overlap saves more than the thread costs.
+/// megapixel, where the overlap saves more than the thread costs, when a core is idle.
 fn overlaps(size: (u32, u32)) -> bool {
-    u64::from(size.0) * u64::from(size.1) >= 1 << 20
+    u64::from(size.0) * u64::from(size.1) >= 1 << 20 && core_to_spare()
 }
 
 /// Decodes the whole planes, then resamples `target`'s crop of each.

@@ -259,24 +259,21 @@ impl RowPlanes {
                 } else {
                     [self.above_y[x0 + 15]; 4]
                 };
+                let mut work = Workspace::new(&edges, above_right);
                 for (index, &mode) in sub_modes.iter().enumerate() {
-                    let (row, column) = (index / 4, index % 4);
-                    let offset = row * 4 * stride + x0 + column * 4;
-                    let sub_edges =
-                        sub_edges(&self.y, stride, offset, &edges, above_right, row, column);
-                    let prediction = predict::predict_subblock(mode, &sub_edges);
+                    let origin = Workspace::origin(index);
+                    let prediction = predict::predict_subblock(mode, &work.sub_edges(origin));
                     for (line, predicted) in prediction.iter().enumerate() {
-                        let start = offset + line * stride;
-                        self.y[start..start + 4].copy_from_slice(predicted);
+                        let start = origin + line * WORK_STRIDE;
+                        work.pixels[start..start + 4].copy_from_slice(predicted);
                     }
                     let ac = coefficients.ac & (1 << index) != 0;
-                    transform::add_inverse_dct(
-                        &coefficients.blocks[index],
-                        ac,
-                        &mut self.y,
-                        offset,
-                        stride,
-                    );
+                    let block = &coefficients.blocks[index];
+                    transform::add_inverse_dct(block, ac, &mut work.pixels, origin, WORK_STRIDE);
+                }
+                for (line, out) in self.y[x0..].chunks_mut(stride).take(16).enumerate() {
+                    let start = (line + 1) * WORK_STRIDE + 1;
+                    out[..16].copy_from_slice(&work.pixels[start..start + 16]);
                 }
             }
         }
@@ -337,46 +334,47 @@ fn block_edges<const N: usize>(
     }
 }
 
-/// The edges of the subblock at (`row`, `column`) of a macroblock whose pixels start at
-/// `offset - ...` in `plane`: inside the macroblock from the pixels reconstructed so far, along
-/// its top and left from the macroblock's `edges`, and past its right column `above_right`.
-fn sub_edges(
-    plane: &[u8],
-    stride: usize,
-    offset: usize,
-    edges: &Edges<16>,
-    above_right: [u8; 4],
-    row: usize,
-    column: usize,
-) -> SubEdges {
-    let mut e = [0u8; 13];
-    // The column to the left, bottom up (L, K, J, I).
-    for line in 0..4 {
-        e[3 - line] = if column == 0 {
-            edges.left[row * 4 + line]
-        } else {
-            plane[offset + line * stride - 1]
-        };
+/// Samples a row of [`Workspace`]: the corner column, 16 pixels, 4 past the right edge.
+const WORK_STRIDE: usize = 21;
+
+/// A macroblock whose luma is predicted subblock by subblock, with its edges around it (row −1:
+/// the corner, the row above and the four pixels after it; column −1: the column to the left),
+/// so that every subblock reads its edges at fixed offsets. The four pixels after the row above
+/// are repeated past the right edge of pixel rows 3, 7 and 11, where the subblocks of the right
+/// column look for the pixels above and to their right (RFC 6386 §12.3).
+struct Workspace {
+    pixels: [u8; WORK_STRIDE * 17],
+}
+
+impl Workspace {
+    fn new(edges: &Edges<16>, above_right: [u8; 4]) -> Self {
+        let mut pixels = [0u8; WORK_STRIDE * 17];
+        pixels[0] = edges.corner;
+        pixels[1..17].copy_from_slice(&edges.above);
+        for row in [0, 4, 8, 12] {
+            let start = row * WORK_STRIDE + 17;
+            pixels[start..start + 4].copy_from_slice(&above_right);
+        }
+        for (row, &left) in edges.left.iter().enumerate() {
+            pixels[(row + 1) * WORK_STRIDE] = left;
+        }
+        Workspace { pixels }
     }
-    // The corner (P).
-    e[4] = match (row, column) {
-        (0, 0) => edges.corner,
-        (0, _) => edges.above[column * 4 - 1],
-        (_, 0) => edges.left[row * 4 - 1],
-        _ => plane[offset - stride - 1],
-    };
-    // The row above (A–D) and the four after it (E–H).
-    for i in 0..4 {
-        e[5 + i] = if row == 0 {
-            edges.above[column * 4 + i]
-        } else {
-            plane[offset - stride + i]
-        };
-        e[9 + i] = match (row, column) {
-            (_, 3) => above_right[i],
-            (0, _) => edges.above[column * 4 + 4 + i],
-            _ => plane[offset - stride + 4 + i],
-        };
+
+    /// Where subblock `index` (raster order) starts.
+    fn origin(index: usize) -> usize {
+        (index / 4 * 4 + 1) * WORK_STRIDE + index % 4 * 4 + 1
     }
-    e
+
+    /// The edges of the subblock at `origin`, in the order [`SubEdges`] lists them.
+    fn sub_edges(&self, origin: usize) -> SubEdges {
+        let p = &self.pixels;
+        let above = origin - WORK_STRIDE;
+        let mut e = [0u8; 13];
+        for line in 0..4 {
+            e[3 - line] = p[origin + line * WORK_STRIDE - 1];
+        }
+        e[4..13].copy_from_slice(&p[above - 1..above + 8]);
+        e
+    }
 }

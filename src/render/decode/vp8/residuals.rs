@@ -174,8 +174,11 @@ fn read_tokens(
     first: usize,
     out: &mut [i16; 16],
 ) -> usize {
+    // The probabilities of a position's band, masked into range so that no bounds check is left
+    // in the loop: position 16, after the last, gets band 0's, which are never read.
+    let band = |n: usize| &probs[usize::from(COEFF_BANDS[n & 15]) & 7];
     let mut n = first;
-    let mut p = &probs[usize::from(COEFF_BANDS[n])][context];
+    let mut p = &band(n)[context];
     while n < 16 {
         if !bits.read(p[0]) {
             // End of block.
@@ -187,7 +190,7 @@ fn read_tokens(
             if n == 16 {
                 return 16;
             }
-            p = &probs[usize::from(COEFF_BANDS[n])][0];
+            p = &band(n)[0];
         }
         let (magnitude, next_context) = if !bits.read(p[2]) {
             (1, 1)
@@ -203,7 +206,7 @@ fn read_tokens(
         // Coefficients are 16-bit, as in libwebp: a hostile stream wraps, it does not overflow.
         out[usize::from(ZIGZAG[n])] = (value * factor) as i16;
         n += 1;
-        p = &probs[usize::from(COEFF_BANDS[n])][next_context];
+        p = &band(n)[next_context];
     }
     16
 }

@@ -42,7 +42,9 @@ pub(super) fn inverse_walsh_hadamard(y2: &[i16; 16], blocks: &mut [[i16; 16]; 24
 
 /// Adds the inverse DCT of `coefficients` (raster order) to the 4×4 block of `pixels` at
 /// `offset`, rows `stride` apart, clamping to 0–255. `ac` says whether any coefficient besides
-/// the DC may be set; without, the transform is a flat offset.
+/// the DC may be set; without, the transform is a flat offset, and nothing at all when the DC
+/// rounds to 0 (most blocks of a photo).
+#[inline(always)]
 pub(super) fn add_inverse_dct(
     coefficients: &[i16; 16],
     ac: bool,
@@ -50,18 +52,27 @@ pub(super) fn add_inverse_dct(
     offset: usize,
     stride: usize,
 ) {
-    if !ac {
-        let dc = (i32::from(coefficients[0]) + 4) >> 3;
-        if dc != 0 {
-            for row in 0..4 {
-                let start = offset + row * stride;
-                for pixel in &mut pixels[start..start + 4] {
-                    *pixel = (i32::from(*pixel) + dc).clamp(0, 255) as u8;
-                }
-            }
-        }
+    if ac {
+        add_full_inverse_dct(coefficients, pixels, offset, stride);
         return;
     }
+    let dc = (i32::from(coefficients[0]) + 4) >> 3;
+    if dc != 0 {
+        add_flat(dc, pixels, offset, stride);
+    }
+}
+
+/// Adds `dc` to the 4×4 block at `offset`, clamping.
+fn add_flat(dc: i32, pixels: &mut [u8], offset: usize, stride: usize) {
+    for row in pixels[offset..].chunks_mut(stride).take(4) {
+        for pixel in &mut row[..4] {
+            *pixel = (i32::from(*pixel) + dc).clamp(0, 255) as u8;
+        }
+    }
+}
+
+/// [`add_inverse_dct`] with coefficients besides the DC.
+fn add_full_inverse_dct(coefficients: &[i16; 16], pixels: &mut [u8], offset: usize, stride: usize) {
     // The first pass reads 16-bit coefficients, so its products fit 32 bits; its sums may not
     // keep to 16 bits on a hostile stream, so the second pass multiplies in 64.
     let multiply_cos = |x: i32| x + ((x * COS_MINUS_ONE) >> 16);
