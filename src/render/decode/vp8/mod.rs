@@ -4,11 +4,13 @@
 //! [`open`] reads the frame header; [`Frame::decode`] then reconstructs the macroblocks row by
 //! row (modes from the first partition, coefficients from the row's token partition,
 //! prediction plus inverse transform) and hands each row of 16 luma and 8 chroma lines to the
-//! caller, who resamples them. A decode holds two such rows, whatever the picture's height.
+//! caller, who resamples them. A decode holds one such row, the last lines of the row above and
+//! the coefficients of two macroblock rows ([`decode_bytes`]), whatever the picture's height.
 //!
 //! The loop filter is left out: in a key frame it changes only the output, never what later
 //! macroblocks are predicted from, and a render that shrinks the picture averages away what it
-//! would smooth. libwebp leaves it out likewise when it decodes to a quarter of the area or less.
+//! would smooth. libwebp leaves it out likewise when its scaled decode shrinks both sides below
+//! three quarters.
 //! The planes are then bit-exact with `dwebp -nofilter` (the tests check libwebp's test vectors
 //! and the corpus's lossy WebPs against its MD5s).
 //!
@@ -71,11 +73,15 @@ pub(super) fn open(payload: &[u8]) -> Result<Frame<'_>> {
     })
 }
 
-/// The bytes [`Frame::decode`] holds for a picture `width` pixels wide: two luma and chroma
-/// rows of macroblocks, and the contexts of a row.
+/// The bytes [`Frame::decode`] holds for a picture `width` pixels wide: a macroblock row of
+/// planes, the last line of each plane above it, two bands of a row's modes and coefficients
+/// (one being read, one reconstructed) and the contexts of a row.
 pub(super) fn decode_bytes(width: u32) -> u64 {
-    let padded = u64::from(width.div_ceil(16)) * 16;
-    padded * 16 * 3 / 2 * 2 + padded * 8
+    let mb_width = u64::from(width.div_ceil(16));
+    let padded = mb_width * 16;
+    let planes = padded * 16 * 3 / 2 + padded * 3 / 2;
+    let bands = 2 * mb_width * std::mem::size_of::<Macroblock>() as u64;
+    planes + bands + mb_width * 64
 }
 
 impl<'a> Frame<'a> {
