@@ -49,6 +49,7 @@ const SCALES: [u32; 4] = [1, 2, 4, 8];
 mod live {
     use std::path::{Path, PathBuf};
     use std::process::Command;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use crate::test_common::reference::Raster;
 
@@ -82,12 +83,14 @@ mod live {
         Raster::from_pnm(&output.stdout)
     }
 
-    /// A scratch folder for files made at test time.
-    pub(super) fn temp_dir(tag: &str) -> PathBuf {
+    /// A fresh path for a file named `name` made at test time, in the scratch folder `tag`:
+    /// tests run in parallel and may make the same file, so no two calls share a path.
+    pub(super) fn temp_path(tag: &str, name: &str) -> PathBuf {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
         let dir =
             std::env::temp_dir().join(format!("person-image-jpeg-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        dir
+        dir.join(format!("{}-{name}", NEXT.fetch_add(1, Ordering::Relaxed)))
     }
 }
 
@@ -447,14 +450,14 @@ fn cjpeg(source: Source, width: u32, height: u32, options: &[&str]) -> (PathBuf,
     let key = format!("cjpeg/{name}");
     #[cfg(feature = "reference-tools")]
     {
-        let dir = live::temp_dir("made");
-        let ppm = dir.join(made_name(source, width, height, &[]).replace(".jpg", ".ppm"));
-        if !ppm.is_file() {
-            let mut bytes = format!("P6\n{width} {height}\n255\n").into_bytes();
-            bytes.extend(source.pixels(width as usize, height as usize));
-            std::fs::write(&ppm, bytes).unwrap();
-        }
-        let out = dir.join(&name);
+        let ppm = live::temp_path(
+            "made",
+            &made_name(source, width, height, &[]).replace(".jpg", ".ppm"),
+        );
+        let mut bytes = format!("P6\n{width} {height}\n255\n").into_bytes();
+        bytes.extend(source.pixels(width as usize, height as usize));
+        std::fs::write(&ppm, bytes).unwrap();
+        let out = live::temp_path("made", &name);
         let mut args: Vec<&std::ffi::OsStr> = options.iter().map(|o| o.as_ref()).collect();
         args.extend(["-outfile".as_ref(), out.as_os_str(), ppm.as_os_str()]);
         let output = live::run("cjpeg", &args);
@@ -591,7 +594,7 @@ fn lanczos_reference(path: &Path, key: &str, width: u32) -> Reference {
     let variant = format!("w{width}");
     #[cfg(feature = "reference-tools")]
     {
-        let out = live::temp_dir("lanczos").join("reference.png");
+        let out = live::temp_path("lanczos", "reference.png");
         let size = format!("{width}x");
         let output = live::run(
             "convert",
@@ -625,7 +628,7 @@ fn vips_reference(path: &Path, key: &str, width: u32) -> Reference {
     let variant = format!("w{width}");
     #[cfg(feature = "reference-tools")]
     {
-        let out = live::temp_dir("vips").join("reference.png");
+        let out = live::temp_path("vips", "reference.png");
         let target = format!("{}[strip]", out.display());
         let size = format!("{width}x100000");
         let output = live::run(
