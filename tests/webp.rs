@@ -395,11 +395,19 @@ fn corpus_webps_decode_through_libwebp_like_the_pure_rust_decoder() {
             assert_eq!(from_webp.dimensions(), from_png.dimensions(), "{name}");
             let quality = psnr(&on_white(&from_webp), &on_white(&from_png));
             eprintln!("{name} at {width}x{height:?} {fit:?}: {quality:.1} dB");
-            // Measured: identical on the lossy files (image-webp matches libwebp's fancy
-            // upsampling) but for a cover crop at 68 dB; 53 dB and up on the lossless one
+            // A still lossy WebP without alpha shrunk by two or more takes the planes path
+            // (the crate's VP8 decoder, no loop filter, as libwebp's scaled decode): measured
+            // 40.0 dB from a resample of the filtered RGB picture on the 128 px hopper halved.
+            // Otherwise, measured: identical on the lossy files (image-webp matches libwebp's
+            // fancy upsampling) but for a cover crop at 68 dB; 53 dB and up on the lossless one
             // (the two decoders differ in the colour they leave under transparent pixels).
+            let planes_path = name.contains("lossy")
+                && !name.contains("alpha")
+                && width * 2 <= source.width()
+                && height.is_none_or(|height| height * 2 <= source.height());
+            let floor = if planes_path { 38.5 } else { 50.0 };
             assert!(
-                quality > 50.0,
+                quality > floor,
                 "{name} at {width} {fit:?}: PSNR {quality:.1} dB"
             );
         }
