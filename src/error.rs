@@ -1,6 +1,7 @@
 //! The one error type of the crate, and the HTTP status each failure maps to.
 
 use crate::request::Method;
+use crate::PersonId;
 use std::fmt;
 
 /// A boxed error from a dependency or a user-supplied store or authenticator.
@@ -43,6 +44,9 @@ pub enum Unavailable {
     /// Every store thread is busy with calls that have not returned (a hanging backend): the call
     /// was refused without waiting.
     Saturated,
+    /// The photo was replaced between the lookup and the fetch of its bytes on every attempt: the
+    /// store answers, but faster than a render can keep up with.
+    Replaced,
 }
 
 impl fmt::Display for Unavailable {
@@ -51,6 +55,7 @@ impl fmt::Display for Unavailable {
             Unavailable::Failed => "it failed",
             Unavailable::TimedOut => "it did not answer in time",
             Unavailable::Saturated => "all of its threads are waiting for it",
+            Unavailable::Replaced => "the photo was replaced on every attempt to read it",
         })
     }
 }
@@ -253,6 +258,16 @@ impl Error {
         match self {
             Error::StoreUnavailable { .. } => Some(STORE_RETRY_AFTER_SECONDS),
             _ => None,
+        }
+    }
+
+    /// The photo of `person` was replaced between lookup and fetch on every attempt (503, with
+    /// `Retry-After`): a later request reads a settled version.
+    pub(crate) fn replaced_on_every_attempt(person: PersonId) -> Self {
+        Error::StoreUnavailable {
+            context: format!("reading the photo of person {person}"),
+            cause: Unavailable::Replaced,
+            source: None,
         }
     }
 

@@ -83,6 +83,17 @@ const TARGETS: [&str; 7] = [
     "/api/v1/Person/1/Image?w=-1",
 ];
 
+/// Sets the flag when a panic unwinds past it, so the threads waiting on the flag end too.
+struct StopOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
 #[test]
 fn eight_threads_with_versions_swapping_underneath() {
     let store = Arc::new(SwappingStore {
@@ -116,10 +127,12 @@ fn eight_threads_with_versions_swapping_underneath() {
     let shared = Arc::new(service(store.clone(), CACHE_BYTES));
     let stop_swapping = AtomicBool::new(false);
     let checked = AtomicUsize::new(0);
+    let replaced_every_time = AtomicUsize::new(0);
     let deadline = Instant::now() + Duration::from_secs(60);
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            while !stop_swapping.load(Ordering::SeqCst) {
+            // Bounded by the deadline too, so a failing worker fails the test instead of hanging it.
+            while !stop_swapping.load(Ordering::SeqCst) && Instant::now() < deadline {
                 store.swap();
                 std::thread::sleep(Duration::from_millis(2));
             }
@@ -127,7 +140,9 @@ fn eight_threads_with_versions_swapping_underneath() {
         let workers: Vec<_> = (0..8)
             .map(|thread| {
                 let (shared, expected, checked) = (&shared, &expected, &checked);
+                let (replaced_every_time, stop_swapping) = (&replaced_every_time, &stop_swapping);
                 scope.spawn(move || {
+                    let _stop_on_panic = StopOnPanic(stop_swapping);
                     for i in 0..600 {
                         if Instant::now() > deadline {
                             break;
@@ -168,6 +183,12 @@ fn eight_threads_with_versions_swapping_underneath() {
                             304 => assert_eq!(response.etag.as_ref().unwrap().as_str(), known),
                             400 => assert!(target.ends_with("w=-1")),
                             404 => assert!(target.contains("/9/")),
+                            // A descheduled thread can see the photo replaced between lookup and
+                            // fetch on every attempt: the store is busy, try again later.
+                            503 => {
+                                assert_eq!(response.retry_after, Some(1), "{target}");
+                                replaced_every_time.fetch_add(1, Ordering::Relaxed);
+                            }
                             other => panic!("{target}: unexpected status {other}"),
                         }
                         checked.fetch_add(1, Ordering::Relaxed);
@@ -183,7 +204,13 @@ fn eight_threads_with_versions_swapping_underneath() {
     let stats = shared.cache_stats().unwrap();
     assert!(stats.bytes <= CACHE_BYTES, "{stats:?}");
     assert!(stats.hits > 0, "{stats:?}");
-    assert!(checked.load(Ordering::Relaxed) > 1000);
+    let checked = checked.load(Ordering::Relaxed);
+    assert!(checked > 1000);
+    let unavailable = replaced_every_time.load(Ordering::Relaxed);
+    assert!(
+        unavailable * 20 < checked,
+        "{unavailable} of {checked} requests saw a new version on every attempt"
+    );
 
     // Once the swap is visible, nothing stale is served.
     store.swap();
@@ -329,4 +356,47 @@ fn a_store_changing_bytes_under_one_version_never_breaks_a_response() {
         assert_eq!(image.width(), 20);
         assert_eq!(response.content_length, response.body.len() as u64);
     }
+}
+
+/// Replaces the photo right after every lookup, so every fetch finds a newer version.
+struct ChurningStore(SwappingStore);
+
+impl ImageStore for ChurningStore {
+    fn lookup(&self, person: PersonId) -> person_image::Result<Lookup> {
+        let found = self.0.lookup(person);
+        self.0.swap();
+        found
+    }
+
+    fn fetch(&self, person: PersonId, info: &ImageInfo) -> person_image::Result<Fetch> {
+        self.0.fetch(person, info)
+    }
+}
+
+#[test]
+fn a_photo_replaced_on_every_attempt_is_a_503_to_retry() {
+    let store = Arc::new(ChurningStore(SwappingStore {
+        versions: [
+            photo("jpeg/baseline_hopper.jpg"),
+            photo("jpeg/exif_orientation_6.jpg"),
+        ],
+        current: AtomicU64::new(0),
+        loads: AtomicUsize::new(0),
+    }));
+    let service = service(store.clone(), 1 << 20);
+    for target in ["/api/v1/Person/1/Image?w=50", "/api/v1/Person/1/ImageInfo"] {
+        let response = service.handle(
+            Method::Get,
+            target,
+            [AUTH],
+            bytes::Bytes::new(),
+            service.limits(),
+        );
+        assert_eq!(response.status.as_u16(), 503, "{target}");
+        assert_eq!(response.retry_after, Some(1), "{target}");
+    }
+    assert!(
+        store.0.loads.load(Ordering::Relaxed) >= 6,
+        "each request looked up again before giving up"
+    );
 }

@@ -119,10 +119,7 @@ impl ImageService {
                 Lookup::NoSuchPerson => return Err(Error::PersonNotFound),
             }
         }
-        Err(Error::store(
-            format!("reading the photo of person {}", request.person),
-            "it was replaced on every attempt",
-        ))
+        Err(Error::replaced_on_every_attempt(request.person))
     }
 
     /// Serves the photo version `info` describes, or `None` when the store no longer has it.

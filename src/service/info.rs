@@ -57,10 +57,7 @@ impl ImageService {
             response.cache_control = Some("private, no-cache".to_owned());
             return Ok(response);
         }
-        Err(Error::store(
-            format!("reading the photo of person {}", request.person),
-            "it was replaced on every attempt",
-        ))
+        Err(Error::replaced_on_every_attempt(request.person))
     }
 }
 
