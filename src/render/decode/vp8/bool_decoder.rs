@@ -13,13 +13,15 @@ pub(super) struct BoolDecoder<'a> {
     data: &'a [u8],
     /// The next byte of `data` to load.
     next: usize,
-    /// The loaded bits not consumed yet, the oldest highest: always below `range << bits`.
+    /// The loaded bits not consumed yet, the oldest highest: always below
+    /// `(range_less_one + 1) << bits`.
     value: u64,
     /// How many bits of `value` lie below the 8 the next comparison reads; negative when fewer
     /// than 8 are loaded, so the next read refills first.
     bits: i32,
-    /// The width of the current interval, 128–255 between reads.
-    range: u32,
+    /// The width of the current interval less one, 127–254 between reads (the form the split
+    /// is computed from).
+    range_less_one: u32,
     /// Whether zero bytes had to be loaded past the end of `data`.
     overran: bool,
 }
@@ -32,7 +34,7 @@ impl<'a> BoolDecoder<'a> {
             next: 0,
             value: 0,
             bits: -8,
-            range: 255,
+            range_less_one: 254,
             overran: false,
         }
     }
@@ -78,18 +80,20 @@ impl<'a> BoolDecoder<'a> {
         if self.bits < 0 {
             self.refill();
         }
-        let split = 1 + (((self.range - 1) * u32::from(prob)) >> 8);
-        let threshold = u64::from(split) << self.bits;
-        let bit = self.value >= threshold;
-        if bit {
-            self.range -= split;
-            self.value -= threshold;
+        // The interval splits after `split`: values up to it read 0. Comparing the window
+        // (shifted down) rather than the split (shifted up) keeps the shift off the chain of
+        // range updates, one read's range feeding the next one's multiply.
+        let split = (self.range_less_one * u32::from(prob)) >> 8;
+        let bit = (self.value >> self.bits) > u64::from(split);
+        let range = if bit {
+            self.value -= u64::from(split + 1) << self.bits;
+            self.range_less_one - split
         } else {
-            self.range = split;
-        }
+            split + 1
+        };
         // Renormalise: the range back to 128 or more, the window down by as many bits.
-        let shift = self.range.leading_zeros() - 24;
-        self.range <<= shift;
+        let shift = range.leading_zeros() - 24;
+        self.range_less_one = (range << shift) - 1;
         self.bits -= shift as i32;
         bit
     }

@@ -73,12 +73,11 @@ fn add_flat(dc: i32, pixels: &mut [u8], offset: usize, stride: usize) {
 
 /// [`add_inverse_dct`] with coefficients besides the DC.
 fn add_full_inverse_dct(coefficients: &[i16; 16], pixels: &mut [u8], offset: usize, stride: usize) {
-    // The first pass reads 16-bit coefficients, so its products fit 32 bits; its sums may not
-    // keep to 16 bits on a hostile stream, so the second pass multiplies in 64.
-    let multiply_cos = |x: i32| x + ((x * COS_MINUS_ONE) >> 16);
-    let multiply_sin = |x: i32| (x * SIN) >> 16;
-    let multiply_cos_wide = |x: i32| x + ((i64::from(x) * i64::from(COS_MINUS_ONE)) >> 16) as i32;
-    let multiply_sin_wide = |x: i32| ((i64::from(x) * i64::from(SIN)) >> 16) as i32;
+    // 32-bit products that wrap: the first pass reads 16-bit coefficients, where they fit; the
+    // second reads its sums, which fit on any picture an encoder makes (within ±60,000) and
+    // wrap, as in libwebp, on a hostile stream.
+    let multiply_cos = |x: i32| x.wrapping_add(x.wrapping_mul(COS_MINUS_ONE) >> 16);
+    let multiply_sin = |x: i32| x.wrapping_mul(SIN) >> 16;
     // Vertical pass, column by column.
     let mut columns = [0i32; 16];
     for i in 0..4 {
@@ -97,13 +96,13 @@ fn add_full_inverse_dct(coefficients: &[i16; 16], pixels: &mut [u8], offset: usi
         let [x0, x1, x2, x3] = [0, 1, 2, 3].map(|i| columns[row * 4 + i]);
         let a = x0 + x2;
         let b = x0 - x2;
-        let c = multiply_sin_wide(x1) - multiply_cos_wide(x3);
-        let d = multiply_cos_wide(x1) + multiply_sin_wide(x3);
+        let c = multiply_sin(x1).wrapping_sub(multiply_cos(x3));
+        let d = multiply_cos(x1).wrapping_add(multiply_sin(x3));
         let residual = [
-            (a + d + 4) >> 3,
-            (b + c + 4) >> 3,
-            (b - c + 4) >> 3,
-            (a - d + 4) >> 3,
+            a.wrapping_add(d).wrapping_add(4) >> 3,
+            b.wrapping_add(c).wrapping_add(4) >> 3,
+            b.wrapping_sub(c).wrapping_add(4) >> 3,
+            a.wrapping_sub(d).wrapping_add(4) >> 3,
         ];
         let start = offset + row * stride;
         for (pixel, residual) in pixels[start..start + 4].iter_mut().zip(residual) {
