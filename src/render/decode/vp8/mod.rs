@@ -16,8 +16,8 @@
 //!
 //! Hostile streams: the size is read first and checked by the caller before anything is
 //! allocated; sizes in the header are checked against the data; a partition read past its end
-//! is an error, as in libwebp; coefficients are 16-bit and wrap, and the transforms work in
-//! wider integers, so no input overflows.
+//! is an error, as in libwebp; coefficients are 16-bit and the transforms' 32-bit arithmetic
+//! wraps (both as in libwebp), so no input overflows.
 
 mod bool_decoder;
 mod header;
