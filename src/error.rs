@@ -467,6 +467,8 @@ mod tests {
             (Error::decode("broken").into_upload_error(), 422),
             (Error::encode("broken"), 500),
             (Error::store("reading", "down"), 500),
+            (Error::store("reading", "down").into_unavailable(), 503),
+            (Error::replaced_on_every_attempt("7".parse().unwrap()), 503),
             (Error::internal("resizing", "bug"), 500),
             (Error::authenticator("down"), 500),
         ];

@@ -236,7 +236,7 @@
 //!
 //! ## Sizing memory
 //!
-//! A service's resident memory is three parts, all set by its configuration:
+//! A service's resident memory is four parts, all set by its configuration:
 //!
 //! - **The render cache**: at most [`ImageServiceBuilder::cache_bytes`] of response bodies (each
 //!   stored at its exact length), plus a few hundred bytes of key per entry.
@@ -248,7 +248,8 @@
 //!   intermediate, never the whole picture; an RLE BMP holds one byte a pixel of palette indices,
 //!   then streams; a still lossless WebP streams too, holding besides the pixels a backward
 //!   reference can reach (about 4 MiB) and its transform data; a still lossy WebP shrunk by two
-//!   or more holds its YUV planes, 1.5 bytes a pixel; other formats (interlaced PNG, tiled,
+//!   or more streams a macroblock row at a time (a crop of one holds its YUV planes, 1.5 bytes a
+//!   pixel); other formats (interlaced PNG, tiled,
 //!   JPEG-compressed, planar, CMYK, palette, float or subsampled YCbCr TIFF, or one with strips
 //!   over 1 MiB, GIF, other WebPs) and animation frames at full size, about 12), the resized
 //!   pixels and the encoded body; it waits while other renders hold the rest of the budget, and
@@ -257,13 +258,18 @@
 //!   TIFF, about 250 MiB). The number of worker threads decides the throughput (which stops growing at the
 //!   number of cores), not the memory. Between requests a thread keeps at most 4 MiB of resize
 //!   scratch and small, self-trimming JPEG scratch.
+//! - **The stored photos being rendered**: a request holds its photo's bytes whole from the
+//!   fetch to its answer, outside the render budget. The tower service's workers (one per core
+//!   by default) bound how many are held at once; a caller of `handle` on threads of its own
+//!   bounds them by its own concurrency. Two workers rendering a 29 MB 16-bit PNG hold 58 MB.
 //! - **The allocator's overhead**, which depends on the binary's global allocator, not on this
 //!   crate. The library does not choose one; the `serve` example uses jemalloc
 //!   (`tikv-jemallocator`). glibc's per-thread arenas keep the freed multi-megabyte pixel
 //!   buffers of every thread that once held one: with glibc, set `MALLOC_ARENA_MAX=2` at least.
 //!   The README's "Reliability" section has the soak measurements per allocator.
 //!
-//! As a rule, budget *cache bound + render budget + 20 MiB* with jemalloc, and measure with
+//! As a rule, budget *cache bound + render budget + workers × largest stored photo + 20 MiB*
+//! with jemalloc, and measure with
 //! `benches/soak.sh` (`CACHE_MIB=…`; the serve example's `--render-mib` defaults to 32) before
 //! sizing a container.
 //!

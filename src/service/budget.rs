@@ -1,6 +1,7 @@
 //! [`RenderBudget`]: a bound on the memory that renders running at the same time may hold, so a
 //! service's resident memory is the cache bound plus this budget plus the program itself, whatever
-//! the number of workers and whatever mix of photos they are given.
+//! mix of photos the workers are given, plus the stored photos in flight, which the budget does
+//! not count (one per worker).
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 

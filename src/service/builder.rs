@@ -180,8 +180,9 @@ impl ImageServiceBuilder {
     /// Memory that renders running at the same time may hold, in bytes (default 128 MiB). A render reserves what its header says it will need
     /// (decoded pixels at the shrink-on-load scale, resize and encode buffers) and waits while
     /// others hold the rest; one larger than the whole budget runs alone. With it, resident memory
-    /// is about the program, plus [`cache_bytes`](Self::cache_bytes), plus this, whatever the
-    /// number of worker threads.
+    /// is about the program, plus [`cache_bytes`](Self::cache_bytes), plus this, plus the stored
+    /// photos of the requests in flight (held whole from the fetch to the answer, outside this
+    /// budget: one per worker thread).
     #[must_use]
     pub fn render_memory(mut self, bytes: u64) -> Self {
         self.render_memory = Some(bytes);
