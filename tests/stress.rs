@@ -12,7 +12,7 @@ use person_image::auth::StaticAuthenticator;
 use person_image::request::Method;
 use person_image::store::{Fetch, ImageInfo, ImageStore, Lookup, StoredImage};
 use person_image::PersonImageServiceExt;
-use person_image::{Error, ImageService, PersonId};
+use person_image::{Error, ImageResponse, ImageService, PersonId};
 
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer t");
 const CACHE_BYTES: u64 = 96 * 1024;
@@ -73,6 +73,17 @@ fn service(store: Arc<dyn ImageStore>, cache_bytes: u64) -> ImageService {
         .build()
 }
 
+/// A GET of `target` with the test's credentials.
+fn get(service: &ImageService, target: &str) -> ImageResponse {
+    service.handle(
+        Method::Get,
+        target,
+        [AUTH],
+        bytes::Bytes::new(),
+        service.limits(),
+    )
+}
+
 const TARGETS: [&str; 7] = [
     "/api/v1/Person/1/Image",
     "/api/v1/Person/1/Image?w=64",
@@ -109,13 +120,7 @@ fn eight_threads_with_versions_swapping_underneath() {
     let mut expected: HashMap<String, Bytes> = HashMap::new();
     for _ in 0..2 {
         for target in TARGETS {
-            let response = reference.handle(
-                Method::Get,
-                target,
-                [AUTH],
-                bytes::Bytes::new(),
-                reference.limits(),
-            );
+            let response = get(&reference, target);
             if let Some(etag) = &response.etag {
                 expected.insert(etag.as_str().to_owned(), response.body.clone());
             }
@@ -160,13 +165,7 @@ fn eight_threads_with_versions_swapping_underneath() {
                                 shared.limits(),
                             )
                         } else {
-                            shared.handle(
-                                Method::Get,
-                                target,
-                                [AUTH],
-                                bytes::Bytes::new(),
-                                shared.limits(),
-                            )
+                            get(shared, target)
                         };
                         match response.status.as_u16() {
                             200 => {
@@ -216,20 +215,8 @@ fn eight_threads_with_versions_swapping_underneath() {
     store.swap();
     let now = store.current.load(Ordering::SeqCst) % 2;
     for target in &TARGETS[..4] {
-        let response = shared.handle(
-            Method::Get,
-            target,
-            [AUTH],
-            bytes::Bytes::new(),
-            shared.limits(),
-        );
-        let fresh = reference.handle(
-            Method::Get,
-            target,
-            [AUTH],
-            bytes::Bytes::new(),
-            reference.limits(),
-        );
+        let response = get(&shared, target);
+        let fresh = get(&reference, target);
         assert_eq!(response.etag, fresh.etag, "{target} after swap to v{now}");
         assert_eq!(response.body, fresh.body);
     }
@@ -278,13 +265,7 @@ fn failing_and_slow_stores_give_503_then_recover() {
         stall: Duration::from_millis(150),
     });
     let service = service(store, 1 << 20);
-    let failed = service.handle(
-        Method::Get,
-        "/api/v1/Person/1/Image?w=50",
-        [AUTH],
-        bytes::Bytes::new(),
-        service.limits(),
-    );
+    let failed = get(&service, "/api/v1/Person/1/Image?w=50");
     assert_eq!(failed.status.as_u16(), 503);
     assert_eq!(failed.retry_after, Some(1));
     assert!(!String::from_utf8_lossy(&failed.body).contains("reset"));
@@ -294,13 +275,7 @@ fn failing_and_slow_stores_give_503_then_recover() {
         "nothing cached from a failure"
     );
     let started = Instant::now();
-    let slow = service.handle(
-        Method::Get,
-        "/api/v1/Person/1/Image?w=50",
-        [AUTH],
-        bytes::Bytes::new(),
-        service.limits(),
-    );
+    let slow = get(&service, "/api/v1/Person/1/Image?w=50");
     assert_eq!(slow.status.as_u16(), 200);
     assert!(started.elapsed() >= Duration::from_millis(150));
     assert_eq!(service.cache_stats().unwrap().entries, 1);
@@ -344,13 +319,7 @@ fn a_store_changing_bytes_under_one_version_never_breaks_a_response() {
     });
     let service = service(store, 0);
     for _ in 0..6 {
-        let response = service.handle(
-            Method::Get,
-            "/api/v1/Person/1/Image?w=20",
-            [AUTH],
-            bytes::Bytes::new(),
-            service.limits(),
-        );
+        let response = get(&service, "/api/v1/Person/1/Image?w=20");
         assert_eq!(response.status.as_u16(), 200);
         let image = image::load_from_memory(&response.body).unwrap();
         assert_eq!(image.width(), 20);
@@ -385,13 +354,7 @@ fn a_photo_replaced_on_every_attempt_is_a_503_to_retry() {
     }));
     let service = service(store.clone(), 1 << 20);
     for target in ["/api/v1/Person/1/Image?w=50", "/api/v1/Person/1/ImageInfo"] {
-        let response = service.handle(
-            Method::Get,
-            target,
-            [AUTH],
-            bytes::Bytes::new(),
-            service.limits(),
-        );
+        let response = get(&service, target);
         assert_eq!(response.status.as_u16(), 503, "{target}");
         assert_eq!(response.retry_after, Some(1), "{target}");
     }
