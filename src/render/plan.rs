@@ -6,7 +6,7 @@ use bytes::Bytes;
 use mime::Mime;
 
 use super::crop::Target;
-use super::decode::{self, SourceInfo};
+use super::decode::{self, SourceInfo, SourceStream};
 use super::encode::{self, Content};
 use super::negotiate::{negotiate, Negotiated, Negotiation, Preference};
 use super::{
@@ -296,9 +296,32 @@ impl Plan {
         }
     }
 
+    /// Whether executing the plan can read the stored photo in order rather than whole: a
+    /// conversion of a source that decodes as it is read ([`decode::reads_in_order`]), which a
+    /// plan made from the photo's first bytes executes with [`Plan::execute_reading`].
+    pub(crate) fn reads_in_order(&self) -> bool {
+        matches!(&self.work, Work::Convert { info, .. } if decode::reads_in_order(info))
+    }
+
     /// Does the work: decodes, resizes and encodes, draws, or passes the bytes through; wraps them
     /// in a JSON string when only JSON was acceptable.
     pub(crate) fn execute(&self) -> Result<Rendered> {
+        self.execute_from(None)
+    }
+
+    /// [`Plan::execute`] for a plan that [reads in order](Plan::reads_in_order), made from the
+    /// photo's first bytes: decodes the photo as `source` (from its first byte) reads it.
+    pub(crate) fn execute_reading(&self, source: &mut dyn SourceStream) -> Result<Rendered> {
+        if !self.reads_in_order() {
+            return Err(Error::internal(
+                "rendering a photo read in order",
+                "the plan needs the whole photo",
+            ));
+        }
+        self.execute_from(Some(source))
+    }
+
+    fn execute_from(&self, source: Option<&mut dyn SourceStream>) -> Result<Rendered> {
         let (content_type, body) = match &self.work {
             Work::Passthrough {
                 bytes,
@@ -329,7 +352,10 @@ impl Plan {
                         target_width = target.size.0,
                         target_height = target.size.1,
                     );
-                    decode::decode(bytes, info, *target, keep_animation, limits)?
+                    match source {
+                        Some(source) => decode::decode_reading(source, info, *target, limits)?,
+                        None => decode::decode(bytes, info, *target, keep_animation, limits)?,
+                    }
                 };
                 let encoded = encode_in_span(&picture, *output, &self.options, Content::Photo)?;
                 crate::metrics::render(RenderInput::Stored(info.format), *output, timer);

@@ -1,7 +1,7 @@
 //! [`RenderBudget`]: a bound on the memory that renders running at the same time may hold, so a
 //! service's resident memory is the cache bound plus this budget plus the program itself, whatever
 //! mix of photos the workers are given, plus the stored photos in flight, which the budget does
-//! not count (one per worker).
+//! not count (one per worker; about 1 MiB for a large PNG read in order, see `source`).
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 

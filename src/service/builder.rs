@@ -182,7 +182,9 @@ impl ImageServiceBuilder {
     /// others hold the rest; one larger than the whole budget runs alone. With it, resident memory
     /// is about the program, plus [`cache_bytes`](Self::cache_bytes), plus this, plus the stored
     /// photos of the requests in flight (held whole from the fetch to the answer, outside this
-    /// budget: one per worker thread).
+    /// budget: one per worker thread; a large PNG from a store that hands out a reader,
+    /// [`ImageStore::open`](crate::store::ImageStore::open), is read as it decodes and holds
+    /// about 1 MiB).
     #[must_use]
     pub fn render_memory(mut self, bytes: u64) -> Self {
         self.render_memory = Some(bytes);

@@ -252,7 +252,7 @@ mod tests {
     }
 
     impl Gated {
-        fn open(&self) {
+        fn release(&self) {
             *lock(&self.closed) = false;
             self.opened.notify_all();
         }
@@ -307,7 +307,7 @@ mod tests {
         let started = Instant::now();
         assert_eq!(cause(lookup(&calls, &store)), Unavailable::TimedOut);
         assert!(started.elapsed() >= Duration::from_millis(50));
-        store.open();
+        store.release();
     }
 
     #[test]
@@ -331,7 +331,7 @@ mod tests {
         }
         assert!(pool(&calls).threads() <= 2);
         // When the store answers again, so do the calls, on the same bounded threads.
-        store.open();
+        store.release();
         let calls_back = (0..500).any(|_| {
             std::thread::sleep(Duration::from_millis(10));
             lookup(&calls, &store).is_ok()
@@ -346,7 +346,7 @@ mod tests {
         struct OpenOnDrop(Arc<Gated>);
         impl Drop for OpenOnDrop {
             fn drop(&mut self) {
-                self.0.open();
+                self.0.release();
             }
         }
         let store = gated(true, false);

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::cache::RenderCache;
+use super::source::{Fetched, StoreStream};
 use super::ImageService;
 use crate::auth::Action;
 use crate::headers::{ETag, Vary};
@@ -14,7 +15,7 @@ use crate::render::{
 };
 use crate::request::{Fit, IfBlank, ImageRequest, Method};
 use crate::response::ImageResponse;
-use crate::store::{Fetch, ImageInfo, Lookup};
+use crate::store::{ImageInfo, Lookup};
 use crate::{Error, Result};
 
 /// How often a photo replaced between lookup and fetch is looked up again before giving up.
@@ -88,7 +89,7 @@ impl ImageService {
             return Ok(with_headers(ImageResponse::not_modified(), etag));
         }
         let rendered = match &self.cache {
-            Some(cache) => self.cached_render(cache, variant, None, &plan)?,
+            Some(cache) => self.cached_render(cache, variant, None, &plan, None)?,
             None => {
                 record_cache(CacheOutcome::None);
                 self.execute(&plan)?
@@ -199,32 +200,55 @@ impl ImageService {
                 }
             }
         }
-        let bytes = match self.fetch(request.person, info)? {
-            Fetch::Current(bytes) => bytes,
-            Fetch::Changed => return Ok(None),
+        let (bytes, rest) = match self.open_source(request.person, info)? {
+            Fetched::Whole(bytes) => (bytes, None),
+            Fetched::Head { head, rest } => (head, Some(rest)),
+            Fetched::Changed => return Ok(None),
         };
         let person = request.person.get();
         self.known_formats
             .remember(person, &info.version, ImageFormat::sniff(&bytes));
-        let focal_point = self.cover_focal_point(&variant, info, &bytes)?;
-        let source = Source::Stored {
-            bytes,
-            declared_mime: info.declared_mime.clone(),
+        // A detected focal point needs the whole picture.
+        let (bytes, rest) = match rest {
+            Some(rest) if needs_detected_focus(&variant) => {
+                (self.read_rest(request.person, bytes, rest)?, None)
+            }
+            rest => (bytes, rest),
         };
-        let plan = Plan::new(
-            &self.render_request(request, source, focal_point),
-            preference,
-        );
+        let focal_point = self.cover_focal_point(&variant, info, &bytes)?;
+        let plan_of = |bytes| {
+            let source = Source::Stored {
+                bytes,
+                declared_mime: info.declared_mime.clone(),
+            };
+            Plan::new(
+                &self.render_request(request, source, focal_point),
+                preference,
+            )
+        };
+        // A plan made from the first bytes holds when it decodes the photo as it reads it;
+        // anything else (a passthrough, another format, a header past the first bytes) is
+        // planned again from the whole photo.
+        let (plan, mut stream) = match rest {
+            None => (plan_of(bytes), None),
+            Some(rest) => match plan_of(bytes.clone()) {
+                Ok(plan) if plan.reads_in_order() => {
+                    let stream = StoreStream::new(&self.calls, request.person, bytes, rest);
+                    (Ok(plan), Some(stream))
+                }
+                _ => (plan_of(self.read_rest(request.person, bytes, rest)?), None),
+            },
+        };
         let rendered = plan.and_then(|plan| {
             record_passthrough(plan.is_passthrough());
             match &self.cache {
                 // Passthrough is already zero-copy: caching it would only cost memory.
                 Some(cache) if !plan.is_passthrough() => {
-                    self.cached_render(cache, variant, modified, &plan)
+                    self.cached_render(cache, variant, modified, &plan, stream.as_mut())
                 }
                 _ => {
                     record_cache(CacheOutcome::None);
-                    self.execute(&plan)
+                    self.execute_from(&plan, stream.as_mut())
                 }
             }
         });
@@ -307,8 +331,19 @@ impl ImageService {
 
     /// Executes `plan` once the render budget has room for it.
     pub(super) fn execute(&self, plan: &Plan) -> Result<Rendered> {
+        self.execute_from(plan, None)
+    }
+
+    /// [`Self::execute`], decoding the photo as `stream` reads it when there is one (the plan was
+    /// made from its first bytes); a read the store failed is answered as that failure.
+    fn execute_from(&self, plan: &Plan, stream: Option<&mut StoreStream<'_>>) -> Result<Rendered> {
         let _reservation = self.budget.reserve(plan.peak_bytes());
-        plan.execute()
+        match stream {
+            None => plan.execute(),
+            Some(stream) => plan
+                .execute_reading(stream)
+                .map_err(|error| stream.failure().unwrap_or(error)),
+        }
     }
 
     /// The cached rendering for `key`, or `plan`'s; records whether this request rendered
@@ -319,11 +354,12 @@ impl ImageService {
         key: Variant,
         modified: Option<std::time::SystemTime>,
         plan: &Plan,
+        stream: Option<&mut StoreStream<'_>>,
     ) -> Result<Rendered> {
         let mut rendered_here = false;
         let rendered = cache.get_or_render(key, modified, || {
             rendered_here = true;
-            self.execute(plan)
+            self.execute_from(plan, stream)
         });
         record_cache(if rendered_here {
             CacheOutcome::Miss
@@ -419,6 +455,19 @@ impl ImageService {
         }
         response
     }
+}
+
+/// Whether rendering `variant` needs a focal point detected in the picture: a cover crop without
+/// one set through the API.
+fn needs_detected_focus(variant: &Variant) -> bool {
+    matches!(
+        variant,
+        Variant::Photo {
+            fit: Fit::Cover,
+            focus: None,
+            ..
+        }
+    )
 }
 
 /// A 200 carrying what was rendered.

@@ -13,6 +13,7 @@ mod focus;
 mod formats;
 mod get;
 mod info;
+mod source;
 mod thumb_hashes;
 #[cfg(feature = "object-store")]
 mod tiered;

@@ -5,8 +5,8 @@ use std::panic::{self, AssertUnwindSafe};
 use bytes::Bytes;
 
 use super::{
-    Deleted, Fetch, ImageInfo, ImageStore, Lookup, MetadataWritten, PhotoMetadata, Replaced,
-    WritableStore,
+    Deleted, Fetch, ImageInfo, ImageStore, Lookup, MetadataWritten, Opened, PhotoMetadata,
+    Replaced, WritableStore,
 };
 use crate::person_id::PersonId;
 
@@ -34,6 +34,9 @@ const ROUNDS: usize = 8;
 /// 1. The person with a photo is [`Lookup::Found`] with a non-empty version, the length of the
 ///    fixture's bytes, and a declared MIME type (if any) that parses as a MIME type.
 /// 2. Fetching that version gives [`Fetch::Current`] with exactly the fixture's bytes.
+///    Here and in rules 4, 5 and [`check_replaced_between_calls`], opening it
+///    ([`ImageStore::open`]) reads the same bytes, or is [`Opened::Changed`] when the fetch is
+///    (rule `open-matches-fetch`).
 /// 3. Looking the same photo up twice gives the same version (versions are cache keys).
 /// 4. Fetching a version the store never had is [`Fetch::Changed`], never bytes.
 /// 5. The person without a photo is [`Lookup::NoImage`], and fetching for them is
@@ -105,7 +108,7 @@ pub fn check_conformance(store: &dyn ImageStore, fixture: &ConformanceFixture) {
             );
         }
     }
-    match fetch(store, with_image, info, "exact-bytes") {
+    match fetch_and_open(store, with_image, info, "exact-bytes") {
         Fetch::Current(bytes) if bytes.as_ref() == expected_bytes => {}
         Fetch::Current(bytes) => broken(
             "exact-bytes",
@@ -241,7 +244,7 @@ pub fn check_replaced_between_calls(
             ),
         );
     }
-    match fetch(store, person, new, rule) {
+    match fetch_and_open(store, person, new, rule) {
         Fetch::Current(bytes) if bytes.as_ref() == new_bytes => {}
         other => broken(
             rule,
@@ -693,9 +696,53 @@ fn fetch(store: &dyn ImageStore, person: PersonId, info: &ImageInfo, rule: &str)
     }
 }
 
+/// [`fetch`], checking that opening the same version reads the same bytes.
+fn fetch_and_open(store: &dyn ImageStore, person: PersonId, info: &ImageInfo, rule: &str) -> Fetch {
+    let fetched = fetch(store, person, info, rule);
+    let opened = open(store, person, info, rule);
+    if opened != fetched {
+        broken(
+            "open-matches-fetch",
+            format!(
+                "fetching person {person}'s photo gave {}, opening it read {}",
+                describe_fetch(&fetched),
+                describe_fetch(&opened)
+            ),
+        );
+    }
+    fetched
+}
+
+/// Opens `info` for `person` and reads it whole, as the [`Fetch`] it stands for.
+fn open(store: &dyn ImageStore, person: PersonId, info: &ImageInfo, rule: &str) -> Fetch {
+    let read = panic::catch_unwind(AssertUnwindSafe(|| -> crate::Result<Fetch> {
+        Ok(match store.open(person, info)? {
+            Opened::Current(bytes) => Fetch::Current(bytes),
+            Opened::Reading(mut reader) => {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut reader, &mut bytes)
+                    .map_err(|error| crate::Error::store("reading the opened photo", error))?;
+                Fetch::Current(Bytes::from(bytes))
+            }
+            Opened::Changed => Fetch::Changed,
+        })
+    }));
+    match read {
+        Ok(Ok(opened)) => opened,
+        Ok(Err(error)) => broken(
+            rule,
+            format!(
+                "opening person {person}'s photo failed: {error} (status {})",
+                error.status()
+            ),
+        ),
+        Err(_) => broken(rule, format!("opening person {person}'s photo panicked")),
+    }
+}
+
 /// Checks that fetching `info` for `person` is [`Fetch::Changed`].
 fn expect_changed(store: &dyn ImageStore, person: PersonId, info: &ImageInfo, rule: &str) {
-    let got = fetch(store, person, info, rule);
+    let got = fetch_and_open(store, person, info, rule);
     if got != Fetch::Changed {
         broken(
             rule,
@@ -843,6 +890,37 @@ mod tests {
     #[test]
     fn panics_on_extreme_ids_are_reported() {
         assert!(failure_of(&Panicking).contains("extreme-ids"));
+    }
+
+    /// Opens a reader over other bytes than it fetches.
+    struct Misreading(InMemory);
+
+    impl ImageStore for Misreading {
+        fn lookup(&self, person: PersonId) -> Result<Lookup> {
+            self.0.lookup(person)
+        }
+
+        fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
+            self.0.fetch(person, info)
+        }
+
+        fn open(&self, _: PersonId, info: &ImageInfo) -> Result<Opened> {
+            let other = std::io::Cursor::new(vec![b'x'; info.len as usize]);
+            Ok(Opened::Reading(super::super::PhotoReader::new(
+                other, info.len,
+            )))
+        }
+    }
+
+    #[test]
+    fn a_reader_over_other_bytes_than_the_fetch_is_reported() {
+        let store = Misreading(
+            InMemory::new()
+                .with_image(PersonId(1), &b"photo"[..])
+                .with_person_without_image(PersonId(2)),
+        );
+        let message = failure_of(&store);
+        assert!(message.contains("open-matches-fetch"), "{message}");
     }
 
     /// Serves whatever is stored now, whatever version was asked: the bug the rule catches.

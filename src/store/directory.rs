@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::{
     decode_sidecar, encode_sidecar, Deleted, Fetch, ImageInfo, ImageStore, Lookup, MetadataWritten,
-    PhotoMetadata, Replaced, WritableStore, DEFAULT_MAX_BYTES,
+    Opened, PhotoMetadata, PhotoReader, Replaced, WritableStore, DEFAULT_MAX_BYTES,
 };
 use crate::person_id::PersonId;
 use crate::render::ImageFormat;
@@ -52,6 +52,8 @@ const METADATA_SIDECAR: &str = "meta";
 ///   never keeps an old version.
 /// * **Fetch.** Opens the file and compares the version of the *open handle* with the one looked
 ///   up: a photo replaced in between is [`Fetch::Changed`], never new bytes under an old version.
+///   [`ImageStore::open`] does the same and hands out the open file ([`Opened::Reading`]), so a
+///   render that streams reads the photo a band at a time.
 /// * **Modified.** The file's modification time, when the platform reports one.
 /// * **Declared MIME type.** From the extension; the magic bytes still decide (SPEC §3).
 /// * **Size.** A file larger than [`Directory::with_max_bytes`] (default 50 MiB) is refused
@@ -134,6 +136,29 @@ impl Directory {
             }
         }
         Ok(None)
+    }
+
+    /// `person`'s photo file opened, when it is the version `info` describes: its path, the open
+    /// handle and its length. The version is taken from the open handle, so the bytes read from
+    /// it are that file's even if another one is renamed into its place meanwhile.
+    fn open_version(
+        &self,
+        person: PersonId,
+        info: &ImageInfo,
+    ) -> Result<Option<(PathBuf, File, u64)>> {
+        let Some((path, _, _)) = self.find_photo(person)? else {
+            return Ok(None);
+        };
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(store_error(&path, error)),
+        };
+        let metadata = file.metadata().map_err(|e| store_error(&path, e))?;
+        if !metadata.is_file() || version_of(&metadata) != info.version {
+            return Ok(None);
+        }
+        Ok(Some((path, file, metadata.len())))
     }
 
     /// Whether `person` has a `.none` marker.
@@ -379,31 +404,26 @@ impl ImageStore for Directory {
     }
 
     fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
-        let Some((path, _, _)) = self.find_photo(person)? else {
+        let Some((path, mut file, len)) = self.open_version(person, info)? else {
             return Ok(Fetch::Changed);
         };
-        let mut file = match File::open(&path) {
-            Ok(file) => file,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Fetch::Changed),
-            Err(error) => return Err(store_error(&path, error)),
-        };
-        // The version is taken from the open handle: the bytes read below are that file's, even
-        // if another one is renamed into its place meanwhile.
-        let metadata = file.metadata().map_err(|e| store_error(&path, e))?;
-        if !metadata.is_file() || version_of(&metadata) != info.version {
-            return Ok(Fetch::Changed);
-        }
-        let capacity = usize::try_from(metadata.len()).unwrap_or(0);
-        let mut bytes = Vec::with_capacity(capacity);
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
         // `take` bounds the read should the file grow while being read (an in-place writer).
         (&mut file)
-            .take(metadata.len().saturating_add(1))
+            .take(len.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(|e| store_error(&path, e))?;
-        if bytes.len() as u64 != metadata.len() {
+        if bytes.len() as u64 != len {
             return Ok(Fetch::Changed);
         }
         Ok(Fetch::Current(Bytes::from(bytes)))
+    }
+
+    fn open(&self, person: PersonId, info: &ImageInfo) -> Result<Opened> {
+        Ok(match self.open_version(person, info)? {
+            Some((_, file, len)) => Opened::Reading(PhotoReader::new(file, len)),
+            None => Opened::Changed,
+        })
     }
 
     fn metadata(&self, person: PersonId, info: &ImageInfo) -> Result<Option<PhotoMetadata>> {

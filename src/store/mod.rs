@@ -17,6 +17,7 @@ mod memory;
 mod metadata;
 #[cfg(feature = "object-store")]
 mod object;
+mod reader;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "object-store")]
@@ -44,6 +45,7 @@ pub(crate) use metadata::{focal_from_text, focal_to_text};
 pub use metadata::{MetadataWritten, PhotoMetadata};
 #[cfg(feature = "object-store")]
 pub use object::Bucket;
+pub use reader::{Opened, PhotoReader};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{ImportSummary, Sqlite};
 #[cfg(feature = "object-store")]
@@ -147,6 +149,22 @@ pub trait ImageStore: Send + Sync {
     /// [`Fetch::Changed`] when what is stored now has another version or is gone.
     fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch>;
 
+    /// [`ImageStore::fetch`], for a render that may read the photo in order as it decodes
+    /// (a non-interlaced PNG): [`Opened::Reading`] lets it hold a band of a large photo instead
+    /// of the whole of it. The same rule as `fetch` holds: the reader reads exactly the version
+    /// `info` describes, checked against what was opened, or the answer is [`Opened::Changed`].
+    /// The service reads the first bytes within the store deadline, and each later read too, so
+    /// a reader that stalls is a `503` like a stalled call.
+    ///
+    /// The default fetches the bytes whole ([`Opened::Current`]): right for a store that holds
+    /// photos in memory, or reads them whole anyway. [`Directory`] opens the file.
+    fn open(&self, person: PersonId, info: &ImageInfo) -> Result<Opened> {
+        Ok(match self.fetch(person, info)? {
+            Fetch::Current(bytes) => Opened::Current(bytes),
+            Fetch::Changed => Opened::Changed,
+        })
+    }
+
     /// Whether every call of this store returns by itself within `deadline`, because it never
     /// waits ([`InMemory`]) or enforces such a deadline itself (`Bucket`, feature
     /// `object-store`, with its `with_deadline`, answering
@@ -195,6 +213,10 @@ impl<S: ImageStore + ?Sized> ImageStore for std::sync::Arc<S> {
         (**self).fetch(person, info)
     }
 
+    fn open(&self, person: PersonId, info: &ImageInfo) -> Result<Opened> {
+        (**self).open(person, info)
+    }
+
     fn returns_within(&self, deadline: Duration) -> bool {
         (**self).returns_within(deadline)
     }
@@ -215,6 +237,10 @@ impl<S: ImageStore + ?Sized> ImageStore for Box<S> {
 
     fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
         (**self).fetch(person, info)
+    }
+
+    fn open(&self, person: PersonId, info: &ImageInfo) -> Result<Opened> {
+        (**self).open(person, info)
     }
 
     fn returns_within(&self, deadline: Duration) -> bool {

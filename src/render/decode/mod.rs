@@ -139,6 +139,39 @@ pub(crate) fn decode(
     }
 }
 
+/// A stored photo read in order from its first byte, as a streaming decode reads it. It never
+/// needs to seek; [`Seek`](std::io::Seek) is there because the `png` crate's reader asks for it.
+pub(crate) trait SourceStream: std::io::BufRead + std::io::Seek + Send {}
+
+impl<T: std::io::BufRead + std::io::Seek + Send> SourceStream for T {}
+
+/// Whether a photo probed as `info` decodes from a [`SourceStream`] ([`decode_reading`]): a
+/// non-interlaced PNG. Its render then holds a band of the photo, not all of it.
+pub(crate) fn reads_in_order(info: &SourceInfo) -> bool {
+    info.format == ImageFormat::Png && info.streams
+}
+
+/// [`decode()`] for a photo that [reads in order](reads_in_order), from `source`.
+pub(crate) fn decode_reading(
+    source: &mut dyn SourceStream,
+    info: &SourceInfo,
+    target: impl Into<Target>,
+    limits: &Limits,
+) -> Result<Picture> {
+    if !reads_in_order(info) {
+        return Err(crate::Error::internal(
+            "decoding a photo read in order",
+            "its format decodes from the whole photo only",
+        ));
+    }
+    let target: Target = target.into();
+    let target = Target {
+        size: (target.size.0.max(1), target.size.1.max(1)),
+        ..target
+    };
+    png::decode_rows(source, target, limits)
+}
+
 /// About the most memory [`decode()`] (with the resize and the encode after it) holds at once for
 /// `info` at `target`: what a render budget reserves. Estimated from the header, generously:
 /// JPEG decodes at the shrink-on-load scale into planes, the interleaved picture and the resize

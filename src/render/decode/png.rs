@@ -8,7 +8,7 @@
 //! inflating.
 //! Interlaced PNGs (whose last pass touches every row) keep the whole-picture path ([`still`]).
 
-use std::io::Cursor;
+use std::io::{BufRead, Cursor, Seek};
 
 use image::metadata::Orientation;
 
@@ -53,10 +53,19 @@ pub(super) fn decode(bytes: &[u8], target: impl Into<Target>, limits: &Limits) -
     if !streams(bytes) {
         return still::decode(bytes, ImageFormat::Png, target, limits);
     }
+    decode_rows(Cursor::new(bytes), target, limits)
+}
+
+/// Decodes a non-interlaced PNG read in order from `source` (from its first byte), in bands, to
+/// an oriented sRGB picture of exactly `target`'s size, showing its crop.
+pub(super) fn decode_rows<R: BufRead + Seek + Send>(
+    source: R,
+    target: Target,
+    limits: &Limits,
+) -> Result<Picture> {
     let max_bytes =
         usize::try_from(image_limits(limits).max_alloc.unwrap_or(u64::MAX)).unwrap_or(usize::MAX);
-    let mut decoder =
-        png::Decoder::new_with_limits(Cursor::new(bytes), png::Limits { bytes: max_bytes });
+    let mut decoder = png::Decoder::new_with_limits(source, png::Limits { bytes: max_bytes });
     decoder.set_ignore_text_chunk(true);
     // Palette to RGB(A), tRNS to alpha, low bit depths to 8; 16 bits stay 16 (narrowed below).
     decoder.set_transformations(png::Transformations::EXPAND);
@@ -66,7 +75,11 @@ pub(super) fn decode(bytes: &[u8], target: impl Into<Target>, limits: &Limits) -
     let info = reader.info();
     let (width, height) = (info.width, info.height);
     if info.interlaced {
-        return still::decode(bytes, ImageFormat::Png, target, limits);
+        // Callers check the header first (`streams`).
+        return Err(Error::internal(
+            "decoding a PNG in bands",
+            "it is interlaced",
+        ));
     }
     // Broken metadata never stops the pixels from being shown.
     let orientation = info
@@ -116,13 +129,13 @@ pub(super) fn decode(bytes: &[u8], target: impl Into<Target>, limits: &Limits) -
 const OVERLAP_BYTES: u64 = 4 << 20;
 
 /// The row reader and how to narrow its rows.
-struct Rows<'a> {
-    reader: png::Reader<Cursor<&'a [u8]>>,
+struct Rows<R: BufRead + Seek> {
+    reader: png::Reader<R>,
     row_len: usize,
     sixteen: bool,
 }
 
-impl Rows<'_> {
+impl<R: BufRead + Seek> Rows<R> {
     /// Fills `band` with the next rows, as many as fit; returns the bytes filled (0 at the end).
     fn fill(&mut self, band: &mut [u8]) -> Result<usize> {
         let mut filled = 0;

@@ -91,7 +91,8 @@ fn le16(bytes: &[u8], pos: usize) -> Option<u16> {
     Some(u16::from_le_bytes([b[0], b[1]]))
 }
 
-/// PNG: IHDR, then the chunk headers up to the first IDAT for tRNS, eXIf and acTL.
+/// PNG: IHDR, then the chunk headers up to the first IDAT (which must be there) for tRNS, eXIf
+/// and acTL.
 fn png(bytes: &[u8], limits: &Limits) -> Result<Probed> {
     let invalid = || Error::decode("PNG header is truncated or does not start with IHDR");
     if bytes.get(12..16) != Some(b"IHDR") || be32(bytes, 8) != Some(13) {
@@ -104,13 +105,18 @@ fn png(bytes: &[u8], limits: &Limits) -> Result<Probed> {
     let mut has_alpha = matches!(colour_type, 4 | 6);
     let mut orientation = Orientation::NoTransforms;
     let mut pos = 33usize;
+    let mut reached_pixels = false;
     while let (Some(length), Some(kind)) = (be32(bytes, pos), bytes.get(pos + 4..pos + 8)) {
         let data_start = pos + 8;
         let Some(data_end) = data_start.checked_add(length as usize) else {
             break;
         };
         match kind {
-            b"IDAT" | b"IEND" => break,
+            b"IDAT" => {
+                reached_pixels = true;
+                break;
+            }
+            b"IEND" => break,
             b"tRNS" => has_alpha = true,
             b"eXIf" => {
                 if let Some(exif) = bytes.get(data_start..data_end) {
@@ -131,6 +137,11 @@ fn png(bytes: &[u8], limits: &Limits) -> Result<Probed> {
             break;
         };
         pos = next;
+    }
+    // Every chunk the header needs comes before the first IDAT: without one, the probe may have
+    // missed some (bytes cut short, or only the photo's first bytes read so far).
+    if !reached_pixels {
+        return Err(Error::decode("the PNG ends before its image data"));
     }
     Ok(((width, height), orientation, has_alpha))
 }
