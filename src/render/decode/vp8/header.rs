@@ -4,11 +4,16 @@
 
 use super::bool_decoder::BoolDecoder;
 use super::corrupt;
-use super::tables::{AC_QUANT, COEFF_PROBS, COEFF_UPDATE_PROBS, DC_QUANT};
+use super::tables::{AC_QUANT, COEFF_BANDS, COEFF_PROBS, COEFF_UPDATE_PROBS, DC_QUANT};
 use crate::Result;
 
-/// The token probabilities: [block type][band][context][tree node].
-pub(super) type CoeffProbs = [[[[u8; 11]; 3]; 8]; 4];
+/// The token probabilities as coded: [block type][band][context][tree node].
+type BandProbs = [[[[u8; 11]; 3]; 8]; 4];
+
+/// The token probabilities by scan position rather than band: [block type][position][context]
+/// [tree node]. A token's probabilities are then one load from its position, not two (the band,
+/// then its probabilities) on the chain from one token to the next.
+pub(super) type CoeffProbs = [[[[u8; 11]; 3]; 16]; 4];
 
 /// The start code that follows the frame tag of a key frame.
 const START_CODE: [u8; 3] = [0x9d, 0x01, 0x2a];
@@ -129,8 +134,8 @@ pub(super) fn parse(payload: &[u8]) -> Result<FrameHeader<'_>> {
 
     // Whether to keep these probabilities for the next frame: there is none.
     modes.read_flag();
-    let mut coeff_probs = COEFF_PROBS;
-    for (probs, updates) in coeff_probs
+    let mut band_probs: BandProbs = COEFF_PROBS;
+    for (probs, updates) in band_probs
         .iter_mut()
         .flatten()
         .flatten()
@@ -152,11 +157,22 @@ pub(super) fn parse(payload: &[u8]) -> Result<FrameHeader<'_>> {
         mb_height: height.div_ceil(16) as usize,
         segment_probs,
         quant,
-        coeff_probs,
+        coeff_probs: by_position(&band_probs),
         skip_prob,
         modes,
         partitions,
     })
+}
+
+/// The probabilities of each scan position: those of its band (RFC 6386 §13.3).
+fn by_position(bands: &BandProbs) -> CoeffProbs {
+    let mut positions = [[[[0; 11]; 3]; 16]; 4];
+    for (by_position, by_band) in positions.iter_mut().zip(bands) {
+        for (position, probs) in by_position.iter_mut().enumerate() {
+            *probs = by_band[usize::from(COEFF_BANDS[position])];
+        }
+    }
+    positions
 }
 
 /// The dequantisation factors for quantiser index `q` and the header's deltas (luma DC, second-

@@ -3,7 +3,7 @@
 
 use super::bool_decoder::BoolDecoder;
 use super::header::{CoeffProbs, Quant};
-use super::tables::{CATEGORY_BASE, CATEGORY_PROBS, COEFF_BANDS, ZIGZAG};
+use super::tables::{CATEGORY_BASE, CATEGORY_PROBS, ZIGZAG};
 use super::transform;
 
 /// The block types that index the token probabilities.
@@ -152,7 +152,7 @@ impl Contexts {
 /// `first` when the block is empty.
 fn read_block(
     stream: &mut BoolDecoder<'_>,
-    probs: &[[[u8; 11]; 3]; 8],
+    probs: &[[[u8; 11]; 3]; 16],
     context: usize,
     factors: [i32; 2],
     first: usize,
@@ -168,17 +168,17 @@ fn read_block(
 #[inline(always)]
 fn read_tokens(
     bits: &mut BoolDecoder<'_>,
-    probs: &[[[u8; 11]; 3]; 8],
+    probs: &[[[u8; 11]; 3]; 16],
     context: usize,
     factors: [i32; 2],
     first: usize,
     out: &mut [i16; 16],
 ) -> usize {
-    // The probabilities of a position's band, masked into range so that no bounds check is left
-    // in the loop: position 16, after the last, gets band 0's, which are never read.
-    let band = |n: usize| &probs[usize::from(COEFF_BANDS[n & 15]) & 7];
+    // The probabilities of a position, masked into range so that no bounds check is left in the
+    // loop: position 16, after the last, gets position 0's, which are never read.
+    let at = |n: usize| &probs[n & 15];
     let mut n = first;
-    let mut p = &band(n)[context];
+    let mut p = &at(n)[context];
     while n < 16 {
         if !bits.read(p[0]) {
             // End of block.
@@ -190,7 +190,7 @@ fn read_tokens(
             if n == 16 {
                 return 16;
             }
-            p = &band(n)[0];
+            p = &at(n)[0];
         }
         let (magnitude, next_context) = if !bits.read(p[2]) {
             (1, 1)
@@ -206,7 +206,7 @@ fn read_tokens(
         // Coefficients are 16-bit, as in libwebp: a hostile stream wraps, it does not overflow.
         out[usize::from(ZIGZAG[n])] = (value * factor) as i16;
         n += 1;
-        p = &band(n)[next_context];
+        p = &at(n)[next_context];
     }
     16
 }

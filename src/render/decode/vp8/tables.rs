@@ -508,11 +508,8 @@ pub(super) const AC_QUANT: [u16; 128] = [
 /// decoded (RFC 6386 §13, `zigzag`).
 pub(super) const ZIGZAG: [u8; 16] = [0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15];
 
-/// Coefficient band of each scan position 0..=15 (RFC 6386 §13.3, `coeff_bands`), followed by a
-/// 0 for position 16, which the RFC's 16-entry table lacks: it lets a decoder look up the band
-/// of the position after the last coefficient without a bounds case, and is never used to
-/// decode a token.
-pub(super) const COEFF_BANDS: [u8; 17] = [0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 0];
+/// Coefficient band of each scan position (RFC 6386 §13.3, `coeff_bands`).
+pub(super) const COEFF_BANDS: [u8; 16] = [0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7];
 
 /// Probabilities of the extra bits of DCT_CAT1 to DCT_CAT6, most significant bit first; each
 /// slice is as long as its category has extra bits (RFC 6386 §13.2, `Pcat1` to `Pcat6`, without
