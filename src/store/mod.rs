@@ -5,7 +5,8 @@
 //! returns what is known *about* a person's photo ([`ImageInfo`]: version, modification time,
 //! declared type, length) without reading it, and [`ImageStore::fetch`] returns the bytes of
 //! exactly that version. A `304 Not Modified`, a render-cache hit and a `HEAD` never fetch; a
-//! miss fetches once.
+//! miss fetches once, or opens the photo ([`ImageStore::open`]) when its render can decode it as
+//! it reads it, so a large PNG costs the render a band of its bytes, not all of them.
 
 #[cfg(feature = "object-store")]
 mod bridge;

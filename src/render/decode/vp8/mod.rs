@@ -251,8 +251,8 @@ impl RowPlanes {
                 predict::predict_block(mode, &edges, mb_y > 0, mb_x > 0, &mut self.y, x0, stride);
                 for (index, block) in coefficients.blocks[..16].iter().enumerate() {
                     let offset = (index / 4) * 4 * stride + x0 + (index % 4) * 4;
-                    let ac = coefficients.ac & (1 << index) != 0;
-                    transform::add_inverse_dct(block, ac, &mut self.y, offset, stride);
+                    let shape = coefficients.shape(index);
+                    transform::add_inverse_dct(block, shape, &mut self.y, offset, stride);
                 }
             }
             Luma::Subblocks(sub_modes) => {
@@ -273,9 +273,9 @@ impl RowPlanes {
                         let start = origin + line * WORK_STRIDE;
                         work.pixels[start..start + 4].copy_from_slice(predicted);
                     }
-                    let ac = coefficients.ac & (1 << index) != 0;
+                    let shape = coefficients.shape(index);
                     let block = &coefficients.blocks[index];
-                    transform::add_inverse_dct(block, ac, &mut work.pixels, origin, WORK_STRIDE);
+                    transform::add_inverse_dct(block, shape, &mut work.pixels, origin, WORK_STRIDE);
                 }
                 for (line, out) in self.y[x0..].chunks_mut(stride).take(16).enumerate() {
                     let start = (line + 1) * WORK_STRIDE + 1;
@@ -294,8 +294,9 @@ impl RowPlanes {
             for block in 0..4 {
                 let index = first + block;
                 let offset = (block / 2) * 4 * stride + x0 + (block % 2) * 4;
-                let ac = coefficients.ac & (1 << index) != 0;
-                transform::add_inverse_dct(&coefficients.blocks[index], ac, plane, offset, stride);
+                let shape = coefficients.shape(index);
+                let block = &coefficients.blocks[index];
+                transform::add_inverse_dct(block, shape, plane, offset, stride);
             }
         }
     }

@@ -4,7 +4,7 @@
 use super::bool_decoder::BoolDecoder;
 use super::header::{CoeffProbs, Quant};
 use super::tables::{CATEGORY_BASE, CATEGORY_PROBS, ZIGZAG};
-use super::transform;
+use super::transform::{self, Shape};
 
 /// The block types that index the token probabilities.
 const LUMA_AFTER_Y2: usize = 0;
@@ -13,13 +13,14 @@ const CHROMA: usize = 2;
 const LUMA_WITH_DC: usize = 3;
 
 /// A macroblock's dequantised coefficients: sixteen luma blocks, four U, four V, sixteen each in
-/// raster order; and which blocks have any besides the DC (those the inverse transform cannot
-/// take as a flat offset).
+/// raster order; and how far into its scan each block has any (which inverse transform it takes).
 #[derive(Clone)]
 pub(super) struct Coefficients {
     pub(super) blocks: [[i16; 16]; 24],
     /// Bit `i` set: block `i` may have coefficients besides its DC.
-    pub(super) ac: u32,
+    ac: u32,
+    /// Bit `i` set: block `i` may have coefficients past the first three of its scan.
+    beyond_low: u32,
 }
 
 impl Coefficients {
@@ -28,6 +29,7 @@ impl Coefficients {
         Coefficients {
             blocks: [[0; 16]; 24],
             ac: 0,
+            beyond_low: 0,
         }
     }
 
@@ -37,6 +39,24 @@ impl Coefficients {
             *block = [0; 16];
         }
         self.ac = 0;
+        self.beyond_low = 0;
+    }
+
+    /// Records that block `index`'s tokens ended at scan position `end`.
+    fn ended(&mut self, index: usize, end: usize) {
+        self.ac |= u32::from(end > 1) << index;
+        self.beyond_low |= u32::from(end > 3) << index;
+    }
+
+    /// Which coefficients block `index` may have.
+    pub(super) fn shape(&self, index: usize) -> Shape {
+        if self.beyond_low & (1 << index) != 0 {
+            Shape::Full
+        } else if self.ac & (1 << index) != 0 {
+            Shape::Low
+        } else {
+            Shape::Dc
+        }
     }
 }
 
@@ -117,7 +137,7 @@ impl Contexts {
                 let nonzero = u8::from(end > first);
                 above.luma[column] = nonzero;
                 left.luma[row] = nonzero;
-                out.ac |= u32::from(end > 1) << index;
+                out.ended(index, end);
             }
         }
         for (plane, start) in [(0, 16), (1, 20)] {
@@ -141,7 +161,7 @@ impl Contexts {
                 let nonzero = u8::from(end > 0);
                 above[column] = nonzero;
                 left[row] = nonzero;
-                out.ac |= u32::from(end > 1) << index;
+                out.ended(index, end);
             }
         }
     }

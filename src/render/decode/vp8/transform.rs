@@ -40,25 +40,73 @@ pub(super) fn inverse_walsh_hadamard(y2: &[i16; 16], blocks: &mut [[i16; 16]; 24
     }
 }
 
-/// Adds the inverse DCT of `coefficients` (raster order) to the 4×4 block of `pixels` at
-/// `offset`, rows `stride` apart, clamping to 0–255. `ac` says whether any coefficient besides
-/// the DC may be set; without, the transform is a flat offset, and nothing at all when the DC
-/// rounds to 0 (most blocks of a photo).
+/// Which coefficients of a block may be set, from how far into its scan its tokens went: what
+/// the inverse DCT can skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// The DC only: the transform is a flat offset.
+    Dc,
+    /// The first three of the scan only: the DC and the first AC of the top row and of the left
+    /// column (raster 0, 1 and 4).
+    Low,
+    /// Any.
+    Full,
+}
+
+/// Adds the inverse DCT of `coefficients` (raster order, set as `shape` says) to the 4×4 block of
+/// `pixels` at `offset`, rows `stride` apart, clamping to 0–255. A DC alone is a flat offset, and
+/// nothing at all when it rounds to 0 (most blocks of a photo).
 #[inline(always)]
 pub(super) fn add_inverse_dct(
     coefficients: &[i16; 16],
-    ac: bool,
+    shape: Shape,
     pixels: &mut [u8],
     offset: usize,
     stride: usize,
 ) {
-    if ac {
-        add_full_inverse_dct(coefficients, pixels, offset, stride);
-        return;
+    match shape {
+        Shape::Full => add_full_inverse_dct(coefficients, pixels, offset, stride),
+        Shape::Low => add_low_inverse_dct(coefficients, pixels, offset, stride),
+        Shape::Dc => {
+            let dc = (i32::from(coefficients[0]) + 4) >> 3;
+            if dc != 0 {
+                add_flat(dc, pixels, offset, stride);
+            }
+        }
     }
-    let dc = (i32::from(coefficients[0]) + 4) >> 3;
-    if dc != 0 {
-        add_flat(dc, pixels, offset, stride);
+}
+
+/// The DCT's multiply by √2·cos(π/8), in 16-bit fixed point, wrapping in 32 bits.
+fn multiply_cos(x: i32) -> i32 {
+    x.wrapping_add(x.wrapping_mul(COS_MINUS_ONE) >> 16)
+}
+
+/// The DCT's multiply by √2·sin(π/8), in 16-bit fixed point, wrapping in 32 bits.
+fn multiply_sin(x: i32) -> i32 {
+    x.wrapping_mul(SIN) >> 16
+}
+
+/// [`add_full_inverse_dct`] of a block whose only coefficients are raster 0, 1 and 4: the same
+/// sums with the zero terms left out, so the same pixels. The vertical pass leaves the first
+/// column `dc ± cos·c4, dc ± sin·c4`, the second `c1` on every row, the others zero.
+fn add_low_inverse_dct(coefficients: &[i16; 16], pixels: &mut [u8], offset: usize, stride: usize) {
+    let [dc, c1, c4] = [0, 1, 4].map(|i| i32::from(coefficients[i]));
+    let (cos4, sin4) = (multiply_cos(c4), multiply_sin(c4));
+    let (cos1, sin1) = (multiply_cos(c1), multiply_sin(c1));
+    for (row, left) in [dc + cos4, dc + sin4, dc - sin4, dc - cos4]
+        .into_iter()
+        .enumerate()
+    {
+        let residual = [
+            (left + cos1 + 4) >> 3,
+            (left + sin1 + 4) >> 3,
+            (left - sin1 + 4) >> 3,
+            (left - cos1 + 4) >> 3,
+        ];
+        let start = offset + row * stride;
+        for (pixel, residual) in pixels[start..start + 4].iter_mut().zip(residual) {
+            *pixel = (i32::from(*pixel) + residual).clamp(0, 255) as u8;
+        }
     }
 }
 
@@ -76,8 +124,6 @@ fn add_full_inverse_dct(coefficients: &[i16; 16], pixels: &mut [u8], offset: usi
     // 32-bit products that wrap: the first pass reads 16-bit coefficients, where they fit; the
     // second reads its sums, which fit on any picture an encoder makes (within ±60,000) and
     // wrap, as in libwebp, on a hostile stream.
-    let multiply_cos = |x: i32| x.wrapping_add(x.wrapping_mul(COS_MINUS_ONE) >> 16);
-    let multiply_sin = |x: i32| x.wrapping_mul(SIN) >> 16;
     // Vertical pass, column by column.
     let mut columns = [0i32; 16];
     for i in 0..4 {
@@ -107,6 +153,33 @@ fn add_full_inverse_dct(coefficients: &[i16; 16], pixels: &mut [u8], offset: usi
         let start = offset + row * stride;
         for (pixel, residual) in pixels[start..start + 4].iter_mut().zip(residual) {
             *pixel = (i32::from(*pixel) + residual).clamp(0, 255) as u8;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shortcut for the first three coefficients gives the full transform's pixels, over the
+    /// whole 16-bit range and on pixels near both clamps.
+    #[test]
+    fn the_low_transform_is_the_full_one_without_its_zero_terms() {
+        let values = [
+            -32768, -20000, -1234, -64, -5, -1, 0, 1, 3, 77, 999, 15000, 32767,
+        ];
+        let background: Vec<u8> = (0..64u32).map(|i| (i * 37 % 256) as u8).collect();
+        for dc in values {
+            for c1 in values {
+                for c4 in values {
+                    let mut coefficients = [0i16; 16];
+                    [coefficients[0], coefficients[1], coefficients[4]] = [dc, c1, c4];
+                    let (mut full, mut low) = (background.clone(), background.clone());
+                    add_full_inverse_dct(&coefficients, &mut full, 9, 8);
+                    add_low_inverse_dct(&coefficients, &mut low, 9, 8);
+                    assert_eq!(full, low, "dc {dc}, c1 {c1}, c4 {c4}");
+                }
+            }
         }
     }
 }
