@@ -101,6 +101,10 @@ pub struct Config {
     /// the cache, what bounds the server's resident memory
     #[argh(option, default = "32")]
     pub render_mib: u64,
+    /// memory the stored photos of requests in progress may hold, in MiB (default 128; a larger
+    /// photo is read alone; a large PNG read as it decodes holds about 1 MiB)
+    #[argh(option, default = "128")]
+    pub source_mib: u64,
     /// render worker threads (default: one per core)
     #[argh(option)]
     pub workers: Option<usize>,
@@ -204,6 +208,7 @@ impl Config {
         Ok(builder
             .cache_bytes(self.cache_mib * 1024 * 1024)
             .render_memory(self.render_mib * 1024 * 1024)
+            .source_memory(self.source_mib * 1024 * 1024)
             .read_only_hint("start the server with --writable")
             .store_deadline(self.store_deadline())
             .stale_if_error(Duration::from_secs(self.stale_if_error_secs))

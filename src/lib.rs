@@ -258,22 +258,21 @@
 //!   TIFF, about 250 MiB). The number of worker threads decides the throughput (which stops growing at the
 //!   number of cores), not the memory. Between requests a thread keeps at most 4 MiB of resize
 //!   scratch and small, self-trimming JPEG scratch.
-//! - **The stored photos being rendered**: a request holds its photo's bytes whole from the
-//!   fetch to its answer, outside the render budget, unless the photo is a non-interlaced PNG of
-//!   512 KiB or more from a store that hands out a reader ([`ImageStore::open`](store::ImageStore::open):
-//!   [`store::Directory`] does): that render reads it 1 MiB at a time as it decodes and holds
-//!   1 MiB of it plus the first 64 KiB. The tower service's workers (one per core by default)
-//!   bound how many are held at once; a caller of `handle` on threads of its own bounds them by
-//!   its own concurrency. Two workers rendering a 6.4 MB TIFF hold 13 MB of sources; rendering
-//!   a 29 MB 16-bit PNG from a directory, 2 MiB.
+//! - **The stored photos being rendered**: at most [`ImageServiceBuilder::source_memory`]
+//!   (default 128 MiB), however many threads call the service. A request reserves its photo's
+//!   length before reading it and keeps it until its answer; it waits while others hold the rest,
+//!   and a photo larger than the whole budget is read alone. A non-interlaced PNG of 512 KiB or
+//!   more from a store that hands out a reader ([`ImageStore::open`](store::ImageStore::open):
+//!   [`store::Directory`] does) is read 1 MiB at a time as it decodes and keeps about 1 MiB: two
+//!   workers rendering a 29 MB 16-bit PNG from a directory hold 2 MiB of it, a 6.4 MB TIFF 13 MB.
 //! - **The allocator's overhead**, which depends on the binary's global allocator, not on this
 //!   crate. The library does not choose one; the `serve` example uses jemalloc
 //!   (`tikv-jemallocator`). glibc's per-thread arenas keep the freed multi-megabyte pixel
 //!   buffers of every thread that once held one: with glibc, set `MALLOC_ARENA_MAX=2` at least.
 //!   The README's "Reliability" section has the soak measurements per allocator.
 //!
-//! As a rule, budget *cache bound + render budget + workers × largest stored photo (not counting
-//! PNGs read in order) + 20 MiB*
+//! As a rule, budget *cache bound + render budget + the smaller of the source budget and workers ×
+//! largest stored photo (not counting PNGs read in order) + 20 MiB*
 //! with jemalloc, and measure with
 //! `benches/soak.sh` (`CACHE_MIB=…`; the serve example's `--render-mib` defaults to 32) before
 //! sizing a container.

@@ -1,6 +1,8 @@
-//! A large PNG read in order from a store that hands out a reader (`ImageStore::open`): the
-//! render reads it a store call at a time, gives the same bytes as from the whole photo, and
-//! answers a read that fails or stalls as the store's failure (503), never as a broken picture.
+//! The stored photos a service holds. A large PNG read in order from a store that hands out a
+//! reader (`ImageStore::open`): the render reads it a store call at a time, gives the same bytes as
+//! from the whole photo, and answers a read that fails or stalls as the store's failure (503),
+//! never as a broken picture. Photos held whole stay within the source budget
+//! (`ImageServiceBuilder::source_memory`), whatever the number of calling threads.
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -210,4 +212,69 @@ fn a_read_stalling_past_the_deadline_is_a_503_within_it() {
         "answered after {:?}",
         started.elapsed()
     );
+}
+
+/// An [`InMemory`] store whose fetches take 250 ms and count how many run at once.
+struct Slow {
+    inner: InMemory,
+    running: AtomicUsize,
+    most_at_once: AtomicUsize,
+}
+
+impl ImageStore for Slow {
+    fn lookup(&self, person: PersonId) -> person_image::Result<Lookup> {
+        self.inner.lookup(person)
+    }
+
+    fn fetch(&self, person: PersonId, info: &ImageInfo) -> person_image::Result<Fetch> {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_at_once.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(250));
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.inner.fetch(person, info)
+    }
+
+    fn returns_within(&self, _: Duration) -> bool {
+        true
+    }
+}
+
+/// Four threads render four photos; the most fetches that ran at once.
+fn most_photos_at_once(source_memory: Option<u64>) -> usize {
+    let photo = common::corpus::hopper();
+    let store = Arc::new(Slow {
+        inner: (1..=4).fold(InMemory::new(), |store, person| {
+            store.with_image(PersonId(person), photo.clone())
+        }),
+        running: AtomicUsize::new(0),
+        most_at_once: AtomicUsize::new(0),
+    });
+    let mut builder = ImageService::builder(
+        store.clone(),
+        StaticAuthenticator::default().bearer("t", "tester"),
+    )
+    .cache_bytes(0);
+    if let Some(bytes) = source_memory {
+        builder = builder.source_memory(bytes);
+    }
+    let service = builder.build();
+    std::thread::scope(|scope| {
+        for person in 1..=4 {
+            let service = &service;
+            scope.spawn(move || {
+                let response = get(service, &format!("/api/v1/Person/{person}/Image?w=64"));
+                assert_eq!(response.status, 200);
+            });
+        }
+    });
+    store.most_at_once.load(Ordering::SeqCst)
+}
+
+#[test]
+fn photos_held_at_once_stay_within_the_source_budget() {
+    let photo_len = common::corpus::hopper().len() as u64;
+    // Room for one photo and a half: the threads read theirs one after another.
+    assert_eq!(most_photos_at_once(Some(photo_len * 3 / 2)), 1);
+    // With the default budget (128 MiB) they read them side by side.
+    assert!(most_photos_at_once(None) > 1);
 }

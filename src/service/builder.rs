@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::budget::RenderBudget;
+use super::budget::MemoryBudget;
 use super::cache::RenderCache;
 use super::deadline::{StoreCalls, DEFAULT_STORE_DEADLINE};
 use super::ImageService;
@@ -16,6 +16,10 @@ use crate::store::{ImageStore, WritableStore};
 /// The default of [`ImageServiceBuilder::render_memory`]: room for two large renders (a 22 MP
 /// JPEG to 1024 px needs about 45 MiB) or many small ones.
 const DEFAULT_RENDER_MEMORY: u64 = 128 * 1024 * 1024;
+
+/// The default of [`ImageServiceBuilder::source_memory`]: room for two photos at the default
+/// source-bytes limit (50 MiB), and for many of the sizes people upload.
+const DEFAULT_SOURCE_MEMORY: u64 = 128 * 1024 * 1024;
 
 /// The default of [`ImageServiceBuilder::stale_if_error`]: one hour.
 const DEFAULT_STALE_IF_ERROR: Duration = Duration::from_secs(3600);
@@ -36,6 +40,7 @@ pub struct ImageServiceBuilder {
     default_placeholder: Option<PlaceholderKind>,
     cache_bytes: Option<u64>,
     render_memory: Option<u64>,
+    source_memory: Option<u64>,
     #[cfg(feature = "object-store")]
     tier: Option<crate::store::VariantTier>,
     store_deadline: Option<Duration>,
@@ -73,6 +78,7 @@ impl ImageServiceBuilder {
             default_placeholder: None,
             cache_bytes: None,
             render_memory: None,
+            source_memory: None,
             #[cfg(feature = "object-store")]
             tier: None,
             store_deadline: None,
@@ -180,14 +186,23 @@ impl ImageServiceBuilder {
     /// Memory that renders running at the same time may hold, in bytes (default 128 MiB). A render reserves what its header says it will need
     /// (decoded pixels at the shrink-on-load scale, resize and encode buffers) and waits while
     /// others hold the rest; one larger than the whole budget runs alone. With it, resident memory
-    /// is about the program, plus [`cache_bytes`](Self::cache_bytes), plus this, plus the stored
-    /// photos of the requests in flight (held whole from the fetch to the answer, outside this
-    /// budget: one per worker thread; a large PNG from a store that hands out a reader,
-    /// [`ImageStore::open`](crate::store::ImageStore::open), is read as it decodes and holds
-    /// about 1 MiB).
+    /// is about the program, plus [`cache_bytes`](Self::cache_bytes), plus this, plus
+    /// [`source_memory`](Self::source_memory).
     #[must_use]
     pub fn render_memory(mut self, bytes: u64) -> Self {
         self.render_memory = Some(bytes);
+        self
+    }
+
+    /// Memory that the stored photos of requests in progress may hold at once, in bytes (default
+    /// 128 MiB). A request reserves its photo's length before reading it and keeps it until its
+    /// answer; it waits while others hold the rest, and a photo larger than the whole budget is
+    /// read alone. A large PNG read as it decodes (from a store whose
+    /// [`ImageStore::open`](crate::store::ImageStore::open) hands out a reader) keeps about 1 MiB
+    /// of it. So however many threads call the service, the photos they hold stay within this.
+    #[must_use]
+    pub fn source_memory(mut self, bytes: u64) -> Self {
+        self.source_memory = Some(bytes);
         self
     }
 
@@ -228,8 +243,11 @@ impl ImageServiceBuilder {
                 0 => None,
                 bytes => Some(Arc::new(RenderCache::new(bytes))),
             },
-            budget: Arc::new(RenderBudget::new(
+            budget: Arc::new(MemoryBudget::new(
                 self.render_memory.unwrap_or(DEFAULT_RENDER_MEMORY),
+            )),
+            sources: Arc::new(MemoryBudget::new(
+                self.source_memory.unwrap_or(DEFAULT_SOURCE_MEMORY),
             )),
             known_formats: Arc::default(),
             thumb_hashes: Arc::default(),

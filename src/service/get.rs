@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::cache::RenderCache;
-use super::source::{Fetched, StoreStream};
+use super::source::{Fetched, StoreStream, READ_IN_ORDER_HOLDS};
 use super::ImageService;
 use crate::auth::Action;
 use crate::headers::{ETag, Vary};
@@ -200,6 +200,8 @@ impl ImageService {
                 }
             }
         }
+        // Held until the answer: the photo's bytes, or a read's worth when it is read in order.
+        let mut held = self.sources.reserve(info.len);
         let (bytes, rest) = match self.open_source(request.person, info)? {
             Fetched::Whole(bytes) => (bytes, None),
             Fetched::Head { head, rest } => (head, Some(rest)),
@@ -233,6 +235,7 @@ impl ImageService {
             None => (plan_of(bytes), None),
             Some(rest) => match plan_of(bytes.clone()) {
                 Ok(plan) if plan.reads_in_order() => {
+                    held.shrink_to(READ_IN_ORDER_HOLDS);
                     let stream = StoreStream::new(&self.calls, request.person, bytes, rest);
                     (Ok(plan), Some(stream))
                 }

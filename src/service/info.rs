@@ -32,7 +32,8 @@ impl ImageService {
             let mut response = if not_modified_for(request.if_none_match.as_ref(), &etag) {
                 ImageResponse::not_modified()
             } else {
-                let bytes = match self.fetch(request.person, &info)? {
+                let (fetched, _held) = self.fetch(request.person, &info)?;
+                let bytes = match fetched {
                     Fetch::Current(bytes) => bytes,
                     Fetch::Changed => continue,
                 };

@@ -40,7 +40,7 @@ pub(crate) use answer::refuse;
 #[cfg(feature = "http")]
 pub(crate) use answer::respond_http;
 pub use answer::PersonImageServiceExt;
-use budget::RenderBudget;
+use budget::{MemoryBudget, Reservation};
 pub use builder::ImageServiceBuilder;
 pub use cache::CacheStats;
 use cache::RenderCache;
@@ -126,7 +126,10 @@ pub struct ImageService {
     cache_control: String,
     default_placeholder: PlaceholderKind,
     cache: Option<Arc<RenderCache>>,
-    budget: Arc<RenderBudget>,
+    /// What renders in progress hold.
+    budget: Arc<MemoryBudget>,
+    /// What the stored photos of requests in progress hold.
+    sources: Arc<MemoryBudget>,
     known_formats: Arc<KnownFormats>,
     thumb_hashes: Arc<ThumbHashes>,
     detections: Arc<focus::Detections>,
@@ -270,8 +273,10 @@ impl ImageService {
     }
 
     /// The bytes of the photo version `info` describes, in a `store.fetch` span, timed, within
-    /// the deadline.
-    fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
+    /// the deadline, with their reservation in the source budget (taken first, waiting for room):
+    /// keep it while the bytes are in use.
+    fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<(Fetch, Reservation<'_>)> {
+        let held = self.sources.reserve(info.len);
         let _span = stage_span!("store.fetch", person = person.get(), bytes = info.len);
         let timer = crate::metrics::Timer::start();
         let (store, info) = (Arc::clone(&self.store), info.clone());
@@ -280,7 +285,7 @@ impl ImageService {
             move || store.fetch(person, &info),
         );
         crate::metrics::store(StoreOp::Fetch, timer);
-        fetched
+        Ok((fetched?, held))
     }
 }
 

@@ -26,6 +26,9 @@ const READ_WHOLE_BELOW: u64 = 512 * 1024;
 /// (an ICC profile, EXIF) up to its first pixel data, which the plan is made from.
 const HEAD_BYTES: u64 = 64 * 1024;
 
+/// What a photo read in order holds at most: its first bytes and one read.
+pub(super) const READ_IN_ORDER_HOLDS: u64 = HEAD_BYTES + READ_BYTES as u64;
+
 /// The bytes each later read asks of the store: a store call each, so not too few (256 KiB
 /// reads cost the 16-bit bench PNG's render 5 % of its throughput, 1 MiB reads nothing
 /// measurable), and a band of a large photo, not the whole of it.

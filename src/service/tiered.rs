@@ -132,7 +132,8 @@ impl ImageService {
         info: &ImageInfo,
         variant: &Variant,
     ) -> Result<Filled> {
-        let bytes = match self.fetch(request.person, info)? {
+        let (fetched, _held) = self.fetch(request.person, info)?;
+        let bytes = match fetched {
             Fetch::Current(bytes) => bytes,
             Fetch::Changed => return Ok(Filled::Changed),
         };

@@ -77,16 +77,20 @@ impl ImageService {
         if let Some(answer) = memo.get(person, &info.version) {
             return Ok(answer);
         }
-        let fetched;
+        let (fetched, _held);
         let bytes = match bytes {
             Some(bytes) => bytes,
-            None => match self.fetch(person, info)? {
-                Fetch::Current(bytes) => {
-                    fetched = bytes;
-                    &fetched
+            None => {
+                let got;
+                (got, _held) = self.fetch(person, info)?;
+                match got {
+                    Fetch::Current(bytes) => {
+                        fetched = bytes;
+                        &fetched
+                    }
+                    Fetch::Changed => return Ok(None),
                 }
-                Fetch::Changed => return Ok(None),
-            },
+            }
         };
         let answer = compute(bytes);
         memo.remember(person, &info.version, answer.clone());

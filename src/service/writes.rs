@@ -115,7 +115,8 @@ impl ImageService {
                 return Err(Error::PreconditionFailed);
             }
         }
-        let bytes = match self.fetch(request.person, &info)? {
+        let (fetched, _held) = self.fetch(request.person, &info)?;
+        let bytes = match fetched {
             Fetch::Current(bytes) => bytes,
             Fetch::Changed => return Err(Error::PreconditionFailed),
         };
