@@ -319,3 +319,47 @@ fn follows_the_write_rules_on_memory_and_local_files() {
         "deleted at the end of the rules"
     );
 }
+
+/// A PNG large enough to be read as it decodes renders from a bucket, over both backends, as
+/// from the photo held whole.
+#[test]
+fn a_large_png_is_rendered_as_it_downloads() {
+    let photo = common::corpus::bench_bytes("alpha-3mp.png");
+    let auth = [("Authorization", &b"Basic ZGVtbzpkZW1v"[..])];
+    let service = |store: Arc<dyn ImageStore>| {
+        ImageService::builder(store, StaticAuthenticator::default().user("demo", "demo"))
+            .cache_bytes(0)
+            .build()
+    };
+    let whole = service(Arc::new(
+        person_image::store::InMemory::new().with_image(PersonId(1), photo.clone()),
+    ));
+    for (name, bucket, _dir) in backends("large-png") {
+        put(bucket.as_ref(), "persons/1.png", &photo);
+        let reading = service(Arc::new(
+            Bucket::new(bucket, Path::from("persons")).unwrap(),
+        ));
+        for target in [
+            "/api/v1/Person/1/Image?w=128&type=jpeg",
+            "/api/v1/Person/1/Image?w=500&h=300&type=png",
+            "/api/v1/Person/1/Image",
+        ] {
+            let read = reading.handle(
+                Method::Get,
+                target,
+                auth,
+                bytes::Bytes::new(),
+                reading.limits(),
+            );
+            let held = whole.handle(
+                Method::Get,
+                target,
+                auth,
+                bytes::Bytes::new(),
+                whole.limits(),
+            );
+            assert_eq!(read.status, 200, "{name} {target}");
+            assert!(read.body == held.body, "{name} {target}: the bodies differ");
+        }
+    }
+}

@@ -18,6 +18,8 @@ mod memory;
 mod metadata;
 #[cfg(feature = "object-store")]
 mod object;
+#[cfg(feature = "object-store")]
+mod object_body;
 mod reader;
 #[cfg(feature = "sqlite")]
 mod sqlite;

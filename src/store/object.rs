@@ -11,15 +11,16 @@ use bytes::Bytes;
 
 use object_store::path::Path;
 use object_store::{
-    GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
-    UpdateVersion,
+    GetOptions, GetResult, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions,
+    PutPayload, UpdateVersion,
 };
 
 use super::bridge::Bridge;
 use super::directory::{EXTENSIONS, NO_IMAGE_MARKER};
+use super::object_body::ObjectBody;
 use super::{
     decode_sidecar, encode_sidecar, Deleted, Fetch, ImageInfo, ImageStore, Lookup, MetadataWritten,
-    PhotoMetadata, Replaced, WritableStore, DEFAULT_MAX_BYTES,
+    Opened, PhotoMetadata, PhotoReader, Replaced, WritableStore, DEFAULT_MAX_BYTES,
 };
 use crate::person_id::PersonId;
 use crate::{Error, Result};
@@ -43,7 +44,9 @@ const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
 ///   `"<ext>:t:<size>-<last modified, nanoseconds since the epoch>"`.
 /// * **Fetch.** One `GET` of the key the version names, with `If-Match` on its `ETag`: an object
 ///   replaced since the lookup fails the precondition and is [`Fetch::Changed`], so new bytes are
-///   never served under the old version.
+///   never served under the old version. [`ImageStore::open`] makes the same `GET` and hands out
+///   its body, read as the render asks for it, each read within the deadline: a large PNG is
+///   rendered as it downloads.
 /// * **Modified.** The object's last-modified time.
 /// * **Declared MIME type.** From the extension; the magic bytes still decide (SPEC §3).
 /// * **Size.** An object larger than [`Bucket::with_max_bytes`] (default 50 MiB) is
@@ -53,7 +56,7 @@ const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
 ///   [`Error::Store`], never "no image" (the service answers it `503`).
 /// * **Deadline.** Every call ends within [`Bucket::with_deadline`] (default 5 s), whatever the
 ///   backend's own retries would do: a read still waiting then is cancelled, and the call answers
-///   [`Error::StoreUnavailable`] ([`Unavailable::TimedOut`]). A write is not cancelled
+///   [`Error::StoreUnavailable`] ([`Unavailable::TimedOut`](crate::Unavailable::TimedOut)). A write is not cancelled
 ///   half-way (its keys would be left half-changed): the caller stops waiting and is told
 ///   "timed out", while the write runs on to its end (bounded by the backend's own retry
 ///   timeout) before the next write of this store starts.
@@ -296,6 +299,32 @@ impl ImageStore for Bucket {
         let (version, max_bytes) = (info.version.clone(), self.max_bytes);
         self.run(format!("reading object {key}"), move |store| async move {
             fetch(store.as_ref(), &key, ext, &version, max_bytes).await
+        })
+    }
+
+    /// The object's body, read as the render asks for it, each read within the deadline.
+    fn open(&self, person: PersonId, info: &ImageInfo) -> Result<Opened> {
+        let Some((ext, _)) = info.version.split_once(':') else {
+            return Ok(Opened::Changed);
+        };
+        let Some(&(ext, _)) = EXTENSIONS.iter().find(|(known, _)| *known == ext) else {
+            return Ok(Opened::Changed);
+        };
+        let key = Bucket::key(&self.prefix, person, ext);
+        let (version, max_bytes) = (info.version.clone(), self.max_bytes);
+        let found = self.run(format!("reading object {key}"), {
+            let key = key.clone();
+            move |store| async move {
+                let found = get_version(store.as_ref(), &key, ext, &version, max_bytes).await?;
+                Ok(found.map(|result| (result.meta.size, result.into_stream())))
+            }
+        })?;
+        Ok(match found {
+            Some((len, body)) => {
+                let body = ObjectBody::new(self.runtime.clone(), self.deadline, key, body);
+                Opened::Reading(PhotoReader::new(body, len))
+            }
+            None => Opened::Changed,
         })
     }
 
@@ -602,6 +631,26 @@ async fn fetch(
     version: &str,
     max_bytes: u64,
 ) -> Result<Fetch> {
+    let Some(result) = get_version(store, key, ext, version, max_bytes).await? else {
+        return Ok(Fetch::Changed);
+    };
+    let bytes: Bytes = result
+        .bytes()
+        .await
+        .map_err(|e| store_error("reading", key, e))?;
+    check_size(max_bytes, u64::try_from(bytes.len()).unwrap_or(u64::MAX))?;
+    Ok(Fetch::Current(bytes))
+}
+
+/// The `GET` of object `key` when it is `version` (found under extension `ext`): its body not
+/// read yet, or `None` when the object is gone or another version.
+async fn get_version(
+    store: &dyn ObjectStore,
+    key: &Path,
+    ext: &str,
+    version: &str,
+    max_bytes: u64,
+) -> Result<Option<GetResult>> {
     let mut options = GetOptions::new();
     // `If-Match` spares downloading a replaced object; the version of what the `GET` returned is
     // compared below either way, which also covers backends without ETags.
@@ -614,20 +663,15 @@ async fn fetch(
     let result = match store.get_opts(key, options).await {
         Ok(result) => result,
         Err(object_store::Error::NotFound { .. } | object_store::Error::Precondition { .. }) => {
-            return Ok(Fetch::Changed)
+            return Ok(None)
         }
         Err(error) => return Err(store_error("reading", key, error)),
     };
     if version_of(ext, &result.meta) != version {
-        return Ok(Fetch::Changed);
+        return Ok(None);
     }
     check_size(max_bytes, result.meta.size)?;
-    let bytes: Bytes = result
-        .bytes()
-        .await
-        .map_err(|e| store_error("reading", key, e))?;
-    check_size(max_bytes, u64::try_from(bytes.len()).unwrap_or(u64::MAX))?;
-    Ok(Fetch::Current(bytes))
+    Ok(Some(result))
 }
 
 /// The version of the object found under extension `ext` (see [`Bucket`]).
