@@ -242,6 +242,14 @@ impl fmt::Debug for Bucket {
 }
 
 impl Bucket {
+    /// The key and extension of `person`'s photo at the version `info` describes; `None` for a
+    /// version this store did not make, which cannot be current.
+    fn photo_key(&self, person: PersonId, info: &ImageInfo) -> Option<(Path, &'static str)> {
+        let (ext, _) = info.version.split_once(':')?;
+        let &(ext, _) = EXTENSIONS.iter().find(|(known, _)| *known == ext)?;
+        Some((Bucket::key(&self.prefix, person, ext), ext))
+    }
+
     /// Runs the read `request` on the store's runtime and waits for its answer (see "Calling an
     /// async store from the synchronous trait" above); a read not done at the deadline is
     /// cancelled.
@@ -288,14 +296,9 @@ impl ImageStore for Bucket {
     }
 
     fn fetch(&self, person: PersonId, info: &ImageInfo) -> Result<Fetch> {
-        // A version this store did not make cannot be current.
-        let Some((ext, _)) = info.version.split_once(':') else {
+        let Some((key, ext)) = self.photo_key(person, info) else {
             return Ok(Fetch::Changed);
         };
-        let Some(&(ext, _)) = EXTENSIONS.iter().find(|(known, _)| *known == ext) else {
-            return Ok(Fetch::Changed);
-        };
-        let key = Bucket::key(&self.prefix, person, ext);
         let (version, max_bytes) = (info.version.clone(), self.max_bytes);
         self.run(format!("reading object {key}"), move |store| async move {
             fetch(store.as_ref(), &key, ext, &version, max_bytes).await
@@ -304,13 +307,9 @@ impl ImageStore for Bucket {
 
     /// The object's body, read as the render asks for it, each read within the deadline.
     fn open(&self, person: PersonId, info: &ImageInfo) -> Result<Opened> {
-        let Some((ext, _)) = info.version.split_once(':') else {
+        let Some((key, ext)) = self.photo_key(person, info) else {
             return Ok(Opened::Changed);
         };
-        let Some(&(ext, _)) = EXTENSIONS.iter().find(|(known, _)| *known == ext) else {
-            return Ok(Opened::Changed);
-        };
-        let key = Bucket::key(&self.prefix, person, ext);
         let (version, max_bytes) = (info.version.clone(), self.max_bytes);
         let found = self.run(format!("reading object {key}"), {
             let key = key.clone();
