@@ -34,13 +34,7 @@ fn service(store: impl ImageStore + 'static, cache_bytes: u64) -> ImageService {
 use common::fixture_store as store;
 
 fn get(service: &ImageService, target: &str) -> ImageResponse {
-    service.handle(
-        Method::Get,
-        target,
-        [AUTH],
-        bytes::Bytes::new(),
-        service.limits(),
-    )
+    common::get_as(service, target, AUTH)
 }
 
 /// `name{label=value,...}` → value, counters and gauges as numbers, histograms as sample counts.

@@ -325,7 +325,7 @@ fn follows_the_write_rules_on_memory_and_local_files() {
 #[test]
 fn a_large_png_is_rendered_as_it_downloads() {
     let photo = common::corpus::bench_bytes("alpha-3mp.png");
-    let auth = [("Authorization", &b"Basic ZGVtbzpkZW1v"[..])];
+    let auth = ("Authorization", &b"Basic ZGVtbzpkZW1v"[..]);
     let service = |store: Arc<dyn ImageStore>| {
         ImageService::builder(store, StaticAuthenticator::default().user("demo", "demo"))
             .cache_bytes(0)
@@ -344,20 +344,8 @@ fn a_large_png_is_rendered_as_it_downloads() {
             "/api/v1/Person/1/Image?w=500&h=300&type=png",
             "/api/v1/Person/1/Image",
         ] {
-            let read = reading.handle(
-                Method::Get,
-                target,
-                auth,
-                bytes::Bytes::new(),
-                reading.limits(),
-            );
-            let held = whole.handle(
-                Method::Get,
-                target,
-                auth,
-                bytes::Bytes::new(),
-                whole.limits(),
-            );
+            let read = common::get_as(&reading, target, auth);
+            let held = common::get_as(&whole, target, auth);
             assert_eq!(read.status, 200, "{name} {target}");
             assert!(read.body == held.body, "{name} {target}: the bodies differ");
         }

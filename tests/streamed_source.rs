@@ -13,11 +13,10 @@ use std::time::{Duration, Instant};
 mod common;
 
 use person_image::auth::StaticAuthenticator;
-use person_image::request::Method;
 use person_image::store::{
     Directory, Fetch, ImageInfo, ImageStore, InMemory, Lookup, Opened, PhotoReader,
 };
-use person_image::{ImageResponse, ImageService, PersonId, PersonImageServiceExt};
+use person_image::{ImageResponse, ImageService, PersonId};
 
 const AUTH: (&str, &[u8]) = ("Authorization", b"Bearer t");
 
@@ -32,13 +31,7 @@ fn service(store: Arc<dyn ImageStore>, deadline: Duration) -> ImageService {
 }
 
 fn get(service: &ImageService, target: &str) -> ImageResponse {
-    service.handle(
-        Method::Get,
-        target,
-        [AUTH],
-        bytes::Bytes::new(),
-        service.limits(),
-    )
+    common::get_as(service, target, AUTH)
 }
 
 /// The most bytes one read of a [`Watched`] store's reader gives (as a socket may).

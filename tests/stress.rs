@@ -75,13 +75,7 @@ fn service(store: Arc<dyn ImageStore>, cache_bytes: u64) -> ImageService {
 
 /// A GET of `target` with the test's credentials.
 fn get(service: &ImageService, target: &str) -> ImageResponse {
-    service.handle(
-        Method::Get,
-        target,
-        [AUTH],
-        bytes::Bytes::new(),
-        service.limits(),
-    )
+    common::get_as(service, target, AUTH)
 }
 
 const TARGETS: [&str; 7] = [

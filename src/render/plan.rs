@@ -353,7 +353,7 @@ impl Plan {
                         target_height = target.size.1,
                     );
                     match source {
-                        Some(source) => decode::decode_reading(source, info, *target, limits)?,
+                        Some(source) => decode::decode_reading(source, *target, limits)?,
                         None => decode::decode(bytes, info, *target, keep_animation, limits)?,
                     }
                 };

@@ -53,7 +53,7 @@ impl ImageService {
         let timer = crate::metrics::Timer::start();
         let (store, info) = (Arc::clone(&self.store), info.clone());
         let opened = self.calls.run(
-            || format!("reading the photo of person {person}"),
+            || reading(person),
             move || match store.open(person, &info)? {
                 Opened::Current(bytes) => Ok(Fetched::Whole(bytes)),
                 Opened::Changed => Ok(Fetched::Changed),
@@ -86,7 +86,7 @@ impl ImageService {
         mut rest: PhotoReader,
     ) -> Result<Bytes> {
         self.calls.run(
-            || format!("reading the photo of person {person}"),
+            || reading(person),
             move || read_all(&mut rest, head, person),
         )
     }
@@ -103,8 +103,13 @@ fn read_all(reader: &mut PhotoReader, head: Bytes, person: PersonId) -> Result<B
     Ok(Bytes::from(bytes))
 }
 
+/// What a read of `person`'s photo is called in its errors.
+fn reading(person: PersonId) -> String {
+    format!("reading the photo of person {person}")
+}
+
 fn read_error(person: PersonId, error: io::Error) -> Error {
-    Error::store(format!("reading the photo of person {person}"), error)
+    Error::store(reading(person), error)
 }
 
 /// A photo read in order for a streaming decode: its first bytes, then the store's reader, each
@@ -158,7 +163,7 @@ impl<'a> StoreStream<'a> {
         buffer.resize(READ_BYTES, 0);
         let person = self.person;
         let read = self.calls.run(
-            || format!("reading the photo of person {person}"),
+            || reading(person),
             move || {
                 let read = reader
                     .read(&mut buffer)

@@ -642,13 +642,22 @@ fn read_whole(store: &dyn ImageStore, person: PersonId, rule: &str) -> Bytes {
 
 /// Runs one store call for `rule`, turning an error or a panic into a conformance failure.
 fn call<T>(rule: &str, work: impl FnOnce() -> crate::Result<T>) -> T {
+    call_named(rule, || "a store call".to_owned(), work)
+}
+
+/// [`call`], naming the call (`what`, e.g. "looking up person 1") in the failure.
+fn call_named<T>(
+    rule: &str,
+    what: impl FnOnce() -> String,
+    work: impl FnOnce() -> crate::Result<T>,
+) -> T {
     match panic::catch_unwind(AssertUnwindSafe(work)) {
         Ok(Ok(value)) => value,
         Ok(Err(error)) => broken(
             rule,
-            format!("a store call failed: {error} (status {})", error.status()),
+            format!("{} failed: {error} (status {})", what(), error.status()),
         ),
-        Err(_) => broken(rule, "a store call panicked".to_owned()),
+        Err(_) => broken(rule, format!("{} panicked", what())),
     }
 }
 
@@ -668,32 +677,20 @@ fn found<'a>(lookup: &'a Lookup, person: PersonId, rule: &str) -> &'a ImageInfo 
 
 /// Looks `person` up, turning an error or a panic into a conformance failure of `rule`.
 fn lookup(store: &dyn ImageStore, person: PersonId, rule: &str) -> Lookup {
-    match panic::catch_unwind(AssertUnwindSafe(|| store.lookup(person))) {
-        Ok(Ok(lookup)) => lookup,
-        Ok(Err(error)) => broken(
-            rule,
-            format!(
-                "looking up person {person} failed: {error} (status {})",
-                error.status()
-            ),
-        ),
-        Err(_) => broken(rule, format!("looking up person {person} panicked")),
-    }
+    call_named(
+        rule,
+        || format!("looking up person {person}"),
+        || store.lookup(person),
+    )
 }
 
 /// Fetches `person`'s photo at `info`, turning an error or a panic into a failure of `rule`.
 fn fetch(store: &dyn ImageStore, person: PersonId, info: &ImageInfo, rule: &str) -> Fetch {
-    match panic::catch_unwind(AssertUnwindSafe(|| store.fetch(person, info))) {
-        Ok(Ok(fetched)) => fetched,
-        Ok(Err(error)) => broken(
-            rule,
-            format!(
-                "fetching person {person}'s photo failed: {error} (status {})",
-                error.status()
-            ),
-        ),
-        Err(_) => broken(rule, format!("fetching person {person}'s photo panicked")),
-    }
+    call_named(
+        rule,
+        || format!("fetching person {person}'s photo"),
+        || store.fetch(person, info),
+    )
 }
 
 /// [`fetch`], checking that opening the same version reads the same bytes.
@@ -715,29 +712,22 @@ fn fetch_and_open(store: &dyn ImageStore, person: PersonId, info: &ImageInfo, ru
 
 /// Opens `info` for `person` and reads it whole, as the [`Fetch`] it stands for.
 fn open(store: &dyn ImageStore, person: PersonId, info: &ImageInfo, rule: &str) -> Fetch {
-    let read = panic::catch_unwind(AssertUnwindSafe(|| -> crate::Result<Fetch> {
-        Ok(match store.open(person, info)? {
-            Opened::Current(bytes) => Fetch::Current(bytes),
-            Opened::Reading(mut reader) => {
-                let mut bytes = Vec::new();
-                std::io::Read::read_to_end(&mut reader, &mut bytes)
-                    .map_err(|error| crate::Error::store("reading the opened photo", error))?;
-                Fetch::Current(Bytes::from(bytes))
-            }
-            Opened::Changed => Fetch::Changed,
-        })
-    }));
-    match read {
-        Ok(Ok(opened)) => opened,
-        Ok(Err(error)) => broken(
-            rule,
-            format!(
-                "opening person {person}'s photo failed: {error} (status {})",
-                error.status()
-            ),
-        ),
-        Err(_) => broken(rule, format!("opening person {person}'s photo panicked")),
-    }
+    call_named(
+        rule,
+        || format!("opening person {person}'s photo"),
+        || {
+            Ok(match store.open(person, info)? {
+                Opened::Current(bytes) => Fetch::Current(bytes),
+                Opened::Reading(mut reader) => {
+                    let mut bytes = Vec::new();
+                    std::io::Read::read_to_end(&mut reader, &mut bytes)
+                        .map_err(|error| crate::Error::store("reading the opened photo", error))?;
+                    Fetch::Current(Bytes::from(bytes))
+                }
+                Opened::Changed => Fetch::Changed,
+            })
+        },
+    )
 }
 
 /// Checks that fetching `info` for `person` is [`Fetch::Changed`].

@@ -6,13 +6,11 @@
 
 use std::sync::{Arc, Barrier};
 
-use bytes::Bytes;
 use object_store::path::Path;
 use object_store::{ObjectStore, PutOptions, PutPayload};
 use person_image::auth::StaticAuthenticator;
-use person_image::request::Method;
 use person_image::store::{InMemory, VariantTier};
-use person_image::{ImageResponse, ImageService, PersonId, PersonImageServiceExt};
+use person_image::{ImageResponse, ImageService, PersonId};
 
 use super::corpus::hopper;
 use super::counting::Counting;
@@ -58,13 +56,7 @@ pub fn fetches(photos: &Photos) -> u64 {
 }
 
 pub fn get(service: &ImageService, target: &str) -> ImageResponse {
-    service.handle(
-        Method::Get,
-        target,
-        [("Authorization", b"Bearer t".as_slice())],
-        Bytes::new(),
-        service.limits(),
-    )
+    super::get_as(service, target, ("Authorization", b"Bearer t"))
 }
 
 pub fn get_ok(service: &ImageService, target: &str) -> ImageResponse {

@@ -24,8 +24,20 @@ pub mod base64;
 #[path = "../../src/digest.rs"]
 pub mod digest;
 
+use person_image::request::Method;
 use person_image::store::{Fetch, ImageStore, InMemory, Lookup, StoredImage};
-use person_image::PersonId;
+use person_image::{ImageResponse, ImageService, PersonId, PersonImageServiceExt};
+
+/// A GET of `target` with the one header `auth` (name, value), at the service's own limits.
+pub fn get_as(service: &ImageService, target: &str, auth: (&str, &[u8])) -> ImageResponse {
+    service.handle(
+        Method::Get,
+        target,
+        [auth],
+        bytes::Bytes::new(),
+        service.limits(),
+    )
+}
 
 /// Looks `person` up and fetches the photo, as one value for assertions, looking up again when
 /// a writer replaced the photo in between (as the service does); panics when the person has no

@@ -151,19 +151,13 @@ pub(crate) fn reads_in_order(info: &SourceInfo) -> bool {
     info.format == ImageFormat::Png && info.streams
 }
 
-/// [`decode()`] for a photo that [reads in order](reads_in_order), from `source`.
+/// [`decode()`] for a photo that [reads in order](reads_in_order) (the caller checks, from the
+/// plan), from `source`.
 pub(crate) fn decode_reading(
     source: &mut dyn SourceStream,
-    info: &SourceInfo,
     target: impl Into<Target>,
     limits: &Limits,
 ) -> Result<Picture> {
-    if !reads_in_order(info) {
-        return Err(crate::Error::internal(
-            "decoding a photo read in order",
-            "its format decodes from the whole photo only",
-        ));
-    }
     let target: Target = target.into();
     let target = Target {
         size: (target.size.0.max(1), target.size.1.max(1)),
