@@ -268,10 +268,10 @@ impl RowPlanes {
                 let mut work = Workspace::new(&edges, above_right);
                 for (index, &mode) in sub_modes.iter().enumerate() {
                     let origin = Workspace::origin(index);
-                    let prediction = predict::predict_subblock(mode, &work.sub_edges(origin));
-                    for (line, predicted) in prediction.iter().enumerate() {
+                    let prediction = predict::predict_subblock(mode, work.sub_edges(origin));
+                    for (line, predicted) in prediction.into_iter().enumerate() {
                         let start = origin + line * WORK_STRIDE;
-                        work.pixels[start..start + 4].copy_from_slice(predicted);
+                        work.pixels[start..start + 4].copy_from_slice(&predicted.to_le_bytes());
                     }
                     let shape = coefficients.shape(index);
                     let block = &coefficients.blocks[index];
@@ -373,15 +373,13 @@ impl Workspace {
         (index / 4 * 4 + 1) * WORK_STRIDE + index % 4 * 4 + 1
     }
 
-    /// The edges of the subblock at `origin`, in the order [`SubEdges`] lists them.
+    /// The edges of the subblock at `origin`.
     fn sub_edges(&self, origin: usize) -> SubEdges {
         let p = &self.pixels;
         let above = origin - WORK_STRIDE;
-        let mut e = [0u8; 13];
-        for line in 0..4 {
-            e[3 - line] = p[origin + line * WORK_STRIDE - 1];
-        }
-        e[4..13].copy_from_slice(&p[above - 1..above + 8]);
-        e
+        let left = std::array::from_fn(|line| p[origin + line * WORK_STRIDE - 1]);
+        let mut corner_and_above = [0u8; 9];
+        corner_and_above.copy_from_slice(&p[above - 1..above + 8]);
+        SubEdges::new(left, corner_and_above)
     }
 }
