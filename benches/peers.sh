@@ -9,6 +9,7 @@
 #   bash benches/peers.sh                           # DURATION=10 s per row, concurrency 1 and 8
 #   DURATION=5 CASES="3mp-rgba-png" bash benches/peers.sh
 #   FEATURES=webp bash benches/peers.sh            # ours built with these cargo features too
+#   ROUNDS=3 CASES=6mp-webp bash benches/peers.sh   # the servers in turn, three times over
 # (default: the default features, i.e. the pure-Rust build); the table's header names the build.
 # A benchmark script: installs sharp (npm) and thumbor (pip, in a virtualenv) into a scratch
 # directory, $PEERS_DIR (default /tmp/person-image-peers), and wrk from Debian when missing.
@@ -16,6 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 duration=${DURATION:-10}
+# With more than one round the servers take turns, round after round, and the ratios compare
+# the median req/s of each: a neighbour's load on this shared machine then weighs on every
+# server alike instead of on whichever ran while it lasted.
+rounds=${ROUNDS:-1}
 scratch=${PEERS_DIR:-/tmp/person-image-peers}
 cores=$(nproc)
 SHARP_VERSION=${SHARP_VERSION:-0.35.5}
@@ -136,9 +141,13 @@ auth="Authorization: Basic ZGVtbzpkZW1v"
 servers=${SERVERS:-ours sharp sharp-$cores thumbor thumbor-$cores}
 echo "ours: the serve example built with the default features${features:+ and \`$features\`}; $cores cores; $(uptime | sed 's/.*load/load/')"
 echo
-echo "| server | case | c | req/s | p50 ms | p99 ms | CPU cores | peak RSS MiB |"
-echo "|---|---|---|---|---|---|---|---|"
+round_column() { [ "$rounds" -gt 1 ] && printf '%s' "$1"; true; }
+echo "| server | case | c |$(round_column ' round |') req/s | p50 ms | p99 ms | CPU cores | peak RSS MiB |"
+echo "|---|---|---|$(round_column '---|')---|---|---|---|---|"
+# The req/s of every round, by server, case and concurrency: a list the summary takes the median of.
 declare -A rps
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+for round in $(seq "$rounds"); do
 for server_name in $servers; do
   # A port of its own per server: the last one's processes may still be letting go of theirs.
   port=$((port + 1))
@@ -153,12 +162,12 @@ for server_name in $servers; do
     if [ "${answer%% *}" != 200 ]; then
       # A peer that cannot read the format: say so, with the start of its answer, and go on.
       why=$(head -c 300 "$work/out/$server_name-$case.$format" 2>/dev/null | tr -c '[:print:]' ' ' | tr -s ' ' | cut -c1-80 | tr '|' '/' || true)
-      echo "| $server_name | $case | - | cannot: HTTP ${answer%% *}${why:+ ($why)} | | | | |"
+      echo "| $server_name | $case | - |$(round_column " $round |") cannot: HTTP ${answer%% *}${why:+ ($why)} | | | | |"
       rm -f "$work/out/$server_name-$case.$format"
       continue
     fi
     if [ "${answer#* }" != "image/$format" ]; then
-      echo "| $server_name | $case | - | not image/$format: answered ${answer#* } | | | | |"
+      echo "| $server_name | $case | - |$(round_column " $round |") not image/$format: answered ${answer#* } | | | | |"
       rm -f "$work/out/$server_name-$case.$format"
       continue
     fi
@@ -169,26 +178,29 @@ for server_name in $servers; do
       out=$(wrk -t$threads -c$c -d${duration}s --timeout 30s --latency -H "$auth" "$target")
       after=$(cpu $server)
       r=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-      rps[$server_name $case $c]=$r
       cpu_cores=$(awk -v d=$((after - before)) -v t="$ticks" -v s="$duration" 'BEGIN {printf "%.2f", d / t / s}')
       # wrk counts only the requests that complete within the duration: say how few there were
       # when the rate rests on a handful (a slow server at concurrency 8 may finish none).
       n=$(awk '/requests in/ {print $1}' <<<"$out")
       p50=$(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
       p99=$(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+      if [ "${n:-0}" = 0 ]; then r=0; fi
+      rps[$server_name $case $c]+="$r "
       if [ "${n:-0}" = 0 ]; then
-        r="none completed in ${duration} s"; p50=-; p99=-; rps[$server_name $case $c]=0
+        r="none completed in ${duration} s"; p50=-; p99=-
       elif [ "$n" -lt 10 ]; then
         r="$r ($n requests)"
       fi
-      echo "| $server_name | $case | $c | $r | $p50 | $p99 | $cpu_cores | $(awk -v k="$(hwm $server)" 'BEGIN {printf "%.0f", k / 1024}') |"
+      echo "| $server_name | $case | $c |$(round_column " $round |") $r | $p50 | $p99 | $cpu_cores | $(awk -v k="$(hwm $server)" 'BEGIN {printf "%.0f", k / 1024}') |"
     done
   done
   for p in $(pids $server | tac); do kill "$p" 2>/dev/null || true; done
   wait $server 2>/dev/null || true
 done
+done
 
 echo
+if [ "$rounds" -gt 1 ]; then echo "The median of $rounds rounds:"; echo; fi
 echo "| case | c | ours req/s | best peer | its req/s | ratio | PSNR ours vs sharp dB | PSNR ours vs thumbor dB |"
 echo "|---|---|---|---|---|---|---|---|"
 for case in $cases; do
@@ -206,10 +218,10 @@ print(f"{10 * math.log10(255 ** 2 / max(mse, 1e-9)):.1f}")
 PY
   }
   for c in 1 8; do
-    ours=${rps[ours $case $c]:-0}
+    ours=$(median "${rps[ours $case $c]:-0}")
     best=-; best_rps=0
     for peer in sharp sharp-$cores thumbor thumbor-$cores; do
-      r=${rps[$peer $case $c]:-0}
+      r=$(median "${rps[$peer $case $c]:-0}")
       if awk -v a="$r" -v b="$best_rps" 'BEGIN {exit !(a > b)}'; then best=$peer; best_rps=$r; fi
     done
     ratio=$(awk -v a="$ours" -v b="$best_rps" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}')
