@@ -7,5 +7,7 @@ pub mod bench_photos;
 pub mod corpus;
 #[path = "../tests/common/pixels.rs"]
 pub mod pixels;
+#[path = "../tests/common/random.rs"]
+pub mod random;
 #[path = "../tests/common/reference.rs"]
 pub mod reference;

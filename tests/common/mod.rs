@@ -12,6 +12,7 @@ pub mod face_labels;
 pub mod fleet;
 pub mod gate;
 pub mod pixels;
+pub mod random;
 pub mod reference;
 pub mod temp;
 

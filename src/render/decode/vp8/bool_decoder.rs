@@ -136,6 +136,7 @@ impl<'a> BoolDecoder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_common::random::Xorshift32;
 
     /// The RFC's boolean encoder (§7.3), to make streams of known bits.
     struct Encoder {
@@ -199,13 +200,8 @@ mod tests {
 
     #[test]
     fn reads_back_what_the_rfc_encoder_wrote() {
-        let mut seed = 0x2545_f491_u32;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed
-        };
+        let mut random = Xorshift32(0x2545_f491);
+        let mut next = move || random.next_u32();
         let bits: Vec<(u8, bool)> = (0..20_000)
             .map(|_| {
                 let prob = (next() % 255 + 1) as u8;

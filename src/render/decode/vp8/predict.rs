@@ -251,6 +251,7 @@ pub(super) fn predict_subblock(mode: SubMode, edges: SubEdges) -> SubRows {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_common::random::Xorshift32;
 
     /// `(a + 2b + c + 2) / 4`.
     fn average3(a: u8, b: u8, c: u8) -> u8 {
@@ -423,13 +424,8 @@ mod tests {
             SubMode::HorizontalDown,
             SubMode::HorizontalUp,
         ];
-        let mut seed = 0x9e37_79b9_u32;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed
-        };
+        let mut random = Xorshift32(0x9e37_79b9);
+        let mut next = move || random.next_u32();
         let mut cases: Vec<[u8; 13]> = vec![[0; 13], [255; 13]];
         cases.extend((0..20_000).map(|_| {
             // Mostly random, sometimes saturated, so the clamps and carries are exercised.
